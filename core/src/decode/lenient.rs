@@ -1,0 +1,384 @@
+//! Field types that accept every way real writers encode a value, so one odd field never fails a
+//! document: int64 as a string, a number or protobuf.js's `{low, high}`; enums as numbers or
+//! names; AnyValues with unknown or missing fields.
+
+use std::fmt;
+
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+
+/// An unsigned 64-bit number as any writer encodes it. `Invalid` keeps what could not be read.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum LenientU64 {
+    #[default]
+    Absent,
+    Value(u64),
+    Invalid(String),
+}
+
+impl LenientU64 {
+    pub fn get(&self) -> Option<u64> {
+        match self {
+            LenientU64::Value(v) => Some(*v),
+            _ => None,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for LenientU64 {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(U64Visitor)
+    }
+}
+
+struct U64Visitor;
+
+impl<'de> Visitor<'de> for U64Visitor {
+    type Value = LenientU64;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an unsigned 64-bit integer")
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<LenientU64, E> {
+        Ok(LenientU64::Value(v))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<LenientU64, E> {
+        Ok(u64::try_from(v).map_or_else(|_| LenientU64::Invalid(v.to_string()), LenientU64::Value))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<LenientU64, E> {
+        if v >= 0.0 && v.fract() == 0.0 && v < 1.8e19 {
+            // Written as a float by a JavaScript writer; exact up to 2^53, the best that exists.
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            Ok(LenientU64::Value(v as u64))
+        } else {
+            Ok(LenientU64::Invalid(v.to_string()))
+        }
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<LenientU64, E> {
+        let t = v.trim();
+        if t.is_empty() {
+            return Ok(LenientU64::Absent);
+        }
+        Ok(t.parse::<u64>()
+            .map_or_else(|_| LenientU64::Invalid(v.to_string()), LenientU64::Value))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<LenientU64, E> {
+        Ok(LenientU64::Absent)
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<LenientU64, E> {
+        Ok(LenientU64::Invalid(v.to_string()))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<LenientU64, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(LenientU64::Invalid("an array".into()))
+    }
+
+    /// protobuf.js Long: `{"low": i32, "high": i32, "unsigned": bool}`.
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<LenientU64, A::Error> {
+        let (mut low, mut high) = (None::<i64>, None::<i64>);
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "low" => low = Some(map.next_value::<LenientI64>()?.0.unwrap_or(0)),
+                "high" => high = Some(map.next_value::<LenientI64>()?.0.unwrap_or(0)),
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        match (low, high) {
+            (Some(low), Some(high)) => {
+                #[allow(clippy::cast_sign_loss, clippy::cast_possible_truncation)]
+                let v = ((high as u32 as u64) << 32) | (low as u32 as u64);
+                Ok(LenientU64::Value(v))
+            }
+            _ => Ok(LenientU64::Invalid("an object without low/high".into())),
+        }
+    }
+}
+
+/// A signed 64-bit number from a number or a string; `None` when unreadable.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct LenientI64(pub Option<i64>);
+
+impl<'de> Deserialize<'de> for LenientI64 {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(LenientI64(match RawScalar::deserialize(d)? {
+            RawScalar::Int(i) => Some(i),
+            RawScalar::UInt(u) => i64::try_from(u).ok(),
+            #[allow(clippy::cast_possible_truncation)]
+            RawScalar::Float(f) if f.fract() == 0.0 && f.abs() < 9.2e18 => Some(f as i64),
+            RawScalar::Str(s) => s.trim().parse().ok(),
+            _ => None,
+        }))
+    }
+}
+
+/// An enum written as a number or a name.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum LenientEnum {
+    #[default]
+    Absent,
+    Number(i64),
+    Name(String),
+    Invalid,
+}
+
+impl<'de> Deserialize<'de> for LenientEnum {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(match RawScalar::deserialize(d)? {
+            RawScalar::Int(i) => LenientEnum::Number(i),
+            RawScalar::UInt(u) => {
+                i64::try_from(u).map_or(LenientEnum::Invalid, LenientEnum::Number)
+            }
+            RawScalar::Str(s) => match s.trim().parse::<i64>() {
+                Ok(n) => LenientEnum::Number(n),
+                Err(_) => LenientEnum::Name(s),
+            },
+            RawScalar::Null => LenientEnum::Absent,
+            _ => LenientEnum::Invalid,
+        })
+    }
+}
+
+/// A string field that tolerates other JSON types (kept as their JSON text).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LenientString(pub Option<String>);
+
+impl<'de> Deserialize<'de> for LenientString {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(LenientString(match RawScalar::deserialize(d)? {
+            RawScalar::Str(s) => Some(s),
+            RawScalar::Int(i) => Some(i.to_string()),
+            RawScalar::UInt(u) => Some(u.to_string()),
+            RawScalar::Float(f) => Some(f.to_string()),
+            RawScalar::Bool(b) => Some(b.to_string()),
+            RawScalar::Null | RawScalar::Compound => None,
+        }))
+    }
+}
+
+/// Any JSON value, reduced to what a scalar field can use.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RawScalar {
+    Null,
+    Bool(bool),
+    Int(i64),
+    UInt(u64),
+    Float(f64),
+    Str(String),
+    /// An array or object where a scalar was expected (skipped).
+    Compound,
+}
+
+impl<'de> Deserialize<'de> for RawScalar {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(ScalarVisitor)
+    }
+}
+
+struct ScalarVisitor;
+
+impl<'de> Visitor<'de> for ScalarVisitor {
+    type Value = RawScalar;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<RawScalar, E> {
+        Ok(RawScalar::Null)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<RawScalar, E> {
+        Ok(RawScalar::Null)
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<RawScalar, E> {
+        Ok(RawScalar::Bool(v))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawScalar, E> {
+        Ok(RawScalar::Int(v))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawScalar, E> {
+        Ok(i64::try_from(v).map_or(RawScalar::UInt(v), RawScalar::Int))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<RawScalar, E> {
+        Ok(RawScalar::Float(v))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<RawScalar, E> {
+        Ok(RawScalar::Str(v.to_string()))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<RawScalar, E> {
+        Ok(RawScalar::Str(v))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawScalar, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(RawScalar::Compound)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawScalar, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(RawScalar::Compound)
+    }
+}
+
+/// An OTLP AnyValue as written, before interning. Unknown fields are kept to be reported.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum RawAnyValue {
+    #[default]
+    Empty,
+    Str(String),
+    Bool(bool),
+    Int(i64),
+    Double(f64),
+    /// base64 text as written.
+    Bytes(String),
+    Array(Vec<RawAnyValue>),
+    KvList(Vec<RawKeyValue>),
+    /// A field no AnyValue has (e.g. `anyValue`), with its scalar value when it had one.
+    Unknown {
+        field: String,
+        value: Option<Box<RawAnyValue>>,
+    },
+    /// A known field holding the wrong JSON type.
+    Invalid {
+        field: String,
+    },
+}
+
+/// An OTLP KeyValue as written.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct RawKeyValue {
+    pub key: LenientString,
+    pub value: RawAnyValue,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RawValues<T> {
+    values: Vec<T>,
+}
+
+impl<'de> Deserialize<'de> for RawAnyValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(AnyValueVisitor)
+    }
+}
+
+struct AnyValueVisitor;
+
+impl<'de> Visitor<'de> for AnyValueVisitor {
+    type Value = RawAnyValue;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an OTLP AnyValue object")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<RawAnyValue, E> {
+        Ok(RawAnyValue::Empty)
+    }
+
+    // A bare scalar where an AnyValue object belongs: keep the value, reported as repaired.
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<RawAnyValue, E> {
+        Ok(bare(RawAnyValue::Bool(v)))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawAnyValue, E> {
+        Ok(bare(RawAnyValue::Int(v)))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawAnyValue, E> {
+        Ok(bare(
+            i64::try_from(v).map_or(RawAnyValue::Double(v as f64), RawAnyValue::Int),
+        ))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<RawAnyValue, E> {
+        Ok(bare(RawAnyValue::Double(v)))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<RawAnyValue, E> {
+        Ok(bare(RawAnyValue::Str(v.to_string())))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawAnyValue, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(RawAnyValue::Invalid {
+            field: "(an array)".into(),
+        })
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawAnyValue, A::Error> {
+        let mut out = RawAnyValue::Empty;
+        while let Some(key) = map.next_key::<String>()? {
+            let v = match key.as_str() {
+                "stringValue" | "string_value" => match map.next_value::<RawScalar>()? {
+                    RawScalar::Str(s) => RawAnyValue::Str(s),
+                    RawScalar::Null => RawAnyValue::Empty,
+                    _ => RawAnyValue::Invalid { field: key },
+                },
+                "boolValue" | "bool_value" => match map.next_value::<RawScalar>()? {
+                    RawScalar::Bool(b) => RawAnyValue::Bool(b),
+                    RawScalar::Str(s) if s.eq_ignore_ascii_case("true") => RawAnyValue::Bool(true),
+                    RawScalar::Str(s) if s.eq_ignore_ascii_case("false") => {
+                        RawAnyValue::Bool(false)
+                    }
+                    _ => RawAnyValue::Invalid { field: key },
+                },
+                "intValue" | "int_value" => match map.next_value::<LenientI64>()?.0 {
+                    Some(i) => RawAnyValue::Int(i),
+                    None => RawAnyValue::Invalid { field: key },
+                },
+                "doubleValue" | "double_value" => match map.next_value::<RawScalar>()? {
+                    RawScalar::Float(f) => RawAnyValue::Double(f),
+                    #[allow(clippy::cast_precision_loss)]
+                    RawScalar::Int(i) => RawAnyValue::Double(i as f64),
+                    RawScalar::Str(s) => match s.trim() {
+                        "NaN" => RawAnyValue::Double(f64::NAN),
+                        "Infinity" => RawAnyValue::Double(f64::INFINITY),
+                        "-Infinity" => RawAnyValue::Double(f64::NEG_INFINITY),
+                        t => t
+                            .parse()
+                            .map_or(RawAnyValue::Invalid { field: key }, RawAnyValue::Double),
+                    },
+                    _ => RawAnyValue::Invalid { field: key },
+                },
+                "bytesValue" | "bytes_value" => match map.next_value::<RawScalar>()? {
+                    RawScalar::Str(s) => RawAnyValue::Bytes(s),
+                    _ => RawAnyValue::Invalid { field: key },
+                },
+                "arrayValue" | "array_value" => {
+                    RawAnyValue::Array(map.next_value::<RawValues<RawAnyValue>>()?.values)
+                }
+                "kvlistValue" | "kvlist_value" => {
+                    RawAnyValue::KvList(map.next_value::<RawValues<RawKeyValue>>()?.values)
+                }
+                _ => {
+                    let value = match map.next_value::<RawScalar>()? {
+                        RawScalar::Str(s) => Some(RawAnyValue::Str(s)),
+                        RawScalar::Bool(b) => Some(RawAnyValue::Bool(b)),
+                        RawScalar::Int(i) => Some(RawAnyValue::Int(i)),
+                        RawScalar::Float(f) => Some(RawAnyValue::Double(f)),
+                        _ => None,
+                    };
+                    RawAnyValue::Unknown {
+                        field: key,
+                        value: value.map(Box::new),
+                    }
+                }
+            };
+            // The first recognised field wins; a later duplicate does not erase it.
+            if matches!(out, RawAnyValue::Empty) {
+                out = v;
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A bare JSON scalar standing where an AnyValue object belongs.
+fn bare(v: RawAnyValue) -> RawAnyValue {
+    RawAnyValue::Unknown {
+        field: "(bare value)".into(),
+        value: Some(Box::new(v)),
+    }
+}

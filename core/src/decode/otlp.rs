@@ -1,0 +1,662 @@
+//! OTLP/JSON (`ExportTraceServiceRequest`), as the spec writes it and as real writers do:
+//! hex or base64 ids, enum numbers or names, int64 as strings, numbers or `{low, high}`,
+//! camelCase or snake_case keys, `instrumentationLibrarySpans`, and the wrappers of Tempo
+//! (`batches`, `trace`) and Jaeger v3 (`result`). A file may hold several documents, one per line
+//! (the Collector's file exporter) or simply concatenated.
+//!
+//! Each document is first read with typed structs (fast). If that fails, the document is read as a
+//! generic JSON tree and every span is converted on its own, so one broken span costs one span.
+
+use base64::Engine;
+use serde::Deserialize;
+use serde_json::Value as Json;
+
+use super::lenient::{LenientEnum, LenientString, LenientU64, RawAnyValue, RawKeyValue};
+use super::line_col;
+use crate::intern::Sym;
+use crate::model::{
+    Event, KeyValue, Link, Resource, Scope, Session, Span, SpanId, SpanKind, Status, StatusCode,
+    TraceId, Value, Warning,
+};
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct RawDocument {
+    #[serde(alias = "resource_spans")]
+    resource_spans: Option<Vec<RawResourceSpans>>,
+    batches: Option<Vec<RawResourceSpans>>,
+    trace: Option<Box<RawDocument>>,
+    result: Option<Box<RawDocument>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct RawResourceSpans {
+    resource: RawResource,
+    #[serde(
+        alias = "scope_spans",
+        alias = "instrumentationLibrarySpans",
+        alias = "instrumentation_library_spans"
+    )]
+    scope_spans: Vec<RawScopeSpans>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct RawResource {
+    attributes: Vec<RawKeyValue>,
+    #[serde(alias = "dropped_attributes_count")]
+    dropped_attributes_count: LenientU64,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct RawScopeSpans {
+    #[serde(alias = "instrumentationLibrary", alias = "instrumentation_library")]
+    scope: RawScope,
+    spans: Vec<RawSpan>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RawScope {
+    name: LenientString,
+    version: LenientString,
+    attributes: Vec<RawKeyValue>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct RawSpan {
+    #[serde(alias = "trace_id")]
+    trace_id: LenientString,
+    #[serde(alias = "span_id")]
+    span_id: LenientString,
+    #[serde(alias = "parent_span_id")]
+    parent_span_id: LenientString,
+    #[serde(alias = "trace_state")]
+    trace_state: LenientString,
+    flags: LenientU64,
+    name: LenientString,
+    kind: LenientEnum,
+    #[serde(alias = "start_time_unix_nano")]
+    start_time_unix_nano: LenientU64,
+    #[serde(alias = "end_time_unix_nano")]
+    end_time_unix_nano: LenientU64,
+    attributes: Vec<RawKeyValue>,
+    #[serde(alias = "dropped_attributes_count")]
+    dropped_attributes_count: LenientU64,
+    events: Vec<RawEvent>,
+    #[serde(alias = "dropped_events_count")]
+    dropped_events_count: LenientU64,
+    links: Vec<RawLink>,
+    #[serde(alias = "dropped_links_count")]
+    dropped_links_count: LenientU64,
+    status: RawStatus,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct RawEvent {
+    #[serde(alias = "time_unix_nano")]
+    time_unix_nano: LenientU64,
+    name: LenientString,
+    attributes: Vec<RawKeyValue>,
+    #[serde(alias = "dropped_attributes_count")]
+    dropped_attributes_count: LenientU64,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct RawLink {
+    #[serde(alias = "trace_id")]
+    trace_id: LenientString,
+    #[serde(alias = "span_id")]
+    span_id: LenientString,
+    #[serde(alias = "trace_state")]
+    trace_state: LenientString,
+    attributes: Vec<RawKeyValue>,
+    #[serde(alias = "dropped_attributes_count")]
+    dropped_attributes_count: LenientU64,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RawStatus {
+    code: LenientEnum,
+    message: LenientString,
+}
+
+/// Decodes every OTLP/JSON document in `bytes`. Returns the format name when at least one
+/// document was OTLP, `None` when nothing was.
+pub(super) fn decode(session: &mut Session, source: &str, bytes: &[u8]) -> Option<&'static str> {
+    let mut ingest = Ingest {
+        session,
+        source,
+        found: false,
+    };
+    let text = strip_bom(bytes);
+    let mut offset = 0;
+    while offset < text.len() {
+        let rest = &text[offset..];
+        let skip = rest.iter().take_while(|b| b.is_ascii_whitespace()).count();
+        if skip == rest.len() {
+            break;
+        }
+        let start = offset + skip;
+        let mut stream =
+            serde_json::Deserializer::from_slice(&text[start..]).into_iter::<RawDocument>();
+        match stream.next() {
+            Some(Ok(doc)) => {
+                let end = start + stream.byte_offset();
+                ingest.document(doc, &text[..end], start);
+                offset = end;
+            }
+            Some(Err(typed_err)) => {
+                // Not readable with the typed structs: find the document's extent as generic JSON.
+                let mut generic =
+                    serde_json::Deserializer::from_slice(&text[start..]).into_iter::<Json>();
+                match generic.next() {
+                    Some(Ok(json)) => {
+                        let end = start + generic.byte_offset();
+                        ingest.generic_document(&json, &text[..end], start, &typed_err);
+                        offset = end;
+                    }
+                    _ => {
+                        let (line, _) = line_col(text, start);
+                        let (eline, ecol) = error_position(text, start, &typed_err);
+                        let next = next_document_start(text, start);
+                        ingest.warn(
+                            format!("line {line}"),
+                            format!(
+                                "not valid JSON ({} at line {eline}, column {ecol}); skipped to the next document",
+                                typed_err.to_string().split(" at line").next().unwrap_or("")
+                            ),
+                        );
+                        offset = next;
+                    }
+                }
+            }
+            None => break,
+        }
+    }
+    ingest.found.then_some("OTLP/JSON")
+}
+
+fn strip_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
+}
+
+/// Line and column in the whole file of an error raised while reading from `start`.
+fn error_position(text: &[u8], start: usize, err: &serde_json::Error) -> (usize, usize) {
+    let (base_line, base_col) = line_col(text, start);
+    let (line, col) = if err.line() <= 1 {
+        (base_line, base_col + err.column().saturating_sub(1))
+    } else {
+        (base_line + err.line() - 1, err.column())
+    };
+    if col == 0 && line > 1 {
+        // serde_json puts an error at a newline at column 0 of the next line: point at the
+        // newline itself, the end of the line where the problem is.
+        let width = text
+            .split(|&b| b == b'\n')
+            .nth(line - 2)
+            .map_or(0, <[u8]>::len);
+        return (line - 1, width + 1);
+    }
+    (line, col)
+}
+
+/// Where reading resumes after a document that is not valid JSON: the next line that opens a
+/// document in its first column (JSON Lines, concatenated pretty-printed documents), else the end.
+fn next_document_start(text: &[u8], start: usize) -> usize {
+    let mut i = start + 1;
+    while i < text.len() {
+        if text[i - 1] == b'\n' && matches!(text[i], b'{' | b'[') {
+            return i;
+        }
+        i += 1;
+    }
+    text.len()
+}
+
+struct Ingest<'a> {
+    session: &'a mut Session,
+    source: &'a str,
+    found: bool,
+}
+
+impl Ingest<'_> {
+    fn warn(&mut self, location: String, reason: String) {
+        self.session.warnings.push(Warning {
+            source: self.source.to_string(),
+            location,
+            reason,
+        });
+    }
+
+    fn document(&mut self, doc: RawDocument, text: &[u8], start: usize) {
+        let (line, _) = line_col(text, start);
+        let Some(batches) = unwrap_document(doc) else {
+            self.warn(
+                format!("line {line}"),
+                "JSON document without resourceSpans: not an OTLP trace, skipped".into(),
+            );
+            return;
+        };
+        self.found = true;
+        for (ri, rs) in batches.into_iter().enumerate() {
+            let resource = self.resource(rs.resource);
+            for (si, ss) in rs.scope_spans.into_iter().enumerate() {
+                let scope = self.scope(ss.scope);
+                for (pi, span) in ss.spans.into_iter().enumerate() {
+                    let path =
+                        format!("line {line}, resourceSpans[{ri}].scopeSpans[{si}].spans[{pi}]");
+                    self.span(span, resource, scope, &path);
+                }
+            }
+        }
+    }
+
+    /// The slow path: walks a generic JSON tree so a span the typed structs reject costs only itself.
+    fn generic_document(
+        &mut self,
+        json: &Json,
+        text: &[u8],
+        start: usize,
+        err: &serde_json::Error,
+    ) {
+        let (line, _) = line_col(text, start);
+        let Some(batches) = find_batches(json) else {
+            self.warn(
+                format!("line {line}"),
+                "JSON document without resourceSpans: not an OTLP trace, skipped".into(),
+            );
+            return;
+        };
+        self.found = true;
+        let (eline, ecol) = error_position(text, start, err);
+        self.warn(
+            format!("line {eline}, column {ecol}"),
+            format!(
+                "unexpected structure ({}); read span by span",
+                err.to_string().split(" at line").next().unwrap_or("")
+            ),
+        );
+        for (ri, rs) in batches.iter().enumerate() {
+            let resource = match rs.get("resource").map(RawResource::deserialize) {
+                Some(Ok(r)) => self.resource(r),
+                Some(Err(e)) => {
+                    self.warn(
+                        format!("line {line}, resourceSpans[{ri}].resource"),
+                        format!("unreadable resource ({e}); its spans are kept without it"),
+                    );
+                    self.resource(RawResource::default())
+                }
+                None => self.resource(RawResource::default()),
+            };
+            let scope_spans = [
+                "scopeSpans",
+                "scope_spans",
+                "instrumentationLibrarySpans",
+                "instrumentation_library_spans",
+            ]
+            .iter()
+            .find_map(|k| rs.get(*k))
+            .and_then(Json::as_array);
+            for (si, ss) in scope_spans.into_iter().flatten().enumerate() {
+                let raw_scope = ["scope", "instrumentationLibrary", "instrumentation_library"]
+                    .iter()
+                    .find_map(|k| ss.get(*k))
+                    .and_then(|s| RawScope::deserialize(s).ok())
+                    .unwrap_or_default();
+                let scope = self.scope(raw_scope);
+                let spans = ss.get("spans").and_then(Json::as_array);
+                for (pi, span) in spans.into_iter().flatten().enumerate() {
+                    let path =
+                        format!("line {line}, resourceSpans[{ri}].scopeSpans[{si}].spans[{pi}]");
+                    match RawSpan::deserialize(span) {
+                        Ok(raw) => self.span(raw, resource, scope, &path),
+                        Err(e) => self.warn(path, format!("span skipped: {e}")),
+                    }
+                }
+            }
+        }
+    }
+
+    fn resource(&mut self, raw: RawResource) -> u32 {
+        let attributes = self.attributes(raw.attributes, "resource");
+        let key = self.session.strings.lookup("service.name");
+        let service = attributes
+            .iter()
+            .find(|kv| Some(kv.key) == key)
+            .and_then(|kv| kv.value.as_str())
+            .filter(|s| *s != Sym::EMPTY)
+            .unwrap_or_else(|| self.session.strings.intern("unknown_service"));
+        let resource = Resource {
+            attributes,
+            dropped_attributes: count(&raw.dropped_attributes_count),
+            service,
+        };
+        // Resources repeat once per export request: keep one copy of each.
+        if let Some(i) = self.session.resources.iter().position(|r| *r == resource) {
+            return index_u32(i);
+        }
+        self.session.resources.push(resource);
+        index_u32(self.session.resources.len() - 1)
+    }
+
+    fn scope(&mut self, raw: RawScope) -> u32 {
+        let scope = Scope {
+            name: self.string(raw.name),
+            version: self.string(raw.version),
+            attributes: self.attributes(raw.attributes, "scope"),
+        };
+        if let Some(i) = self.session.scopes.iter().position(|s| *s == scope) {
+            return index_u32(i);
+        }
+        self.session.scopes.push(scope);
+        index_u32(self.session.scopes.len() - 1)
+    }
+
+    fn string(&mut self, s: LenientString) -> Sym {
+        s.0.map_or(Sym::EMPTY, |s| self.session.strings.intern(&s))
+    }
+
+    fn span(&mut self, raw: RawSpan, resource: u32, scope: u32, path: &str) {
+        let trace_id = match parse_trace_id(raw.trace_id.0.as_deref()) {
+            Ok(Some(id)) => id,
+            Ok(None) => {
+                self.warn(
+                    path.into(),
+                    "span without a traceId: grouped under trace 0".into(),
+                );
+                TraceId::default()
+            }
+            Err(bad) => {
+                self.warn(
+                    path.into(),
+                    format!("unreadable traceId {bad:?}: grouped under trace 0"),
+                );
+                TraceId::default()
+            }
+        };
+        let span_id = match parse_span_id(raw.span_id.0.as_deref()) {
+            Ok(Some(id)) => id,
+            other => {
+                // Keep the span: give it an id no real span has, derived from its position.
+                let n = self.session.spans.len() as u64 | (1 << 63);
+                let what = match other {
+                    Err(bad) => format!("unreadable spanId {bad:?}"),
+                    _ => "span without a spanId".to_string(),
+                };
+                self.warn(path.into(), format!("{what}: kept with a generated id"));
+                SpanId(n.to_be_bytes())
+            }
+        };
+        let parent_id = match parse_span_id(raw.parent_span_id.0.as_deref()) {
+            Ok(id) => id.filter(|id| !id.is_zero()),
+            Err(bad) => {
+                self.warn(
+                    path.into(),
+                    format!("unreadable parentSpanId {bad:?}: shown as a root"),
+                );
+                None
+            }
+        };
+        let start = self.time(&raw.start_time_unix_nano, path, "startTimeUnixNano");
+        let end = self.time(&raw.end_time_unix_nano, path, "endTimeUnixNano");
+        let kind = match raw.kind {
+            LenientEnum::Absent => SpanKind::Unspecified,
+            LenientEnum::Number(n) => SpanKind::from_number(n),
+            LenientEnum::Name(ref name) => SpanKind::from_name(name).unwrap_or_else(|| {
+                self.warn(
+                    path.into(),
+                    format!("unknown span kind {name:?}: unspecified"),
+                );
+                SpanKind::Unspecified
+            }),
+            LenientEnum::Invalid => SpanKind::Unspecified,
+        };
+        let code = match raw.status.code {
+            LenientEnum::Absent | LenientEnum::Invalid => StatusCode::Unset,
+            LenientEnum::Number(n) => StatusCode::from_number(n),
+            LenientEnum::Name(ref name) => StatusCode::from_name(name).unwrap_or_else(|| {
+                self.warn(path.into(), format!("unknown status code {name:?}: unset"));
+                StatusCode::Unset
+            }),
+        };
+        let status = Status {
+            code,
+            message: self.string(raw.status.message),
+        };
+        let name = self.string(raw.name);
+        let trace_state = self.string(raw.trace_state);
+        let attributes = self.attributes(raw.attributes, path);
+        let mut events = Vec::with_capacity(raw.events.len());
+        for ev in raw.events {
+            let time = self.time(&ev.time_unix_nano, path, "event timeUnixNano");
+            events.push(Event {
+                time,
+                name: self.string(ev.name),
+                attributes: self.attributes(ev.attributes, path),
+                dropped_attributes: count(&ev.dropped_attributes_count),
+            });
+        }
+        let mut links = Vec::with_capacity(raw.links.len());
+        for link in raw.links {
+            let (Ok(Some(tid)), Ok(Some(sid))) = (
+                parse_trace_id(link.trace_id.0.as_deref()),
+                parse_span_id(link.span_id.0.as_deref()),
+            ) else {
+                self.warn(
+                    path.into(),
+                    "link with an unreadable traceId or spanId skipped".into(),
+                );
+                continue;
+            };
+            links.push(Link {
+                trace_id: tid,
+                span_id: sid,
+                trace_state: self.string(link.trace_state),
+                attributes: self.attributes(link.attributes, path),
+                dropped_attributes: count(&link.dropped_attributes_count),
+            });
+        }
+        self.session.spans.push(Span {
+            trace_id,
+            span_id,
+            parent_id,
+            trace_state,
+            flags: u32::try_from(raw.flags.get().unwrap_or(0)).unwrap_or(0),
+            name,
+            kind,
+            start,
+            end,
+            attributes,
+            dropped_attributes: count(&raw.dropped_attributes_count),
+            events,
+            dropped_events: count(&raw.dropped_events_count),
+            links,
+            dropped_links: count(&raw.dropped_links_count),
+            status,
+            resource,
+            scope,
+        });
+    }
+
+    fn time(&mut self, raw: &LenientU64, path: &str, field: &str) -> u64 {
+        match raw {
+            LenientU64::Absent => 0,
+            LenientU64::Value(v) => *v,
+            LenientU64::Invalid(text) => {
+                self.warn(
+                    path.into(),
+                    format!("unreadable {field} {text:?}: treated as missing"),
+                );
+                0
+            }
+        }
+    }
+
+    fn attributes(&mut self, raw: Vec<RawKeyValue>, path: &str) -> Vec<KeyValue> {
+        raw.into_iter()
+            .map(|kv| {
+                let key_text = kv.key.0.unwrap_or_default();
+                let key = self.session.strings.intern(&key_text);
+                let value = self.value(kv.value, path, &key_text);
+                KeyValue { key, value }
+            })
+            .collect()
+    }
+
+    fn value(&mut self, raw: RawAnyValue, path: &str, key: &str) -> Value {
+        match raw {
+            RawAnyValue::Empty => Value::Empty,
+            RawAnyValue::Str(s) => Value::Str(self.session.strings.intern(&s)),
+            RawAnyValue::Bool(b) => Value::Bool(b),
+            RawAnyValue::Int(i) => Value::Int(i),
+            RawAnyValue::Double(d) => Value::Double(d),
+            RawAnyValue::Bytes(b64) => match decode_base64(&b64) {
+                Some(bytes) => Value::Bytes(bytes),
+                None => {
+                    self.warn(
+                        path.into(),
+                        format!("attribute {key:?}: bytesValue is not base64; kept as text"),
+                    );
+                    Value::Str(self.session.strings.intern(&b64))
+                }
+            },
+            RawAnyValue::Array(items) => Value::Array(
+                items
+                    .into_iter()
+                    .map(|v| self.value(v, path, key))
+                    .collect(),
+            ),
+            RawAnyValue::KvList(kvs) => Value::KvList(self.attributes(kvs, path)),
+            RawAnyValue::Unknown { field, value } => {
+                match value {
+                    Some(v) => {
+                        self.warn(
+                        path.into(),
+                        format!("attribute {key:?}: value written as {field:?}, not an AnyValue field; read as its value"),
+                    );
+                        self.value(*v, path, key)
+                    }
+                    None => {
+                        self.warn(
+                        path.into(),
+                        format!("attribute {key:?}: unknown AnyValue field {field:?}; kept as empty"),
+                    );
+                        Value::Empty
+                    }
+                }
+            }
+            RawAnyValue::Invalid { field } => {
+                self.warn(
+                    path.into(),
+                    format!("attribute {key:?}: {field} holds the wrong JSON type; kept as empty"),
+                );
+                Value::Empty
+            }
+        }
+    }
+}
+
+fn index_u32(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(u32::MAX)
+}
+
+fn count(raw: &LenientU64) -> u32 {
+    raw.get()
+        .map_or(0, |v| u32::try_from(v).unwrap_or(u32::MAX))
+}
+
+/// Follows the Tempo and Jaeger wrappers down to the list of resourceSpans.
+fn unwrap_document(doc: RawDocument) -> Option<Vec<RawResourceSpans>> {
+    if let Some(rs) = doc.resource_spans {
+        return Some(rs);
+    }
+    if let Some(b) = doc.batches {
+        return Some(b);
+    }
+    if let Some(inner) = doc.trace {
+        return unwrap_document(*inner);
+    }
+    doc.result.and_then(|inner| unwrap_document(*inner))
+}
+
+fn find_batches(json: &Json) -> Option<&Vec<Json>> {
+    for key in ["resourceSpans", "resource_spans", "batches"] {
+        if let Some(list) = json.get(key).and_then(Json::as_array) {
+            return Some(list);
+        }
+    }
+    ["trace", "result"]
+        .iter()
+        .find_map(|k| json.get(*k).and_then(find_batches))
+}
+
+fn decode_base64(text: &str) -> Option<Vec<u8>> {
+    let t = text.trim();
+    base64::engine::general_purpose::STANDARD
+        .decode(t)
+        .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(t))
+        .or_else(|_| base64::engine::general_purpose::URL_SAFE.decode(t))
+        .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(t))
+        .ok()
+}
+
+/// Reads an id written as hex (any case) or base64, into exactly `N` bytes. A shorter id is
+/// right-aligned (a 64-bit trace id becomes the low half). `Ok(None)` for an absent or empty id.
+fn parse_id<const N: usize>(text: Option<&str>) -> Result<Option<[u8; N]>, String> {
+    let Some(t) = text.map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    let bytes = if t.len() % 2 == 0 && t.len() <= 2 * N && t.bytes().all(|b| b.is_ascii_hexdigit())
+    {
+        (0..t.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&t[i..i + 2], 16))
+            .collect::<Result<Vec<u8>, _>>()
+            .map_err(|_| t.to_string())?
+    } else {
+        decode_base64(t).ok_or_else(|| t.to_string())?
+    };
+    if bytes.is_empty() || bytes.len() > N {
+        return Err(t.to_string());
+    }
+    let mut out = [0u8; N];
+    out[N - bytes.len()..].copy_from_slice(&bytes);
+    Ok(Some(out))
+}
+
+pub(crate) fn parse_trace_id(text: Option<&str>) -> Result<Option<TraceId>, String> {
+    parse_id::<16>(text).map(|o| o.map(TraceId))
+}
+
+pub(crate) fn parse_span_id(text: Option<&str>) -> Result<Option<SpanId>, String> {
+    parse_id::<8>(text).map(|o| o.map(SpanId))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_in_hex_and_base64() {
+        let hex = parse_trace_id(Some("5B8EFFF798038103D269B633813FC60C"))
+            .unwrap()
+            .unwrap();
+        let b64 = parse_trace_id(Some("W47/95gDgQPSabYzgT/GDA=="))
+            .unwrap()
+            .unwrap();
+        assert_eq!(hex, b64);
+        assert_eq!(hex.to_string(), "5b8efff798038103d269b633813fc60c");
+        let short = parse_trace_id(Some("00000000000000ff")).unwrap().unwrap();
+        assert_eq!(short.0[15], 0xff);
+        assert_eq!(parse_span_id(Some("")), Ok(None));
+        assert!(parse_span_id(Some("zz-not-an-id")).is_err());
+        assert!(parse_span_id(Some("0102030405060708090a")).is_err());
+    }
+}

@@ -1,0 +1,84 @@
+//! String interning: trace files repeat the same keys, service names and values thousands of
+//! times; each distinct string is stored once and referred to by a 4-byte [`Sym`].
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// A handle to an interned string. Only meaningful with the [`Interner`] that made it.
+/// The default is [`Sym::EMPTY`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct Sym(u32);
+
+impl Sym {
+    /// The empty string, interned first by every [`Interner`].
+    pub const EMPTY: Sym = Sym(0);
+}
+
+/// Owns the distinct strings of a session.
+#[derive(Debug, Clone)]
+pub struct Interner {
+    strings: Vec<Arc<str>>,
+    index: HashMap<Arc<str>, Sym>,
+}
+
+impl Default for Interner {
+    fn default() -> Self {
+        let mut interner = Interner {
+            strings: Vec::new(),
+            index: HashMap::new(),
+        };
+        interner.intern("");
+        interner
+    }
+}
+
+impl Interner {
+    /// Returns the handle of `s`, storing it on first sight.
+    pub fn intern(&mut self, s: &str) -> Sym {
+        if let Some(&sym) = self.index.get(s) {
+            return sym;
+        }
+        let sym = Sym(u32::try_from(self.strings.len()).unwrap_or(u32::MAX));
+        let owned: Arc<str> = Arc::from(s);
+        self.strings.push(owned.clone());
+        self.index.insert(owned, sym);
+        sym
+    }
+
+    /// The handle of `s` if it was interned, without storing it.
+    pub fn lookup(&self, s: &str) -> Option<Sym> {
+        self.index.get(s).copied()
+    }
+
+    /// The text of a handle; an unknown handle reads as "".
+    pub fn get(&self, sym: Sym) -> &str {
+        self.strings.get(sym.0 as usize).map_or("", |s| s)
+    }
+
+    /// Number of distinct strings held.
+    pub fn len(&self) -> usize {
+        self.strings.len()
+    }
+
+    /// True when only the empty string is held.
+    pub fn is_empty(&self) -> bool {
+        self.strings.len() <= 1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interns_once_and_reads_back() {
+        let mut i = Interner::default();
+        let a = i.intern("service.name");
+        let b = i.intern("service.name");
+        assert_eq!(a, b);
+        assert_eq!(i.get(a), "service.name");
+        assert_eq!(i.intern(""), Sym::EMPTY);
+        assert_eq!(i.len(), 2);
+        assert_eq!(i.lookup("nope"), None);
+    }
+}

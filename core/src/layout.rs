@@ -1,0 +1,202 @@
+//! Waterfall layout: which rows show under the current collapse state, where each bar goes in the
+//! time window, the axis ticks, and service colours. Everything stays in `u64` nanoseconds until
+//! the last step, which yields fractions of the window width.
+
+use std::collections::HashSet;
+
+use crate::format::format_duration;
+use crate::model::Session;
+use crate::tree::TraceTree;
+
+/// The node indices shown, in order, when the subtrees of `collapsed` nodes are folded.
+pub fn visible_rows(tree: &TraceTree, collapsed: &HashSet<u32>) -> Vec<u32> {
+    let mut rows = Vec::with_capacity(tree.nodes.len());
+    let mut i = 0usize;
+    while let Some(node) = tree.nodes.get(i) {
+        let index = u32::try_from(i).unwrap_or(u32::MAX);
+        rows.push(index);
+        i = if collapsed.contains(&index) {
+            node.subtree_end as usize
+        } else {
+            i + 1
+        };
+    }
+    rows
+}
+
+/// A span of time in view, in ns since the epoch. `end > start` always holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Window {
+    pub start: u64,
+    pub end: u64,
+}
+
+impl Window {
+    /// The whole trace; a trace without times (or of zero length) gets a 1 µs window.
+    pub fn of_trace(tree: &TraceTree) -> Window {
+        Window::new(tree.start, tree.end)
+    }
+
+    /// A window from `start` to `end`, at least 1 ns wide.
+    pub fn new(start: u64, end: u64) -> Window {
+        if end > start {
+            Window { start, end }
+        } else {
+            Window {
+                start,
+                end: start.saturating_add(1_000),
+            }
+        }
+    }
+
+    /// Width of the window in ns.
+    pub fn len(&self) -> u64 {
+        self.end - self.start
+    }
+
+    /// Always false: a window is never empty.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// Position of `t` as a fraction of the window (may fall outside 0..=1).
+    pub fn fraction(&self, t: u64) -> f64 {
+        // Subtract in integers first: epoch nanoseconds exceed f64's 53-bit mantissa.
+        #[allow(clippy::cast_precision_loss)]
+        let (off, len) = (
+            (i128::from(t) - i128::from(self.start)) as f64,
+            self.len() as f64,
+        );
+        off / len
+    }
+}
+
+/// Where a span's bar goes, as fractions of the window width.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Bar {
+    pub left: f64,
+    pub width: f64,
+    /// The span had no start time; the bar sits at its parent's start (or the trace start).
+    pub no_time: bool,
+}
+
+/// The bar of node `index` in `window`. Spans without times sit at their nearest timed ancestor.
+pub fn bar(session: &Session, tree: &TraceTree, index: u32, window: Window) -> Bar {
+    let Some(node) = tree.nodes.get(index as usize) else {
+        return Bar {
+            left: 0.0,
+            width: 0.0,
+            no_time: true,
+        };
+    };
+    let span = &session.spans[node.span as usize];
+    if span.start == 0 {
+        let mut anchor = tree.start;
+        let mut p = node.parent;
+        while let Some(pi) = p {
+            let parent = &tree.nodes[pi as usize];
+            let ps = &session.spans[parent.span as usize];
+            if ps.start > 0 {
+                anchor = ps.start;
+                break;
+            }
+            p = parent.parent;
+        }
+        return Bar {
+            left: window.fraction(anchor),
+            width: 0.0,
+            no_time: true,
+        };
+    }
+    let left = window.fraction(span.start);
+    let right = window.fraction(span.start + span.duration());
+    Bar {
+        left,
+        width: (right - left).max(0.0),
+        no_time: false,
+    }
+}
+
+/// A labelled mark on the time axis.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tick {
+    /// Offset from the trace start, in ns.
+    pub offset: u64,
+    /// Position as a fraction of the window width (0..=1).
+    pub fraction: f64,
+    pub label: String,
+}
+
+/// Evenly spaced ticks at a 1-2-5 step, at most `max` of them, labelled relative to `origin`
+/// (the trace start).
+pub fn ticks(window: Window, origin: u64, max: usize) -> Vec<Tick> {
+    let max = max.max(2) as u64;
+    let span = window.len();
+    let mut step = 1u64;
+    'search: loop {
+        for m in [1u64, 2, 5] {
+            let s = step.saturating_mul(m);
+            if span / s < max {
+                step = s;
+                break 'search;
+            }
+        }
+        if step > u64::MAX / 10 {
+            break;
+        }
+        step *= 10;
+    }
+    let first_offset = window.start.saturating_sub(origin).div_ceil(step) * step;
+    let mut out = Vec::new();
+    let mut off = first_offset;
+    while origin.saturating_add(off) <= window.end {
+        out.push(Tick {
+            offset: off,
+            fraction: window.fraction(origin + off),
+            label: format_duration(off),
+        });
+        match off.checked_add(step) {
+            Some(next) => off = next,
+            None => break,
+        }
+    }
+    out
+}
+
+/// A stable hue (0..360) for a service name, so a service keeps its colour across traces and loads.
+pub fn service_hue(name: &str) -> u16 {
+    // FNV-1a, spread over a golden-angle palette so similar names get distant hues.
+    let mut h: u32 = 0x811c_9dc5;
+    for b in name.bytes() {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    u16::try_from((h % 64) * 137 % 360).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_use_round_steps() {
+        let w = Window::new(1_000_000_000, 1_000_000_000 + 47_000_000);
+        let t = ticks(w, w.start, 8);
+        let labels: Vec<&str> = t.iter().map(|t| t.label.as_str()).collect();
+        assert_eq!(labels, ["0ns", "10ms", "20ms", "30ms", "40ms"]);
+        assert!((t[1].fraction - 10.0 / 47.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn zero_length_window_is_widened() {
+        let w = Window::new(5, 5);
+        assert_eq!(w.len(), 1_000);
+    }
+
+    #[test]
+    fn hues_are_stable_and_spread() {
+        assert_eq!(service_hue("order-api"), service_hue("order-api"));
+        assert_ne!(service_hue("order-api"), service_hue("order-worker"));
+        assert!(service_hue("e2e-tests") < 360);
+    }
+}

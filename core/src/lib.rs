@@ -1,0 +1,23 @@
+//! Sightline's pure core: everything that turns trace bytes into what the waterfall draws.
+//!
+//! It never touches the DOM (no leptos, no web-sys), so it is tested natively with `cargo test`
+//! and shared by the browser app and command-line tools. The pipeline is explicit:
+//! bytes -> [`decode`] into a [`Session`] (interned, compact) -> [`Forest::build`] links parents,
+//! drops duplicates, keeps orphans and breaks cycles -> [`layout`] turns a tree, its collapsed
+//! subtrees and a time window into rows and bar geometry.
+
+mod decode;
+mod format;
+mod intern;
+pub mod layout;
+mod model;
+mod tree;
+
+pub use decode::{decode_file, FileSummary};
+pub use format::{format_duration, format_timestamp_utc};
+pub use intern::{Interner, Sym};
+pub use model::{
+    Event, KeyValue, Link, Resource, Scope, Session, Span, SpanId, SpanKind, Status, StatusCode,
+    TraceId, Value, Warning,
+};
+pub use tree::{Forest, Node, NodeFlags, TraceTree};

@@ -1,0 +1,414 @@
+//! The trace model: what every decoder produces, whatever the input format was.
+//!
+//! Ids are fixed-size bytes, times are `u64` nanoseconds since the Unix epoch (0 = unknown), and
+//! strings are interned. Spans of all files of a session live in one vector; trees index into it.
+
+use std::fmt;
+
+use crate::intern::{Interner, Sym};
+
+/// A 16-byte W3C trace id. A 64-bit id (Jaeger, Zipkin) is kept in the low 8 bytes.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct TraceId(pub [u8; 16]);
+
+/// An 8-byte span id.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct SpanId(pub [u8; 8]);
+
+impl TraceId {
+    /// True for the all-zero id, which the spec calls invalid.
+    pub fn is_zero(&self) -> bool {
+        self.0 == [0; 16]
+    }
+}
+
+impl SpanId {
+    /// True for the all-zero id, which the spec calls invalid.
+    pub fn is_zero(&self) -> bool {
+        self.0 == [0; 8]
+    }
+}
+
+fn write_hex(f: &mut fmt::Formatter<'_>, bytes: &[u8]) -> fmt::Result {
+    for b in bytes {
+        write!(f, "{b:02x}")?;
+    }
+    Ok(())
+}
+
+impl fmt::Display for TraceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_hex(f, &self.0)
+    }
+}
+
+impl fmt::Debug for TraceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "TraceId({self})")
+    }
+}
+
+impl fmt::Display for SpanId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_hex(f, &self.0)
+    }
+}
+
+impl fmt::Debug for SpanId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SpanId({self})")
+    }
+}
+
+/// OTLP span kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum SpanKind {
+    #[default]
+    Unspecified,
+    Internal,
+    Server,
+    Client,
+    Producer,
+    Consumer,
+}
+
+impl SpanKind {
+    /// From the OTLP enum number; unknown numbers read as unspecified.
+    pub fn from_number(n: i64) -> SpanKind {
+        match n {
+            1 => SpanKind::Internal,
+            2 => SpanKind::Server,
+            3 => SpanKind::Client,
+            4 => SpanKind::Producer,
+            5 => SpanKind::Consumer,
+            _ => SpanKind::Unspecified,
+        }
+    }
+
+    /// From an enum name as protobuf JSON or Jaeger/Zipkin write it (`SPAN_KIND_SERVER`, `server`).
+    pub fn from_name(name: &str) -> Option<SpanKind> {
+        let n = name.trim().to_ascii_uppercase();
+        let n = n.strip_prefix("SPAN_KIND_").unwrap_or(&n);
+        Some(match n {
+            "UNSPECIFIED" => SpanKind::Unspecified,
+            "INTERNAL" => SpanKind::Internal,
+            "SERVER" => SpanKind::Server,
+            "CLIENT" => SpanKind::Client,
+            "PRODUCER" => SpanKind::Producer,
+            "CONSUMER" => SpanKind::Consumer,
+            _ => return None,
+        })
+    }
+
+    /// Lower-case label shown to users.
+    pub fn label(self) -> &'static str {
+        match self {
+            SpanKind::Unspecified => "unspecified",
+            SpanKind::Internal => "internal",
+            SpanKind::Server => "server",
+            SpanKind::Client => "client",
+            SpanKind::Producer => "producer",
+            SpanKind::Consumer => "consumer",
+        }
+    }
+}
+
+/// OTLP status code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum StatusCode {
+    #[default]
+    Unset,
+    Ok,
+    Error,
+}
+
+impl StatusCode {
+    /// From the OTLP enum number; unknown numbers read as unset.
+    pub fn from_number(n: i64) -> StatusCode {
+        match n {
+            1 => StatusCode::Ok,
+            2 => StatusCode::Error,
+            _ => StatusCode::Unset,
+        }
+    }
+
+    /// From an enum name (`STATUS_CODE_ERROR`, `Error`, `ok`).
+    pub fn from_name(name: &str) -> Option<StatusCode> {
+        let n = name.trim().to_ascii_uppercase();
+        let n = n.strip_prefix("STATUS_CODE_").unwrap_or(&n);
+        Some(match n {
+            "UNSET" => StatusCode::Unset,
+            "OK" => StatusCode::Ok,
+            "ERROR" => StatusCode::Error,
+            _ => return None,
+        })
+    }
+
+    /// Upper-case label shown to users, as the spec names it.
+    pub fn label(self) -> &'static str {
+        match self {
+            StatusCode::Unset => "UNSET",
+            StatusCode::Ok => "OK",
+            StatusCode::Error => "ERROR",
+        }
+    }
+}
+
+/// A span's status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Status {
+    pub code: StatusCode,
+    pub message: Sym,
+}
+
+/// An attribute value (OTLP AnyValue). `Empty` is the valid AnyValue with nothing set.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Empty,
+    Str(Sym),
+    Bool(bool),
+    Int(i64),
+    Double(f64),
+    Bytes(Vec<u8>),
+    Array(Vec<Value>),
+    KvList(Vec<KeyValue>),
+}
+
+impl Value {
+    /// The value as display text (strings as they are, compound values as compact JSON-like text).
+    pub fn display(&self, strings: &Interner) -> String {
+        let mut out = String::new();
+        self.write_display(strings, &mut out, true);
+        out
+    }
+
+    fn write_display(&self, strings: &Interner, out: &mut String, top: bool) {
+        use std::fmt::Write;
+        match self {
+            Value::Empty => out.push_str(if top { "" } else { "null" }),
+            Value::Str(s) if top => out.push_str(strings.get(*s)),
+            Value::Str(s) => {
+                let _ = write!(out, "{:?}", strings.get(*s));
+            }
+            Value::Bool(b) => {
+                let _ = write!(out, "{b}");
+            }
+            Value::Int(i) => {
+                let _ = write!(out, "{i}");
+            }
+            Value::Double(d) => {
+                let _ = write!(out, "{d}");
+            }
+            Value::Bytes(b) => {
+                for byte in b {
+                    let _ = write!(out, "{byte:02x}");
+                }
+            }
+            Value::Array(items) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    item.write_display(strings, out, false);
+                }
+                out.push(']');
+            }
+            Value::KvList(kvs) => {
+                out.push('{');
+                for (i, kv) in kvs.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    let _ = write!(out, "{:?}: ", strings.get(kv.key));
+                    kv.value.write_display(strings, out, false);
+                }
+                out.push('}');
+            }
+        }
+    }
+
+    /// The interned string, when the value is a string.
+    pub fn as_str(&self) -> Option<Sym> {
+        match self {
+            Value::Str(s) => Some(*s),
+            _ => None,
+        }
+    }
+
+    /// Short type name shown next to raw attribute values.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Empty => "empty",
+            Value::Str(_) => "string",
+            Value::Bool(_) => "bool",
+            Value::Int(_) => "int",
+            Value::Double(_) => "double",
+            Value::Bytes(_) => "bytes",
+            Value::Array(_) => "array",
+            Value::KvList(_) => "kvlist",
+        }
+    }
+}
+
+/// An attribute.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KeyValue {
+    pub key: Sym,
+    pub value: Value,
+}
+
+/// A span event (an exception, a log line).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Event {
+    pub time: u64,
+    pub name: Sym,
+    pub attributes: Vec<KeyValue>,
+    pub dropped_attributes: u32,
+}
+
+/// A link to another span, possibly in another trace.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Link {
+    pub trace_id: TraceId,
+    pub span_id: SpanId,
+    pub trace_state: Sym,
+    pub attributes: Vec<KeyValue>,
+    pub dropped_attributes: u32,
+}
+
+/// The entity that produced spans (a service process).
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Resource {
+    pub attributes: Vec<KeyValue>,
+    pub dropped_attributes: u32,
+    /// `service.name`, or "unknown_service" when absent, as the SDKs default it.
+    pub service: Sym,
+}
+
+/// The instrumentation scope (library) that produced spans.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Scope {
+    pub name: Sym,
+    pub version: Sym,
+    pub attributes: Vec<KeyValue>,
+}
+
+/// One span as decoded. Times are nanoseconds since the epoch; 0 means the file gave none.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Span {
+    pub trace_id: TraceId,
+    pub span_id: SpanId,
+    pub parent_id: Option<SpanId>,
+    pub trace_state: Sym,
+    pub flags: u32,
+    pub name: Sym,
+    pub kind: SpanKind,
+    pub start: u64,
+    pub end: u64,
+    pub attributes: Vec<KeyValue>,
+    pub dropped_attributes: u32,
+    pub events: Vec<Event>,
+    pub dropped_events: u32,
+    pub links: Vec<Link>,
+    pub dropped_links: u32,
+    pub status: Status,
+    /// Index into [`Session::resources`].
+    pub resource: u32,
+    /// Index into [`Session::scopes`].
+    pub scope: u32,
+}
+
+impl Span {
+    /// Duration in nanoseconds; 0 when a time is missing or the end precedes the start.
+    pub fn duration(&self) -> u64 {
+        if self.start == 0 || self.end == 0 {
+            0
+        } else {
+            self.end.saturating_sub(self.start)
+        }
+    }
+
+    /// The attribute named `key`, if any.
+    pub fn attribute(&self, key: Sym) -> Option<&Value> {
+        self.attributes
+            .iter()
+            .find(|kv| kv.key == key)
+            .map(|kv| &kv.value)
+    }
+}
+
+/// Something a decoder skipped or repaired, with where and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Warning {
+    /// The file (or artifact entry) it came from.
+    pub source: String,
+    /// Where in that file: "line 3, column 7", "byte 1024", or a JSON path.
+    pub location: String,
+    /// What was wrong and what was done about it.
+    pub reason: String,
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.location.is_empty() {
+            write!(f, "{}: {}", self.source, self.reason)
+        } else {
+            write!(f, "{} ({}): {}", self.source, self.location, self.reason)
+        }
+    }
+}
+
+/// Everything loaded into one viewing session, from one or several files.
+#[derive(Clone, Debug, Default)]
+pub struct Session {
+    pub strings: Interner,
+    pub resources: Vec<Resource>,
+    pub scopes: Vec<Scope>,
+    pub spans: Vec<Span>,
+    /// What was skipped or repaired while decoding, in file order.
+    pub warnings: Vec<Warning>,
+    /// Names of the files loaded, in order.
+    pub files: Vec<String>,
+}
+
+impl Session {
+    /// The service name of a span.
+    pub fn service_of(&self, span: &Span) -> &str {
+        self.resources
+            .get(span.resource as usize)
+            .map_or("unknown_service", |r| self.strings.get(r.service))
+    }
+
+    /// The name to show for a span: Logfire's formatted `logfire.msg` when present, else the name.
+    pub fn display_name(&self, span: &Span) -> &str {
+        if let Some(key) = self.strings.lookup("logfire.msg") {
+            if let Some(Value::Str(msg)) = span.attribute(key) {
+                let msg = self.strings.get(*msg);
+                if !msg.is_empty() {
+                    return msg;
+                }
+            }
+        }
+        self.strings.get(span.name)
+    }
+
+    /// True when the span failed: status ERROR, or an `exception` event.
+    pub fn is_error(&self, span: &Span) -> bool {
+        if span.status.code == StatusCode::Error {
+            return true;
+        }
+        match self.strings.lookup("exception") {
+            Some(exc) => span.events.iter().any(|e| e.name == exc),
+            None => false,
+        }
+    }
+
+    /// A string attribute's text, when the span has it.
+    pub fn str_attribute<'a>(&'a self, span: &'a Span, key: &str) -> Option<&'a str> {
+        let key = self.strings.lookup(key)?;
+        span.attribute(key)
+            .and_then(Value::as_str)
+            .map(|s| self.strings.get(s))
+    }
+}

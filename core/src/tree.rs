@@ -1,0 +1,304 @@
+//! Tree building: from a bag of spans to one pre-order node list per trace.
+//!
+//! Real files are messy, and every span must still be shown: a span whose parent is not in the
+//! session becomes a root marked `missing_parent`; the same span seen twice is kept once and
+//! counted; a span that is its own ancestor has its cycle broken at the earliest span of the
+//! cycle, marked `cycle_broken`. Children are ordered by start time.
+
+use std::collections::HashMap;
+
+use crate::intern::Sym;
+use crate::model::{Session, SpanId, TraceId};
+
+/// Marks a node carries for the waterfall.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NodeFlags {
+    /// The span names a parent that is not in the session.
+    pub missing_parent: bool,
+    /// The span was part of a parent cycle, which was cut above it.
+    pub cycle_broken: bool,
+    /// The span failed (status ERROR or an exception event).
+    pub error: bool,
+    /// A descendant failed.
+    pub error_below: bool,
+}
+
+/// One row of a trace's tree, in pre-order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Node {
+    /// Index into [`Session::spans`].
+    pub span: u32,
+    /// 0 for roots.
+    pub depth: u32,
+    /// Index of the parent node in the same [`TraceTree::nodes`].
+    pub parent: Option<u32>,
+    /// One past the last descendant: the subtree is `nodes[i..subtree_end]`.
+    pub subtree_end: u32,
+    /// Number of direct children.
+    pub children: u32,
+    pub flags: NodeFlags,
+}
+
+/// One trace, as a pre-order list of nodes with per-trace totals.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TraceTree {
+    pub trace_id: TraceId,
+    pub nodes: Vec<Node>,
+    /// Earliest known start and latest known end, in ns; both 0 when no span has times.
+    pub start: u64,
+    pub end: u64,
+    pub error_count: usize,
+    /// Distinct service names, in order of first appearance in the tree.
+    pub services: Vec<Sym>,
+}
+
+impl TraceTree {
+    /// The node index of a span id, if it is in this trace.
+    pub fn find(&self, session: &Session, span_id: SpanId) -> Option<u32> {
+        self.nodes
+            .iter()
+            .position(|n| session.spans[n.span as usize].span_id == span_id)
+            .and_then(|i| u32::try_from(i).ok())
+    }
+
+    /// The node of the trace's first root (the test span, normally).
+    pub fn root(&self) -> Option<&Node> {
+        self.nodes.first()
+    }
+}
+
+/// All traces of a session, failing traces first, then by start time.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Forest {
+    pub traces: Vec<TraceTree>,
+    /// Spans dropped because the same (trace id, span id) was seen before.
+    pub duplicates: usize,
+    /// Spans whose parent is not in the session (shown as roots).
+    pub missing_parents: usize,
+    /// Parent cycles that were cut.
+    pub cycles_broken: usize,
+}
+
+impl Forest {
+    /// Builds every trace of the session.
+    pub fn build(session: &Session) -> Forest {
+        let mut order: Vec<TraceId> = Vec::new();
+        let mut groups: HashMap<TraceId, Vec<u32>> = HashMap::new();
+        for (i, span) in session.spans.iter().enumerate() {
+            let Ok(i) = u32::try_from(i) else { break };
+            groups
+                .entry(span.trace_id)
+                .or_insert_with(|| {
+                    order.push(span.trace_id);
+                    Vec::new()
+                })
+                .push(i);
+        }
+        let mut forest = Forest::default();
+        for trace_id in order {
+            let members = groups.remove(&trace_id).unwrap_or_default();
+            let tree = build_trace(session, trace_id, &members, &mut forest);
+            forest.traces.push(tree);
+        }
+        forest.traces.sort_by_key(|t| (t.error_count == 0, t.start));
+        forest
+    }
+
+    /// Total spans shown across traces.
+    pub fn span_count(&self) -> usize {
+        self.traces.iter().map(|t| t.nodes.len()).sum()
+    }
+
+    /// Total failing spans across traces.
+    pub fn error_count(&self) -> usize {
+        self.traces.iter().map(|t| t.error_count).sum()
+    }
+
+    /// Distinct services across traces.
+    pub fn service_count(&self) -> usize {
+        let mut all: Vec<Sym> = self
+            .traces
+            .iter()
+            .flat_map(|t| t.services.iter().copied())
+            .collect();
+        all.sort_unstable();
+        all.dedup();
+        all.len()
+    }
+}
+
+fn build_trace(
+    session: &Session,
+    trace_id: TraceId,
+    members: &[u32],
+    forest: &mut Forest,
+) -> TraceTree {
+    // Unique spans of this trace; `local` indexes into `spans`.
+    let mut by_id: HashMap<SpanId, usize> = HashMap::with_capacity(members.len());
+    let mut spans: Vec<u32> = Vec::with_capacity(members.len());
+    for &m in members {
+        let id = session.spans[m as usize].span_id;
+        if by_id.contains_key(&id) {
+            forest.duplicates += 1;
+            continue;
+        }
+        by_id.insert(id, spans.len());
+        spans.push(m);
+    }
+    let n = spans.len();
+    let span = |local: usize| &session.spans[spans[local] as usize];
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut roots: Vec<usize> = Vec::new();
+    let mut missing = vec![false; n];
+    for (local, is_missing) in missing.iter_mut().enumerate() {
+        match span(local).parent_id {
+            None => roots.push(local),
+            Some(pid) => match by_id.get(&pid) {
+                Some(&p) => children[p].push(local),
+                None => {
+                    *is_missing = true;
+                    forest.missing_parents += 1;
+                    roots.push(local);
+                }
+            },
+        }
+    }
+    let by_start = |a: &usize, b: &usize| {
+        let (sa, sb) = (span(*a), span(*b));
+        (sa.start, sa.span_id).cmp(&(sb.start, sb.span_id))
+    };
+    for c in &mut children {
+        c.sort_by(by_start);
+    }
+    roots.sort_by(by_start);
+
+    let mut nodes: Vec<Node> = Vec::with_capacity(n);
+    let mut visited = vec![false; n];
+    let mut cycle_broken = vec![false; n];
+    for &r in &roots {
+        walk(r, &children, &mut visited, &mut nodes, &spans);
+    }
+    // Whatever no root reached hangs off a parent cycle: cut each cycle at its earliest span.
+    let mut next = 0;
+    while nodes.len() < n {
+        while visited[next] {
+            next += 1;
+        }
+        let mut seen = vec![false; n];
+        let mut at = next;
+        while !seen[at] {
+            seen[at] = true;
+            let pid = span(at).parent_id;
+            match pid.and_then(|p| by_id.get(&p)) {
+                Some(&p) => at = p,
+                None => break,
+            }
+        }
+        // `at` is on the cycle: collect it and pick its earliest member.
+        let mut cycle = vec![at];
+        let mut cur = at;
+        while let Some(&p) = span(cur).parent_id.and_then(|p| by_id.get(&p)) {
+            if p == at {
+                break;
+            }
+            cycle.push(p);
+            cur = p;
+        }
+        let cut = cycle.into_iter().min_by(by_start).unwrap_or(at);
+        cycle_broken[cut] = true;
+        forest.cycles_broken += 1;
+        walk(cut, &children, &mut visited, &mut nodes, &spans);
+    }
+
+    // Flags, and which services and errors the trace holds.
+    let local_of: HashMap<u32, usize> = spans.iter().enumerate().map(|(l, &s)| (s, l)).collect();
+    let mut services: Vec<Sym> = Vec::new();
+    let mut error_count = 0;
+    let (mut start, mut end) = (u64::MAX, 0u64);
+    for node in &mut nodes {
+        let s = &session.spans[node.span as usize];
+        let local = local_of[&node.span];
+        node.flags.missing_parent = missing[local];
+        node.flags.cycle_broken = cycle_broken[local];
+        node.flags.error = session.is_error(s);
+        error_count += usize::from(node.flags.error);
+        let svc = session
+            .resources
+            .get(s.resource as usize)
+            .map_or(Sym::EMPTY, |r| r.service);
+        if !services.contains(&svc) {
+            services.push(svc);
+        }
+        if s.start > 0 {
+            start = start.min(s.start);
+            end = end.max(s.start);
+        }
+        if s.end > 0 {
+            end = end.max(s.end);
+        }
+    }
+    for i in (0..nodes.len()).rev() {
+        let node = nodes[i];
+        if let Some(p) = node.parent {
+            let p = &mut nodes[p as usize];
+            p.flags.error_below |= node.flags.error || node.flags.error_below;
+        }
+    }
+    if start == u64::MAX {
+        start = 0;
+        end = 0;
+    }
+    TraceTree {
+        trace_id,
+        nodes,
+        start,
+        end,
+        error_count,
+        services,
+    }
+}
+
+/// Appends the subtree of `root` in pre-order, iteratively (traces can be very deep).
+fn walk(
+    root: usize,
+    children: &[Vec<usize>],
+    visited: &mut [bool],
+    nodes: &mut Vec<Node>,
+    spans: &[u32],
+) {
+    // Stack of (local index, parent node, depth); an entry with `usize::MAX` closes a subtree.
+    let mut stack: Vec<(usize, Option<u32>, u32)> = vec![(root, None, 0)];
+    let mut open: Vec<usize> = Vec::new();
+    while let Some((local, parent, depth)) = stack.pop() {
+        if local == usize::MAX {
+            if let Some(i) = open.pop() {
+                nodes[i].subtree_end = u32::try_from(nodes.len()).unwrap_or(u32::MAX);
+            }
+            continue;
+        }
+        if visited[local] {
+            continue;
+        }
+        visited[local] = true;
+        let index = nodes.len();
+        let me = u32::try_from(index).unwrap_or(u32::MAX);
+        let kids: Vec<usize> = children[local]
+            .iter()
+            .copied()
+            .filter(|&c| !visited[c])
+            .collect();
+        nodes.push(Node {
+            span: spans[local],
+            depth,
+            parent,
+            subtree_end: me + 1,
+            children: u32::try_from(kids.len()).unwrap_or(u32::MAX),
+            flags: NodeFlags::default(),
+        });
+        open.push(index);
+        stack.push((usize::MAX, None, 0));
+        for &c in kids.iter().rev() {
+            stack.push((c, Some(me), depth + 1));
+        }
+    }
+}

@@ -1,0 +1,48 @@
+//! Helpers shared by the core's integration tests (each test crate uses a different subset).
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use sightline_core::{decode_file, FileSummary, Forest, Session};
+
+/// The repository root (the core crate sits one level below it).
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A file under the repository's `tests/fixtures`.
+pub fn fixture(name: &str) -> PathBuf {
+    repo_root().join("tests/fixtures").join(name)
+}
+
+/// Decodes files into one session and builds its forest.
+pub fn load(paths: &[PathBuf]) -> (Session, Vec<FileSummary>, Forest) {
+    let mut session = Session::default();
+    let mut summaries = Vec::new();
+    for path in paths {
+        let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+        let name = path
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        summaries.push(decode_file(&mut session, &name, &bytes));
+    }
+    let forest = Forest::build(&session);
+    (session, summaries, forest)
+}
+
+/// Span names of a trace in pre-order, indented by depth, for readable tree assertions.
+#[allow(dead_code)]
+pub fn outline(session: &Session, forest: &Forest, trace: usize) -> Vec<String> {
+    forest.traces[trace]
+        .nodes
+        .iter()
+        .map(|n| {
+            let span = &session.spans[n.span as usize];
+            format!(
+                "{}{}",
+                "  ".repeat(n.depth as usize),
+                session.strings.get(span.name)
+            )
+        })
+        .collect()
+}

@@ -1,0 +1,157 @@
+//! One named fixture per hazard (tests/fixtures/edge): what the tree shows and what is reported.
+
+mod common;
+
+use std::collections::HashSet;
+
+use common::{fixture, load, outline};
+use sightline_core::layout::{bar, visible_rows, Window};
+
+fn edge(name: &str) -> std::path::PathBuf {
+    fixture(&format!("edge/{name}"))
+}
+
+#[test]
+fn duplicate_span_is_kept_once_and_counted() {
+    let (session, _, forest) = load(&[edge("duplicate_span.json")]);
+    assert_eq!(session.spans.len(), 3);
+    assert_eq!(forest.span_count(), 2);
+    assert_eq!(forest.duplicates, 1);
+    assert_eq!(outline(&session, &forest, 0), ["root", "  child"]);
+}
+
+#[test]
+fn missing_parent_becomes_a_marked_root_with_its_children() {
+    let (session, _, forest) = load(&[edge("missing_parent.json")]);
+    assert_eq!(
+        outline(&session, &forest, 0),
+        ["root", "orphan", "  orphan child"]
+    );
+    let nodes = &forest.traces[0].nodes;
+    assert!(!nodes[0].flags.missing_parent);
+    assert!(nodes[1].flags.missing_parent);
+    assert!(!nodes[2].flags.missing_parent);
+    assert_eq!(forest.missing_parents, 1);
+}
+
+#[test]
+fn child_longer_than_parent_keeps_its_own_times_and_widens_the_trace() {
+    let (session, _, forest) = load(&[edge("child_longer_than_parent.json")]);
+    let tree = &forest.traces[0];
+    assert_eq!(tree.end - tree.start, 900_000_000);
+    let w = Window::of_trace(tree);
+    let parent = bar(&session, tree, 0, w);
+    let child = bar(&session, tree, 1, w);
+    assert!((parent.width - 100.0 / 900.0).abs() < 1e-9);
+    assert!((child.left - 50.0 / 900.0).abs() < 1e-9);
+    assert!(
+        (child.left + child.width - 1.0).abs() < 1e-9,
+        "the child is drawn to its own end"
+    );
+}
+
+#[test]
+fn zero_and_missing_times_sit_at_the_parent_start() {
+    let (session, _, forest) = load(&[edge("zero_times.json")]);
+    let tree = &forest.traces[0];
+    assert_eq!(tree.nodes.len(), 4);
+    assert_eq!(
+        tree.end - tree.start,
+        100_000_000,
+        "untimed spans do not stretch the trace"
+    );
+    let w = Window::of_trace(tree);
+    let untimed: Vec<_> = (0..4)
+        .map(|i| (i, bar(&session, tree, i, w)))
+        .filter(|(_, b)| b.no_time)
+        .collect();
+    assert_eq!(untimed.len(), 2);
+    for (_, b) in untimed {
+        assert_eq!((b.left, b.width), (0.0, 0.0));
+    }
+    let inverted = tree
+        .nodes
+        .iter()
+        .find(|n| {
+            session.strings.get(session.spans[n.span as usize].name) == "ends before it starts"
+        })
+        .expect("inverted span kept");
+    assert_eq!(session.spans[inverted.span as usize].duration(), 0);
+}
+
+#[test]
+fn a_span_that_is_its_own_ancestor_is_cut_and_every_span_shown() {
+    let (session, _, forest) = load(&[edge("own_ancestor.json")]);
+    let tree = &forest.traces[0];
+    assert_eq!(tree.nodes.len(), 5, "no span lost to a cycle");
+    assert_eq!(forest.cycles_broken, 2);
+    // The a->c->b->a cycle is cut at b, its earliest span; the self-parent span stands alone.
+    assert_eq!(
+        outline(&session, &forest, 0),
+        [
+            "b",
+            "  c",
+            "    d under the cycle",
+            "    a",
+            "its own parent"
+        ]
+    );
+    assert!(tree.nodes[0].flags.cycle_broken);
+    assert!(tree.nodes[4].flags.cycle_broken);
+    assert_eq!(tree.nodes[0].subtree_end, 4);
+}
+
+#[test]
+fn corrupt_json_line_is_reported_and_the_other_lines_join_across_lines() {
+    let (session, summaries, forest) = load(&[edge("corrupt_line.jsonl")]);
+    assert_eq!(session.spans.len(), 2);
+    assert_eq!(summaries[0].warnings, 1);
+    let w = &session.warnings[0];
+    assert_eq!(w.source, "corrupt_line.jsonl");
+    assert_eq!(w.location, "line 2", "{w}");
+    assert!(w.reason.contains("at line 2, column"), "{w}");
+    assert!(w.reason.contains("not valid JSON"), "{w}");
+    // The child (line 1) found its parent (line 3); enum names and numeric times were read.
+    assert_eq!(
+        outline(&session, &forest, 0),
+        ["parent in line 3", "  child in line 1"]
+    );
+    assert_eq!(forest.error_count(), 1);
+    assert!(forest.traces[0].nodes[0].flags.error);
+}
+
+#[test]
+fn one_bad_span_costs_only_itself() {
+    let (session, _, forest) = load(&[edge("bad_span.json")]);
+    assert_eq!(session.spans.len(), 2);
+    assert_eq!(outline(&session, &forest, 0), ["good", "  also good"]);
+    assert!(session
+        .warnings
+        .iter()
+        .any(|w| w.location.contains("spans[1]") && w.reason.starts_with("span skipped")));
+}
+
+#[test]
+fn collapsing_hides_exactly_the_subtree() {
+    let (_, _, forest) = load(&[edge("own_ancestor.json")]);
+    let tree = &forest.traces[0];
+    assert_eq!(visible_rows(tree, &HashSet::new()), [0, 1, 2, 3, 4]);
+    assert_eq!(visible_rows(tree, &HashSet::from([1])), [0, 1, 4]);
+    assert_eq!(visible_rows(tree, &HashSet::from([0, 1])), [0, 4]);
+}
+
+#[test]
+fn not_a_trace_says_so() {
+    let mut session = sightline_core::Session::default();
+    let summary =
+        sightline_core::decode_file(&mut session, "notes.txt", b"hello, this is not JSON");
+    assert!(summary.not_a_trace);
+    assert_eq!(session.warnings.len(), 1);
+    let summary = sightline_core::decode_file(&mut session, "package.json", br#"{"name":"x"}"#);
+    assert!(summary.not_a_trace);
+    assert!(
+        session.warnings[1].reason.contains("not an OTLP trace"),
+        "{}",
+        session.warnings[1]
+    );
+}

@@ -1,0 +1,83 @@
+//! The bundled sample, recorded from the order demo with the real SDKs, decodes into the scenario.
+
+mod common;
+
+use common::{fixture, load};
+use sightline_core::{SpanKind, StatusCode};
+
+#[test]
+fn sample_holds_the_failing_e2e_run() {
+    let (session, summaries, forest) = load(&[fixture("order-e2e.json")]);
+    assert_eq!(summaries[0].format, "OTLP/JSON");
+    assert!(session.warnings.is_empty(), "{:?}", session.warnings);
+    assert_eq!(forest.duplicates, 0);
+    let services: Vec<&str> = {
+        let mut s: Vec<&str> = session
+            .resources
+            .iter()
+            .map(|r| session.strings.get(r.service))
+            .collect();
+        s.sort_unstable();
+        s.dedup();
+        s
+    };
+    assert_eq!(services, ["e2e-tests", "order-api", "order-worker"]);
+
+    // The failing trace comes first: the pytest session, with the three tests under it.
+    let tree = &forest.traces[0];
+    assert!(tree.error_count > 0);
+    let root = &session.spans[tree.nodes[0].span as usize];
+    assert_eq!(session.display_name(root), "pytest: e2e");
+    let tests: Vec<&str> = tree
+        .nodes
+        .iter()
+        .filter(|n| n.depth == 1)
+        .map(|n| session.display_name(&session.spans[n.span as usize]))
+        .collect();
+    assert_eq!(
+        tests,
+        [
+            "test_orders.py::test_create_order",
+            "test_orders.py::test_rejects_order_without_lines",
+            "test_orders.py::test_bulk_order"
+        ]
+    );
+    // The test, the API and the worker are one trace: the worker span that raised sits under
+    // the API's server span, under the test's HTTP client span.
+    let raised = tree
+        .nodes
+        .iter()
+        .filter(|n| n.flags.error)
+        .max_by_key(|n| n.depth)
+        .expect("an error span");
+    let span = &session.spans[raised.span as usize];
+    assert_eq!(session.service_of(span), "order-worker");
+    assert_eq!(session.display_name(span), "reserve TEAPOT-XL");
+    assert_eq!(span.status.code, StatusCode::Error);
+    let mut chain = Vec::new();
+    let mut at = Some(raised);
+    while let Some(n) = at {
+        let s = &session.spans[n.span as usize];
+        chain.push((session.service_of(s), s.kind));
+        at = n.parent.map(|p| &tree.nodes[p as usize]);
+    }
+    assert!(
+        chain.contains(&("order-api", SpanKind::Server)),
+        "{chain:?}"
+    );
+    assert!(
+        chain.contains(&("e2e-tests", SpanKind::Client)),
+        "{chain:?}"
+    );
+    assert_eq!(chain.last().map(|c| c.0), Some("e2e-tests"));
+
+    // CI attributes came through OTEL_RESOURCE_ATTRIBUTES.
+    let key = session
+        .strings
+        .lookup("ci.job.url")
+        .expect("ci.job.url interned");
+    assert!(session
+        .resources
+        .iter()
+        .all(|r| r.attributes.iter().any(|kv| kv.key == key)));
+}

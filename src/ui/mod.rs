@@ -1,0 +1,22 @@
+//! The browser UI: one component per file, each rendering what the core computed. State lives in
+//! [`AppState`], a bundle of signals provided as context, so components can be mounted on their
+//! own in tests.
+
+mod app;
+mod details;
+mod header;
+mod load;
+mod open_button;
+mod problems;
+mod state;
+mod trace_list;
+mod waterfall;
+
+pub use app::App;
+pub use details::SpanDetails;
+pub use header::Header;
+pub use open_button::OpenButton;
+pub use problems::Problems;
+pub use state::{AppState, Loaded};
+pub use trace_list::TraceList;
+pub use waterfall::Waterfall;

@@ -1,0 +1,102 @@
+//! Application state: the loaded session and what the user is looking at.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use leptos::prelude::*;
+use sightline_core::{decode_file, FileSummary, Forest, Session, TraceTree};
+
+/// A decoded session with its trees, shared read-only by every component.
+pub struct Loaded {
+    pub session: Session,
+    pub forest: Forest,
+    pub files: Vec<FileSummary>,
+}
+
+impl Loaded {
+    /// Decodes `(file name, bytes)` pairs into one session.
+    pub fn decode(files: &[(String, Vec<u8>)]) -> Loaded {
+        let mut session = Session::default();
+        let summaries = files
+            .iter()
+            .map(|(name, bytes)| decode_file(&mut session, name, bytes))
+            .collect();
+        let forest = Forest::build(&session);
+        Loaded {
+            session,
+            forest,
+            files: summaries,
+        }
+    }
+
+    /// The tree of trace `i`, if it exists.
+    pub fn tree(&self, i: usize) -> Option<&TraceTree> {
+        self.forest.traces.get(i)
+    }
+}
+
+/// Every signal the UI shares. `Copy`, so closures take it by value.
+#[derive(Clone, Copy)]
+pub struct AppState {
+    pub data: RwSignal<Option<Arc<Loaded>>>,
+    /// Bumped on every load, so rows of different loads never share a key.
+    pub generation: RwSignal<u64>,
+    /// Index into the forest's traces.
+    pub trace: RwSignal<usize>,
+    /// Node index (in the current trace) of the selected span.
+    pub selected: RwSignal<Option<u32>>,
+    /// Node indices whose subtrees are folded.
+    pub collapsed: RwSignal<HashSet<u32>>,
+    /// What is being loaded right now, for the status line.
+    pub busy: RwSignal<Option<String>>,
+    /// A load that failed as a whole (a fetch error), for the alert.
+    pub failure: RwSignal<Option<String>>,
+}
+
+impl Default for AppState {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl AppState {
+    pub fn new() -> AppState {
+        AppState {
+            data: RwSignal::new(None),
+            generation: RwSignal::new(0),
+            trace: RwSignal::new(0),
+            selected: RwSignal::new(None),
+            collapsed: RwSignal::new(HashSet::new()),
+            busy: RwSignal::new(None),
+            failure: RwSignal::new(None),
+        }
+    }
+
+    /// Replaces the view with a newly loaded session, on its first trace.
+    pub fn show(&self, loaded: Loaded) {
+        self.data.set(Some(Arc::new(loaded)));
+        self.generation.update(|g| *g += 1);
+        self.select_trace(0);
+    }
+
+    /// Switches to trace `i`, with everything expanded and its root selected.
+    pub fn select_trace(&self, i: usize) {
+        self.trace.set(i);
+        self.collapsed.set(HashSet::new());
+        let has_nodes = self.data.with_untracked(|d| {
+            d.as_ref()
+                .and_then(|d| d.tree(i))
+                .is_some_and(|t| !t.nodes.is_empty())
+        });
+        self.selected.set(has_nodes.then_some(0));
+    }
+
+    /// Folds or unfolds the subtree of node `i`.
+    pub fn toggle(&self, i: u32) {
+        self.collapsed.update(|c| {
+            if !c.remove(&i) {
+                c.insert(i);
+            }
+        });
+    }
+}

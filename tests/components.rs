@@ -1,0 +1,187 @@
+//! Component tests in headless Chromium (wasm-bindgen-test): mount, act, tick, assert the DOM.
+//! Run with `cargo test -p sightline --target wasm32-unknown-unknown`.
+#![cfg(target_arch = "wasm32")]
+#![allow(clippy::unwrap_used)] // a test that cannot find its element should stop right there
+
+use leptos::prelude::*;
+use sightline::ui::{AppState, Loaded, SpanDetails, TraceList, Waterfall};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+use web_sys::{Element, HtmlElement};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const SAMPLE: &[u8] = include_bytes!("fixtures/order-e2e.json");
+
+/// Mounts the trace list, waterfall and details over the sample into a fresh element.
+fn mount_sample() -> (AppState, HtmlElement) {
+    let doc = web_sys::window()
+        .and_then(|w| w.document())
+        .expect("document");
+    let host: HtmlElement = doc.create_element("div").expect("div").unchecked_into();
+    doc.body()
+        .expect("body")
+        .append_child(&host)
+        .expect("append");
+    let state = AppState::new();
+    state.show(Loaded::decode(&[(
+        "order-e2e.json".into(),
+        SAMPLE.to_vec(),
+    )]));
+    leptos::mount::mount_to(host.clone(), move || {
+        provide_context(state);
+        view! { <TraceList/><Waterfall/><SpanDetails/> }
+    })
+    .forget();
+    (state, host)
+}
+
+fn all(host: &HtmlElement, selector: &str) -> Vec<Element> {
+    let list = host.query_selector_all(selector).expect("selector");
+    (0..list.length())
+        .filter_map(|i| list.item(i))
+        .filter_map(|n| n.dyn_into::<Element>().ok())
+        .collect()
+}
+
+fn rows(host: &HtmlElement) -> Vec<Element> {
+    all(host, "[role=treegrid] [role=row]")
+}
+
+fn first_cell_text(row: &Element) -> String {
+    row.query_selector("[role=gridcell]")
+        .ok()
+        .flatten()
+        .and_then(|c| c.text_content())
+        .unwrap_or_default()
+}
+
+fn click(el: &Element) {
+    el.unchecked_ref::<HtmlElement>().click();
+}
+
+#[wasm_bindgen_test]
+async fn waterfall_shows_the_failing_trace_as_a_treegrid() {
+    let (state, host) = mount_sample();
+    leptos::task::tick().await;
+    let grid = host
+        .query_selector("[role=treegrid]")
+        .unwrap()
+        .expect("treegrid");
+    assert_eq!(
+        grid.get_attribute("aria-label").as_deref(),
+        Some("Waterfall")
+    );
+    let rows = rows(&host);
+    let expected = state
+        .data
+        .with_untracked(|d| d.as_ref().unwrap().forest.traces[0].nodes.len());
+    assert_eq!(rows.len(), expected);
+    assert_eq!(
+        grid.get_attribute("aria-rowcount"),
+        Some(expected.to_string())
+    );
+    let root = &rows[0];
+    assert_eq!(root.get_attribute("aria-level").as_deref(), Some("1"));
+    assert_eq!(root.get_attribute("aria-expanded").as_deref(), Some("true"));
+    assert_eq!(root.get_attribute("aria-selected").as_deref(), Some("true"));
+    assert!(
+        first_cell_text(root).starts_with("pytest: e2e"),
+        "{}",
+        first_cell_text(root)
+    );
+    // Logfire's formatted message is the display name; errors are marked on their rows.
+    assert!(rows
+        .iter()
+        .any(|r| first_cell_text(r).starts_with("reserve TEAPOT-XL")
+            && r.get_attribute("data-status").as_deref() == Some("error")));
+    assert!(rows
+        .iter()
+        .any(|r| first_cell_text(r).starts_with("reserve MUG-BLUE")
+            && r.get_attribute("data-status").is_none()));
+}
+
+#[wasm_bindgen_test]
+async fn clicking_a_row_selects_it_and_shows_its_details() {
+    let (_, host) = mount_sample();
+    leptos::task::tick().await;
+    let target = rows(&host)
+        .into_iter()
+        .find(|r| first_cell_text(r).starts_with("reserve TEAPOT-XL"))
+        .expect("worker row");
+    click(&target);
+    leptos::task::tick().await;
+    assert_eq!(
+        target.get_attribute("aria-selected").as_deref(),
+        Some("true")
+    );
+    let selected: Vec<_> = all(&host, "[role=row][aria-selected=true]");
+    assert_eq!(selected.len(), 1);
+    let details = host
+        .query_selector("[role=region][aria-label='Span details']")
+        .unwrap()
+        .expect("details region");
+    let text = details.text_content().unwrap_or_default();
+    assert!(text.contains("reserve TEAPOT-XL"), "{text}");
+    assert!(text.contains("order-worker"), "{text}");
+    assert!(text.contains("ERROR"), "{text}");
+    assert!(text.contains("exceeds warehouse limit of 100"), "{text}");
+}
+
+#[wasm_bindgen_test]
+async fn collapsing_the_root_hides_its_subtree() {
+    let (_, host) = mount_sample();
+    leptos::task::tick().await;
+    let before = rows(&host).len();
+    let toggle = host
+        .query_selector("[role=row] .toggle")
+        .unwrap()
+        .expect("toggle");
+    click(&toggle);
+    leptos::task::tick().await;
+    let after = rows(&host);
+    assert!(before > 1);
+    assert_eq!(after.len(), 1);
+    assert_eq!(
+        after[0].get_attribute("aria-expanded").as_deref(),
+        Some("false")
+    );
+    let grid = host
+        .query_selector("[role=treegrid]")
+        .unwrap()
+        .expect("treegrid");
+    assert_eq!(grid.get_attribute("aria-rowcount").as_deref(), Some("1"));
+}
+
+#[wasm_bindgen_test]
+async fn choosing_another_trace_in_the_list_replaces_the_waterfall() {
+    let (state, host) = mount_sample();
+    leptos::task::tick().await;
+    let options = all(&host, "[role=listbox][aria-label=Traces] [role=option]");
+    let traces = state
+        .data
+        .with_untracked(|d| d.as_ref().unwrap().forest.traces.len());
+    assert_eq!(options.len(), traces);
+    assert_eq!(
+        options[0].get_attribute("aria-selected").as_deref(),
+        Some("true")
+    );
+    assert_eq!(
+        options[0].get_attribute("data-status").as_deref(),
+        Some("error")
+    );
+    click(&options[1]);
+    leptos::task::tick().await;
+    assert_eq!(
+        options[1].get_attribute("aria-selected").as_deref(),
+        Some("true")
+    );
+    assert_eq!(
+        options[0].get_attribute("aria-selected").as_deref(),
+        Some("false")
+    );
+    let expected = state
+        .data
+        .with_untracked(|d| d.as_ref().unwrap().forest.traces[1].nodes.len());
+    assert_eq!(rows(&host).len(), expected);
+}
