@@ -2,6 +2,7 @@
 //! placed by start and sized by duration on a shared time axis.
 
 use leptos::prelude::*;
+use leptos::tachys::html::attribute::custom::CustomAttribute;
 use sightline_core::format_duration;
 use sightline_core::layout::{bar, service_hue, ticks, visible_rows, Window};
 use wasm_bindgen::JsCast;
@@ -220,6 +221,7 @@ pub fn Waterfall() -> impl IntoView {
 
 fn row_view(state: AppState, r: RowInfo, positions: Memo<Vec<u32>>) -> impl IntoView {
     let i = r.index;
+    let level = (r.depth + 1).to_string();
     let has_children = r.children > 0;
     let selected = move || state.selected.get() == Some(i);
     let collapsed = move || state.collapsed.with(|c| c.contains(&i));
@@ -241,7 +243,6 @@ fn row_view(state: AppState, r: RowInfo, positions: Memo<Vec<u32>>) -> impl Into
             class="wf-row"
             class:selected=selected
             class:error=r.error
-            attr:aria-level=(r.depth + 1).to_string()
             aria-selected=move || selected().to_string()
             aria-expanded=move || has_children.then(|| (!collapsed()).to_string())
             aria-rowindex=move || positions.with(|p| p.get(i as usize).copied().unwrap_or(0))
@@ -267,8 +268,13 @@ fn row_view(state: AppState, r: RowInfo, positions: Memo<Vec<u32>>) -> impl Into
                 ></span>
                 <span class="span-name">{r.name.clone()}</span>
                 <span class="svc" style=format!("--hue:{}", r.hue)>{r.service.clone()}</span>
-                <span class="kind">{r.kind}</span>
-                {r.error.then(|| view! { <span class="mark error-mark" title="This span failed">"error"</span> })}
+                <span class="kind" data-kind=r.kind title=format!("{} span", r.kind)></span>
+                {r.error.then(|| view! {
+                    <span class="mark error-mark" title="This span failed">
+                        <span aria-hidden="true">"!"</span>
+                        <span class="visually-hidden">"error"</span>
+                    </span>
+                })}
                 {move || (r.error_below && !r.error && collapsed()).then(|| view! {
                     <span class="mark error-below" title="A span inside this collapsed subtree failed">"contains errors"</span>
                 })}
@@ -281,4 +287,6 @@ fn row_view(state: AppState, r: RowInfo, positions: Memo<Vec<u32>>) -> impl Into
             </div>
         </div>
     }
+    // tachys knows no `aria-level` attribute, so the macro cannot set it: add it by name.
+    .attr("aria-level", level)
 }

@@ -1,0 +1,108 @@
+// The foundation's end-to-end tests, against the release build served as static files.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { serve, launch, withPage, otlpCounts, FIXTURES } from './harness.mjs';
+
+let site;
+let browser;
+before(async () => {
+  site = await serve();
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  await site?.close();
+});
+
+const status = (page) => page.getByRole('status').filter({ hasText: /spans/ });
+const waterfall = (page) => page.getByRole('treegrid', { name: 'Waterfall' });
+const rows = (page) => waterfall(page).getByRole('row');
+const details = (page) => page.getByRole('region', { name: 'Span details' });
+
+test('the bundled sample opens with its counts, traces and waterfall', async () => {
+  await withPage(browser, 'sample opens', async (page) => {
+    await page.goto(site.url);
+    const want = await otlpCounts(join(FIXTURES, 'order-e2e.json'));
+    await assert.doesNotReject(status(page).waitFor());
+    const text = await status(page).textContent();
+    assert.match(text, new RegExp(`\\b${want.spans} spans\\b`));
+    assert.match(text, new RegExp(`\\b${want.traces} traces\\b`));
+    assert.match(text, new RegExp(`\\b${want.services} services\\b`));
+
+    const options = page.getByRole('listbox', { name: 'Traces' }).getByRole('option');
+    assert.equal(await options.count(), want.traces);
+    assert.equal(await options.first().getAttribute('aria-selected'), 'true');
+
+    const first = rows(page).first();
+    assert.equal(await first.getAttribute('aria-level'), '1');
+    assert.match(await first.getByRole('gridcell').first().textContent(), /^pytest: e2e/);
+    // The failing test, the API that returned 500 and the worker that raised are all there.
+    for (const name of ['test_orders.py::test_bulk_order', 'POST /orders', 'reserve TEAPOT-XL']) {
+      const row = rows(page).filter({ hasText: name }).last();
+      assert.equal(await row.getAttribute('data-status'), 'error', name);
+    }
+    const levels = await rows(page).evaluateAll((els) => els.map((e) => Number(e.getAttribute('aria-level'))));
+    assert.ok(Math.max(...levels) >= 6, `the trace goes test -> http -> api -> worker: ${levels}`);
+  });
+});
+
+test('clicking a row shows that span in the details panel', async () => {
+  await withPage(browser, 'row click details', async (page) => {
+    await page.goto(site.url);
+    const row = rows(page).filter({ hasText: 'reserve TEAPOT-XL' });
+    await row.click();
+    assert.equal(await row.getAttribute('aria-selected'), 'true');
+    const panel = details(page);
+    await panel.getByRole('heading', { name: 'reserve TEAPOT-XL' }).waitFor();
+    const text = await panel.textContent();
+    for (const want of ['order-worker', 'internal', 'ERROR', 'exceeds warehouse limit of 100', 'TEAPOT-XL']) {
+      assert.ok(text.includes(want), `details show ${want}`);
+    }
+    // The keyboard moves the selection too.
+    await page.keyboard.press('ArrowUp');
+    assert.equal(await row.getAttribute('aria-selected'), 'false');
+  });
+});
+
+test('a file opened through the input replaces the view', async () => {
+  await withPage(browser, 'open file input', async (page) => {
+    await page.goto(site.url);
+    await status(page).filter({ hasText: /traces/ }).waitFor();
+    const input = page.getByRole('button', { name: 'Open trace files' });
+    await input.setInputFiles(join(FIXTURES, 'edge/missing_parent.json'));
+    await page.getByRole('status').filter({ hasText: '3 spans · 1 trace ' }).waitFor();
+    assert.equal(await rows(page).count(), 3);
+    assert.match(await rows(page).first().textContent(), /^root/);
+    await rows(page).filter({ hasText: 'orphan child' }).waitFor();
+    assert.match(await rows(page).nth(1).textContent(), /missing parent/);
+    assert.equal(await page.getByRole('listbox', { name: 'Traces' }).getByRole('option').count(), 1);
+  });
+});
+
+test('several dropped files become one session; a corrupt one is announced, the rest loads', async () => {
+  await withPage(browser, 'drop files', async (page) => {
+    await page.goto(site.url);
+    await status(page).filter({ hasText: /traces/ }).waitFor();
+    const files = await Promise.all(
+      ['edge/corrupt_line.jsonl', 'edge/own_ancestor.json'].map(async (f) => ({
+        name: f.split('/').pop(),
+        text: await readFile(join(FIXTURES, f), 'utf8'),
+      })),
+    );
+    await page.evaluate((files) => {
+      const dt = new DataTransfer();
+      for (const f of files) dt.items.add(new File([f.text], f.name, { type: 'application/json' }));
+      document.body.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, files);
+    // corrupt_line.jsonl: 2 readable spans; own_ancestor.json: 5 more of the same trace id.
+    await page.getByRole('status').filter({ hasText: '7 spans · 1 trace ' }).waitFor();
+    assert.equal(await rows(page).count(), 7);
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    assert.match(await alert.textContent(), /1 problem while decoding/);
+    await alert.getByText('Show what was skipped or repaired').click();
+    assert.match(await alert.textContent(), /corrupt_line\.jsonl \(line 2\): not valid JSON/);
+  });
+});
