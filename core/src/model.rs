@@ -3,6 +3,7 @@
 //! Ids are fixed-size bytes, times are `u64` nanoseconds since the Unix epoch (0 = unknown), and
 //! strings are interned. Spans of all files of a session live in one vector; trees index into it.
 
+use std::collections::HashMap;
 use std::fmt;
 
 use crate::intern::{Interner, Sym};
@@ -370,6 +371,10 @@ pub struct Session {
     pub warnings: Vec<Warning>,
     /// Names of the files loaded, in order.
     pub files: Vec<String>,
+    /// Spans dropped because the very same span had been loaded already.
+    pub duplicates: usize,
+    /// Where each (trace id, span id) sits in `spans`.
+    pub span_index: HashMap<(TraceId, SpanId), u32>,
 }
 
 impl Session {

@@ -71,7 +71,8 @@ impl TraceTree {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Forest {
     pub traces: Vec<TraceTree>,
-    /// Spans dropped because the same (trace id, span id) was seen before.
+    /// Spans dropped because the very same span was loaded before (at decode time, or here when
+    /// two spans share a (trace id, span id) pair).
     pub duplicates: usize,
     /// Spans whose parent is not in the session (shown as roots).
     pub missing_parents: usize,
@@ -94,7 +95,10 @@ impl Forest {
                 })
                 .push(i);
         }
-        let mut forest = Forest::default();
+        let mut forest = Forest {
+            duplicates: session.duplicates,
+            ..Forest::default()
+        };
         for trace_id in order {
             let members = groups.remove(&trace_id).unwrap_or_default();
             let tree = build_trace(session, trace_id, &members, &mut forest);

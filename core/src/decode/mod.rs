@@ -1,20 +1,27 @@
 //! Decoders: bytes of a file in, spans into a [`Session`] out, with a [`Warning`] for everything
-//! skipped or repaired. A decoder never panics and never gives up on a whole file because one part
-//! of it is bad.
+//! skipped or repaired. The format is recognised from the content, never the file name. A decoder
+//! never panics and never gives up on a whole file because one part of it is bad.
 
+mod container;
+mod ingest;
+mod jaeger;
 mod lenient;
 mod otlp;
+mod zipkin;
+
+use serde_json::Value as Json;
 
 use crate::model::{Session, Warning};
+use ingest::Ingest;
 
 /// What loading one file added to the session.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct FileSummary {
     /// The file name as the user gave it.
     pub name: String,
-    /// The format recognised, for the status line ("OTLP/JSON").
-    pub format: &'static str,
-    /// Spans added to the session (duplicates are counted later, when trees are built).
+    /// The format recognised ("OTLP/JSON", "gzip: Jaeger JSON", "zip (3 trace files)"), or "unknown".
+    pub format: String,
+    /// Spans added to the session (not counting exact duplicates of spans already loaded).
     pub spans: usize,
     /// Warnings this file added.
     pub warnings: usize,
@@ -22,27 +29,63 @@ pub struct FileSummary {
     pub not_a_trace: bool,
 }
 
-/// Decodes one file into `session`. Content decides the format, not the name.
+/// Decodes one file into `session`.
 pub fn decode_file(session: &mut Session, name: &str, bytes: &[u8]) -> FileSummary {
     let spans_before = session.spans.len();
     let warnings_before = session.warnings.len();
     session.files.push(name.to_string());
-    let format = otlp::decode(session, name, bytes);
+    let format = container::decode_any(session, name, bytes, 0);
     let spans = session.spans.len() - spans_before;
-    if spans == 0 && format.is_none() && session.warnings.len() == warnings_before {
+    if format.is_none() && session.warnings.len() == warnings_before {
         session.warnings.push(Warning {
             source: name.to_string(),
             location: String::new(),
-            reason: "not a trace file: no OTLP resourceSpans found".into(),
+            reason: "not a trace file: no OTLP, Jaeger or Zipkin data found".into(),
         });
     }
     FileSummary {
         name: name.to_string(),
-        format: format.unwrap_or("unknown"),
+        not_a_trace: format.is_none(),
+        format: format.unwrap_or_else(|| "unknown".into()),
         spans,
         warnings: session.warnings.len() - warnings_before,
-        not_a_trace: spans == 0 && format.is_none(),
     }
+}
+
+/// JSON of any supported kind: a top-level array is Jaeger (traces or spans) or Zipkin v2;
+/// objects (one, several concatenated, or JSON Lines) are OTLP or Jaeger.
+fn decode_json(session: &mut Session, source: &str, bytes: &[u8]) -> Option<String> {
+    let first = bytes
+        .strip_prefix(b"\xEF\xBB\xBF")
+        .unwrap_or(bytes)
+        .iter()
+        .find(|b| !b.is_ascii_whitespace());
+    if first != Some(&b'[') {
+        return otlp::decode(session, source, bytes).map(str::to_string);
+    }
+    let mut ingest = Ingest::new(session, source);
+    match serde_json::from_slice::<Json>(bytes) {
+        Ok(Json::Array(items)) => {
+            if zipkin::looks_like(&items) {
+                zipkin::decode_array(&mut ingest, &items);
+            } else if !jaeger::decode_array(&mut ingest, &items) {
+                ingest.warn(
+                    String::new(),
+                    "a JSON array of neither Jaeger traces/spans nor Zipkin spans: not a trace"
+                        .into(),
+                );
+            }
+        }
+        Ok(_) => {}
+        Err(e) => ingest.warn(
+            format!("line {}, column {}", e.line(), e.column()),
+            format!(
+                "not valid JSON ({}); nothing read",
+                e.to_string().split(" at line").next().unwrap_or("")
+            ),
+        ),
+    }
+    ingest.format.map(str::to_string)
 }
 
 /// Line and column (1-based) of a byte offset, for warnings that point into a file.

@@ -7,16 +7,14 @@
 //! Each document is first read with typed structs (fast). If that fails, the document is read as a
 //! generic JSON tree and every span is converted on its own, so one broken span costs one span.
 
-use base64::Engine;
 use serde::Deserialize;
 use serde_json::Value as Json;
 
-use super::lenient::{LenientEnum, LenientString, LenientU64, RawAnyValue, RawKeyValue};
-use super::line_col;
-use crate::intern::Sym;
+use super::ingest::{count, parse_span_id, parse_trace_id, Ingest};
+use super::lenient::{LenientEnum, LenientString, LenientU64, RawKeyValue};
+use super::{jaeger, line_col};
 use crate::model::{
-    Event, KeyValue, Link, Resource, Scope, Session, Span, SpanId, SpanKind, Status, StatusCode,
-    TraceId, Value, Warning,
+    Event, Link, Scope, Session, Span, SpanId, SpanKind, Status, StatusCode, TraceId,
 };
 
 #[derive(Deserialize, Default)]
@@ -129,12 +127,10 @@ struct RawStatus {
 
 /// Decodes every OTLP/JSON document in `bytes`. Returns the format name when at least one
 /// document was OTLP, `None` when nothing was.
+/// Decodes every JSON document in `bytes`: OTLP, or Jaeger JSON objects (see [`jaeger`]).
+/// Returns the format of what was read, `None` when nothing was a trace.
 pub(super) fn decode(session: &mut Session, source: &str, bytes: &[u8]) -> Option<&'static str> {
-    let mut ingest = Ingest {
-        session,
-        source,
-        found: false,
-    };
+    let mut ingest = Ingest::new(session, source);
     let text = strip_bom(bytes);
     let mut offset = 0;
     while offset < text.len() {
@@ -180,7 +176,7 @@ pub(super) fn decode(session: &mut Session, source: &str, bytes: &[u8]) -> Optio
             None => break,
         }
     }
-    ingest.found.then_some("OTLP/JSON")
+    ingest.format
 }
 
 fn strip_bom(bytes: &[u8]) -> &[u8] {
@@ -220,31 +216,22 @@ fn next_document_start(text: &[u8], start: usize) -> usize {
     text.len()
 }
 
-struct Ingest<'a> {
-    session: &'a mut Session,
-    source: &'a str,
-    found: bool,
-}
-
 impl Ingest<'_> {
-    fn warn(&mut self, location: String, reason: String) {
-        self.session.warnings.push(Warning {
-            source: self.source.to_string(),
-            location,
-            reason,
-        });
-    }
-
     fn document(&mut self, doc: RawDocument, text: &[u8], start: usize) {
         let (line, _) = line_col(text, start);
         let Some(batches) = unwrap_document(doc) else {
-            self.warn(
-                format!("line {line}"),
-                "JSON document without resourceSpans: not an OTLP trace, skipped".into(),
-            );
+            // Not OTLP: perhaps a Jaeger trace or envelope. Read it again as a generic tree.
+            match serde_json::from_slice::<Json>(&text[start..]) {
+                Ok(json) if jaeger::decode_object(self, &json, line) => {}
+                _ => self.warn(
+                    format!("line {line}"),
+                    "JSON document without resourceSpans, Jaeger data or spans: not a trace, skipped"
+                        .into(),
+                ),
+            }
             return;
         };
-        self.found = true;
+        self.format.get_or_insert("OTLP/JSON");
         for (ri, rs) in batches.into_iter().enumerate() {
             let resource = self.resource(rs.resource);
             for (si, ss) in rs.scope_spans.into_iter().enumerate() {
@@ -268,13 +255,16 @@ impl Ingest<'_> {
     ) {
         let (line, _) = line_col(text, start);
         let Some(batches) = find_batches(json) else {
-            self.warn(
-                format!("line {line}"),
-                "JSON document without resourceSpans: not an OTLP trace, skipped".into(),
-            );
+            if !jaeger::decode_object(self, json, line) {
+                self.warn(
+                    format!("line {line}"),
+                    "JSON document without resourceSpans, Jaeger data or spans: not a trace, skipped"
+                        .into(),
+                );
+            }
             return;
         };
-        self.found = true;
+        self.format.get_or_insert("OTLP/JSON");
         let (eline, ecol) = error_position(text, start, err);
         self.warn(
             format!("line {eline}, column {ecol}"),
@@ -326,24 +316,7 @@ impl Ingest<'_> {
 
     fn resource(&mut self, raw: RawResource) -> u32 {
         let attributes = self.attributes(raw.attributes, "resource");
-        let key = self.session.strings.lookup("service.name");
-        let service = attributes
-            .iter()
-            .find(|kv| Some(kv.key) == key)
-            .and_then(|kv| kv.value.as_str())
-            .filter(|s| *s != Sym::EMPTY)
-            .unwrap_or_else(|| self.session.strings.intern("unknown_service"));
-        let resource = Resource {
-            attributes,
-            dropped_attributes: count(&raw.dropped_attributes_count),
-            service,
-        };
-        // Resources repeat once per export request: keep one copy of each.
-        if let Some(i) = self.session.resources.iter().position(|r| *r == resource) {
-            return index_u32(i);
-        }
-        self.session.resources.push(resource);
-        index_u32(self.session.resources.len() - 1)
+        self.add_resource(attributes, count(&raw.dropped_attributes_count))
     }
 
     fn scope(&mut self, raw: RawScope) -> u32 {
@@ -352,15 +325,7 @@ impl Ingest<'_> {
             version: self.string(raw.version),
             attributes: self.attributes(raw.attributes, "scope"),
         };
-        if let Some(i) = self.session.scopes.iter().position(|s| *s == scope) {
-            return index_u32(i);
-        }
-        self.session.scopes.push(scope);
-        index_u32(self.session.scopes.len() - 1)
-    }
-
-    fn string(&mut self, s: LenientString) -> Sym {
-        s.0.map_or(Sym::EMPTY, |s| self.session.strings.intern(&s))
+        self.add_scope(scope)
     }
 
     fn span(&mut self, raw: RawSpan, resource: u32, scope: u32, path: &str) {
@@ -386,6 +351,8 @@ impl Ingest<'_> {
             other => {
                 // Keep the span: give it an id no real span has, derived from its position.
                 let n = self.session.spans.len() as u64 | (1 << 63);
+                let n =
+                    u64::from_be_bytes(self.unused_span_id(trace_id, SpanId(n.to_be_bytes())).0);
                 let what = match other {
                     Err(bad) => format!("unreadable spanId {bad:?}"),
                     _ => "span without a spanId".to_string(),
@@ -463,7 +430,7 @@ impl Ingest<'_> {
                 dropped_attributes: count(&link.dropped_attributes_count),
             });
         }
-        self.session.spans.push(Span {
+        let span = Span {
             trace_id,
             span_id,
             parent_id,
@@ -482,94 +449,9 @@ impl Ingest<'_> {
             status,
             resource,
             scope,
-        });
+        };
+        self.push_span(span, path);
     }
-
-    fn time(&mut self, raw: &LenientU64, path: &str, field: &str) -> u64 {
-        match raw {
-            LenientU64::Absent => 0,
-            LenientU64::Value(v) => *v,
-            LenientU64::Invalid(text) => {
-                self.warn(
-                    path.into(),
-                    format!("unreadable {field} {text:?}: treated as missing"),
-                );
-                0
-            }
-        }
-    }
-
-    fn attributes(&mut self, raw: Vec<RawKeyValue>, path: &str) -> Vec<KeyValue> {
-        raw.into_iter()
-            .map(|kv| {
-                let key_text = kv.key.0.unwrap_or_default();
-                let key = self.session.strings.intern(&key_text);
-                let value = self.value(kv.value, path, &key_text);
-                KeyValue { key, value }
-            })
-            .collect()
-    }
-
-    fn value(&mut self, raw: RawAnyValue, path: &str, key: &str) -> Value {
-        match raw {
-            RawAnyValue::Empty => Value::Empty,
-            RawAnyValue::Str(s) => Value::Str(self.session.strings.intern(&s)),
-            RawAnyValue::Bool(b) => Value::Bool(b),
-            RawAnyValue::Int(i) => Value::Int(i),
-            RawAnyValue::Double(d) => Value::Double(d),
-            RawAnyValue::Bytes(b64) => match decode_base64(&b64) {
-                Some(bytes) => Value::Bytes(bytes),
-                None => {
-                    self.warn(
-                        path.into(),
-                        format!("attribute {key:?}: bytesValue is not base64; kept as text"),
-                    );
-                    Value::Str(self.session.strings.intern(&b64))
-                }
-            },
-            RawAnyValue::Array(items) => Value::Array(
-                items
-                    .into_iter()
-                    .map(|v| self.value(v, path, key))
-                    .collect(),
-            ),
-            RawAnyValue::KvList(kvs) => Value::KvList(self.attributes(kvs, path)),
-            RawAnyValue::Unknown { field, value } => {
-                match value {
-                    Some(v) => {
-                        self.warn(
-                        path.into(),
-                        format!("attribute {key:?}: value written as {field:?}, not an AnyValue field; read as its value"),
-                    );
-                        self.value(*v, path, key)
-                    }
-                    None => {
-                        self.warn(
-                        path.into(),
-                        format!("attribute {key:?}: unknown AnyValue field {field:?}; kept as empty"),
-                    );
-                        Value::Empty
-                    }
-                }
-            }
-            RawAnyValue::Invalid { field } => {
-                self.warn(
-                    path.into(),
-                    format!("attribute {key:?}: {field} holds the wrong JSON type; kept as empty"),
-                );
-                Value::Empty
-            }
-        }
-    }
-}
-
-fn index_u32(i: usize) -> u32 {
-    u32::try_from(i).unwrap_or(u32::MAX)
-}
-
-fn count(raw: &LenientU64) -> u32 {
-    raw.get()
-        .map_or(0, |v| u32::try_from(v).unwrap_or(u32::MAX))
 }
 
 /// Follows the Tempo and Jaeger wrappers down to the list of resourceSpans.
@@ -595,48 +477,6 @@ fn find_batches(json: &Json) -> Option<&Vec<Json>> {
     ["trace", "result"]
         .iter()
         .find_map(|k| json.get(*k).and_then(find_batches))
-}
-
-fn decode_base64(text: &str) -> Option<Vec<u8>> {
-    let t = text.trim();
-    base64::engine::general_purpose::STANDARD
-        .decode(t)
-        .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(t))
-        .or_else(|_| base64::engine::general_purpose::URL_SAFE.decode(t))
-        .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(t))
-        .ok()
-}
-
-/// Reads an id written as hex (any case) or base64, into exactly `N` bytes. A shorter id is
-/// right-aligned (a 64-bit trace id becomes the low half). `Ok(None)` for an absent or empty id.
-fn parse_id<const N: usize>(text: Option<&str>) -> Result<Option<[u8; N]>, String> {
-    let Some(t) = text.map(str::trim).filter(|t| !t.is_empty()) else {
-        return Ok(None);
-    };
-    let bytes = if t.len() % 2 == 0 && t.len() <= 2 * N && t.bytes().all(|b| b.is_ascii_hexdigit())
-    {
-        (0..t.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&t[i..i + 2], 16))
-            .collect::<Result<Vec<u8>, _>>()
-            .map_err(|_| t.to_string())?
-    } else {
-        decode_base64(t).ok_or_else(|| t.to_string())?
-    };
-    if bytes.is_empty() || bytes.len() > N {
-        return Err(t.to_string());
-    }
-    let mut out = [0u8; N];
-    out[N - bytes.len()..].copy_from_slice(&bytes);
-    Ok(Some(out))
-}
-
-pub(crate) fn parse_trace_id(text: Option<&str>) -> Result<Option<TraceId>, String> {
-    parse_id::<16>(text).map(|o| o.map(TraceId))
-}
-
-pub(crate) fn parse_span_id(text: Option<&str>) -> Result<Option<SpanId>, String> {
-    parse_id::<8>(text).map(|o| o.map(SpanId))
 }
 
 #[cfg(test)]

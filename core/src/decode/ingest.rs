@@ -1,0 +1,241 @@
+//! What every decoder shares: interning into the session, resources and scopes kept once,
+//! spans pushed with duplicate and id-conflict handling, and warnings with file and place.
+
+use base64::Engine;
+
+use super::lenient::{LenientString, LenientU64, RawAnyValue, RawKeyValue};
+use crate::intern::Sym;
+use crate::model::{KeyValue, Resource, Scope, Session, Span, SpanId, TraceId, Value, Warning};
+
+pub(super) struct Ingest<'a> {
+    pub session: &'a mut Session,
+    pub source: &'a str,
+    /// The format of the documents read so far, once one was recognised.
+    pub format: Option<&'static str>,
+}
+
+impl<'a> Ingest<'a> {
+    pub fn new(session: &'a mut Session, source: &'a str) -> Ingest<'a> {
+        Ingest {
+            session,
+            source,
+            format: None,
+        }
+    }
+
+    pub fn warn(&mut self, location: String, reason: String) {
+        self.session.warnings.push(Warning {
+            source: self.source.to_string(),
+            location,
+            reason,
+        });
+    }
+
+    /// Interns text.
+    pub fn intern(&mut self, s: &str) -> Sym {
+        self.session.strings.intern(s)
+    }
+
+    /// Adds a resource (kept once however often it repeats) and returns its index. Its service is
+    /// `service.name`, or "unknown_service" as the SDKs default it.
+    pub fn add_resource(&mut self, attributes: Vec<KeyValue>, dropped_attributes: u32) -> u32 {
+        let key = self.session.strings.lookup("service.name");
+        let service = attributes
+            .iter()
+            .find(|kv| Some(kv.key) == key)
+            .and_then(|kv| kv.value.as_str())
+            .filter(|s| *s != Sym::EMPTY)
+            .unwrap_or_else(|| self.session.strings.intern("unknown_service"));
+        let resource = Resource {
+            attributes,
+            dropped_attributes,
+            service,
+        };
+        if let Some(i) = self.session.resources.iter().position(|r| *r == resource) {
+            return index_u32(i);
+        }
+        self.session.resources.push(resource);
+        index_u32(self.session.resources.len() - 1)
+    }
+
+    /// Adds an instrumentation scope (kept once) and returns its index.
+    pub fn add_scope(&mut self, scope: Scope) -> u32 {
+        if let Some(i) = self.session.scopes.iter().position(|s| *s == scope) {
+            return index_u32(i);
+        }
+        self.session.scopes.push(scope);
+        index_u32(self.session.scopes.len() - 1)
+    }
+
+    /// Adds a span to the session. The same span seen again (identical in every field) is
+    /// dropped and counted; a different span reusing a (trace id, span id) pair is kept under a
+    /// new id, with a warning, so neither is lost.
+    pub fn push_span(&mut self, mut span: Span, path: &str) {
+        let key = (span.trace_id, span.span_id);
+        if let Some(&existing) = self.session.span_index.get(&key) {
+            if self.session.spans[existing as usize] == span {
+                self.session.duplicates += 1;
+                return;
+            }
+            let original = span.span_id;
+            span.span_id = self.unused_span_id(span.trace_id, original);
+            self.warn(
+                path.into(),
+                format!(
+                    "span id {original} is already used by a different span of this trace; shown as {}",
+                    span.span_id
+                ),
+            );
+        }
+        let index = index_u32(self.session.spans.len());
+        self.session
+            .span_index
+            .insert((span.trace_id, span.span_id), index);
+        self.session.spans.push(span);
+    }
+
+    /// A span id not used in `trace`, derived from `base` so reloading gives the same answer.
+    pub fn unused_span_id(&self, trace: TraceId, base: SpanId) -> SpanId {
+        let mut n = u64::from_be_bytes(base.0);
+        loop {
+            // A fixed odd multiplier walks all 2^64 values; the first free one is taken.
+            n = n.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(1);
+            let id = SpanId(n.to_be_bytes());
+            if !id.is_zero() && !self.session.span_index.contains_key(&(trace, id)) {
+                return id;
+            }
+        }
+    }
+
+    pub fn string(&mut self, s: LenientString) -> Sym {
+        s.0.map_or(Sym::EMPTY, |s| self.session.strings.intern(&s))
+    }
+
+    pub fn time(&mut self, raw: &LenientU64, path: &str, field: &str) -> u64 {
+        match raw {
+            LenientU64::Absent => 0,
+            LenientU64::Value(v) => *v,
+            LenientU64::Invalid(text) => {
+                self.warn(
+                    path.into(),
+                    format!("unreadable {field} {text:?}: treated as missing"),
+                );
+                0
+            }
+        }
+    }
+
+    pub fn attributes(&mut self, raw: Vec<RawKeyValue>, path: &str) -> Vec<KeyValue> {
+        raw.into_iter()
+            .map(|kv| {
+                let key_text = kv.key.0.unwrap_or_default();
+                let key = self.session.strings.intern(&key_text);
+                let value = self.value(kv.value, path, &key_text);
+                KeyValue { key, value }
+            })
+            .collect()
+    }
+
+    pub fn value(&mut self, raw: RawAnyValue, path: &str, key: &str) -> Value {
+        match raw {
+            RawAnyValue::Empty => Value::Empty,
+            RawAnyValue::Str(s) => Value::Str(self.session.strings.intern(&s)),
+            RawAnyValue::Bool(b) => Value::Bool(b),
+            RawAnyValue::Int(i) => Value::Int(i),
+            RawAnyValue::Double(d) => Value::Double(d),
+            RawAnyValue::Bytes(b64) => match decode_base64(&b64) {
+                Some(bytes) => Value::Bytes(bytes),
+                None => {
+                    self.warn(
+                        path.into(),
+                        format!("attribute {key:?}: bytesValue is not base64; kept as text"),
+                    );
+                    Value::Str(self.session.strings.intern(&b64))
+                }
+            },
+            RawAnyValue::Array(items) => Value::Array(
+                items
+                    .into_iter()
+                    .map(|v| self.value(v, path, key))
+                    .collect(),
+            ),
+            RawAnyValue::KvList(kvs) => Value::KvList(self.attributes(kvs, path)),
+            RawAnyValue::Unknown { field, value } => {
+                match value {
+                    Some(v) => {
+                        self.warn(
+                        path.into(),
+                        format!("attribute {key:?}: value written as {field:?}, not an AnyValue field; read as its value"),
+                    );
+                        self.value(*v, path, key)
+                    }
+                    None => {
+                        self.warn(
+                        path.into(),
+                        format!("attribute {key:?}: unknown AnyValue field {field:?}; kept as empty"),
+                    );
+                        Value::Empty
+                    }
+                }
+            }
+            RawAnyValue::Invalid { field } => {
+                self.warn(
+                    path.into(),
+                    format!("attribute {key:?}: {field} holds the wrong JSON type; kept as empty"),
+                );
+                Value::Empty
+            }
+        }
+    }
+}
+
+pub(super) fn index_u32(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(u32::MAX)
+}
+
+pub(super) fn count(raw: &LenientU64) -> u32 {
+    raw.get()
+        .map_or(0, |v| u32::try_from(v).unwrap_or(u32::MAX))
+}
+
+pub(super) fn decode_base64(text: &str) -> Option<Vec<u8>> {
+    let t = text.trim();
+    base64::engine::general_purpose::STANDARD
+        .decode(t)
+        .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(t))
+        .or_else(|_| base64::engine::general_purpose::URL_SAFE.decode(t))
+        .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(t))
+        .ok()
+}
+
+/// Reads an id written as hex (any case) or base64, into exactly `N` bytes. A shorter id is
+/// right-aligned (a 64-bit trace id becomes the low half). `Ok(None)` for an absent or empty id.
+fn parse_id<const N: usize>(text: Option<&str>) -> Result<Option<[u8; N]>, String> {
+    let Some(t) = text.map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    let bytes = if t.len() % 2 == 0 && t.len() <= 2 * N && t.bytes().all(|b| b.is_ascii_hexdigit())
+    {
+        (0..t.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&t[i..i + 2], 16))
+            .collect::<Result<Vec<u8>, _>>()
+            .map_err(|_| t.to_string())?
+    } else {
+        decode_base64(t).ok_or_else(|| t.to_string())?
+    };
+    if bytes.is_empty() || bytes.len() > N {
+        return Err(t.to_string());
+    }
+    let mut out = [0u8; N];
+    out[N - bytes.len()..].copy_from_slice(&bytes);
+    Ok(Some(out))
+}
+
+pub(crate) fn parse_trace_id(text: Option<&str>) -> Result<Option<TraceId>, String> {
+    parse_id::<16>(text).map(|o| o.map(TraceId))
+}
+
+pub(crate) fn parse_span_id(text: Option<&str>) -> Result<Option<SpanId>, String> {
+    parse_id::<8>(text).map(|o| o.map(SpanId))
+}

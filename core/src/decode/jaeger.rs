@@ -1,0 +1,415 @@
+//! Jaeger classic JSON, the format of Jaeger UI's "upload" and `/api/traces`: an envelope
+//! `{data: [trace], total, limit, offset, errors}`, a bare array of traces or of spans, or a single
+//! trace `{traceID, spans, processes}`. Times are microseconds; ids may be 64-bit; int64 tags can
+//! arrive as strings, bool tags as "true"; binary tags are base64. The first CHILD_OF reference
+//! within the trace is the parent; every other reference (FOLLOWS_FROM, other traces) is a link.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Deserializer};
+use serde_json::Value as Json;
+
+use super::ingest::{decode_base64, parse_span_id, parse_trace_id, Ingest};
+use super::lenient::{LenientString, LenientU64, RawScalar};
+use crate::model::{
+    Event, KeyValue, Link, Scope, Span, SpanKind, Status, StatusCode, TraceId, Value,
+};
+
+/// `null` reads as the default (Jaeger writes `"warnings": null`, `"tags": null`).
+fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de> + Default>(d: D) -> Result<T, D::Error> {
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct JTrace {
+    #[serde(rename = "traceID")]
+    trace_id: LenientString,
+    #[serde(deserialize_with = "nullable")]
+    spans: Vec<Json>,
+    #[serde(deserialize_with = "nullable")]
+    processes: HashMap<String, JProcess>,
+    #[serde(deserialize_with = "nullable")]
+    warnings: Vec<LenientString>,
+}
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+struct JProcess {
+    #[serde(rename = "serviceName")]
+    service_name: LenientString,
+    #[serde(deserialize_with = "nullable")]
+    tags: Vec<JTag>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct JSpan {
+    #[serde(rename = "traceID")]
+    trace_id: LenientString,
+    #[serde(rename = "spanID")]
+    span_id: LenientString,
+    #[serde(rename = "parentSpanID")]
+    parent_span_id: LenientString,
+    flags: LenientU64,
+    #[serde(rename = "operationName")]
+    operation_name: LenientString,
+    #[serde(deserialize_with = "nullable")]
+    references: Vec<JRef>,
+    #[serde(rename = "startTime")]
+    start_time: LenientU64,
+    duration: LenientU64,
+    #[serde(deserialize_with = "nullable")]
+    tags: Vec<JTag>,
+    #[serde(deserialize_with = "nullable")]
+    logs: Vec<JLog>,
+    #[serde(rename = "processID")]
+    process_id: LenientString,
+    process: Option<JProcess>,
+    #[serde(deserialize_with = "nullable")]
+    warnings: Vec<LenientString>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct JRef {
+    #[serde(rename = "refType")]
+    ref_type: LenientString,
+    #[serde(rename = "traceID")]
+    trace_id: LenientString,
+    #[serde(rename = "spanID")]
+    span_id: LenientString,
+}
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+struct JTag {
+    key: LenientString,
+    #[serde(rename = "type")]
+    ty: LenientString,
+    value: Option<RawScalar>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct JLog {
+    timestamp: LenientU64,
+    #[serde(deserialize_with = "nullable")]
+    fields: Vec<JTag>,
+}
+
+fn is_trace(v: &Json) -> bool {
+    v.get("spans").is_some_and(Json::is_array)
+}
+
+fn is_span(v: &Json) -> bool {
+    v.get("spanID").is_some() || v.get("operationName").is_some()
+}
+
+/// Reads a JSON object as Jaeger (an envelope or one trace). False when it is neither.
+pub(super) fn decode_object(ingest: &mut Ingest<'_>, json: &Json, line: usize) -> bool {
+    if let Some(data) = json.get("data").and_then(Json::as_array) {
+        if data.iter().all(is_trace) {
+            for (i, trace) in data.iter().enumerate() {
+                decode_trace(ingest, trace, &format!("line {line}, data[{i}]"));
+            }
+            ingest.format.get_or_insert("Jaeger JSON");
+            return true;
+        }
+    }
+    if is_trace(json) && (json.get("traceID").is_some() || json.get("processes").is_some()) {
+        decode_trace(ingest, json, &format!("line {line}"));
+        ingest.format.get_or_insert("Jaeger JSON");
+        return true;
+    }
+    false
+}
+
+/// Reads a JSON array of Jaeger traces or spans. False when the array is neither.
+pub(super) fn decode_array(ingest: &mut Ingest<'_>, items: &[Json]) -> bool {
+    let Some(first) = items.iter().find(|v| v.is_object()) else {
+        return false;
+    };
+    if is_trace(first) {
+        for (i, trace) in items.iter().enumerate() {
+            decode_trace(ingest, trace, &format!("[{i}]"));
+        }
+    } else if is_span(first) && first.get("traceID").is_some() {
+        let processes = HashMap::new();
+        for (i, span) in items.iter().enumerate() {
+            decode_span(ingest, span, &processes, None, &format!("[{i}]"));
+        }
+    } else {
+        return false;
+    }
+    ingest.format.get_or_insert("Jaeger JSON");
+    true
+}
+
+fn decode_trace(ingest: &mut Ingest<'_>, json: &Json, path: &str) {
+    let trace = match JTrace::deserialize(json) {
+        Ok(t) => t,
+        Err(e) => {
+            ingest.warn(path.into(), format!("Jaeger trace skipped: {e}"));
+            return;
+        }
+    };
+    let fallback = parse_trace_id(trace.trace_id.0.as_deref()).ok().flatten();
+    for w in trace.warnings.iter().filter_map(|w| w.0.as_deref()) {
+        let id = fallback.map(|t| t.to_string()).unwrap_or_default();
+        ingest.warn(
+            path.into(),
+            format!("the file's own warning for trace {id}: {w}"),
+        );
+    }
+    let mut resources = HashMap::new();
+    for (id, process) in &trace.processes {
+        resources.insert(id.clone(), process_resource(ingest, process));
+    }
+    for (i, span) in trace.spans.iter().enumerate() {
+        let span_path = if path.ends_with(']') {
+            format!("{path}.spans[{i}]")
+        } else {
+            format!("{path}, spans[{i}]")
+        };
+        decode_span(ingest, span, &resources, fallback, &span_path);
+    }
+}
+
+fn process_resource(ingest: &mut Ingest<'_>, process: &JProcess) -> u32 {
+    let mut attributes = Vec::with_capacity(process.tags.len() + 1);
+    if let Some(name) = process.service_name.0.as_deref() {
+        attributes.push(KeyValue {
+            key: ingest.intern("service.name"),
+            value: Value::Str(ingest.intern(name)),
+        });
+    }
+    attributes.extend(process.tags.iter().filter_map(|t| tag(ingest, t)));
+    ingest.add_resource(attributes, 0)
+}
+
+/// A Jaeger tag as an attribute, typed by its `type` (or, without one, by its JSON value).
+fn tag(ingest: &mut Ingest<'_>, t: &JTag) -> Option<KeyValue> {
+    let key = ingest.intern(t.key.0.as_deref()?);
+    let raw = t.value.clone().unwrap_or(RawScalar::Null);
+    let ty = t.ty.0.as_deref().unwrap_or("").to_ascii_lowercase();
+    let value = match (ty.as_str(), raw) {
+        (_, RawScalar::Null) => Value::Empty,
+        ("bool", RawScalar::Bool(b)) => Value::Bool(b),
+        ("bool", RawScalar::Str(s)) if s.eq_ignore_ascii_case("true") => Value::Bool(true),
+        ("bool", RawScalar::Str(s)) if s.eq_ignore_ascii_case("false") => Value::Bool(false),
+        ("int64", RawScalar::Int(i)) => Value::Int(i),
+        ("int64", RawScalar::Str(s)) => s
+            .trim()
+            .parse()
+            .map_or_else(|_| Value::Str(ingest.intern(&s)), Value::Int),
+        ("float64", RawScalar::Float(f)) => Value::Double(f),
+        #[allow(clippy::cast_precision_loss)]
+        ("float64", RawScalar::Int(i)) => Value::Double(i as f64),
+        ("binary", RawScalar::Str(s)) => {
+            decode_base64(&s).map_or_else(|| Value::Str(ingest.intern(&s)), Value::Bytes)
+        }
+        (_, RawScalar::Str(s)) => Value::Str(ingest.intern(&s)),
+        (_, RawScalar::Bool(b)) => Value::Bool(b),
+        (_, RawScalar::Int(i)) => Value::Int(i),
+        #[allow(clippy::cast_precision_loss)]
+        (_, RawScalar::UInt(u)) => Value::Double(u as f64),
+        (_, RawScalar::Float(f)) => Value::Double(f),
+        (_, RawScalar::Compound) => Value::Empty,
+    };
+    Some(KeyValue { key, value })
+}
+
+fn decode_span(
+    ingest: &mut Ingest<'_>,
+    json: &Json,
+    resources: &HashMap<String, u32>,
+    trace_fallback: Option<TraceId>,
+    path: &str,
+) {
+    let raw = match JSpan::deserialize(json) {
+        Ok(s) => s,
+        Err(e) => {
+            ingest.warn(path.into(), format!("span skipped: {e}"));
+            return;
+        }
+    };
+    let trace_id = match parse_trace_id(raw.trace_id.0.as_deref()) {
+        Ok(Some(t)) => t,
+        _ => {
+            if let Some(t) = trace_fallback {
+                t
+            } else {
+                ingest.warn(
+                    path.into(),
+                    "span without a readable traceID: grouped under trace 0".into(),
+                );
+                TraceId::default()
+            }
+        }
+    };
+    let Ok(Some(span_id)) = parse_span_id(raw.span_id.0.as_deref()) else {
+        ingest.warn(
+            path.into(),
+            format!("span with an unreadable spanID {:?} skipped", raw.span_id.0),
+        );
+        return;
+    };
+    let resource = match (
+        &raw.process,
+        raw.process_id.0.as_deref().and_then(|p| resources.get(p)),
+    ) {
+        (Some(process), _) => process_resource(ingest, process),
+        (None, Some(&r)) => r,
+        (None, None) => {
+            if let Some(p) = raw.process_id.0.as_deref() {
+                ingest.warn(
+                    path.into(),
+                    format!("process {p:?} is not in the trace's processes"),
+                );
+            }
+            ingest.add_resource(Vec::new(), 0)
+        }
+    };
+
+    // Parent: the first CHILD_OF in this trace (or the legacy parentSpanID); the rest are links.
+    let mut parent_id = None;
+    let mut links = Vec::new();
+    for r in &raw.references {
+        let (Ok(Some(rt)), Ok(Some(rs))) = (
+            parse_trace_id(r.trace_id.0.as_deref()),
+            parse_span_id(r.span_id.0.as_deref()),
+        ) else {
+            ingest.warn(path.into(), "reference with unreadable ids skipped".into());
+            continue;
+        };
+        let ref_type = r
+            .ref_type
+            .0
+            .as_deref()
+            .unwrap_or("CHILD_OF")
+            .to_ascii_uppercase();
+        if parent_id.is_none() && ref_type == "CHILD_OF" && rt == trace_id {
+            parent_id = Some(rs);
+            continue;
+        }
+        let key = ingest.intern("opentracing.ref_type");
+        let value = Value::Str(ingest.intern(&ref_type.to_ascii_lowercase()));
+        links.push(Link {
+            trace_id: rt,
+            span_id: rs,
+            trace_state: crate::Sym::EMPTY,
+            attributes: vec![KeyValue { key, value }],
+            dropped_attributes: 0,
+        });
+    }
+    if parent_id.is_none() {
+        parent_id = parse_span_id(raw.parent_span_id.0.as_deref())
+            .ok()
+            .flatten()
+            .filter(|p| !p.is_zero());
+    }
+
+    let attributes: Vec<KeyValue> = raw.tags.iter().filter_map(|t| tag(ingest, t)).collect();
+    let text = |ingest: &Ingest<'_>, key: &str| -> Option<String> {
+        let k = ingest.session.strings.lookup(key)?;
+        attributes
+            .iter()
+            .find(|kv| kv.key == k)
+            .map(|kv| kv.value.display(&ingest.session.strings))
+    };
+    let kind = text(ingest, "span.kind")
+        .and_then(|k| SpanKind::from_name(&k))
+        .unwrap_or(SpanKind::Unspecified);
+    let code = match text(ingest, "otel.status_code")
+        .as_deref()
+        .and_then(StatusCode::from_name)
+    {
+        Some(c) => c,
+        None if text(ingest, "error").is_some_and(|e| e.eq_ignore_ascii_case("true")) => {
+            StatusCode::Error
+        }
+        None => StatusCode::Unset,
+    };
+    let message = text(ingest, "otel.status_description").unwrap_or_default();
+    let scope_name = text(ingest, "otel.scope.name").or_else(|| text(ingest, "otel.library.name"));
+    let scope_version =
+        text(ingest, "otel.scope.version").or_else(|| text(ingest, "otel.library.version"));
+    let scope = Scope {
+        name: ingest.intern(scope_name.as_deref().unwrap_or("")),
+        version: ingest.intern(scope_version.as_deref().unwrap_or("")),
+        attributes: Vec::new(),
+    };
+    let scope = ingest.add_scope(scope);
+
+    let mut attributes = attributes;
+    let warnings: Vec<Value> = raw
+        .warnings
+        .iter()
+        .filter_map(|w| w.0.as_deref())
+        .map(|w| Value::Str(ingest.intern(w)))
+        .collect();
+    if !warnings.is_empty() {
+        attributes.push(KeyValue {
+            key: ingest.intern("jaeger.warnings"),
+            value: Value::Array(warnings),
+        });
+    }
+
+    let micros = |ingest: &mut Ingest<'_>, v: &LenientU64, field: &str| {
+        ingest.time(v, path, field).saturating_mul(1_000)
+    };
+    let start = micros(ingest, &raw.start_time, "startTime");
+    let duration = micros(ingest, &raw.duration, "duration");
+    let end = if start == 0 {
+        0
+    } else {
+        start.saturating_add(duration)
+    };
+    let events = raw
+        .logs
+        .iter()
+        .map(|log| {
+            let time = micros(ingest, &log.timestamp, "log timestamp");
+            let mut name = None;
+            let mut attrs = Vec::with_capacity(log.fields.len());
+            for f in &log.fields {
+                let is_event = f.key.0.as_deref() == Some("event");
+                match (&f.value, is_event && name.is_none()) {
+                    (Some(RawScalar::Str(s)), true) => name = Some(ingest.intern(s)),
+                    _ => attrs.extend(tag(ingest, f)),
+                }
+            }
+            Event {
+                time,
+                name: name.unwrap_or_else(|| ingest.intern("log")),
+                attributes: attrs,
+                dropped_attributes: 0,
+            }
+        })
+        .collect();
+    let span = Span {
+        trace_id,
+        span_id,
+        parent_id,
+        trace_state: crate::Sym::EMPTY,
+        flags: u32::try_from(raw.flags.get().unwrap_or(0)).unwrap_or(0),
+        name: ingest.string(raw.operation_name),
+        kind,
+        start,
+        end,
+        attributes,
+        dropped_attributes: 0,
+        events,
+        dropped_events: 0,
+        links,
+        dropped_links: 0,
+        status: Status {
+            code,
+            message: ingest.intern(&message),
+        },
+        resource,
+        scope,
+    };
+    ingest.push_span(span, path);
+}

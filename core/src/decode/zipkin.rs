@@ -1,0 +1,304 @@
+//! Zipkin v2 JSON: an array of spans with microsecond `timestamp`/`duration` (either may be
+//! missing), `localEndpoint`/`remoteEndpoint`, `annotations` and string `tags`.
+//!
+//! Zipkin lets a client and a server (or one client and several servers, for messaging) share
+//! one span id (`shared: true`). Each record stays its own span: the first non-shared record keeps
+//! the id, the others get ids of their own with the shared record as their parent, and children
+//! that name the shared id hang under the record of their own service.
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+use serde_json::Value as Json;
+
+use super::ingest::{parse_span_id, parse_trace_id, Ingest};
+use super::lenient::{LenientString, LenientU64, RawScalar};
+use crate::model::{
+    Event, KeyValue, Scope, Span, SpanId, SpanKind, Status, StatusCode, TraceId, Value,
+};
+
+#[derive(Deserialize, Default, Clone, PartialEq)]
+#[serde(default)]
+struct ZSpan {
+    #[serde(rename = "traceId")]
+    trace_id: LenientString,
+    #[serde(rename = "parentId")]
+    parent_id: LenientString,
+    id: LenientString,
+    kind: LenientString,
+    name: LenientString,
+    timestamp: LenientU64,
+    duration: LenientU64,
+    #[serde(rename = "localEndpoint")]
+    local_endpoint: Option<ZEndpoint>,
+    #[serde(rename = "remoteEndpoint")]
+    remote_endpoint: Option<ZEndpoint>,
+    annotations: Option<Vec<ZAnnotation>>,
+    tags: Option<HashMap<String, RawScalar>>,
+    debug: Option<bool>,
+    shared: Option<bool>,
+}
+
+#[derive(Deserialize, Default, Clone, PartialEq)]
+#[serde(default)]
+struct ZEndpoint {
+    #[serde(rename = "serviceName")]
+    service_name: LenientString,
+    ipv4: LenientString,
+    ipv6: LenientString,
+    port: LenientU64,
+}
+
+#[derive(Deserialize, Default, Clone, PartialEq)]
+#[serde(default)]
+struct ZAnnotation {
+    timestamp: LenientU64,
+    value: LenientString,
+}
+
+/// True when the array looks like Zipkin v2 spans.
+pub(super) fn looks_like(items: &[Json]) -> bool {
+    items
+        .iter()
+        .find(|v| v.is_object())
+        .is_some_and(|v| v.get("traceId").is_some() && v.get("id").is_some())
+}
+
+struct Record {
+    raw: ZSpan,
+    trace_id: TraceId,
+    id: SpanId,
+    parent: Option<SpanId>,
+    path: String,
+}
+
+fn service(z: &ZSpan) -> Option<&str> {
+    z.local_endpoint
+        .as_ref()
+        .and_then(|e| e.service_name.0.as_deref())
+}
+
+pub(super) fn decode_array(ingest: &mut Ingest<'_>, items: &[Json]) {
+    ingest.format.get_or_insert("Zipkin v2 JSON");
+    let mut records: Vec<Record> = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let path = format!("[{i}]");
+        let raw = match ZSpan::deserialize(item) {
+            Ok(z) => z,
+            Err(e) => {
+                ingest.warn(path, format!("span skipped: {e}"));
+                continue;
+            }
+        };
+        let (Ok(Some(trace_id)), Ok(Some(id))) = (
+            parse_trace_id(raw.trace_id.0.as_deref()),
+            parse_span_id(raw.id.0.as_deref()),
+        ) else {
+            ingest.warn(path, "span with an unreadable traceId or id skipped".into());
+            continue;
+        };
+        let parent = parse_span_id(raw.parent_id.0.as_deref()).ok().flatten();
+        records.push(Record {
+            raw,
+            trace_id,
+            id,
+            parent,
+            path,
+        });
+    }
+
+    // Records sharing one id: the first non-shared keeps it; an identical copy stays identical
+    // (counted as a duplicate later); every other record gets an id of its own under it.
+    let mut by_id: HashMap<(TraceId, SpanId), Vec<usize>> = HashMap::new();
+    for (i, r) in records.iter().enumerate() {
+        by_id.entry((r.trace_id, r.id)).or_default().push(i);
+    }
+    let mut new_ids: HashMap<usize, SpanId> = HashMap::new();
+    let mut groups: Vec<Vec<usize>> = by_id.into_values().filter(|g| g.len() > 1).collect();
+    groups.sort_unstable();
+    for group in &groups {
+        let primary = group
+            .iter()
+            .copied()
+            .find(|&i| records[i].raw.shared != Some(true))
+            .unwrap_or(group[0]);
+        for &i in group {
+            if i == primary || records[i].raw == records[primary].raw {
+                continue;
+            }
+            let base = records[i].id;
+            let mut n = u64::from_be_bytes(base.0);
+            let fresh = loop {
+                n = n
+                    .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                    .wrapping_add(i as u64 + 1);
+                let id = SpanId(n.to_be_bytes());
+                let taken = records
+                    .iter()
+                    .any(|r| r.trace_id == records[i].trace_id && r.id == id)
+                    || new_ids.values().any(|v| *v == id);
+                if !taken && !id.is_zero() {
+                    break id;
+                }
+            };
+            new_ids.insert(i, fresh);
+        }
+    }
+    // Children naming a shared id hang under the record of their own service, if there is one.
+    let mut by_id_service: HashMap<(TraceId, SpanId, String), SpanId> = HashMap::new();
+    for (i, r) in records.iter().enumerate() {
+        if let (Some(&fresh), Some(svc)) = (new_ids.get(&i), service(&r.raw)) {
+            by_id_service
+                .entry((r.trace_id, r.id, svc.to_string()))
+                .or_insert(fresh);
+        }
+    }
+    for (i, r) in records.iter().enumerate() {
+        let id = new_ids.get(&i).copied().unwrap_or(r.id);
+        let parent = if new_ids.contains_key(&i) {
+            Some(r.id)
+        } else {
+            r.parent.map(|p| {
+                service(&r.raw)
+                    .and_then(|svc| by_id_service.get(&(r.trace_id, p, svc.to_string())))
+                    .copied()
+                    .unwrap_or(p)
+            })
+        };
+        push(ingest, r, id, parent);
+    }
+}
+
+fn endpoint_attrs(
+    ingest: &mut Ingest<'_>,
+    e: &ZEndpoint,
+    service_key: &str,
+    ip_key: &str,
+    port_key: &str,
+) -> Vec<KeyValue> {
+    let mut out = Vec::new();
+    let mut add = |ingest: &mut Ingest<'_>, key: &str, value: Value| {
+        out.push(KeyValue {
+            key: ingest.intern(key),
+            value,
+        });
+    };
+    if let Some(s) = e.service_name.0.as_deref() {
+        let v = Value::Str(ingest.intern(s));
+        add(ingest, service_key, v);
+    }
+    if let Some(ip) = e.ipv4.0.as_deref().or(e.ipv6.0.as_deref()) {
+        let v = Value::Str(ingest.intern(ip));
+        add(ingest, ip_key, v);
+    }
+    if let Some(port) = e.port.get() {
+        add(
+            ingest,
+            port_key,
+            Value::Int(i64::try_from(port).unwrap_or(i64::MAX)),
+        );
+    }
+    out
+}
+
+fn push(ingest: &mut Ingest<'_>, r: &Record, id: SpanId, parent: Option<SpanId>) {
+    let z = &r.raw;
+    let path = r.path.as_str();
+    let resource_attrs = z
+        .local_endpoint
+        .as_ref()
+        .map(|e| endpoint_attrs(ingest, e, "service.name", "net.host.ip", "net.host.port"))
+        .unwrap_or_default();
+    let resource = ingest.add_resource(resource_attrs, 0);
+    let scope = ingest.add_scope(Scope::default());
+    let mut attributes = z
+        .remote_endpoint
+        .as_ref()
+        .map(|e| endpoint_attrs(ingest, e, "peer.service", "net.peer.ip", "net.peer.port"))
+        .unwrap_or_default();
+    let mut error = None;
+    let mut tags: Vec<(&String, &RawScalar)> = z.tags.iter().flatten().collect();
+    tags.sort_by(|a, b| a.0.cmp(b.0));
+    for (k, v) in tags {
+        let text = match v {
+            RawScalar::Str(s) => s.clone(),
+            RawScalar::Int(i) => i.to_string(),
+            RawScalar::UInt(u) => u.to_string(),
+            RawScalar::Float(f) => f.to_string(),
+            RawScalar::Bool(b) => b.to_string(),
+            RawScalar::Null | RawScalar::Compound => String::new(),
+        };
+        if k == "error" {
+            error = Some(text.clone());
+        }
+        attributes.push(KeyValue {
+            key: ingest.intern(k),
+            value: Value::Str(ingest.intern(&text)),
+        });
+    }
+    if z.debug == Some(true) {
+        attributes.push(KeyValue {
+            key: ingest.intern("zipkin.debug"),
+            value: Value::Bool(true),
+        });
+    }
+    if z.shared == Some(true) {
+        attributes.push(KeyValue {
+            key: ingest.intern("zipkin.shared"),
+            value: Value::Bool(true),
+        });
+    }
+    let start = ingest
+        .time(&z.timestamp, path, "timestamp")
+        .saturating_mul(1_000);
+    // A missing duration (an incomplete span) leaves the end unknown rather than inventing one.
+    let end = match (start, z.duration.get()) {
+        (0, _) | (_, None) => 0,
+        (s, Some(d)) => s.saturating_add(d.saturating_mul(1_000)),
+    };
+    let events = z
+        .annotations
+        .iter()
+        .flatten()
+        .map(|a| Event {
+            time: ingest
+                .time(&a.timestamp, path, "annotation timestamp")
+                .saturating_mul(1_000),
+            name: ingest.string(a.value.clone()),
+            attributes: Vec::new(),
+            dropped_attributes: 0,
+        })
+        .collect();
+    let kind = match z.kind.0.as_deref() {
+        Some(k) => SpanKind::from_name(k).unwrap_or(SpanKind::Unspecified),
+        None => SpanKind::Internal,
+    };
+    let status = match error {
+        Some(message) => Status {
+            code: StatusCode::Error,
+            message: ingest.intern(&message),
+        },
+        None => Status::default(),
+    };
+    let span = Span {
+        trace_id: r.trace_id,
+        span_id: id,
+        parent_id: parent.filter(|p| !p.is_zero()),
+        trace_state: crate::Sym::EMPTY,
+        flags: 0,
+        name: ingest.string(z.name.clone()),
+        kind,
+        start,
+        end,
+        attributes,
+        dropped_attributes: 0,
+        events,
+        dropped_events: 0,
+        links: Vec::new(),
+        dropped_links: 0,
+        status,
+        resource,
+        scope,
+    };
+    ingest.push_span(span, path);
+}
