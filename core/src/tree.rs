@@ -5,10 +5,10 @@
 //! counted; a span that is its own ancestor has its cycle broken at the earliest span of the
 //! cycle, marked `cycle_broken`. Children are ordered by start time.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::intern::Sym;
-use crate::model::{Session, SpanId, TraceId};
+use crate::model::{Session, Span, SpanId, TraceId};
 
 /// Marks a node carries for the waterfall.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -21,6 +21,11 @@ pub struct NodeFlags {
     pub error: bool,
     /// A descendant failed.
     pub error_below: bool,
+    /// Only Logfire's `pending_span` record of this span was loaded: it started but its end was
+    /// never exported (the process died, or the export was cut short).
+    pub pending: bool,
+    /// A Logfire log record (`logfire.span_type = log`): a point in time, not an operation.
+    pub log: bool,
 }
 
 /// One row of a trace's tree, in pre-order.
@@ -78,6 +83,8 @@ pub struct Forest {
     pub missing_parents: usize,
     /// Parent cycles that were cut.
     pub cycles_broken: usize,
+    /// Logfire `pending_span` records folded into the real span they announced.
+    pub pending_folded: usize,
 }
 
 impl Forest {
@@ -137,25 +144,51 @@ fn build_trace(
     members: &[u32],
     forest: &mut Forest,
 ) -> TraceTree {
-    // Unique spans of this trace; `local` indexes into `spans`.
+    // Logfire announces each span with a zero-length `pending_span` child. It is folded into the
+    // real span; when the real span never arrived, it stands in for it.
+    let real: HashSet<SpanId> = members
+        .iter()
+        .map(|&m| &session.spans[m as usize])
+        .filter(|s| pending_of(session, s).is_none())
+        .map(|s| s.span_id)
+        .collect();
+    // Unique spans of this trace; `local` indexes into `spans`, with each one's effective
+    // (id, parent) in `ids`.
     let mut by_id: HashMap<SpanId, usize> = HashMap::with_capacity(members.len());
     let mut spans: Vec<u32> = Vec::with_capacity(members.len());
+    let mut ids: Vec<(SpanId, Option<SpanId>)> = Vec::with_capacity(members.len());
+    let mut stand_in: Vec<bool> = Vec::with_capacity(members.len());
     for &m in members {
-        let id = session.spans[m as usize].span_id;
+        let s = &session.spans[m as usize];
+        let (id, parent, pending) = match pending_of(session, s) {
+            Some((announced, _)) if real.contains(&announced) => {
+                forest.pending_folded += 1;
+                continue;
+            }
+            Some((announced, parent)) => (announced, parent, true),
+            None => (s.span_id, s.parent_id, false),
+        };
         if by_id.contains_key(&id) {
-            forest.duplicates += 1;
+            if pending {
+                forest.pending_folded += 1;
+            } else {
+                forest.duplicates += 1;
+            }
             continue;
         }
         by_id.insert(id, spans.len());
         spans.push(m);
+        ids.push((id, parent));
+        stand_in.push(pending);
     }
     let n = spans.len();
     let span = |local: usize| &session.spans[spans[local] as usize];
+    let parent_of = |local: usize| ids[local].1;
     let mut children: Vec<Vec<usize>> = vec![Vec::new(); n];
     let mut roots: Vec<usize> = Vec::new();
     let mut missing = vec![false; n];
     for (local, is_missing) in missing.iter_mut().enumerate() {
-        match span(local).parent_id {
+        match parent_of(local) {
             None => roots.push(local),
             Some(pid) => match by_id.get(&pid) {
                 Some(&p) => children[p].push(local),
@@ -192,8 +225,7 @@ fn build_trace(
         let mut at = next;
         while !seen[at] {
             seen[at] = true;
-            let pid = span(at).parent_id;
-            match pid.and_then(|p| by_id.get(&p)) {
+            match parent_of(at).and_then(|p| by_id.get(&p)) {
                 Some(&p) => at = p,
                 None => break,
             }
@@ -201,7 +233,7 @@ fn build_trace(
         // `at` is on the cycle: collect it and pick its earliest member.
         let mut cycle = vec![at];
         let mut cur = at;
-        while let Some(&p) = span(cur).parent_id.and_then(|p| by_id.get(&p)) {
+        while let Some(&p) = parent_of(cur).and_then(|p| by_id.get(&p)) {
             if p == at {
                 break;
             }
@@ -224,6 +256,8 @@ fn build_trace(
         let local = local_of[&node.span];
         node.flags.missing_parent = missing[local];
         node.flags.cycle_broken = cycle_broken[local];
+        node.flags.pending = stand_in[local];
+        node.flags.log = session.str_attribute(s, "logfire.span_type") == Some("log");
         node.flags.error = session.is_error(s);
         error_count += usize::from(node.flags.error);
         let svc = session
@@ -305,4 +339,18 @@ fn walk(
             stack.push((c, Some(me), depth + 1));
         }
     }
+}
+
+/// For a Logfire `pending_span` record: the id of the span it announces (its parent) and that
+/// span's own parent (`logfire.pending_parent_id`).
+fn pending_of(session: &Session, span: &Span) -> Option<(SpanId, Option<SpanId>)> {
+    if session.str_attribute(span, "logfire.span_type") != Some("pending_span") {
+        return None;
+    }
+    let announced = span.parent_id?;
+    let parent = session
+        .str_attribute(span, "logfire.pending_parent_id")
+        .and_then(|hex| crate::decode::parse_hex_span_id(hex))
+        .filter(|p| !p.is_zero());
+    Some((announced, parent))
 }

@@ -156,3 +156,26 @@ fn not_a_trace_says_so() {
         session.warnings[1]
     );
 }
+
+#[test]
+fn logfire_pending_spans_fold_into_their_span_or_stand_in_for_it() {
+    let (session, _, forest) = load(&[edge("logfire_pending.json")]);
+    assert_eq!(session.spans.len(), 6);
+    assert_eq!(forest.pending_folded, 2);
+    assert_eq!(
+        forest.missing_parents, 0,
+        "the stand-in is the parent the log record names"
+    );
+    assert_eq!(
+        outline(&session, &forest, 0),
+        [
+            "run suite",
+            "  load fixtures",
+            "  import orders",
+            "    row 42 rejected"
+        ]
+    );
+    let nodes = &forest.traces[0].nodes;
+    assert!(nodes[2].flags.pending && !nodes[1].flags.pending);
+    assert!(nodes[3].flags.log && !nodes[2].flags.log);
+}

@@ -95,3 +95,8 @@ pub(crate) fn line_col(bytes: &[u8], offset: usize) -> (usize, usize) {
     let col = upto.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
     (line, col)
 }
+
+/// A span id written as hex or base64 (as in `logfire.pending_parent_id`).
+pub(crate) fn parse_hex_span_id(text: &str) -> Option<crate::model::SpanId> {
+    ingest::parse_span_id(Some(text)).ok().flatten()
+}

@@ -1,0 +1,166 @@
+//! Compressed and packed inputs, built in memory from the real fixtures the way CI artifacts
+//! arrive, and recognised by content whatever their names say.
+
+mod common;
+
+use std::io::Write;
+
+use common::{fixture, load};
+use sightline_core::{decode_file, Forest, Session};
+
+fn sample() -> Vec<u8> {
+    std::fs::read(fixture("order-e2e.json")).expect("sample")
+}
+
+fn sample_spans() -> usize {
+    load(&[fixture("order-e2e.json")]).2.span_count()
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(bytes).expect("gzip");
+    enc.finish().expect("gzip")
+}
+
+fn zstd(bytes: &[u8]) -> Vec<u8> {
+    ruzstd::encoding::compress_to_vec(bytes, ruzstd::encoding::CompressionLevel::Fastest)
+}
+
+/// The sample as the Collector's file exporter writes it: one request per line, with the lines
+/// in reverse so children arrive before their parents.
+fn sample_as_json_lines() -> Vec<String> {
+    let doc: serde_json::Value = serde_json::from_slice(&sample()).expect("json");
+    let mut lines: Vec<String> = doc["resourceSpans"]
+        .as_array()
+        .expect("resourceSpans")
+        .iter()
+        .map(|rs| serde_json::json!({ "resourceSpans": [rs] }).to_string())
+        .collect();
+    lines.reverse();
+    lines
+}
+
+fn decode(name: &str, bytes: &[u8]) -> (Session, sightline_core::FileSummary, Forest) {
+    let mut session = Session::default();
+    let summary = decode_file(&mut session, name, bytes);
+    let forest = Forest::build(&session);
+    (session, summary, forest)
+}
+
+#[test]
+fn gzip_is_recognised_by_content_not_name() {
+    let (session, summary, forest) = decode("artifact.bin", &gzip(&sample()));
+    assert_eq!(summary.format, "gzip: OTLP/JSON");
+    assert_eq!(forest.span_count(), sample_spans());
+    assert!(session.warnings.is_empty(), "{:?}", session.warnings);
+}
+
+#[test]
+fn a_cut_gzip_keeps_what_came_before_and_says_where() {
+    let lines = sample_as_json_lines().join("\n");
+    let packed = gzip(lines.as_bytes());
+    let (session, _, forest) = decode("cut.jsonl.gz", &packed[..packed.len() * 2 / 3]);
+    assert!(forest.span_count() > 0, "the lines before the cut load");
+    assert!(forest.span_count() < sample_spans());
+    assert!(
+        session
+            .warnings
+            .iter()
+            .any(|w| w.reason.contains("gzip data is damaged")),
+        "{:?}",
+        session.warnings
+    );
+}
+
+#[test]
+fn zstd_json_lines_join_children_to_parents_across_lines() {
+    let lines = sample_as_json_lines().join("\n");
+    let (session, summary, forest) = decode("traces.jsonl.zst", &zstd(lines.as_bytes()));
+    assert_eq!(summary.format, "zstd: OTLP/JSON");
+    assert_eq!(forest.span_count(), sample_spans());
+    assert_eq!(
+        forest.missing_parents, 0,
+        "every child found its parent from a later line"
+    );
+    assert!(session.warnings.is_empty(), "{:?}", session.warnings);
+}
+
+#[test]
+fn collector_length_prefixed_zstd_frames() {
+    let mut file = Vec::new();
+    for line in sample_as_json_lines() {
+        let frame = zstd(line.as_bytes());
+        file.extend_from_slice(&u32::try_from(frame.len()).expect("len").to_be_bytes());
+        file.extend_from_slice(&frame);
+    }
+    let (session, summary, forest) = decode("data-2026-11-22.json", &file);
+    assert_eq!(summary.format, "zstd frames: OTLP/JSON");
+    assert_eq!(forest.span_count(), sample_spans());
+    assert!(session.warnings.is_empty(), "{:?}", session.warnings);
+    // A frame cut off at the end of the file is reported, the rest still loads.
+    let (session, _, forest) = decode("cut.json", &file[..file.len() - 5]);
+    assert!(forest.span_count() > 0);
+    assert!(
+        session
+            .warnings
+            .iter()
+            .any(|w| w.reason.contains("cut off")),
+        "{:?}",
+        session.warnings
+    );
+}
+
+#[test]
+fn zip_artifact_with_folders_reads_every_trace_entry_and_notes_the_rest() {
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let deflated = zip::write::SimpleFileOptions::default();
+    zip.add_directory("traces/", deflated).expect("dir");
+    zip.start_file("traces/order-e2e.json", deflated)
+        .expect("entry");
+    zip.write_all(&sample()).expect("write");
+    zip.start_file("traces/more/zipkin.json.gz", deflated)
+        .expect("entry");
+    let zipkin = std::fs::read(
+        common::repo_root()
+            .join("../shared/corpus/openzipkin__zipkin__zipkin-lens_testdata_yelp.json"),
+    )
+    .expect("corpus");
+    zip.write_all(&gzip(&zipkin)).expect("write");
+    zip.start_file("logs/pytest.log", deflated).expect("entry");
+    zip.write_all(b"FAILED test_orders.py::test_bulk_order - assert 500 == 200\n")
+        .expect("write");
+    let bytes = zip.finish().expect("zip").into_inner();
+
+    let (session, summary, forest) = decode("e2e-artifacts.zip", &bytes);
+    assert_eq!(summary.format, "zip (2 trace files)");
+    assert_eq!(forest.span_count(), sample_spans() + 16);
+    assert_eq!(session.warnings.len(), 1, "{:?}", session.warnings);
+    let note = &session.warnings[0];
+    assert!(note.reason.contains("1 entry is not a trace"), "{note}");
+    assert!(
+        note.reason.contains("e2e-artifacts.zip/logs/pytest.log"),
+        "{note}"
+    );
+}
+
+#[test]
+fn several_files_merge_and_the_same_span_twice_is_kept_once() {
+    let mut session = Session::default();
+    decode_file(&mut session, "a.json", &sample());
+    decode_file(&mut session, "a-again.json.gz", &gzip(&sample()));
+    let forest = Forest::build(&session);
+    assert_eq!(forest.span_count(), sample_spans());
+    assert_eq!(forest.duplicates, sample_spans());
+}
+
+#[test]
+fn a_trace_split_across_files_is_joined() {
+    let lines = sample_as_json_lines();
+    let (first, second) = lines.split_at(lines.len() / 2);
+    let mut session = Session::default();
+    decode_file(&mut session, "part1.jsonl", first.join("\n").as_bytes());
+    decode_file(&mut session, "part2.jsonl", second.join("\n").as_bytes());
+    let forest = Forest::build(&session);
+    assert_eq!(forest.span_count(), sample_spans());
+    assert_eq!(forest.missing_parents, 0);
+}
