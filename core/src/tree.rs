@@ -350,7 +350,7 @@ fn pending_of(session: &Session, span: &Span) -> Option<(SpanId, Option<SpanId>)
     let announced = span.parent_id?;
     let parent = session
         .str_attribute(span, "logfire.pending_parent_id")
-        .and_then(|hex| crate::decode::parse_hex_span_id(hex))
+        .and_then(crate::decode::parse_hex_span_id)
         .filter(|p| !p.is_zero());
     Some((announced, parent))
 }

@@ -245,11 +245,13 @@ fn zip(session: &mut Session, source: &str, bytes: &[u8], depth: u8) -> Option<S
             session,
             source,
             String::new(),
-            format!(
-                "{} entries are not traces and were skipped: {}",
-                skipped.len(),
-                skipped.join(", ")
-            ),
+            match skipped.len() {
+                1 => format!("1 entry is not a trace and was skipped: {}", skipped[0]),
+                n => format!(
+                    "{n} entries are not traces and were skipped: {}",
+                    skipped.join(", ")
+                ),
+            },
         );
     }
     (found > 0).then(|| format!("zip ({found} trace files)"))
