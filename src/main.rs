@@ -1,8 +1,8 @@
-//! Entry point: install the panic hook, mount the app.
+//! Entry point: install the panic hooks, mount the app.
 
 #[cfg(target_arch = "wasm32")]
 fn main() {
-    console_error_panic_hook::set_once();
+    sightline::ui::install_panic_hook();
     leptos::mount::mount_to_body(sightline::ui::App);
 }
 

@@ -12,6 +12,7 @@ mod intern;
 pub mod layout;
 mod model;
 mod tree;
+pub mod url_state;
 
 pub use decode::{decode_file, FileSummary};
 pub use format::{format_duration, format_timestamp_utc};

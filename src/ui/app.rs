@@ -6,7 +6,10 @@ use leptos::prelude::*;
 
 use super::details::SpanDetails;
 use super::header::Header;
-use super::load::{files_of, open_files, open_sample};
+use sightline_core::url_state::HashState;
+use wasm_bindgen::JsCast;
+
+use super::load::{files_of, open_files, open_pasted, open_sample, open_sources};
 use super::problems::Problems;
 use super::state::AppState;
 use super::trace_list::TraceList;
@@ -16,7 +19,43 @@ use super::waterfall::Waterfall;
 pub fn App() -> impl IntoView {
     let state = AppState::new();
     provide_context(state);
-    open_sample(state);
+    let hash = || {
+        web_sys::window()
+            .and_then(|w| w.location().hash().ok())
+            .unwrap_or_default()
+    };
+    // `#src=<url>` opens those files; without any, the bundled sample opens.
+    let start = HashState::parse(&hash());
+    if start.sources.is_empty() {
+        open_sample(state);
+    } else {
+        open_sources(state, start.sources);
+    }
+    let current_sources = StoredValue::new(HashState::parse(&hash()).sources);
+    let hash_change = window_event_listener(ev::hashchange, move |_| {
+        let sources = HashState::parse(&hash()).sources;
+        if !sources.is_empty() && sources != current_sources.get_value() {
+            current_sources.set_value(sources.clone());
+            open_sources(state, sources);
+        }
+    });
+    // Ctrl+V of trace text anywhere but in a text field opens it.
+    let paste = window_event_listener(ev::paste, move |e| {
+        let in_field = e
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .is_some_and(|el| {
+                matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA")
+                    || el.closest("[contenteditable]").ok().flatten().is_some()
+            });
+        if in_field {
+            return;
+        }
+        if let Some(text) = e.clipboard_data().and_then(|d| d.get_data("text").ok()) {
+            e.prevent_default();
+            open_pasted(state, text);
+        }
+    });
 
     let dragging = RwSignal::new(false);
     let over = window_event_listener(ev::dragover, move |e| {
@@ -35,6 +74,8 @@ pub fn App() -> impl IntoView {
         open_files(state, files_of(e.data_transfer().and_then(|dt| dt.files())));
     });
     on_cleanup(move || {
+        hash_change.remove();
+        paste.remove();
         over.remove();
         leave.remove();
         drop.remove();

@@ -2,13 +2,14 @@
 
 use leptos::prelude::*;
 
+use super::load::cancel;
 use super::open_button::OpenButton;
 use super::state::AppState;
 
 /// "33 spans · 5 traces · 3 services · 4 errors", the words tests and screen readers rely on.
 fn summary(state: AppState) -> String {
-    if let Some(busy) = state.busy.get() {
-        return busy;
+    if let Some(p) = state.progress.get() {
+        return p.text();
     }
     state.data.with(|d| match d {
         None => "No trace loaded".to_string(),
@@ -49,6 +50,17 @@ pub fn Header() -> impl IntoView {
             <h1 class="brand">"Sightline"</h1>
             <span class="file-names" title=files>{files}</span>
             <p class="summary" role="status" aria-live="polite">{move || summary(state)}</p>
+            {move || state.progress.get().map(|p| {
+                let (value, max) = match p.total {
+                    #[allow(clippy::cast_precision_loss)]
+                    Some(t) if t > 0 => (Some(p.done as f64), t as f64),
+                    _ => (None, 1.0),
+                };
+                view! {
+                    <progress class="load-progress" aria-label="Loading progress" max=max value=value></progress>
+                    <button type="button" class="cancel" on:click=move |_| cancel(state)>"Cancel"</button>
+                }
+            })}
             <OpenButton/>
         </header>
     }

@@ -1,12 +1,14 @@
-//! Getting bytes into the app: files from the picker or a drop, and the bundled sample by fetch.
+//! Getting bytes into the app: files from the picker, a drop or a paste, URLs from the page
+//! address (`#src=`), and the bundled sample. Fetches show progress and can be cancelled.
 
-use js_sys::Uint8Array;
+use js_sys::{Reflect, Uint8Array};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use wasm_bindgen::JsCast;
+use sightline_core::url_state::is_http_url;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-use super::state::{AppState, Loaded};
+use super::state::{AppState, Loaded, Progress};
 
 /// Where the bundled sample sits in the built site (relative, so any path prefix works).
 pub const SAMPLE_URL: &str = "samples/order-e2e.json";
@@ -18,68 +20,182 @@ async fn read_file(file: &web_sys::File) -> Result<Vec<u8>, String> {
     Ok(Uint8Array::new(&buffer).to_vec())
 }
 
-/// Reads the files the user gave and shows them as one session.
+/// Decodes what was read and shows it, or says that nothing could be read.
+fn finish(state: AppState, contents: &[(String, Vec<u8>)], failures: Vec<String>) {
+    state.progress.set(None);
+    state
+        .failure
+        .set((!failures.is_empty()).then(|| failures.join(" ")));
+    if contents.is_empty() {
+        return;
+    }
+    state.show(Loaded::decode(contents));
+}
+
+/// Reads the files the user gave (picker or drop) and shows them as one session.
 pub fn open_files(state: AppState, files: Vec<web_sys::File>) {
     if files.is_empty() {
         return;
     }
     spawn_local(async move {
-        let names: Vec<String> = files.iter().map(web_sys::File::name).collect();
-        state
-            .busy
-            .set(Some(format!("Loading {}…", names.join(", "))));
-        state.failure.set(None);
+        let total: f64 = files.iter().map(|f| f.size()).sum();
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let total = total as u64;
         let mut contents = Vec::with_capacity(files.len());
-        let mut unreadable = Vec::new();
+        let mut failures = Vec::new();
+        let mut done = 0u64;
         for file in &files {
+            state.progress.set(Some(Progress::new(
+                format!("Reading {}", file.name()),
+                done,
+                Some(total),
+            )));
             match read_file(file).await {
-                Ok(bytes) => contents.push((file.name(), bytes)),
-                Err(e) => unreadable.push(e),
+                Ok(bytes) => {
+                    done += bytes.len() as u64;
+                    contents.push((file.name(), bytes));
+                }
+                Err(e) => failures.push(e),
             }
         }
-        if !unreadable.is_empty() {
-            state.failure.set(Some(unreadable.join("; ")));
-        }
-        state.show(Loaded::decode(&contents));
-        state.busy.set(None);
+        finish(state, &contents, failures);
     });
 }
 
-/// Fetches a URL's bytes, with an error that says what went wrong.
-pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
+/// Shows text pasted on the page (Ctrl+V of OTLP JSON, say).
+pub fn open_pasted(state: AppState, text: String) {
+    if text.trim().is_empty() {
+        return;
+    }
+    finish(
+        state,
+        &[("pasted text".to_string(), text.into_bytes())],
+        Vec::new(),
+    );
+}
+
+/// Why a fetch failed, in words that say how to fix it.
+fn fetch_error(url: &str, err: &JsValue) -> String {
+    let name = Reflect::get(err, &"name".into())
+        .ok()
+        .and_then(|n| n.as_string());
+    if name.as_deref() == Some("AbortError") {
+        return format!("Cancelled loading {url}.");
+    }
+    format!(
+        "Could not fetch {url}: the browser blocked the request or the server did not answer. \
+         If the file is on another site, that server must allow this page with CORS \
+         (Access-Control-Allow-Origin); otherwise download it and use \"Open trace files\"."
+    )
+}
+
+/// Fetches one URL with progress; `Err` says what went wrong and how to fix it.
+async fn fetch_with_progress(
+    state: AppState,
+    url: &str,
+    signal: Option<&web_sys::AbortSignal>,
+) -> Result<Vec<u8>, String> {
     let window = web_sys::window().ok_or("no window")?;
-    let response = JsFuture::from(window.fetch_with_str(url))
+    let init = web_sys::RequestInit::new();
+    if let Some(signal) = signal {
+        init.set_signal(Some(signal));
+    }
+    let response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
         .await
-        .map_err(|_| format!("{url}: the request failed (network error or blocked by CORS)"))?;
+        .map_err(|e| fetch_error(url, &e))?;
     let response: web_sys::Response = response
         .dyn_into()
         .map_err(|_| format!("{url}: not an HTTP response"))?;
     if !response.ok() {
         return Err(format!(
-            "{url}: HTTP {} {}",
+            "Could not fetch {url}: the server answered HTTP {} {}.",
             response.status(),
             response.status_text()
         ));
     }
-    let buffer = response
-        .array_buffer()
-        .map_err(|_| format!("{url}: the body could not be read"))?;
-    let buffer = JsFuture::from(buffer)
-        .await
-        .map_err(|_| format!("{url}: the body could not be read"))?;
-    Ok(Uint8Array::new(&buffer).to_vec())
+    let total = response
+        .headers()
+        .get("content-length")
+        .ok()
+        .flatten()
+        .and_then(|v| v.parse::<u64>().ok());
+    let label = format!("Fetching {}", url.rsplit('/').next().unwrap_or(url));
+    let Some(body) = response.body() else {
+        return Ok(Vec::new());
+    };
+    let reader: web_sys::ReadableStreamDefaultReader = body.get_reader().unchecked_into();
+    let mut bytes = Vec::with_capacity(usize::try_from(total.unwrap_or(0)).unwrap_or(0));
+    loop {
+        let chunk = JsFuture::from(reader.read())
+            .await
+            .map_err(|e| fetch_error(url, &e))?;
+        if Reflect::get(&chunk, &"done".into())
+            .ok()
+            .and_then(|d| d.as_bool())
+            == Some(true)
+        {
+            break;
+        }
+        if let Ok(value) = Reflect::get(&chunk, &"value".into()) {
+            bytes.extend_from_slice(&Uint8Array::new(&value).to_vec());
+        }
+        // A compressed transfer can outgrow its content-length: then the total is unknown.
+        let total = total.filter(|t| *t >= bytes.len() as u64);
+        state.progress.set(Some(Progress::new(
+            label.clone(),
+            bytes.len() as u64,
+            total,
+        )));
+    }
+    Ok(bytes)
+}
+
+/// Fetches every `#src=` URL and shows what could be read, as one session.
+pub fn open_sources(state: AppState, urls: Vec<String>) {
+    spawn_local(async move {
+        let controller = web_sys::AbortController::new().ok();
+        state.cancel.set_value(controller.clone());
+        let signal = controller.as_ref().map(web_sys::AbortController::signal);
+        let mut contents = Vec::new();
+        let mut failures = Vec::new();
+        for url in &urls {
+            if !is_http_url(url) && url.contains(':') {
+                failures.push(format!("Not fetched: {url} is not an http(s) URL."));
+                continue;
+            }
+            state
+                .progress
+                .set(Some(Progress::new(format!("Fetching {url}"), 0, None)));
+            match fetch_with_progress(state, url, signal.as_ref()).await {
+                Ok(bytes) => contents.push((url.clone(), bytes)),
+                Err(e) => failures.push(e),
+            }
+        }
+        state.cancel.set_value(None);
+        finish(state, &contents, failures);
+    });
 }
 
 /// Opens the bundled sample trace.
 pub fn open_sample(state: AppState) {
     spawn_local(async move {
-        state.busy.set(Some("Loading the sample trace…".into()));
-        match fetch_bytes(SAMPLE_URL).await {
-            Ok(bytes) => state.show(Loaded::decode(&[("order-e2e.json".into(), bytes)])),
-            Err(e) => state.failure.set(Some(e)),
+        state.progress.set(Some(Progress::new(
+            "Loading the sample trace".into(),
+            0,
+            None,
+        )));
+        match fetch_with_progress(state, SAMPLE_URL, None).await {
+            Ok(bytes) => finish(state, &[("order-e2e.json".into(), bytes)], Vec::new()),
+            Err(e) => finish(state, &[], vec![e]),
         }
-        state.busy.set(None);
     });
+}
+
+/// Stops a fetch in progress.
+pub fn cancel(state: AppState) {
+    if let Some(controller) = state.cancel.get_value() {
+        controller.abort();
+    }
 }
 
 /// The files of a `FileList` (from an input or a drop).

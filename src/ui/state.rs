@@ -6,6 +6,34 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use sightline_core::{decode_file, FileSummary, Forest, Session, TraceTree};
 
+/// A load in progress: what, and how many bytes of how many.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Progress {
+    pub label: String,
+    pub done: u64,
+    pub total: Option<u64>,
+}
+
+impl Progress {
+    pub fn new(label: String, done: u64, total: Option<u64>) -> Progress {
+        Progress { label, done, total }
+    }
+
+    /// "Fetching traces.json: 1.2 MB of 3.4 MB".
+    pub fn text(&self) -> String {
+        let mb = |b: u64| {
+            #[allow(clippy::cast_precision_loss)]
+            let m = b as f64 / 1e6;
+            format!("{m:.1} MB")
+        };
+        match (self.done, self.total) {
+            (0, None) => format!("{}…", self.label),
+            (d, Some(t)) => format!("{}: {} of {}", self.label, mb(d), mb(t)),
+            (d, None) => format!("{}: {}", self.label, mb(d)),
+        }
+    }
+}
+
 /// A decoded session with its trees, shared read-only by every component.
 pub struct Loaded {
     pub session: Session,
@@ -47,8 +75,10 @@ pub struct AppState {
     pub selected: RwSignal<Option<u32>>,
     /// Node indices whose subtrees are folded.
     pub collapsed: RwSignal<HashSet<u32>>,
-    /// What is being loaded right now, for the status line.
-    pub busy: RwSignal<Option<String>>,
+    /// What is being read or fetched right now, for the progress bar.
+    pub progress: RwSignal<Option<Progress>>,
+    /// Aborts the fetch in progress, if any.
+    pub cancel: StoredValue<Option<web_sys::AbortController>, LocalStorage>,
     /// A load that failed as a whole (a fetch error), for the alert.
     pub failure: RwSignal<Option<String>>,
 }
@@ -67,7 +97,8 @@ impl AppState {
             trace: RwSignal::new(0),
             selected: RwSignal::new(None),
             collapsed: RwSignal::new(HashSet::new()),
-            busy: RwSignal::new(None),
+            progress: RwSignal::new(None),
+            cancel: StoredValue::new_local(None),
             failure: RwSignal::new(None),
         }
     }

@@ -25,6 +25,8 @@ struct RowInfo {
     error_below: bool,
     missing_parent: bool,
     cycle_broken: bool,
+    pending: bool,
+    log: bool,
     no_time: bool,
     left: f64,
     width: f64,
@@ -59,11 +61,15 @@ fn rows_of(d: &Loaded, trace: usize, generation: u64) -> Vec<RowInfo> {
                 error_below: node.flags.error_below,
                 missing_parent: node.flags.missing_parent,
                 cycle_broken: node.flags.cycle_broken,
+                pending: node.flags.pending,
+                log: node.flags.log,
                 no_time: b.no_time,
                 left: b.left,
                 width: b.width,
                 duration: if b.no_time {
                     "no time".to_string()
+                } else if node.flags.log {
+                    "log".to_string()
                 } else {
                     format_duration(span.duration())
                 },
@@ -280,9 +286,10 @@ fn row_view(state: AppState, r: RowInfo, positions: Memo<Vec<u32>>) -> impl Into
                 })}
                 {r.missing_parent.then(|| view! { <span class="mark" title="Its parent span is not in the loaded files">"missing parent"</span> })}
                 {r.cycle_broken.then(|| view! { <span class="mark" title="Its parent links formed a cycle, cut here">"cycle cut"</span> })}
+                {r.pending.then(|| view! { <span class="mark" title="Only its start was exported: the span never ended in these files">"never ended"</span> })}
             </div>
             <div role="gridcell" class="wf-timeline">
-                <div class="bar" class:error=r.error class:no-time=r.no_time style=bar_style></div>
+                <div class="bar" class:error=r.error class:no-time=r.no_time class:log=r.log class:pending=r.pending style=bar_style></div>
                 <span class="dur" style=label_style>{r.duration.clone()}</span>
             </div>
         </div>

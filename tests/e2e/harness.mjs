@@ -1,7 +1,8 @@
 // Shared end-to-end harness: a static server for dist/ (optionally under a path prefix), Debian's
 // Chromium driven by playwright-core, and a test wrapper that saves a screenshot when a test fails.
 import { createServer } from 'node:http';
-import { readFile, mkdir, stat } from 'node:fs/promises';
+import { readFile, writeFile, mkdir, stat } from 'node:fs/promises';
+import zlib from 'node:zlib';
 import { extname, join, normalize, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -20,8 +21,12 @@ const TYPES = {
   '.svg': 'image/svg+xml',
 };
 
-/** Serves `dir` at http://127.0.0.1:<free port><prefix>; resolves to { url, close }. */
-export async function serve(dir = DIST, prefix = '/') {
+/**
+ * Serves `dir` at http://127.0.0.1:<free port><prefix>; resolves to { url, close }.
+ * `cors: true` adds `Access-Control-Allow-Origin: *`, as an artifact bucket configured for
+ * Sightline would.
+ */
+export async function serve(dir = DIST, prefix = '/', { cors = false } = {}) {
   const server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
     if (!path.startsWith(prefix)) {
@@ -36,10 +41,12 @@ export async function serve(dir = DIST, prefix = '/') {
     try {
       if ((await stat(file)).isDirectory()) file = join(file, 'index.html');
       const body = await readFile(file);
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
+      const headers = { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' };
+      if (cors) headers['access-control-allow-origin'] = '*';
+      res.writeHead(200, headers);
       res.end(body);
     } catch {
-      res.writeHead(404).end('not found');
+      res.writeHead(404, cors ? { 'access-control-allow-origin': '*' } : {}).end('not found');
     }
   });
   await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
@@ -66,13 +73,13 @@ export function launch() {
  * Runs `body(page)` in a fresh page; on failure saves test-results/<name>.png, then rethrows.
  * Console errors and uncaught page errors fail the test: a panic must never pass silently.
  */
-export async function withPage(browser, name, body) {
+export async function withPage(browser, name, body, { allowConsoleErrors = false } = {}) {
   const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
   const page = await context.newPage();
   const pageErrors = [];
   page.on('pageerror', (e) => pageErrors.push(String(e)));
   page.on('console', (m) => {
-    if (m.type() === 'error') pageErrors.push(m.text());
+    if (m.type() === 'error' && !allowConsoleErrors) pageErrors.push(m.text());
   });
   try {
     await body(page);
@@ -105,4 +112,75 @@ export async function otlpCounts(path) {
     }
   }
   return { spans: spans.size, traces: traces.size, services: services.size };
+}
+
+/** A minimal zip writer (deflate), enough to build a CI artifact with folders. */
+export function zipArchive(entries) {
+  const locals = [];
+  const centrals = [];
+  let offset = 0;
+  for (const { name, data } of entries) {
+    const nameBuf = Buffer.from(name);
+    const raw = Buffer.from(data);
+    const packed = zlib.deflateRawSync(raw);
+    const crc = zlib.crc32(raw);
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(20, 4);
+    local.writeUInt16LE(8, 8);
+    local.writeUInt32LE(crc, 14);
+    local.writeUInt32LE(packed.length, 18);
+    local.writeUInt32LE(raw.length, 22);
+    local.writeUInt16LE(nameBuf.length, 26);
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE(20, 4);
+    central.writeUInt16LE(20, 6);
+    central.writeUInt16LE(8, 10);
+    central.writeUInt32LE(crc, 16);
+    central.writeUInt32LE(packed.length, 20);
+    central.writeUInt32LE(raw.length, 24);
+    central.writeUInt16LE(nameBuf.length, 28);
+    central.writeUInt32LE(offset, 42);
+    locals.push(local, nameBuf, packed);
+    centrals.push(central, nameBuf);
+    offset += local.length + nameBuf.length + packed.length;
+  }
+  const dir = Buffer.concat(centrals);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(entries.length, 8);
+  end.writeUInt16LE(entries.length, 10);
+  end.writeUInt32LE(dir.length, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, dir, end]);
+}
+
+/** The sample as the Collector's file exporter writes it: a request per line, children first. */
+export async function sampleAsJsonLines() {
+  const doc = JSON.parse(await readFile(join(FIXTURES, 'order-e2e.json'), 'utf8'));
+  return doc.resourceSpans.map((rs) => JSON.stringify({ resourceSpans: [rs] })).reverse().join('\n') + '\n';
+}
+
+/** Writes the CI artifacts the ingest tests open into `dir`; returns their paths. */
+export async function makeArtifacts(dir) {
+  await mkdir(dir, { recursive: true });
+  const sample = await readFile(join(FIXTURES, 'order-e2e.json'));
+  const yelp = await readFile(join(ROOT, '../shared/corpus/openzipkin__zipkin__zipkin-lens_testdata_yelp.json'));
+  const files = {
+    gz: join(dir, 'order-e2e.json.gz'),
+    jsonl: join(dir, 'order-e2e.jsonl'),
+    zip: join(dir, 'e2e-artifacts.zip'),
+  };
+  await writeFile(files.gz, zlib.gzipSync(sample));
+  await writeFile(files.jsonl, await sampleAsJsonLines());
+  await writeFile(
+    files.zip,
+    zipArchive([
+      { name: 'traces/order-e2e.json', data: sample },
+      { name: 'traces/zipkin/yelp.json.gz', data: zlib.gzipSync(yelp) },
+      { name: 'logs/pytest.log', data: 'FAILED test_orders.py::test_bulk_order - assert 500 == 200\n' },
+    ]),
+  );
+  return files;
 }

@@ -1,0 +1,112 @@
+// Opening real CI artifacts in the browser: zip, gzip, JSON Lines, #src= URLs, paste, bad input.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { mkdtemp } from 'node:fs/promises';
+import { serve, launch, withPage, otlpCounts, makeArtifacts, FIXTURES } from './harness.mjs';
+
+let site;
+let bucket; // another origin that allows CORS, like an artifact bucket set up for Sightline
+let closed; // another origin that does not
+let browser;
+let files;
+let sample;
+before(async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'sightline-artifacts-'));
+  files = await makeArtifacts(dir);
+  sample = await otlpCounts(join(FIXTURES, 'order-e2e.json'));
+  site = await serve();
+  bucket = await serve(dir, '/', { cors: true });
+  closed = await serve(dir, '/');
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  await Promise.all([site?.close(), bucket?.close(), closed?.close()]);
+});
+
+const loaded = (page, text) => page.getByRole('status').filter({ hasText: text });
+const open = (page, paths) => page.getByRole('button', { name: 'Open trace files' }).setInputFiles(paths);
+
+test('a zip CI artifact with folders loads every trace in it and notes the rest', async () => {
+  await withPage(browser, 'zip artifact', async (page) => {
+    await page.goto(site.url);
+    await loaded(page, 'traces').waitFor();
+    await open(page, files.zip);
+    // The sample plus the 16-span Zipkin trace from the nested gzip.
+    await loaded(page, `${sample.spans + 16} spans · ${sample.traces + 1} traces`).waitFor();
+    const alert = page.getByRole('alert');
+    await alert.getByText('Show what was skipped or repaired').click();
+    assert.match(await alert.textContent(), /e2e-artifacts\.zip\/logs\/pytest\.log/);
+  });
+});
+
+test('gzip and JSON Lines files load with the right counts', async () => {
+  await withPage(browser, 'gzip and jsonl', async (page) => {
+    await page.goto(site.url);
+    await loaded(page, 'traces').waitFor();
+    await open(page, files.gz);
+    await loaded(page, `Loaded ${sample.spans} spans · ${sample.traces} traces`).waitFor();
+    await open(page, files.jsonl);
+    await loaded(page, `Loaded ${sample.spans} spans · ${sample.traces} traces`).waitFor();
+    assert.equal(await page.getByRole('alert').count(), 0, 'children before parents is no problem');
+    assert.match(await page.locator('.file-names').textContent(), /order-e2e\.jsonl/);
+  });
+});
+
+test('#src= fetches from another origin that allows it, with several sources merged', async () => {
+  await withPage(browser, 'src url', async (page) => {
+    const gz = encodeURIComponent(`${bucket.url}order-e2e.json.gz`);
+    const zip = encodeURIComponent(`${bucket.url}e2e-artifacts.zip`);
+    await page.goto(`${site.url}#src=${gz}&src=${zip}`);
+    // The same sample twice: every span is kept once and counted.
+    await loaded(page, `Loaded ${sample.spans + 16} spans`).waitFor();
+    assert.match(await loaded(page, 'spans').textContent(), new RegExp(`${sample.spans} duplicates dropped`));
+  });
+});
+
+test('a #src= that fails says exactly why, and the rest still loads', async () => {
+  await withPage(browser, 'src failures', async (page) => {
+    const ok = encodeURIComponent(`${bucket.url}order-e2e.jsonl`);
+    const missing = encodeURIComponent(`${bucket.url}no-such-file.json`);
+    const noCors = encodeURIComponent(`${closed.url}order-e2e.json.gz`);
+    page.on('console', () => {}); // the browser itself logs the blocked request
+    await page.goto(`${site.url}#src=${ok}&src=${missing}&src=${noCors}`);
+    await loaded(page, `Loaded ${sample.spans} spans`).waitFor();
+    const alert = page.getByRole('alert');
+    const text = await alert.textContent();
+    assert.match(text, /no-such-file\.json: the server answered HTTP 404/);
+    assert.match(text, /CORS \(Access-Control-Allow-Origin\)/);
+  }, { allowConsoleErrors: true });
+});
+
+test('a corrupt file is announced and the other files still load', async () => {
+  await withPage(browser, 'corrupt file', async (page) => {
+    await page.goto(site.url);
+    await loaded(page, 'traces').waitFor();
+    await open(page, [join(FIXTURES, 'edge/bad_span.json'), files.gz, join(FIXTURES, 'edge/README.md')]);
+    await loaded(page, `Loaded ${sample.spans + 2} spans`).waitFor();
+    const alert = page.getByRole('alert');
+    await alert.getByText('Show what was skipped or repaired').click();
+    const text = await alert.textContent();
+    assert.match(text, /bad_span\.json \(line 1, resourceSpans\[0\]\.scopeSpans\[0\]\.spans\[1\]\): span skipped/);
+    assert.match(text, /README\.md.*not/);
+  });
+});
+
+test('pasting OTLP JSON on the page opens it', async () => {
+  await withPage(browser, 'paste', async (page) => {
+    await page.goto(site.url);
+    await loaded(page, 'traces').waitFor();
+    const text = await readFile(join(FIXTURES, 'edge/missing_parent.json'), 'utf8');
+    await page.evaluate((text) => {
+      const data = new DataTransfer();
+      data.setData('text/plain', text);
+      document.body.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+    }, text);
+    await loaded(page, 'Loaded 3 spans · 1 trace ').waitFor();
+    assert.match(await page.locator('.file-names').textContent(), /pasted text/);
+  });
+});
