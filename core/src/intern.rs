@@ -4,9 +4,13 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
 /// A handle to an interned string. Only meaningful with the [`Interner`] that made it.
 /// The default is [`Sym::EMPTY`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
+)]
 pub struct Sym(u32);
 
 impl Sym {
@@ -63,6 +67,33 @@ impl Interner {
     /// True when only the empty string is held.
     pub fn is_empty(&self) -> bool {
         self.strings.len() <= 1
+    }
+}
+
+/// Only the strings travel; the index is rebuilt on arrival.
+impl Serialize for Interner {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.strings.iter().map(|a| &**a))
+    }
+}
+
+impl<'de> Deserialize<'de> for Interner {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let strings: Vec<String> = Vec::deserialize(d)?;
+        let mut interner = Interner {
+            strings: Vec::with_capacity(strings.len()),
+            index: HashMap::with_capacity(strings.len()),
+        };
+        for s in strings {
+            let sym = Sym(u32::try_from(interner.strings.len()).unwrap_or(u32::MAX));
+            let owned: Arc<str> = Arc::from(s);
+            interner.strings.push(owned.clone());
+            interner.index.insert(owned, sym);
+        }
+        if interner.strings.is_empty() {
+            interner.intern("");
+        }
+        Ok(interner)
     }
 }
 

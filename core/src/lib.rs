@@ -11,6 +11,7 @@ mod format;
 mod intern;
 pub mod layout;
 mod model;
+mod snapshot;
 mod tree;
 pub mod url_state;
 
@@ -21,4 +22,5 @@ pub use model::{
     Event, KeyValue, Link, Resource, Scope, Session, Span, SpanId, SpanKind, Status, StatusCode,
     TraceId, Value, Warning,
 };
+pub use snapshot::Snapshot;
 pub use tree::{Forest, Node, NodeFlags, TraceTree};

@@ -6,14 +6,16 @@
 use std::collections::HashMap;
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
+
 use crate::intern::{Interner, Sym};
 
 /// A 16-byte W3C trace id. A 64-bit id (Jaeger, Zipkin) is kept in the low 8 bytes.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize)]
 pub struct TraceId(pub [u8; 16]);
 
 /// An 8-byte span id.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize)]
 pub struct SpanId(pub [u8; 8]);
 
 impl TraceId {
@@ -62,7 +64,7 @@ impl fmt::Debug for SpanId {
 }
 
 /// OTLP span kind.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum SpanKind {
     #[default]
     Unspecified,
@@ -115,7 +117,7 @@ impl SpanKind {
 }
 
 /// OTLP status code.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum StatusCode {
     #[default]
     Unset,
@@ -156,14 +158,14 @@ impl StatusCode {
 }
 
 /// A span's status.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Status {
     pub code: StatusCode,
     pub message: Sym,
 }
 
 /// An attribute value (OTLP AnyValue). `Empty` is the valid AnyValue with nothing set.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Value {
     Empty,
     Str(Sym),
@@ -253,14 +255,14 @@ impl Value {
 }
 
 /// An attribute.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct KeyValue {
     pub key: Sym,
     pub value: Value,
 }
 
 /// A span event (an exception, a log line).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Event {
     pub time: u64,
     pub name: Sym,
@@ -269,7 +271,7 @@ pub struct Event {
 }
 
 /// A link to another span, possibly in another trace.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Link {
     pub trace_id: TraceId,
     pub span_id: SpanId,
@@ -279,7 +281,7 @@ pub struct Link {
 }
 
 /// The entity that produced spans (a service process).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub struct Resource {
     pub attributes: Vec<KeyValue>,
     pub dropped_attributes: u32,
@@ -288,7 +290,7 @@ pub struct Resource {
 }
 
 /// The instrumentation scope (library) that produced spans.
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub struct Scope {
     pub name: Sym,
     pub version: Sym,
@@ -296,7 +298,7 @@ pub struct Scope {
 }
 
 /// One span as decoded. Times are nanoseconds since the epoch; 0 means the file gave none.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Span {
     pub trace_id: TraceId,
     pub span_id: SpanId,
@@ -340,7 +342,7 @@ impl Span {
 }
 
 /// Something a decoder skipped or repaired, with where and why.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Warning {
     /// The file (or artifact entry) it came from.
     pub source: String,
@@ -361,7 +363,7 @@ impl fmt::Display for Warning {
 }
 
 /// Everything loaded into one viewing session, from one or several files.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Session {
     pub strings: Interner,
     pub resources: Vec<Resource>,
@@ -373,11 +375,27 @@ pub struct Session {
     pub files: Vec<String>,
     /// Spans dropped because the very same span had been loaded already.
     pub duplicates: usize,
-    /// Where each (trace id, span id) sits in `spans`.
+    /// Where each (trace id, span id) sits in `spans` (rebuilt, not sent, after a transfer).
+    #[serde(skip)]
     pub span_index: HashMap<(TraceId, SpanId), u32>,
 }
 
 impl Session {
+    /// Rebuilds the (trace id, span id) index, which is not part of the binary form.
+    pub fn rebuild_index(&mut self) {
+        self.span_index = self
+            .spans
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                (
+                    (s.trace_id, s.span_id),
+                    u32::try_from(i).unwrap_or(u32::MAX),
+                )
+            })
+            .collect();
+    }
+
     /// The service name of a span.
     pub fn service_of(&self, span: &Span) -> &str {
         self.resources

@@ -7,11 +7,13 @@
 
 use std::collections::{HashMap, HashSet};
 
+use serde::{Deserialize, Serialize};
+
 use crate::intern::Sym;
 use crate::model::{Session, Span, SpanId, TraceId};
 
 /// Marks a node carries for the waterfall.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NodeFlags {
     /// The span names a parent that is not in the session.
     pub missing_parent: bool,
@@ -29,7 +31,7 @@ pub struct NodeFlags {
 }
 
 /// One row of a trace's tree, in pre-order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Node {
     /// Index into [`Session::spans`].
     pub span: u32,
@@ -45,7 +47,7 @@ pub struct Node {
 }
 
 /// One trace, as a pre-order list of nodes with per-trace totals.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TraceTree {
     pub trace_id: TraceId,
     pub nodes: Vec<Node>,
@@ -73,7 +75,7 @@ impl TraceTree {
 }
 
 /// All traces of a session, failing traces first, then by start time.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Forest {
     pub traces: Vec<TraceTree>,
     /// Spans dropped because the very same span was loaded before (at decode time, or here when

@@ -1,5 +1,6 @@
 //! Getting bytes into the app: files from the picker, a drop or a paste, URLs from the page
-//! address (`#src=`), and the bundled sample. Fetches show progress and can be cancelled.
+//! address (`#src=`), and the bundled sample. Bytes stay in JavaScript memory and go straight to
+//! the decoder worker; fetches show progress; everything can be cancelled.
 
 use js_sys::{Reflect, Uint8Array};
 use leptos::prelude::*;
@@ -8,28 +9,37 @@ use sightline_core::url_state::is_http_url;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-use super::state::{AppState, Loaded, Progress};
+use super::decoder;
+use super::state::{AppState, Progress};
 
 /// Where the bundled sample sits in the built site (relative, so any path prefix works).
 pub const SAMPLE_URL: &str = "samples/order-e2e.json";
 
-async fn read_file(file: &web_sys::File) -> Result<Vec<u8>, String> {
-    let buffer = JsFuture::from(file.array_buffer())
-        .await
-        .map_err(|e| format!("{}: could not be read ({e:?})", file.name()))?;
-    Ok(Uint8Array::new(&buffer).to_vec())
+async fn read_file(file: &web_sys::File) -> Result<Uint8Array, String> {
+    let buffer = JsFuture::from(file.array_buffer()).await.map_err(|_| {
+        format!(
+            "{}: could not be read (larger than this browser can hold, or changed on disk).",
+            file.name()
+        )
+    })?;
+    Ok(Uint8Array::new(&buffer))
 }
 
-/// Decodes what was read and shows it, or says that nothing could be read.
-fn finish(state: AppState, contents: &[(String, Vec<u8>)], failures: Vec<String>) {
+/// Decodes what was read (off the main thread) and shows it, or says what could not be read.
+async fn finish(state: AppState, contents: Vec<(String, Uint8Array)>, mut failures: Vec<String>) {
+    if !contents.is_empty() {
+        match decoder::decode(state, contents).await {
+            Ok(loaded) => {
+                state.show(loaded);
+                request_animation_frame(|| decoder::mark("sightline:painted"));
+            }
+            Err(e) => failures.push(e),
+        }
+    }
     state.progress.set(None);
     state
         .failure
         .set((!failures.is_empty()).then(|| failures.join(" ")));
-    if contents.is_empty() {
-        return;
-    }
-    state.show(Loaded::decode(contents));
 }
 
 /// Reads the files the user gave (picker or drop) and shows them as one session.
@@ -52,13 +62,13 @@ pub fn open_files(state: AppState, files: Vec<web_sys::File>) {
             )));
             match read_file(file).await {
                 Ok(bytes) => {
-                    done += bytes.len() as u64;
+                    done += u64::from(bytes.length());
                     contents.push((file.name(), bytes));
                 }
                 Err(e) => failures.push(e),
             }
         }
-        finish(state, &contents, failures);
+        finish(state, contents, failures).await;
     });
 }
 
@@ -67,11 +77,12 @@ pub fn open_pasted(state: AppState, text: String) {
     if text.trim().is_empty() {
         return;
     }
-    finish(
+    let bytes = Uint8Array::from(text.as_bytes());
+    spawn_local(finish(
         state,
-        &[("pasted text".to_string(), text.into_bytes())],
+        vec![("pasted text".to_string(), bytes)],
         Vec::new(),
-    );
+    ));
 }
 
 /// Why a fetch failed, in words that say how to fix it.
@@ -94,7 +105,7 @@ async fn fetch_with_progress(
     state: AppState,
     url: &str,
     signal: Option<&web_sys::AbortSignal>,
-) -> Result<Vec<u8>, String> {
+) -> Result<Uint8Array, String> {
     let window = web_sys::window().ok_or("no window")?;
     let init = web_sys::RequestInit::new();
     if let Some(signal) = signal {
@@ -121,10 +132,13 @@ async fn fetch_with_progress(
         .and_then(|v| v.parse::<u64>().ok());
     let label = format!("Fetching {}", url.rsplit('/').next().unwrap_or(url));
     let Some(body) = response.body() else {
-        return Ok(Vec::new());
+        return Ok(Uint8Array::new_with_length(0));
     };
+    // Chunks stay in JavaScript memory: the bytes go to the decoder without passing through the
+    // page's wasm memory.
     let reader: web_sys::ReadableStreamDefaultReader = body.get_reader().unchecked_into();
-    let mut bytes = Vec::with_capacity(usize::try_from(total.unwrap_or(0)).unwrap_or(0));
+    let mut chunks: Vec<Uint8Array> = Vec::new();
+    let mut received = 0u64;
     loop {
         let chunk = JsFuture::from(reader.read())
             .await
@@ -137,15 +151,23 @@ async fn fetch_with_progress(
             break;
         }
         if let Ok(value) = Reflect::get(&chunk, &"value".into()) {
-            bytes.extend_from_slice(&Uint8Array::new(&value).to_vec());
+            let value = Uint8Array::new(&value);
+            received += u64::from(value.length());
+            chunks.push(value);
         }
         // A compressed transfer can outgrow its content-length: then the total is unknown.
-        let total = total.filter(|t| *t >= bytes.len() as u64);
-        state.progress.set(Some(Progress::new(
-            label.clone(),
-            bytes.len() as u64,
-            total,
-        )));
+        let total = total.filter(|t| *t >= received);
+        state
+            .progress
+            .set(Some(Progress::new(label.clone(), received, total)));
+    }
+    let length = u32::try_from(received)
+        .map_err(|_| format!("{url} is larger than this browser can hold (4 GB)."))?;
+    let bytes = Uint8Array::new_with_length(length);
+    let mut offset = 0u32;
+    for chunk in chunks {
+        bytes.set(&chunk, offset);
+        offset += chunk.length();
     }
     Ok(bytes)
 }
@@ -172,7 +194,7 @@ pub fn open_sources(state: AppState, urls: Vec<String>) {
             }
         }
         state.cancel.set_value(None);
-        finish(state, &contents, failures);
+        finish(state, contents, failures).await;
     });
 }
 
@@ -185,17 +207,18 @@ pub fn open_sample(state: AppState) {
             None,
         )));
         match fetch_with_progress(state, SAMPLE_URL, None).await {
-            Ok(bytes) => finish(state, &[("order-e2e.json".into(), bytes)], Vec::new()),
-            Err(e) => finish(state, &[], vec![e]),
+            Ok(bytes) => finish(state, vec![("order-e2e.json".into(), bytes)], Vec::new()).await,
+            Err(e) => finish(state, Vec::new(), vec![e]).await,
         }
     });
 }
 
-/// Stops a fetch in progress.
+/// Stops a fetch or a decode in progress.
 pub fn cancel(state: AppState) {
     if let Some(controller) = state.cancel.get_value() {
         controller.abort();
     }
+    decoder::cancel(state);
 }
 
 /// The files of a `FileList` (from an input or a drop).

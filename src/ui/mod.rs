@@ -3,6 +3,7 @@
 //! own in tests.
 
 mod app;
+mod decoder;
 mod details;
 mod header;
 mod load;

@@ -4,7 +4,6 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use leptos::prelude::*;
-use sightline_core::{decode_file, FileSummary, Forest, Session, TraceTree};
 
 /// A load in progress: what, and how many bytes of how many.
 #[derive(Clone, Debug, PartialEq)]
@@ -35,33 +34,7 @@ impl Progress {
 }
 
 /// A decoded session with its trees, shared read-only by every component.
-pub struct Loaded {
-    pub session: Session,
-    pub forest: Forest,
-    pub files: Vec<FileSummary>,
-}
-
-impl Loaded {
-    /// Decodes `(file name, bytes)` pairs into one session.
-    pub fn decode(files: &[(String, Vec<u8>)]) -> Loaded {
-        let mut session = Session::default();
-        let summaries = files
-            .iter()
-            .map(|(name, bytes)| decode_file(&mut session, name, bytes))
-            .collect();
-        let forest = Forest::build(&session);
-        Loaded {
-            session,
-            forest,
-            files: summaries,
-        }
-    }
-
-    /// The tree of trace `i`, if it exists.
-    pub fn tree(&self, i: usize) -> Option<&TraceTree> {
-        self.forest.traces.get(i)
-    }
-}
+pub type Loaded = sightline_core::Snapshot;
 
 /// Every signal the UI shares. `Copy`, so closures take it by value.
 #[derive(Clone, Copy)]
@@ -79,6 +52,10 @@ pub struct AppState {
     pub progress: RwSignal<Option<Progress>>,
     /// Aborts the fetch in progress, if any.
     pub cancel: StoredValue<Option<web_sys::AbortController>, LocalStorage>,
+    /// The decoder worker at work, with the function that rejects its answer (for Cancel).
+    pub decoder: StoredValue<Option<(web_sys::Worker, js_sys::Function)>, LocalStorage>,
+    /// The last decode's time in the worker (ms) and the worker's memory (bytes).
+    pub decoder_stats: RwSignal<Option<(f64, f64)>>,
     /// A load that failed as a whole (a fetch error), for the alert.
     pub failure: RwSignal<Option<String>>,
 }
@@ -99,6 +76,8 @@ impl AppState {
             collapsed: RwSignal::new(HashSet::new()),
             progress: RwSignal::new(None),
             cancel: StoredValue::new_local(None),
+            decoder: StoredValue::new_local(None),
+            decoder_stats: RwSignal::new(None),
             failure: RwSignal::new(None),
         }
     }

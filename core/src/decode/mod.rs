@@ -15,7 +15,7 @@ use crate::model::{Session, Warning};
 use ingest::Ingest;
 
 /// What loading one file added to the session.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct FileSummary {
     /// The file name as the user gave it.
     pub name: String,

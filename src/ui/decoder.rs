@@ -1,0 +1,144 @@
+//! Talks to the decoder Web Worker (src/bin/decoder.rs): hands it the files' bytes without
+//! copying them through the page's wasm memory, shows its progress, and turns its answer into a
+//! [`Loaded`] session. A fresh worker serves each load, so its memory is returned when it ends;
+//! Cancel terminates it. The page itself never parses trace files.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
+use leptos::prelude::*;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{MessageEvent, Worker};
+
+use super::state::{AppState, Loaded, Progress};
+
+/// The worker's loader script, as Trunk writes it next to index.html (relative: any prefix works).
+const WORKER_URL: &str = "./decoder_loader.js";
+
+/// A worker event handler, kept alive while a decode runs.
+type Handler = Closure<dyn FnMut(JsValue)>;
+
+/// Sets a `performance.mark`, which the benchmark reads.
+pub fn mark(name: &str) {
+    if let Some(perf) = web_sys::window().and_then(|w| w.performance()) {
+        let _ = perf.mark(name);
+    }
+}
+
+fn number(obj: &JsValue, key: &str) -> f64 {
+    Reflect::get(obj, &key.into())
+        .ok()
+        .and_then(|v| v.as_f64())
+        .unwrap_or(0.0)
+}
+
+/// Decodes files in a worker. `Err` carries a message for the user ("Cancelled." included).
+pub async fn decode(state: AppState, files: Vec<(String, Uint8Array)>) -> Result<Loaded, String> {
+    mark("sightline:bytes");
+    let worker = Worker::new(WORKER_URL).map_err(|_| {
+        "This browser could not start Sightline's decoder (a Web Worker).".to_string()
+    })?;
+    let total: f64 = files.iter().map(|(_, b)| f64::from(b.length())).sum();
+    let message = Object::new();
+    let list = Array::new();
+    let transfer = Array::new();
+    for (name, bytes) in &files {
+        let entry = Object::new();
+        let _ = Reflect::set(&entry, &"name".into(), &name.into());
+        let _ = Reflect::set(&entry, &"data".into(), bytes);
+        list.push(&entry);
+        transfer.push(&bytes.buffer());
+    }
+    let _ = Reflect::set(&message, &"files".into(), &list);
+
+    // Keeps the handlers alive until the answer comes.
+    let handlers: Rc<RefCell<Vec<Handler>>> = Rc::default();
+    let answer = Promise::new(&mut |resolve, reject| {
+        let job_worker = worker.clone();
+        let (message, transfer) = (message.clone(), transfer.clone());
+        let reject_on_error = reject.clone();
+        let reject_on_cancel = reject.clone();
+        let on_message = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
+            let data = e.unchecked_into::<MessageEvent>().data();
+            let kind = Reflect::get(&data, &"kind".into())
+                .ok()
+                .and_then(|k| k.as_string());
+            match kind.as_deref() {
+                Some("ready") => {
+                    if job_worker
+                        .post_message_with_transfer(&message, &transfer)
+                        .is_err()
+                    {
+                        let _ = reject
+                            .call1(&JsValue::NULL, &"the decoder could not be started".into());
+                    }
+                }
+                Some("progress") => {
+                    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                    let (done, spans) =
+                        (number(&data, "done") as u64, number(&data, "spans") as u64);
+                    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                    state.progress.set(Some(Progress::new(
+                        format!("Decoding ({spans} spans so far)"),
+                        done,
+                        Some(total as u64),
+                    )));
+                }
+                Some("done") => {
+                    let _ = resolve.call1(&JsValue::NULL, &data);
+                }
+                _ => {
+                    let text = Reflect::get(&data, &"message".into())
+                        .ok()
+                        .and_then(|m| m.as_string())
+                        .unwrap_or_else(|| "the decoder failed".into());
+                    let _ = reject.call1(&JsValue::NULL, &text.into());
+                }
+            }
+        });
+        let on_error = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
+            let text = e
+                .dyn_ref::<web_sys::ErrorEvent>()
+                .map(web_sys::ErrorEvent::message)
+                .filter(|m| !m.is_empty())
+                .unwrap_or_else(|| "the decoder stopped (out of memory?)".into());
+            let _ = reject_on_error.call1(&JsValue::NULL, &text.into());
+        });
+        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        handlers.borrow_mut().extend([on_message, on_error]);
+        state
+            .decoder
+            .set_value(Some((worker.clone(), reject_on_cancel)));
+    });
+    state
+        .progress
+        .set(Some(Progress::new("Decoding".into(), 0, None)));
+    let result = JsFuture::from(answer).await;
+    worker.terminate();
+    state.decoder.set_value(None);
+    drop(handlers);
+    let data = result.map_err(|e| e.as_string().unwrap_or_else(|| "the decoder failed".into()))?;
+    let model: Uint8Array = Reflect::get(&data, &"model".into())
+        .map_err(|_| "the decoder sent no model")?
+        .dyn_into()
+        .map_err(|_| "the decoder sent no model")?;
+    state.decoder_stats.set(Some((
+        number(&data, "decodeMs"),
+        number(&data, "memoryBytes"),
+    )));
+    let loaded = Loaded::from_bytes(&model.to_vec())?;
+    mark("sightline:decoded");
+    Ok(loaded)
+}
+
+/// Stops a decode in progress.
+pub fn cancel(state: AppState) {
+    if let Some((worker, reject)) = state.decoder.get_value() {
+        worker.terminate();
+        let _ = reject.call1(&JsValue::NULL, &"Cancelled.".into());
+    }
+}
