@@ -1,7 +1,7 @@
 //! String interning: trace files repeat the same keys, service names and values thousands of
 //! times; each distinct string is stored once and referred to by a 4-byte [`Sym`].
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -29,7 +29,7 @@ impl Default for Interner {
     fn default() -> Self {
         let mut interner = Interner {
             strings: Vec::new(),
-            index: HashMap::new(),
+            index: HashMap::default(),
         };
         interner.intern("");
         interner
@@ -82,7 +82,7 @@ impl<'de> Deserialize<'de> for Interner {
         let strings: Vec<String> = Vec::deserialize(d)?;
         let mut interner = Interner {
             strings: Vec::with_capacity(strings.len()),
-            index: HashMap::with_capacity(strings.len()),
+            index: HashMap::with_capacity_and_hasher(strings.len(), Default::default()),
         };
         for s in strings {
             let sym = Sym(u32::try_from(interner.strings.len()).unwrap_or(u32::MAX));

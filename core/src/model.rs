@@ -3,7 +3,7 @@
 //! Ids are fixed-size bytes, times are `u64` nanoseconds since the Unix epoch (0 = unknown), and
 //! strings are interned. Spans of all files of a session live in one vector; trees index into it.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};

@@ -5,7 +5,7 @@
 //! counted; a span that is its own ancestor has its cycle broken at the earliest span of the
 //! cycle, marked `cycle_broken`. Children are ordered by start time.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -93,7 +93,7 @@ impl Forest {
     /// Builds every trace of the session.
     pub fn build(session: &Session) -> Forest {
         let mut order: Vec<TraceId> = Vec::new();
-        let mut groups: HashMap<TraceId, Vec<u32>> = HashMap::new();
+        let mut groups: HashMap<TraceId, Vec<u32>> = HashMap::default();
         for (i, span) in session.spans.iter().enumerate() {
             let Ok(i) = u32::try_from(i) else { break };
             groups
@@ -156,7 +156,8 @@ fn build_trace(
         .collect();
     // Unique spans of this trace; `local` indexes into `spans`, with each one's effective
     // (id, parent) in `ids`.
-    let mut by_id: HashMap<SpanId, usize> = HashMap::with_capacity(members.len());
+    let mut by_id: HashMap<SpanId, usize> =
+        HashMap::with_capacity_and_hasher(members.len(), Default::default());
     let mut spans: Vec<u32> = Vec::with_capacity(members.len());
     let mut ids: Vec<(SpanId, Option<SpanId>)> = Vec::with_capacity(members.len());
     let mut stand_in: Vec<bool> = Vec::with_capacity(members.len());

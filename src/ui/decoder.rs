@@ -126,13 +126,37 @@ pub async fn decode(state: AppState, files: Vec<(String, Uint8Array)>) -> Result
         .map_err(|_| "the decoder sent no model")?
         .dyn_into()
         .map_err(|_| "the decoder sent no model")?;
-    state.decoder_stats.set(Some((
-        number(&data, "decodeMs"),
-        number(&data, "memoryBytes"),
-    )));
     let loaded = Loaded::from_bytes(&model.to_vec())?;
     mark("sightline:decoded");
+    publish_stats(&data, model.length());
     Ok(loaded)
+}
+
+/// Leaves the last load's numbers on `window.sightlineStats` for the benchmark (scripts/bench):
+/// time spent decoding in the worker, the worker's and the page's wasm memory, the model's size.
+fn publish_stats(answer: &JsValue, model_bytes: u32) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let page_memory = Reflect::get(&wasm_bindgen::memory(), &"buffer".into())
+        .and_then(|b| Reflect::get(&b, &"byteLength".into()))
+        .ok()
+        .and_then(|v| v.as_f64())
+        .unwrap_or(0.0);
+    let stats = Object::new();
+    let _ = Reflect::set(
+        &stats,
+        &"decodeMs".into(),
+        &number(answer, "decodeMs").into(),
+    );
+    let _ = Reflect::set(
+        &stats,
+        &"workerMemoryBytes".into(),
+        &number(answer, "memoryBytes").into(),
+    );
+    let _ = Reflect::set(&stats, &"pageMemoryBytes".into(), &page_memory.into());
+    let _ = Reflect::set(&stats, &"modelBytes".into(), &f64::from(model_bytes).into());
+    let _ = Reflect::set(&window, &"sightlineStats".into(), &stats);
 }
 
 /// Stops a decode in progress.

@@ -54,8 +54,6 @@ pub struct AppState {
     pub cancel: StoredValue<Option<web_sys::AbortController>, LocalStorage>,
     /// The decoder worker at work, with the function that rejects its answer (for Cancel).
     pub decoder: StoredValue<Option<(web_sys::Worker, js_sys::Function)>, LocalStorage>,
-    /// The last decode's time in the worker (ms) and the worker's memory (bytes).
-    pub decoder_stats: RwSignal<Option<(f64, f64)>>,
     /// A load that failed as a whole (a fetch error), for the alert.
     pub failure: RwSignal<Option<String>>,
 }
@@ -77,7 +75,6 @@ impl AppState {
             progress: RwSignal::new(None),
             cancel: StoredValue::new_local(None),
             decoder: StoredValue::new_local(None),
-            decoder_stats: RwSignal::new(None),
             failure: RwSignal::new(None),
         }
     }

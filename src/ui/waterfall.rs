@@ -3,8 +3,8 @@
 
 use leptos::prelude::*;
 use leptos::tachys::html::attribute::custom::CustomAttribute;
-use sightline_core::format_duration;
 use sightline_core::layout::{bar, service_hue, ticks, visible_rows, Window};
+use sightline_core::{format_duration, TraceTree};
 use wasm_bindgen::JsCast;
 
 use super::state::{AppState, Loaded};
@@ -13,9 +13,10 @@ use super::state::{AppState, Loaded};
 #[derive(Clone, PartialEq)]
 struct RowInfo {
     index: u32,
-    key: (u64, u32),
+    /// 1-based position under the current expansion (`aria-rowindex`).
+    pos: usize,
+    key: (u64, u32, usize),
     depth: u32,
-    parent: Option<u32>,
     children: u32,
     name: String,
     service: String,
@@ -33,106 +34,155 @@ struct RowInfo {
     duration: String,
 }
 
-fn rows_of(d: &Loaded, trace: usize, generation: u64) -> Vec<RowInfo> {
-    let Some(tree) = d.tree(trace) else {
-        return Vec::new();
-    };
-    let window = Window::of_trace(tree);
+/// Height of one row in CSS pixels (style/main.css `.wf-row`), for virtual scrolling.
+const ROW_HEIGHT: f64 = 26.0;
+/// Rows rendered above and below the viewport, so fast scrolling never shows a gap.
+const MARGIN_ROWS: usize = 20;
+
+/// The row of node `index` at 1-based position `pos` under the current expansion.
+fn row_info(
+    d: &Loaded,
+    tree: &TraceTree,
+    window: Window,
+    generation: u64,
+    index: u32,
+    pos: usize,
+) -> Option<RowInfo> {
+    let node = tree.nodes.get(index as usize)?;
     let s = &d.session;
-    tree.nodes
-        .iter()
-        .enumerate()
-        .map(|(i, node)| {
-            let index = u32::try_from(i).unwrap_or(u32::MAX);
-            let span = &s.spans[node.span as usize];
-            let b = bar(s, tree, index, window);
-            let service = s.service_of(span).to_string();
-            RowInfo {
-                index,
-                key: (generation, node.span),
-                depth: node.depth,
-                parent: node.parent,
-                children: node.children,
-                name: s.display_name(span).to_string(),
-                hue: service_hue(&service),
-                service,
-                kind: span.kind.label(),
-                error: node.flags.error,
-                error_below: node.flags.error_below,
-                missing_parent: node.flags.missing_parent,
-                cycle_broken: node.flags.cycle_broken,
-                pending: node.flags.pending,
-                log: node.flags.log,
-                no_time: b.no_time,
-                left: b.left,
-                width: b.width,
-                duration: if b.no_time {
-                    "no time".to_string()
-                } else if node.flags.log {
-                    "log".to_string()
-                } else {
-                    format_duration(span.duration())
-                },
-            }
-        })
-        .collect()
+    let span = &s.spans[node.span as usize];
+    let b = bar(s, tree, index, window);
+    let service = s.service_of(span).to_string();
+    Some(RowInfo {
+        index,
+        pos,
+        key: (generation, node.span, pos),
+        depth: node.depth,
+        children: node.children,
+        name: s.display_name(span).to_string(),
+        hue: service_hue(&service),
+        service,
+        kind: span.kind.label(),
+        error: node.flags.error,
+        error_below: node.flags.error_below,
+        missing_parent: node.flags.missing_parent,
+        cycle_broken: node.flags.cycle_broken,
+        pending: node.flags.pending,
+        log: node.flags.log,
+        no_time: b.no_time,
+        left: b.left,
+        width: b.width,
+        duration: if b.no_time {
+            "no time".to_string()
+        } else if node.flags.log {
+            "log".to_string()
+        } else {
+            format_duration(span.duration())
+        },
+    })
 }
 
-/// Moves focus to the selected row once the DOM shows it, and scrolls it into view.
-fn focus_selected_row() {
-    request_animation_frame(|| {
-        let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
-            return;
-        };
-        if let Ok(Some(el)) = doc.query_selector("[role=treegrid] [role=row][aria-selected=true]") {
-            if let Ok(el) = el.dyn_into::<web_sys::HtmlElement>() {
-                let _ = el.focus();
-                let opts = web_sys::ScrollIntoViewOptions::new();
-                opts.set_block(web_sys::ScrollLogicalPosition::Nearest);
-                el.scroll_into_view_with_scroll_into_view_options(&opts);
-            }
+/// Scrolls the grid so the selected row is in view, then moves focus to it once it is rendered.
+fn reveal_selected(grid: NodeRef<leptos::html::Div>, pos: Option<usize>) {
+    let Some(el) = grid.get_untracked() else {
+        return;
+    };
+    if let Some(pos) = pos {
+        #[allow(clippy::cast_precision_loss)]
+        let top = pos as f64 * ROW_HEIGHT;
+        let view_top = f64::from(el.scroll_top());
+        let view_h = f64::from(el.client_height());
+        if top < view_top {
+            el.set_scroll_top(top as i32);
+        } else if top + ROW_HEIGHT > view_top + view_h {
+            el.set_scroll_top((top + ROW_HEIGHT - view_h) as i32);
         }
+    }
+    // Two frames: one for the scroll handler's re-render, one for the DOM to show it.
+    request_animation_frame(move || {
+        request_animation_frame(move || {
+            if let Some(row) = grid
+                .get_untracked()
+                .and_then(|g| {
+                    g.query_selector("[role=row][aria-selected=true]")
+                        .ok()
+                        .flatten()
+                })
+                .and_then(|r| r.dyn_into::<web_sys::HtmlElement>().ok())
+            {
+                let _ = row.focus();
+            }
+        });
     });
 }
 
 #[component]
 pub fn Waterfall() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let all_rows = Memo::new(move |_| {
-        let (trace, generation) = (state.trace.get(), state.generation.get());
-        state.data.with(|d| {
-            d.as_ref()
-                .map(|d| rows_of(d, trace, generation))
-                .unwrap_or_default()
-        })
-    });
+    let grid = NodeRef::<leptos::html::Div>::new();
+    let scroll_top = RwSignal::new(0.0f64);
+    let viewport = RwSignal::new(0.0f64);
+    // Node indices shown under the current expansion, in order: cheap even for a million spans.
     let visible = Memo::new(move |_| {
         let trace = state.trace.get();
-        let shown = state.data.with(|d| {
+        state.data.with(|d| {
             d.as_ref()
                 .and_then(|d| d.tree(trace))
                 .map(|t| state.collapsed.with(|c| visible_rows(t, c)))
                 .unwrap_or_default()
-        });
-        all_rows.with(|rows| {
-            shown
-                .iter()
-                .filter_map(|&i| rows.get(i as usize).cloned())
-                .collect::<Vec<_>>()
         })
     });
-    // 1-based row position of each node under the current expansion (0 = hidden).
-    let positions = Memo::new(move |_| {
-        let mut pos = vec![0u32; all_rows.with(Vec::len)];
-        visible.with(|v| {
-            for (p, r) in v.iter().enumerate() {
-                if let Some(slot) = pos.get_mut(r.index as usize) {
-                    *slot = u32::try_from(p + 1).unwrap_or(u32::MAX);
-                }
-            }
-        });
-        pos
+    // Only the rows in and near the viewport become DOM nodes.
+    let rendered = Memo::new(move |_| {
+        let (trace, generation) = (state.trace.get(), state.generation.get());
+        let height = if viewport.get() > 0.0 {
+            viewport.get()
+        } else {
+            900.0
+        };
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let first = ((scroll_top.get() / ROW_HEIGHT) as usize).saturating_sub(MARGIN_ROWS);
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let count = (height / ROW_HEIGHT).ceil() as usize + 2 * MARGIN_ROWS;
+        visible.with(|rows| {
+            let first = first.min(rows.len());
+            let last = (first + count).min(rows.len());
+            state.data.with(|d| {
+                let Some((d, tree)) = d.as_ref().and_then(|d| d.tree(trace).map(|t| (d, t))) else {
+                    return (first, Vec::new());
+                };
+                let window = Window::of_trace(tree);
+                let infos = rows[first..last]
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(k, &i)| row_info(d, tree, window, generation, i, first + k + 1))
+                    .collect::<Vec<_>>();
+                (first, infos)
+            })
+        })
     });
+    // Keep the viewport size current (mount, window resize).
+    Effect::new(move |_| {
+        if let Some(el) = grid.get() {
+            viewport.set(f64::from(el.client_height()));
+        }
+    });
+    let resize = window_event_listener(leptos::ev::resize, move |_| {
+        if let Some(el) = grid.get_untracked() {
+            viewport.set(f64::from(el.client_height()));
+        }
+    });
+    on_cleanup(move || resize.remove());
+    // A new trace starts at the top.
+    Effect::new(move |_| {
+        state.trace.track();
+        state.generation.track();
+        if let Some(el) = grid.get_untracked() {
+            el.set_scroll_top(0);
+        }
+        scroll_top.set(0.0);
+    });
+
     let axis = move || {
         let trace = state.trace.get();
         state.data.with(|d| {
@@ -157,31 +207,33 @@ pub fn Waterfall() -> impl IntoView {
         let Some(current) = state.selected.get_untracked() else {
             return;
         };
-        let rows = visible.get_untracked();
-        let Some(pos) = rows.iter().position(|r| r.index == current) else {
+        let trace = state.trace.get_untracked();
+        let Some((children, parent)) = state.data.with_untracked(|d| {
+            d.as_ref()
+                .and_then(|d| d.tree(trace))
+                .and_then(|t| t.nodes.get(current as usize))
+                .map(|n| (n.children, n.parent))
+        }) else {
             return;
         };
-        let row = &rows[pos];
-        let expanded =
-            row.children > 0 && !state.collapsed.with_untracked(|c| c.contains(&current));
-        let target = match ev.key().as_str() {
-            "ArrowDown" => rows.get(pos + 1).map(|r| r.index),
-            "ArrowUp" => pos
-                .checked_sub(1)
-                .and_then(|p| rows.get(p))
-                .map(|r| r.index),
-            "Home" => rows.first().map(|r| r.index),
-            "End" => rows.last().map(|r| r.index),
-            "ArrowRight" if row.children > 0 && !expanded => {
-                state.toggle(current);
-                None
+        let expanded = children > 0 && !state.collapsed.with_untracked(|c| c.contains(&current));
+        let target = visible.with_untracked(|rows| {
+            let pos = rows.iter().position(|&r| r == current)?;
+            match ev.key().as_str() {
+                "ArrowDown" => rows.get(pos + 1).copied(),
+                "ArrowUp" => pos.checked_sub(1).and_then(|p| rows.get(p)).copied(),
+                "Home" => rows.first().copied(),
+                "End" => rows.last().copied(),
+                "PageDown" => rows.get((pos + 20).min(rows.len() - 1)).copied(),
+                "PageUp" => rows.get(pos.saturating_sub(20)).copied(),
+                "ArrowRight" if expanded => rows.get(pos + 1).copied(),
+                "ArrowLeft" if !expanded => parent,
+                _ => None,
             }
-            "ArrowRight" if expanded => rows.get(pos + 1).map(|r| r.index),
-            "ArrowLeft" if expanded => {
-                state.toggle(current);
-                None
-            }
-            "ArrowLeft" => row.parent,
+        });
+        match ev.key().as_str() {
+            "ArrowRight" if children > 0 && !expanded => state.toggle(current),
+            "ArrowLeft" if expanded => state.toggle(current),
             "Enter" => {
                 if let Some(el) = web_sys::window()
                     .and_then(|w| w.document())
@@ -190,16 +242,20 @@ pub fn Waterfall() -> impl IntoView {
                 {
                     let _ = el.focus();
                 }
-                ev.prevent_default();
-                return;
             }
+            "ArrowDown" | "ArrowUp" | "Home" | "End" | "PageDown" | "PageUp" | "ArrowRight"
+            | "ArrowLeft" => {}
             _ => return,
-        };
+        }
         ev.prevent_default();
         if let Some(t) = target {
             state.selected.set(Some(t));
         }
-        focus_selected_row();
+        let pos = visible.with_untracked(|rows| {
+            rows.iter()
+                .position(|&r| Some(r) == state.selected.get_untracked())
+        });
+        reveal_selected(grid, pos);
     };
 
     view! {
@@ -213,19 +269,35 @@ pub fn Waterfall() -> impl IntoView {
                 role="treegrid"
                 aria-label="Waterfall"
                 class="waterfall"
+                node_ref=grid
                 aria-rowcount=move || visible.with(Vec::len)
                 aria-colcount="2"
                 on:keydown=on_key
+                on:scroll=move |ev| {
+                    if let Some(el) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok()) {
+                        scroll_top.set(f64::from(el.scroll_top()));
+                    }
+                }
             >
-                <For each=move || visible.get() key=|r| r.key let:r>
-                    {row_view(state, r, positions)}
-                </For>
+                <div
+                    class="wf-rows"
+                    role="presentation"
+                    style=move || {
+                        let total = visible.with(Vec::len) as f64 * ROW_HEIGHT;
+                        let top = rendered.with(|(first, _)| *first) as f64 * ROW_HEIGHT;
+                        format!("height:{total}px;padding-top:{top}px")
+                    }
+                >
+                    <For each=move || rendered.get().1 key=|r| r.key let:r>
+                        {row_view(state, r)}
+                    </For>
+                </div>
             </div>
         </section>
     }
 }
 
-fn row_view(state: AppState, r: RowInfo, positions: Memo<Vec<u32>>) -> impl IntoView {
+fn row_view(state: AppState, r: RowInfo) -> impl IntoView {
     let i = r.index;
     let level = (r.depth + 1).to_string();
     let has_children = r.children > 0;
@@ -251,7 +323,7 @@ fn row_view(state: AppState, r: RowInfo, positions: Memo<Vec<u32>>) -> impl Into
             class:error=r.error
             aria-selected=move || selected().to_string()
             aria-expanded=move || has_children.then(|| (!collapsed()).to_string())
-            aria-rowindex=move || positions.with(|p| p.get(i as usize).copied().unwrap_or(0))
+            aria-rowindex=r.pos
             data-status=r.error.then_some("error")
             tabindex=move || if selected() { "0" } else { "-1" }
             on:click=move |_| state.selected.set(Some(i))

@@ -107,6 +107,11 @@ impl<'a> Ingest<'a> {
         }
     }
 
+    /// Interns optional text; absent text is the empty string.
+    pub fn text(&mut self, s: Option<&str>) -> Sym {
+        s.map_or(Sym::EMPTY, |s| self.session.strings.intern(s))
+    }
+
     pub fn string(&mut self, s: LenientString) -> Sym {
         s.0.map_or(Sym::EMPTY, |s| self.session.strings.intern(&s))
     }
@@ -125,7 +130,7 @@ impl<'a> Ingest<'a> {
         }
     }
 
-    pub fn attributes(&mut self, raw: Vec<RawKeyValue>, path: &str) -> Vec<KeyValue> {
+    pub fn attributes(&mut self, raw: Vec<RawKeyValue<'_>>, path: &str) -> Vec<KeyValue> {
         raw.into_iter()
             .map(|kv| {
                 let key_text = kv.key.0.unwrap_or_default();
@@ -136,7 +141,7 @@ impl<'a> Ingest<'a> {
             .collect()
     }
 
-    pub fn value(&mut self, raw: RawAnyValue, path: &str, key: &str) -> Value {
+    pub fn value(&mut self, raw: RawAnyValue<'_>, path: &str, key: &str) -> Value {
         match raw {
             RawAnyValue::Empty => Value::Empty,
             RawAnyValue::Str(s) => Value::Str(self.session.strings.intern(&s)),

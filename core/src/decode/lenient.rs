@@ -2,6 +2,7 @@
 //! document: int64 as a string, a number or protobuf.js's `{low, high}`; enums as numbers or
 //! names; AnyValues with unknown or missing fields.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -164,6 +165,88 @@ impl<'de> Deserialize<'de> for LenientString {
     }
 }
 
+/// A string field that borrows from the input when it can (no escapes), and tolerates other JSON
+/// types (numbers and booleans kept as their text). The hot path of OTLP decoding.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LenientStr<'a>(pub Option<Cow<'a, str>>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for LenientStr<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(LenientStr(match Scalar::<'de>::deserialize(d)? {
+            Scalar::Str(s) => Some(s),
+            Scalar::Int(i) => Some(Cow::Owned(i.to_string())),
+            Scalar::UInt(u) => Some(Cow::Owned(u.to_string())),
+            Scalar::Float(f) => Some(Cow::Owned(f.to_string())),
+            Scalar::Bool(b) => Some(Cow::Owned(b.to_string())),
+            Scalar::Null | Scalar::Compound => None,
+        }))
+    }
+}
+
+/// Any JSON value reduced to what a scalar field can use, borrowing strings from the input.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Scalar<'a> {
+    Null,
+    Bool(bool),
+    Int(i64),
+    UInt(u64),
+    Float(f64),
+    Str(Cow<'a, str>),
+    /// An array or object where a scalar was expected (skipped).
+    Compound,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Scalar<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(BorrowingScalarVisitor)
+    }
+}
+
+struct BorrowingScalarVisitor;
+
+impl<'de> Visitor<'de> for BorrowingScalarVisitor {
+    type Value = Scalar<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Scalar<'de>, E> {
+        Ok(Scalar::Null)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Scalar<'de>, E> {
+        Ok(Scalar::Null)
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Scalar<'de>, E> {
+        Ok(Scalar::Bool(v))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Scalar<'de>, E> {
+        Ok(Scalar::Int(v))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Scalar<'de>, E> {
+        Ok(i64::try_from(v).map_or(Scalar::UInt(v), Scalar::Int))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Scalar<'de>, E> {
+        Ok(Scalar::Float(v))
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Scalar<'de>, E> {
+        Ok(Scalar::Str(Cow::Borrowed(v)))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Scalar<'de>, E> {
+        Ok(Scalar::Str(Cow::Owned(v.to_string())))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Scalar<'de>, E> {
+        Ok(Scalar::Str(Cow::Owned(v)))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Scalar<'de>, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Scalar::Compound)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Scalar<'de>, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Scalar::Compound)
+    }
+}
+
 /// Any JSON value, reduced to what a scalar field can use.
 #[derive(Clone, Debug, PartialEq)]
 pub enum RawScalar {
@@ -227,21 +310,21 @@ impl<'de> Visitor<'de> for ScalarVisitor {
 
 /// An OTLP AnyValue as written, before interning. Unknown fields are kept to be reported.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub enum RawAnyValue {
+pub enum RawAnyValue<'a> {
     #[default]
     Empty,
-    Str(String),
+    Str(Cow<'a, str>),
     Bool(bool),
     Int(i64),
     Double(f64),
     /// base64 text as written.
-    Bytes(String),
-    Array(Vec<RawAnyValue>),
-    KvList(Vec<RawKeyValue>),
+    Bytes(Cow<'a, str>),
+    Array(Vec<RawAnyValue<'a>>),
+    KvList(Vec<RawKeyValue<'a>>),
     /// A field no AnyValue has (e.g. `anyValue`), with its scalar value when it had one.
     Unknown {
         field: String,
-        value: Option<Box<RawAnyValue>>,
+        value: Option<Box<RawAnyValue<'a>>>,
     },
     /// A known field holding the wrong JSON type.
     Invalid {
@@ -252,9 +335,11 @@ pub enum RawAnyValue {
 /// An OTLP KeyValue as written.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 #[serde(default)]
-pub struct RawKeyValue {
-    pub key: LenientString,
-    pub value: RawAnyValue,
+pub struct RawKeyValue<'a> {
+    #[serde(borrow)]
+    pub key: LenientStr<'a>,
+    #[serde(borrow)]
+    pub value: RawAnyValue<'a>,
 }
 
 #[derive(Deserialize, Default)]
@@ -263,7 +348,7 @@ struct RawValues<T> {
     values: Vec<T>,
 }
 
-impl<'de> Deserialize<'de> for RawAnyValue {
+impl<'de: 'a, 'a> Deserialize<'de> for RawAnyValue<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         d.deserialize_any(AnyValueVisitor)
     }
@@ -272,49 +357,55 @@ impl<'de> Deserialize<'de> for RawAnyValue {
 struct AnyValueVisitor;
 
 impl<'de> Visitor<'de> for AnyValueVisitor {
-    type Value = RawAnyValue;
+    type Value = RawAnyValue<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an OTLP AnyValue object")
     }
 
-    fn visit_unit<E: de::Error>(self) -> Result<RawAnyValue, E> {
+    fn visit_unit<E: de::Error>(self) -> Result<RawAnyValue<'de>, E> {
         Ok(RawAnyValue::Empty)
     }
 
     // A bare scalar where an AnyValue object belongs: keep the value, reported as repaired.
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<RawAnyValue, E> {
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<RawAnyValue<'de>, E> {
         Ok(bare(RawAnyValue::Bool(v)))
     }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawAnyValue, E> {
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawAnyValue<'de>, E> {
         Ok(bare(RawAnyValue::Int(v)))
     }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawAnyValue, E> {
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawAnyValue<'de>, E> {
         Ok(bare(
             i64::try_from(v).map_or(RawAnyValue::Double(v as f64), RawAnyValue::Int),
         ))
     }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<RawAnyValue, E> {
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<RawAnyValue<'de>, E> {
         Ok(bare(RawAnyValue::Double(v)))
     }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<RawAnyValue, E> {
-        Ok(bare(RawAnyValue::Str(v.to_string())))
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<RawAnyValue<'de>, E> {
+        Ok(bare(RawAnyValue::Str(Cow::Owned(v.to_string()))))
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawAnyValue, A::Error> {
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<RawAnyValue<'de>, E> {
+        Ok(bare(RawAnyValue::Str(Cow::Borrowed(v))))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawAnyValue<'de>, A::Error> {
         while seq.next_element::<IgnoredAny>()?.is_some() {}
         Ok(RawAnyValue::Invalid {
             field: "(an array)".into(),
         })
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawAnyValue, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawAnyValue<'de>, A::Error> {
         let mut out = RawAnyValue::Empty;
-        while let Some(key) = map.next_key::<String>()? {
-            let v = match key.as_str() {
-                "stringValue" | "string_value" => match map.next_value::<RawScalar>()? {
-                    RawScalar::Str(s) => RawAnyValue::Str(s),
-                    RawScalar::Null => RawAnyValue::Empty,
-                    _ => RawAnyValue::Invalid { field: key },
+        while let Some(LenientStr(key)) = map.next_key::<LenientStr<'de>>()? {
+            let key = key.unwrap_or_default();
+            let v = match &*key {
+                "stringValue" | "string_value" => match map.next_value::<Scalar<'de>>()? {
+                    Scalar::Str(s) => RawAnyValue::Str(s),
+                    Scalar::Null => RawAnyValue::Empty,
+                    _ => RawAnyValue::Invalid {
+                        field: key.to_string(),
+                    },
                 },
                 "boolValue" | "bool_value" => match map.next_value::<RawScalar>()? {
                     RawScalar::Bool(b) => RawAnyValue::Bool(b),
@@ -322,11 +413,15 @@ impl<'de> Visitor<'de> for AnyValueVisitor {
                     RawScalar::Str(s) if s.eq_ignore_ascii_case("false") => {
                         RawAnyValue::Bool(false)
                     }
-                    _ => RawAnyValue::Invalid { field: key },
+                    _ => RawAnyValue::Invalid {
+                        field: key.to_string(),
+                    },
                 },
                 "intValue" | "int_value" => match map.next_value::<LenientI64>()?.0 {
                     Some(i) => RawAnyValue::Int(i),
-                    None => RawAnyValue::Invalid { field: key },
+                    None => RawAnyValue::Invalid {
+                        field: key.to_string(),
+                    },
                 },
                 "doubleValue" | "double_value" => match map.next_value::<RawScalar>()? {
                     RawScalar::Float(f) => RawAnyValue::Double(f),
@@ -336,32 +431,39 @@ impl<'de> Visitor<'de> for AnyValueVisitor {
                         "NaN" => RawAnyValue::Double(f64::NAN),
                         "Infinity" => RawAnyValue::Double(f64::INFINITY),
                         "-Infinity" => RawAnyValue::Double(f64::NEG_INFINITY),
-                        t => t
-                            .parse()
-                            .map_or(RawAnyValue::Invalid { field: key }, RawAnyValue::Double),
+                        t => t.parse().map_or(
+                            RawAnyValue::Invalid {
+                                field: key.to_string(),
+                            },
+                            RawAnyValue::Double,
+                        ),
                     },
-                    _ => RawAnyValue::Invalid { field: key },
+                    _ => RawAnyValue::Invalid {
+                        field: key.to_string(),
+                    },
                 },
-                "bytesValue" | "bytes_value" => match map.next_value::<RawScalar>()? {
-                    RawScalar::Str(s) => RawAnyValue::Bytes(s),
-                    _ => RawAnyValue::Invalid { field: key },
+                "bytesValue" | "bytes_value" => match map.next_value::<Scalar<'de>>()? {
+                    Scalar::Str(s) => RawAnyValue::Bytes(s),
+                    _ => RawAnyValue::Invalid {
+                        field: key.to_string(),
+                    },
                 },
                 "arrayValue" | "array_value" => {
-                    RawAnyValue::Array(map.next_value::<RawValues<RawAnyValue>>()?.values)
+                    RawAnyValue::Array(map.next_value::<RawValues<RawAnyValue<'de>>>()?.values)
                 }
                 "kvlistValue" | "kvlist_value" => {
-                    RawAnyValue::KvList(map.next_value::<RawValues<RawKeyValue>>()?.values)
+                    RawAnyValue::KvList(map.next_value::<RawValues<RawKeyValue<'de>>>()?.values)
                 }
                 _ => {
-                    let value = match map.next_value::<RawScalar>()? {
-                        RawScalar::Str(s) => Some(RawAnyValue::Str(s)),
-                        RawScalar::Bool(b) => Some(RawAnyValue::Bool(b)),
-                        RawScalar::Int(i) => Some(RawAnyValue::Int(i)),
-                        RawScalar::Float(f) => Some(RawAnyValue::Double(f)),
+                    let value = match map.next_value::<Scalar<'de>>()? {
+                        Scalar::Str(s) => Some(RawAnyValue::Str(s)),
+                        Scalar::Bool(b) => Some(RawAnyValue::Bool(b)),
+                        Scalar::Int(i) => Some(RawAnyValue::Int(i)),
+                        Scalar::Float(f) => Some(RawAnyValue::Double(f)),
                         _ => None,
                     };
                     RawAnyValue::Unknown {
-                        field: key,
+                        field: key.to_string(),
                         value: value.map(Box::new),
                     }
                 }
@@ -376,7 +478,7 @@ impl<'de> Visitor<'de> for AnyValueVisitor {
 }
 
 /// A bare JSON scalar standing where an AnyValue object belongs.
-fn bare(v: RawAnyValue) -> RawAnyValue {
+fn bare(v: RawAnyValue<'_>) -> RawAnyValue<'_> {
     RawAnyValue::Unknown {
         field: "(bare value)".into(),
         value: Some(Box::new(v)),

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::Value as Json;
 
 use super::ingest::{count, parse_span_id, parse_trace_id, Ingest};
-use super::lenient::{LenientEnum, LenientString, LenientU64, RawKeyValue};
+use super::lenient::{LenientEnum, LenientStr, LenientU64, RawKeyValue};
 use super::{jaeger, line_col};
 use crate::model::{
     Event, Link, Scope, Session, Span, SpanId, SpanKind, Status, StatusCode, TraceId,
@@ -19,110 +19,138 @@ use crate::model::{
 
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "camelCase")]
-struct RawDocument {
+struct RawDocument<'a> {
     #[serde(alias = "resource_spans")]
-    resource_spans: Option<Vec<RawResourceSpans>>,
-    batches: Option<Vec<RawResourceSpans>>,
-    trace: Option<Box<RawDocument>>,
-    result: Option<Box<RawDocument>>,
+    #[serde(borrow)]
+    resource_spans: Option<Vec<RawResourceSpans<'a>>>,
+    #[serde(borrow)]
+    batches: Option<Vec<RawResourceSpans<'a>>>,
+    #[serde(borrow)]
+    trace: Option<Box<RawDocument<'a>>>,
+    #[serde(borrow)]
+    result: Option<Box<RawDocument<'a>>>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "camelCase")]
-struct RawResourceSpans {
-    resource: RawResource,
+struct RawResourceSpans<'a> {
+    #[serde(borrow)]
+    resource: RawResource<'a>,
     #[serde(
         alias = "scope_spans",
         alias = "instrumentationLibrarySpans",
         alias = "instrumentation_library_spans"
     )]
-    scope_spans: Vec<RawScopeSpans>,
+    #[serde(borrow)]
+    scope_spans: Vec<RawScopeSpans<'a>>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "camelCase")]
-struct RawResource {
-    attributes: Vec<RawKeyValue>,
+struct RawResource<'a> {
+    #[serde(borrow)]
+    attributes: Vec<RawKeyValue<'a>>,
     #[serde(alias = "dropped_attributes_count")]
     dropped_attributes_count: LenientU64,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "camelCase")]
-struct RawScopeSpans {
+struct RawScopeSpans<'a> {
     #[serde(alias = "instrumentationLibrary", alias = "instrumentation_library")]
-    scope: RawScope,
-    spans: Vec<RawSpan>,
+    #[serde(borrow)]
+    scope: RawScope<'a>,
+    #[serde(borrow)]
+    spans: Vec<RawSpan<'a>>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct RawScope {
-    name: LenientString,
-    version: LenientString,
-    attributes: Vec<RawKeyValue>,
+struct RawScope<'a> {
+    #[serde(borrow)]
+    name: LenientStr<'a>,
+    #[serde(borrow)]
+    version: LenientStr<'a>,
+    #[serde(borrow)]
+    attributes: Vec<RawKeyValue<'a>>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "camelCase")]
-struct RawSpan {
+struct RawSpan<'a> {
     #[serde(alias = "trace_id")]
-    trace_id: LenientString,
+    #[serde(borrow)]
+    trace_id: LenientStr<'a>,
     #[serde(alias = "span_id")]
-    span_id: LenientString,
+    #[serde(borrow)]
+    span_id: LenientStr<'a>,
     #[serde(alias = "parent_span_id")]
-    parent_span_id: LenientString,
+    #[serde(borrow)]
+    parent_span_id: LenientStr<'a>,
     #[serde(alias = "trace_state")]
-    trace_state: LenientString,
+    #[serde(borrow)]
+    trace_state: LenientStr<'a>,
     flags: LenientU64,
-    name: LenientString,
+    #[serde(borrow)]
+    name: LenientStr<'a>,
     kind: LenientEnum,
     #[serde(alias = "start_time_unix_nano")]
     start_time_unix_nano: LenientU64,
     #[serde(alias = "end_time_unix_nano")]
     end_time_unix_nano: LenientU64,
-    attributes: Vec<RawKeyValue>,
+    #[serde(borrow)]
+    attributes: Vec<RawKeyValue<'a>>,
     #[serde(alias = "dropped_attributes_count")]
     dropped_attributes_count: LenientU64,
-    events: Vec<RawEvent>,
+    #[serde(borrow)]
+    events: Vec<RawEvent<'a>>,
     #[serde(alias = "dropped_events_count")]
     dropped_events_count: LenientU64,
-    links: Vec<RawLink>,
+    #[serde(borrow)]
+    links: Vec<RawLink<'a>>,
     #[serde(alias = "dropped_links_count")]
     dropped_links_count: LenientU64,
-    status: RawStatus,
+    #[serde(borrow)]
+    status: RawStatus<'a>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "camelCase")]
-struct RawEvent {
+struct RawEvent<'a> {
     #[serde(alias = "time_unix_nano")]
     time_unix_nano: LenientU64,
-    name: LenientString,
-    attributes: Vec<RawKeyValue>,
+    #[serde(borrow)]
+    name: LenientStr<'a>,
+    #[serde(borrow)]
+    attributes: Vec<RawKeyValue<'a>>,
     #[serde(alias = "dropped_attributes_count")]
     dropped_attributes_count: LenientU64,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "camelCase")]
-struct RawLink {
+struct RawLink<'a> {
     #[serde(alias = "trace_id")]
-    trace_id: LenientString,
+    #[serde(borrow)]
+    trace_id: LenientStr<'a>,
     #[serde(alias = "span_id")]
-    span_id: LenientString,
+    #[serde(borrow)]
+    span_id: LenientStr<'a>,
     #[serde(alias = "trace_state")]
-    trace_state: LenientString,
-    attributes: Vec<RawKeyValue>,
+    #[serde(borrow)]
+    trace_state: LenientStr<'a>,
+    #[serde(borrow)]
+    attributes: Vec<RawKeyValue<'a>>,
     #[serde(alias = "dropped_attributes_count")]
     dropped_attributes_count: LenientU64,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct RawStatus {
+struct RawStatus<'a> {
     code: LenientEnum,
-    message: LenientString,
+    #[serde(borrow)]
+    message: LenientStr<'a>,
 }
 
 /// Decodes every OTLP/JSON document in `bytes`. Returns the format name when at least one
@@ -131,7 +159,24 @@ struct RawStatus {
 /// Returns the format of what was read, `None` when nothing was a trace.
 pub(super) fn decode(session: &mut Session, source: &str, bytes: &[u8]) -> Option<&'static str> {
     let mut ingest = Ingest::new(session, source);
-    let text = strip_bom(bytes);
+    let raw = strip_bom(bytes);
+    // Checking UTF-8 once up front lets serde_json read from a &str, which skips the check per
+    // string and borrows strings without escapes instead of copying them.
+    let repaired: String;
+    let text_str: &str = match std::str::from_utf8(raw) {
+        Ok(s) => s,
+        Err(e) => {
+            repaired = String::from_utf8_lossy(raw).into_owned();
+            let (line, col) = line_col(raw, e.valid_up_to());
+            let replaced = repaired.matches('\u{FFFD}').count();
+            ingest.warn(
+                format!("line {line}, column {col} (byte {})", e.valid_up_to()),
+                format!("invalid UTF-8: {replaced} bad sequences shown as \u{FFFD}; the text around them is kept"),
+            );
+            &repaired
+        }
+    };
+    let text = text_str.as_bytes();
     let mut offset = 0;
     while offset < text.len() {
         let rest = &text[offset..];
@@ -141,7 +186,7 @@ pub(super) fn decode(session: &mut Session, source: &str, bytes: &[u8]) -> Optio
         }
         let start = offset + skip;
         let mut stream =
-            serde_json::Deserializer::from_slice(&text[start..]).into_iter::<RawDocument>();
+            serde_json::Deserializer::from_str(&text_str[start..]).into_iter::<RawDocument>();
         match stream.next() {
             Some(Ok(doc)) => {
                 let end = start + stream.byte_offset();
@@ -151,7 +196,7 @@ pub(super) fn decode(session: &mut Session, source: &str, bytes: &[u8]) -> Optio
             Some(Err(typed_err)) => {
                 // Not readable with the typed structs: find the document's extent as generic JSON.
                 let mut generic =
-                    serde_json::Deserializer::from_slice(&text[start..]).into_iter::<Json>();
+                    serde_json::Deserializer::from_str(&text_str[start..]).into_iter::<Json>();
                 match generic.next() {
                     Some(Ok(json)) => {
                         let end = start + generic.byte_offset();
@@ -217,7 +262,7 @@ fn next_document_start(text: &[u8], start: usize) -> usize {
 }
 
 impl Ingest<'_> {
-    fn document(&mut self, doc: RawDocument, text: &[u8], start: usize) {
+    fn document(&mut self, doc: RawDocument<'_>, text: &[u8], start: usize) {
         let (line, _) = line_col(text, start);
         let Some(batches) = unwrap_document(doc) else {
             // Not OTLP: perhaps a Jaeger trace or envelope. Read it again as a generic tree.
@@ -314,21 +359,21 @@ impl Ingest<'_> {
         }
     }
 
-    fn resource(&mut self, raw: RawResource) -> u32 {
+    fn resource(&mut self, raw: RawResource<'_>) -> u32 {
         let attributes = self.attributes(raw.attributes, "resource");
         self.add_resource(attributes, count(&raw.dropped_attributes_count))
     }
 
-    fn scope(&mut self, raw: RawScope) -> u32 {
+    fn scope(&mut self, raw: RawScope<'_>) -> u32 {
         let scope = Scope {
-            name: self.string(raw.name),
-            version: self.string(raw.version),
+            name: self.text(raw.name.0.as_deref()),
+            version: self.text(raw.version.0.as_deref()),
             attributes: self.attributes(raw.attributes, "scope"),
         };
         self.add_scope(scope)
     }
 
-    fn span(&mut self, raw: RawSpan, resource: u32, scope: u32, path: &str) {
+    fn span(&mut self, raw: RawSpan<'_>, resource: u32, scope: u32, path: &str) {
         let trace_id = match parse_trace_id(raw.trace_id.0.as_deref()) {
             Ok(Some(id)) => id,
             Ok(None) => {
@@ -395,17 +440,17 @@ impl Ingest<'_> {
         };
         let status = Status {
             code,
-            message: self.string(raw.status.message),
+            message: self.text(raw.status.message.0.as_deref()),
         };
-        let name = self.string(raw.name);
-        let trace_state = self.string(raw.trace_state);
+        let name = self.text(raw.name.0.as_deref());
+        let trace_state = self.text(raw.trace_state.0.as_deref());
         let attributes = self.attributes(raw.attributes, path);
         let mut events = Vec::with_capacity(raw.events.len());
         for ev in raw.events {
             let time = self.time(&ev.time_unix_nano, path, "event timeUnixNano");
             events.push(Event {
                 time,
-                name: self.string(ev.name),
+                name: self.text(ev.name.0.as_deref()),
                 attributes: self.attributes(ev.attributes, path),
                 dropped_attributes: count(&ev.dropped_attributes_count),
             });
@@ -425,7 +470,7 @@ impl Ingest<'_> {
             links.push(Link {
                 trace_id: tid,
                 span_id: sid,
-                trace_state: self.string(link.trace_state),
+                trace_state: self.text(link.trace_state.0.as_deref()),
                 attributes: self.attributes(link.attributes, path),
                 dropped_attributes: count(&link.dropped_attributes_count),
             });
@@ -455,7 +500,7 @@ impl Ingest<'_> {
 }
 
 /// Follows the Tempo and Jaeger wrappers down to the list of resourceSpans.
-fn unwrap_document(doc: RawDocument) -> Option<Vec<RawResourceSpans>> {
+fn unwrap_document(doc: RawDocument<'_>) -> Option<Vec<RawResourceSpans<'_>>> {
     if let Some(rs) = doc.resource_spans {
         return Some(rs);
     }

@@ -1,0 +1,38 @@
+//! Times each stage of a load natively: `cargo run --release -p sightline-core --example timing -- FILE`
+
+use std::time::Instant;
+
+fn main() {
+    let Some(path) = std::env::args().nth(1) else {
+        eprintln!("usage: timing FILE");
+        std::process::exit(2);
+    };
+    let bytes = std::fs::read(&path).expect("read");
+    let t = Instant::now();
+    let _: serde_json::Value = serde_json::from_slice(&bytes).expect("json");
+    let generic = t.elapsed();
+    let t = Instant::now();
+    let mut session = sightline_core::Session::default();
+    sightline_core::decode_file(&mut session, &path, &bytes);
+    let decode = t.elapsed();
+    let t = Instant::now();
+    let forest = sightline_core::Forest::build(&session);
+    let tree = t.elapsed();
+    let snapshot = sightline_core::Snapshot {
+        session,
+        forest,
+        files: Vec::new(),
+    };
+    let t = Instant::now();
+    let out = snapshot.to_bytes();
+    let encode = t.elapsed();
+    let t = Instant::now();
+    let back = sightline_core::Snapshot::from_bytes(&out).expect("back");
+    let read_back = t.elapsed();
+    println!(
+        "{} MB: serde_json::Value {generic:?}, decode {decode:?}, trees {tree:?}, encode {encode:?} ({} MB), decode on page {read_back:?}, {} strings",
+        bytes.len() / 1_000_000,
+        out.len() / 1_000_000,
+        back.session.strings.len()
+    );
+}

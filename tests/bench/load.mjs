@@ -1,0 +1,94 @@
+// Loads generated traces into the release build in headless Chromium and prints what it costs,
+// next to the same browser's TextDecoder + JSON.parse of the same bytes (the baseline).
+// Usage: node tests/bench/load.mjs FILE...   (scripts/bench generates the files and runs this)
+import { statSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import { serve, launch } from '../e2e/harness.mjs';
+
+const files = process.argv.slice(2);
+if (!files.length) {
+  console.error('usage: node tests/bench/load.mjs FILE...');
+  process.exit(2);
+}
+const site = await serve();
+const data = await serve(dirname(files[0]), '/', { cors: true });
+const browser = await launch();
+const rows = [];
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+try {
+  for (const file of files) {
+    const size = statSync(file).size;
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.goto(site.url);
+    await page.getByRole('status').filter({ hasText: 'Loaded' }).waitFor({ timeout: 60_000 });
+
+    // Baseline: the same bytes, already in memory, through TextDecoder + JSON.parse.
+    const runs = size > 200e6 ? 1 : 3;
+    const baselines = await page.evaluate(async ({ url, runs }) => {
+      const buf = await (await fetch(url)).arrayBuffer();
+      const times = [];
+      for (let i = 0; i < runs; i++) {
+        const t0 = performance.now();
+        const parsed = JSON.parse(new TextDecoder().decode(buf));
+        times.push(performance.now() - t0);
+        if (!parsed) throw new Error('empty');
+      }
+      return times;
+    }, { url: data.url + basename(file), runs });
+    const baseline = median(baselines);
+
+    // Sightline: from the moment the file's bytes are in memory (mark sightline:bytes) to the
+    // decoded model on the page (sightline:decoded) and the first painted waterfall.
+    await page.evaluate(() => {
+      performance.clearMarks();
+      window.__longTasks = [];
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) window.__longTasks.push({ start: e.startTime, duration: e.duration });
+      }).observe({ type: 'longtask', buffered: false });
+    });
+    await page.getByRole('button', { name: 'Open trace files' }).setInputFiles(file);
+    await page.waitForFunction(() => performance.getEntriesByName('sightline:painted').length > 0, null, { timeout: 600_000, polling: 100 });
+    const m = await page.evaluate(() => {
+      const t = (n) => performance.getEntriesByName(n)[0]?.startTime;
+      const bytes = t('sightline:bytes');
+      const painted = t('sightline:painted');
+      const blocked = window.__longTasks
+        .filter((e) => e.start + e.duration >= bytes && e.start <= painted)
+        .reduce((max, e) => Math.max(max, e.duration), 0);
+      return {
+        decoded: t('sightline:decoded') - bytes,
+        painted: painted - bytes,
+        blocked,
+        stats: window.sightlineStats,
+        domRows: document.querySelectorAll('[role=treegrid] [role=row]').length,
+        status: document.querySelector('[role=status]')?.textContent,
+      };
+    });
+    rows.push({
+      file: basename(file),
+      mb: (size / 1e6).toFixed(1),
+      baseline: baseline.toFixed(0),
+      decoded: m.decoded.toFixed(0),
+      decodeRatio: (m.decoded / baseline).toFixed(2),
+      painted: m.painted.toFixed(0),
+      paintRatio: (m.painted / baseline).toFixed(2),
+      workerMem: (m.stats.workerMemoryBytes / size).toFixed(2),
+      pageMem: (m.stats.pageMemoryBytes / size).toFixed(2),
+      blocked: m.blocked.toFixed(0),
+      domRows: m.domRows,
+    });
+    console.error(`${basename(file)}: ${m.status}`);
+    await page.close();
+  }
+} finally {
+  await browser.close();
+  await site.close();
+  await data.close();
+}
+
+console.log('\n| file | MB | JSON.parse ms | decoded ms (x baseline) | first paint ms (x baseline) | worker wasm memory (x file) | page wasm memory (x file) | longest main-thread block ms | DOM rows |');
+console.log('|---|---|---|---|---|---|---|---|---|');
+for (const r of rows) {
+  console.log(`| ${r.file} | ${r.mb} | ${r.baseline} | ${r.decoded} (${r.decodeRatio}x) | ${r.painted} (${r.paintRatio}x) | ${r.workerMem}x | ${r.pageMem}x | ${r.blocked} | ${r.domRows} |`);
+}
