@@ -65,7 +65,7 @@ fn main() {
         std::process::exit(2);
     };
     let rich = profile == "rich";
-    let mut rng = Rng(0x5EED_0F_5167_4711);
+    let mut rng = Rng(0x005E_ED0F_5167_4711);
     let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
     let base: u64 = 1_763_769_600_000_000_000; // 2025-11-22T00:00:00Z
     let mut spans: Vec<Span> = Vec::with_capacity(count);
