@@ -9,6 +9,7 @@ use super::header::Header;
 use sightline_core::url_state::HashState;
 use wasm_bindgen::JsCast;
 
+use super::decoder;
 use super::load::{files_of, open_files, open_pasted, open_sample, open_sources};
 use super::problems::Problems;
 use super::state::AppState;
@@ -25,6 +26,7 @@ pub fn App() -> impl IntoView {
             .unwrap_or_default()
     };
     // `#src=<url>` opens those files; without any, the bundled sample opens.
+    decoder::prepare(state);
     let start = HashState::parse(&hash());
     if start.sources.is_empty() {
         open_sample(state);

@@ -3,7 +3,7 @@
 //! [`Loaded`] session. A fresh worker serves each load, so its memory is returned when it ends;
 //! Cancel terminates it. The page itself never parses trace files.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
@@ -35,12 +35,57 @@ fn number(obj: &JsValue, key: &str) -> f64 {
         .unwrap_or(0.0)
 }
 
+/// A worker started ahead of need, so loading a file does not wait for the decoder's wasm to be
+/// fetched and compiled. `ready` turns true when the worker says so.
+pub struct Spare {
+    worker: Worker,
+    ready: Rc<Cell<bool>>,
+    _on_ready: Handler,
+}
+
+/// Starts a spare worker for the next load, if none is waiting.
+pub fn prepare(state: AppState) {
+    if state.spare.with_value(Option::is_some) {
+        return;
+    }
+    let Ok(worker) = Worker::new(WORKER_URL) else {
+        return;
+    };
+    let ready = Rc::new(Cell::new(false));
+    let flag = ready.clone();
+    let on_ready = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
+        let data = e.unchecked_into::<MessageEvent>().data();
+        if Reflect::get(&data, &"kind".into())
+            .ok()
+            .and_then(|k| k.as_string())
+            .as_deref()
+            == Some("ready")
+        {
+            flag.set(true);
+        }
+    });
+    worker.set_onmessage(Some(on_ready.as_ref().unchecked_ref()));
+    state.spare.set_value(Some(Spare {
+        worker,
+        ready,
+        _on_ready: on_ready,
+    }));
+}
+
 /// Decodes files in a worker. `Err` carries a message for the user ("Cancelled." included).
 pub async fn decode(state: AppState, files: Vec<(String, Uint8Array)>) -> Result<Loaded, String> {
     mark("sightline:bytes");
-    let worker = Worker::new(WORKER_URL).map_err(|_| {
-        "This browser could not start Sightline's decoder (a Web Worker).".to_string()
-    })?;
+    let (worker, already_ready) = match state.spare.try_update_value(Option::take).flatten() {
+        Some(spare) => (spare.worker, spare.ready.get()),
+        None => (
+            Worker::new(WORKER_URL).map_err(|_| {
+                "This browser could not start Sightline's decoder (a Web Worker).".to_string()
+            })?,
+            false,
+        ),
+    };
+    // The next load gets a warm worker too.
+    prepare(state);
     let total: f64 = files.iter().map(|(_, b)| f64::from(b.length())).sum();
     let message = Object::new();
     let list = Array::new();
@@ -58,7 +103,8 @@ pub async fn decode(state: AppState, files: Vec<(String, Uint8Array)>) -> Result
     let handlers: Rc<RefCell<Vec<Handler>>> = Rc::default();
     let answer = Promise::new(&mut |resolve, reject| {
         let job_worker = worker.clone();
-        let (message, transfer) = (message.clone(), transfer.clone());
+        let (job_message, job_transfer) = (message.clone(), transfer.clone());
+        let reject_now = reject.clone();
         let reject_on_error = reject.clone();
         let reject_on_cancel = reject.clone();
         let on_message = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
@@ -69,7 +115,7 @@ pub async fn decode(state: AppState, files: Vec<(String, Uint8Array)>) -> Result
             match kind.as_deref() {
                 Some("ready") => {
                     if job_worker
-                        .post_message_with_transfer(&message, &transfer)
+                        .post_message_with_transfer(&job_message, &job_transfer)
                         .is_err()
                     {
                         let _ = reject
@@ -109,6 +155,13 @@ pub async fn decode(state: AppState, files: Vec<(String, Uint8Array)>) -> Result
         });
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        if already_ready
+            && worker
+                .post_message_with_transfer(&message, &transfer)
+                .is_err()
+        {
+            let _ = reject_now.call1(&JsValue::NULL, &"the decoder could not be started".into());
+        }
         handlers.borrow_mut().extend([on_message, on_error]);
         state
             .decoder

@@ -52,6 +52,8 @@ pub struct AppState {
     pub progress: RwSignal<Option<Progress>>,
     /// Aborts the fetch in progress, if any.
     pub cancel: StoredValue<Option<web_sys::AbortController>, LocalStorage>,
+    /// A decoder worker started ahead of the next load.
+    pub spare: StoredValue<Option<super::decoder::Spare>, LocalStorage>,
     /// The decoder worker at work, with the function that rejects its answer (for Cancel).
     pub decoder: StoredValue<Option<(web_sys::Worker, js_sys::Function)>, LocalStorage>,
     /// A load that failed as a whole (a fetch error), for the alert.
@@ -75,6 +77,7 @@ impl AppState {
             progress: RwSignal::new(None),
             cancel: StoredValue::new_local(None),
             decoder: StoredValue::new_local(None),
+            spare: StoredValue::new_local(None),
             failure: RwSignal::new(None),
         }
     }
