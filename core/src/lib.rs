@@ -22,5 +22,5 @@ pub use model::{
     Event, KeyValue, Link, Resource, Scope, Session, Span, SpanId, SpanKind, Status, StatusCode,
     TraceId, Value, Warning,
 };
-pub use snapshot::Snapshot;
+pub use snapshot::{Assembler, Snapshot};
 pub use tree::{Forest, Node, NodeFlags, TraceTree};

@@ -363,6 +363,8 @@ impl fmt::Display for Warning {
 }
 
 /// Everything loaded into one viewing session, from one or several files.
+///
+/// The field order is part of the binary form: `snapshot::SessionRef` mirrors it.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Session {
     pub strings: Interner,
@@ -375,7 +377,9 @@ pub struct Session {
     pub files: Vec<String>,
     /// Spans dropped because the very same span had been loaded already.
     pub duplicates: usize,
-    /// Where each (trace id, span id) sits in `spans` (rebuilt, not sent, after a transfer).
+    /// Where each (trace id, span id) sits in `spans`, for decoding. It does not travel with a
+    /// snapshot; [`Session::rebuild_index`] restores it when more files are to be decoded into a
+    /// received session.
     #[serde(skip)]
     pub span_index: HashMap<(TraceId, SpanId), u32>,
 }

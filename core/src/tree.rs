@@ -60,6 +60,18 @@ pub struct TraceTree {
 }
 
 impl TraceTree {
+    /// A copy of everything but the nodes.
+    pub fn clone_without_nodes(&self) -> TraceTree {
+        TraceTree {
+            trace_id: self.trace_id,
+            nodes: Vec::new(),
+            start: self.start,
+            end: self.end,
+            error_count: self.error_count,
+            services: self.services.clone(),
+        }
+    }
+
     /// The node index of a span id, if it is in this trace.
     pub fn find(&self, session: &Session, span_id: SpanId) -> Option<u32> {
         self.nodes
@@ -90,6 +102,14 @@ pub struct Forest {
 }
 
 impl Forest {
+    /// A copy of the counts, without the traces.
+    pub fn clone_without_traces(&self) -> Forest {
+        Forest {
+            traces: Vec::new(),
+            ..*self
+        }
+    }
+
     /// Builds every trace of the session.
     pub fn build(session: &Session) -> Forest {
         let mut order: Vec<TraceId> = Vec::new();

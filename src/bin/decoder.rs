@@ -2,8 +2,8 @@
 //! main thread, and answers with the session in its compact binary form.
 //!
 //! Messages in: `{files: [{name, data: Uint8Array}]}` (buffers transferred). Messages out:
-//! `{kind: "progress", done, total, spans}`, then `{kind: "done", model: Uint8Array, decodeMs,
-//! memoryBytes}` or `{kind: "error", message}`.
+//! `{kind: "ready"}` once, `{kind: "progress", done, total, spans}`, then `{kind: "done", model:
+//! [Uint8Array] (the snapshot in pieces), decodeMs, memoryBytes}` or `{kind: "error", message}`.
 
 #[cfg(target_arch = "wasm32")]
 fn main() {
@@ -22,6 +22,10 @@ mod worker {
     use wasm_bindgen::prelude::*;
     use wasm_bindgen::JsCast;
     use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
+
+    /// Spans (or tree nodes) per piece of the answer: small enough that the page reads each
+    /// piece in well under 100 ms.
+    const PART_SIZE: usize = 20_000;
 
     fn set(obj: &Object, key: &str, value: &JsValue) {
         let _ = Reflect::set(obj, &key.into(), value);
@@ -86,12 +90,17 @@ mod worker {
             },
         );
         drop(inputs);
-        let bytes = snapshot.to_bytes();
+        let parts = snapshot.to_parts(PART_SIZE);
         let decode_ms = js_sys::Date::now() - started;
         let memory = memory_bytes();
         drop(snapshot);
-        let model = Uint8Array::from(bytes.as_slice());
-        let transfer = Array::of1(&model.buffer());
+        let model = Array::new();
+        let transfer = Array::new();
+        for part in &parts {
+            let bytes = Uint8Array::from(part.as_slice());
+            transfer.push(&bytes.buffer());
+            model.push(&bytes);
+        }
         post(
             scope,
             "done",

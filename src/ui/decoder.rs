@@ -13,6 +13,8 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{MessageEvent, Worker};
 
+use sightline_core::Assembler;
+
 use super::state::{AppState, Loaded, Progress};
 
 /// The worker's loader script, as Trunk writes it next to index.html (relative: any prefix works).
@@ -175,13 +177,25 @@ pub async fn decode(state: AppState, files: Vec<(String, Uint8Array)>) -> Result
     state.decoder.set_value(None);
     drop(handlers);
     let data = result.map_err(|e| e.as_string().unwrap_or_else(|| "the decoder failed".into()))?;
-    let model: Uint8Array = Reflect::get(&data, &"model".into())
+    let parts: Array = Reflect::get(&data, &"model".into())
         .map_err(|_| "the decoder sent no model")?
         .dyn_into()
         .map_err(|_| "the decoder sent no model")?;
-    let loaded = Loaded::from_bytes(&model.to_vec())?;
+    // Read the pieces one at a time, letting the browser paint and handle input in between.
+    let mut assembler = Assembler::new();
+    let mut model_bytes = 0u32;
+    let count = parts.length();
+    for (i, part) in parts.iter().enumerate() {
+        let bytes: Uint8Array = part.dyn_into().map_err(|_| "the decoder sent no model")?;
+        model_bytes += bytes.length();
+        assembler.add(&bytes.to_vec())?;
+        if i + 1 < count as usize {
+            yield_to_browser().await;
+        }
+    }
+    let loaded = assembler.finish()?;
     mark("sightline:decoded");
-    publish_stats(&data, model.length());
+    publish_stats(&data, model_bytes);
     Ok(loaded)
 }
 
@@ -210,6 +224,16 @@ fn publish_stats(answer: &JsValue, model_bytes: u32) {
     let _ = Reflect::set(&stats, &"pageMemoryBytes".into(), &page_memory.into());
     let _ = Reflect::set(&stats, &"modelBytes".into(), &f64::from(model_bytes).into());
     let _ = Reflect::set(&window, &"sightlineStats".into(), &stats);
+}
+
+/// Lets the browser run other tasks (input, paint) before continuing.
+async fn yield_to_browser() {
+    let promise = Promise::new(&mut |resolve, _| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0);
+        }
+    });
+    let _ = JsFuture::from(promise).await;
 }
 
 /// Stops a decode in progress.
