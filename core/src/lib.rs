@@ -8,6 +8,8 @@
 
 mod decode;
 mod format;
+#[doc(hidden)]
+pub mod fuzzing;
 mod intern;
 pub mod layout;
 mod model;

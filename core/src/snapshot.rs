@@ -76,7 +76,7 @@ enum PartRef<'a> {
 
 #[derive(Deserialize)]
 enum Part {
-    Head(Head),
+    Head(Box<Head>),
     Spans(Vec<Span>),
     Nodes { trace: u32, nodes: Vec<Node> },
 }
@@ -173,6 +173,7 @@ impl Assembler {
             .map_err(|e| format!("the decoder's answer is unreadable: {e}"))?;
         match (part, &mut self.snapshot) {
             (Part::Head(head), None) => {
+                let head = *head;
                 self.snapshot = Some(Snapshot {
                     session: head.session,
                     forest: head.forest,

@@ -100,3 +100,30 @@ pub(crate) fn line_col(bytes: &[u8], offset: usize) -> (usize, usize) {
 pub(crate) fn parse_hex_span_id(text: &str) -> Option<crate::model::SpanId> {
     ingest::parse_span_id(Some(text)).ok().flatten()
 }
+
+/// Fuzzing entry: the OTLP reader on arbitrary bytes.
+pub(crate) fn fuzz_otlp(session: &mut Session, bytes: &[u8]) {
+    let _ = otlp::decode(session, "fuzz", bytes);
+}
+
+/// Fuzzing entry: the Jaeger reader on arbitrary bytes (arrays and objects).
+pub(crate) fn fuzz_jaeger(session: &mut Session, bytes: &[u8]) {
+    let mut ingest = Ingest::new(session, "fuzz");
+    match serde_json::from_slice::<Json>(bytes) {
+        Ok(Json::Array(items)) => {
+            let _ = jaeger::decode_array(&mut ingest, &items);
+        }
+        Ok(json) => {
+            let _ = jaeger::decode_object(&mut ingest, &json, 1);
+        }
+        Err(_) => {}
+    }
+}
+
+/// Fuzzing entry: the Zipkin reader on arbitrary bytes.
+pub(crate) fn fuzz_zipkin(session: &mut Session, bytes: &[u8]) {
+    let mut ingest = Ingest::new(session, "fuzz");
+    if let Ok(Json::Array(items)) = serde_json::from_slice::<Json>(bytes) {
+        zipkin::decode_array(&mut ingest, &items);
+    }
+}
