@@ -163,6 +163,32 @@ pub fn ticks(window: Window, origin: u64, max: usize) -> Vec<Tick> {
     out
 }
 
+/// The node to open a trace on: the deepest span carrying an `exception` event (where the
+/// failure was raised), else the deepest failed span, else the first root. Ties go to the earliest
+/// in the tree.
+pub fn open_on_failure(session: &Session, tree: &TraceTree) -> Option<u32> {
+    let exception = session.strings.lookup("exception");
+    let deepest = |keep: &dyn Fn(&crate::tree::Node) -> bool| {
+        tree.nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| keep(n))
+            .max_by(|(ia, a), (ib, b)| a.depth.cmp(&b.depth).then(ib.cmp(ia)))
+            .and_then(|(i, _)| u32::try_from(i).ok())
+    };
+    let raised = |n: &crate::tree::Node| {
+        exception.is_some_and(|e| {
+            session.spans[n.span as usize]
+                .events
+                .iter()
+                .any(|ev| ev.name == e)
+        })
+    };
+    deepest(&raised)
+        .or_else(|| deepest(&|n| n.flags.error))
+        .or_else(|| (!tree.nodes.is_empty()).then_some(0))
+}
+
 /// A stable hue (0..360) for a service name, so a service keeps its colour across traces and loads.
 pub fn service_hue(name: &str) -> u16 {
     // FNV-1a, spread over a golden-angle palette so similar names get distant hues.

@@ -179,3 +179,20 @@ fn logfire_pending_spans_fold_into_their_span_or_stand_in_for_it() {
     assert!(nodes[2].flags.pending && !nodes[1].flags.pending);
     assert!(nodes[3].flags.log && !nodes[2].flags.log);
 }
+
+#[test]
+fn open_on_failure_prefers_the_raising_span_over_deeper_error_statuses() {
+    let (session, _, forest) = load(&[edge("corrupt_line.jsonl")]);
+    // No exception events: the deepest span with status ERROR is chosen (the parent here).
+    let tree = &forest.traces[0];
+    assert_eq!(
+        sightline_core::layout::open_on_failure(&session, tree),
+        Some(0)
+    );
+    let (session, _, forest) = load(&[edge("missing_parent.json")]);
+    assert_eq!(
+        sightline_core::layout::open_on_failure(&session, &forest.traces[0]),
+        Some(0),
+        "no errors: the root"
+    );
+}

@@ -81,3 +81,23 @@ fn sample_holds_the_failing_e2e_run() {
         .iter()
         .all(|r| r.attributes.iter().any(|kv| kv.key == key)));
 }
+
+#[test]
+fn the_sample_opens_on_the_worker_span_that_raised() {
+    let (session, _, forest) = load(&[fixture("order-e2e.json")]);
+    let tree = &forest.traces[0];
+    let open = sightline_core::layout::open_on_failure(&session, tree).expect("a node");
+    let span = &session.spans[tree.nodes[open as usize].span as usize];
+    assert_eq!(session.display_name(span), "reserve TEAPOT-XL");
+    assert_eq!(session.service_of(span), "order-worker");
+    // A trace without errors opens on its root.
+    let calm = forest
+        .traces
+        .iter()
+        .find(|t| t.error_count == 0)
+        .expect("a trace without errors");
+    assert_eq!(
+        sightline_core::layout::open_on_failure(&session, calm),
+        Some(0)
+    );
+}

@@ -42,17 +42,34 @@ async fn finish(state: AppState, contents: Vec<(String, Uint8Array)>, mut failur
         .set((!failures.is_empty()).then(|| failures.join(" ")));
 }
 
+/// The largest file a tab is asked to open: decoding takes about 2.2-3.2 times the file in the
+/// worker's memory (see README, Performance), and a wasm32 worker has 4 GiB.
+const MAX_FILE_BYTES: f64 = 1.2e9;
+
 /// Reads the files the user gave (picker or drop) and shows them as one session.
 pub fn open_files(state: AppState, files: Vec<web_sys::File>) {
     if files.is_empty() {
         return;
     }
+    let (files, too_large): (Vec<_>, Vec<_>) =
+        files.into_iter().partition(|f| f.size() <= MAX_FILE_BYTES);
+    let refused: Vec<String> = too_large
+        .iter()
+        .map(|f| {
+            format!(
+                "{} is {:.1} GB: too large to open in a browser tab (the limit is {:.1} GB, as decoding needs about three times the file in memory). Split it, or keep only the failing traces.",
+                f.name(),
+                f.size() / 1e9,
+                MAX_FILE_BYTES / 1e9
+            )
+        })
+        .collect();
     spawn_local(async move {
         let total: f64 = files.iter().map(|f| f.size()).sum();
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         let total = total as u64;
         let mut contents = Vec::with_capacity(files.len());
-        let mut failures = Vec::new();
+        let mut failures = refused;
         let mut done = 0u64;
         for file in &files {
             state.progress.set(Some(Progress::new(

@@ -4,6 +4,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use leptos::prelude::*;
+use sightline_core::layout::open_on_failure;
 
 /// A load in progress: what, and how many bytes of how many.
 #[derive(Clone, Debug, PartialEq)]
@@ -89,16 +90,16 @@ impl AppState {
         self.select_trace(0);
     }
 
-    /// Switches to trace `i`, with everything expanded and its root selected.
+    /// Switches to trace `i`, with everything expanded and the span where it failed selected
+    /// (the root when nothing failed).
     pub fn select_trace(&self, i: usize) {
         self.trace.set(i);
         self.collapsed.set(HashSet::new());
-        let has_nodes = self.data.with_untracked(|d| {
+        let open = self.data.with_untracked(|d| {
             d.as_ref()
-                .and_then(|d| d.tree(i))
-                .is_some_and(|t| !t.nodes.is_empty())
+                .and_then(|d| d.tree(i).and_then(|t| open_on_failure(&d.session, t)))
         });
-        self.selected.set(has_nodes.then_some(0));
+        self.selected.set(open);
     }
 
     /// Folds or unfolds the subtree of node `i`.

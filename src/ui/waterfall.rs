@@ -82,8 +82,9 @@ fn row_info(
     })
 }
 
-/// Scrolls the grid so the selected row is in view, then moves focus to it once it is rendered.
-fn reveal_selected(grid: NodeRef<leptos::html::Div>, pos: Option<usize>) {
+/// Scrolls the grid so the selected row is in view, then (with `focus`) moves focus to it once it
+/// is rendered.
+fn reveal_selected(grid: NodeRef<leptos::html::Div>, pos: Option<usize>, focus: bool) {
     let Some(el) = grid.get_untracked() else {
         return;
     };
@@ -97,6 +98,9 @@ fn reveal_selected(grid: NodeRef<leptos::html::Div>, pos: Option<usize>) {
         } else if top + ROW_HEIGHT > view_top + view_h {
             el.set_scroll_top((top + ROW_HEIGHT - view_h) as i32);
         }
+    }
+    if !focus {
+        return;
     }
     // Two frames: one for the scroll handler's re-render, one for the DOM to show it.
     request_animation_frame(move || {
@@ -173,14 +177,17 @@ pub fn Waterfall() -> impl IntoView {
         }
     });
     on_cleanup(move || resize.remove());
-    // A new trace starts at the top.
+    // A new trace opens scrolled to the span it was opened on (the failure), without taking focus.
     Effect::new(move |_| {
         state.trace.track();
         state.generation.track();
+        let selected = state.selected.get_untracked();
+        let pos = visible.with_untracked(|rows| rows.iter().position(|&r| Some(r) == selected));
         if let Some(el) = grid.get_untracked() {
             el.set_scroll_top(0);
         }
         scroll_top.set(0.0);
+        reveal_selected(grid, pos, false);
     });
 
     let axis = move || {
@@ -255,7 +262,7 @@ pub fn Waterfall() -> impl IntoView {
             rows.iter()
                 .position(|&r| Some(r) == state.selected.get_untracked())
         });
-        reveal_selected(grid, pos);
+        reveal_selected(grid, pos, true);
     };
 
     view! {

@@ -48,16 +48,29 @@ test('the bundled sample opens with its counts, traces and waterfall', async () 
   });
 });
 
+test('the sample opens on the failure: the worker span that raised, with its exception', async () => {
+  await withPage(browser, 'opens on failure', async (page) => {
+    await page.goto(site.url);
+    const selected = waterfall(page).locator('[role=row][aria-selected=true]');
+    await selected.waitFor();
+    assert.match(await selected.getByRole('gridcell').first().textContent(), /^reserve TEAPOT-XL/);
+    assert.equal(await selected.getAttribute('data-status'), 'error');
+    const panel = details(page);
+    await panel.getByRole('heading', { name: 'reserve TEAPOT-XL' }).waitFor();
+    assert.match(await panel.textContent(), /ValueError: cannot reserve 250 x TEAPOT-XL: exceeds warehouse limit of 100/);
+  });
+});
+
 test('clicking a row shows that span in the details panel', async () => {
   await withPage(browser, 'row click details', async (page) => {
     await page.goto(site.url);
-    const row = rows(page).filter({ hasText: 'reserve TEAPOT-XL' });
+    const row = rows(page).filter({ hasText: 'POST /orders' }).first();
     await row.click();
     assert.equal(await row.getAttribute('aria-selected'), 'true');
     const panel = details(page);
-    await panel.getByRole('heading', { name: 'reserve TEAPOT-XL' }).waitFor();
+    await panel.getByRole('heading', { name: 'POST /orders' }).waitFor();
     const text = await panel.textContent();
-    for (const want of ['order-worker', 'internal', 'ERROR', 'exceeds warehouse limit of 100', 'TEAPOT-XL']) {
+    for (const want of ['order-api', 'server', 'http.route', '/orders', 'ci.job.url']) {
       assert.ok(text.includes(want), `details show ${want}`);
     }
     // The keyboard moves the selection too.
