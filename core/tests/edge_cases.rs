@@ -196,3 +196,66 @@ fn open_on_failure_prefers_the_raising_span_over_deeper_error_statuses() {
         "no errors: the root"
     );
 }
+
+#[test]
+fn writer_variants_each_decode_to_the_same_model() {
+    let (session, summaries, forest) = load(&[edge("writer_variants.jsonl")]);
+    assert_eq!(summaries[0].format, "OTLP/JSON");
+    assert!(session.warnings.is_empty(), "{:?}", session.warnings);
+    assert_eq!(
+        outline(&session, &forest, 0),
+        [
+            "snake case",
+            "  base64 ids and long times",
+            "  tempo v2 wrapper"
+        ]
+    );
+    let by_name = |n: &str| {
+        session
+            .spans
+            .iter()
+            .find(|s| session.strings.get(s.name) == n)
+            .expect(n)
+    };
+    let snake = by_name("snake case");
+    assert_eq!(snake.kind, sightline_core::SpanKind::Server);
+    assert_eq!(snake.status.code, sightline_core::StatusCode::Ok);
+    assert_eq!(snake.duration(), 200_000_000);
+    assert_eq!(session.service_of(snake), "snake");
+    assert_eq!(snake.attributes[0].value, sightline_core::Value::Int(42));
+    let scope = &session.scopes[snake.scope as usize];
+    assert_eq!(session.strings.get(scope.name), "old-lib");
+    let js = by_name("base64 ids and long times");
+    assert_eq!(js.span_id.to_string(), "0000000000000002");
+    assert_eq!(js.trace_id.to_string(), "0af7651916cd43dd8448eb211c80319c");
+    assert_eq!(
+        js.start, 1_700_000_000_050_000_000,
+        "{{low, high}} read as one u64"
+    );
+    assert_eq!(js.dropped_attributes, 3);
+    assert_eq!(js.attributes[1].value, sightline_core::Value::Empty);
+    let tempo = by_name("tempo v2 wrapper");
+    assert_eq!(tempo.status.code, sightline_core::StatusCode::Error);
+    assert_eq!(session.strings.get(tempo.status.message), "boom");
+}
+
+#[test]
+fn concatenated_pretty_documents_both_load() {
+    let (session, _, forest) = load(&[edge("concatenated.json")]);
+    assert!(session.warnings.is_empty(), "{:?}", session.warnings);
+    assert_eq!(
+        outline(&session, &forest, 0),
+        ["first document", "  second document"]
+    );
+}
+
+#[test]
+fn jaeger_bare_array_of_traces() {
+    let (session, summaries, forest) = load(&[edge("jaeger_trace_array.json")]);
+    assert_eq!(summaries[0].format, "Jaeger JSON");
+    assert_eq!(forest.span_count(), 1);
+    let span = &session.spans[0];
+    assert_eq!(session.service_of(span), "health");
+    assert_eq!(span.kind, sightline_core::SpanKind::Server);
+    assert_eq!(span.duration(), 1_500_000);
+}
