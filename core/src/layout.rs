@@ -24,6 +24,29 @@ pub fn visible_rows(tree: &TraceTree, collapsed: &HashSet<u32>) -> Vec<u32> {
     rows
 }
 
+/// The rows shown when only `matches` (node indices) are wanted: each match with its ancestors,
+/// so every match keeps its place in the tree, in tree order. Collapse is ignored.
+pub fn rows_with_ancestors(tree: &TraceTree, matches: &[u32]) -> Vec<u32> {
+    let mut keep = vec![false; tree.nodes.len()];
+    for &m in matches {
+        let mut at = Some(m);
+        while let Some(i) = at {
+            match keep.get_mut(i as usize) {
+                Some(k) if !*k => {
+                    *k = true;
+                    at = tree.nodes[i as usize].parent;
+                }
+                _ => break,
+            }
+        }
+    }
+    keep.iter()
+        .enumerate()
+        .filter(|(_, k)| **k)
+        .filter_map(|(i, _)| u32::try_from(i).ok())
+        .collect()
+}
+
 /// A span of time in view, in ns since the epoch. `end > start` always holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Window {

@@ -13,6 +13,7 @@ pub mod fuzzing;
 mod intern;
 pub mod layout;
 mod model;
+pub mod search;
 mod snapshot;
 mod tree;
 pub mod url_state;

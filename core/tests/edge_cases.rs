@@ -259,3 +259,19 @@ fn jaeger_bare_array_of_traces() {
     assert_eq!(span.kind, sightline_core::SpanKind::Server);
     assert_eq!(span.duration(), 1_500_000);
 }
+
+#[test]
+fn only_matches_keeps_each_match_with_its_ancestors() {
+    let (_, _, forest) = load(&[edge("own_ancestor.json")]);
+    let tree = &forest.traces[0];
+    // b > c > (d, a); e alone. A match on d keeps b and c above it.
+    assert_eq!(
+        sightline_core::layout::rows_with_ancestors(tree, &[2]),
+        [0, 1, 2]
+    );
+    assert_eq!(
+        sightline_core::layout::rows_with_ancestors(tree, &[2, 3, 4]),
+        [0, 1, 2, 3, 4]
+    );
+    assert!(sightline_core::layout::rows_with_ancestors(tree, &[]).is_empty());
+}

@@ -101,3 +101,45 @@ fn the_sample_opens_on_the_worker_span_that_raised() {
         Some(0)
     );
 }
+
+#[test]
+fn search_finds_spans_by_text_attribute_and_id() {
+    use sightline_core::search::Query;
+    let (session, _, forest) = load(&[fixture("order-e2e.json")]);
+    let tree = &forest.traces[0];
+    let names = |q: &str| -> Vec<String> {
+        Query::parse(q)
+            .matches_in(&session, tree)
+            .iter()
+            .map(|&i| {
+                session
+                    .display_name(&session.spans[tree.nodes[i as usize].span as usize])
+                    .to_string()
+            })
+            .collect()
+    };
+    // Every span that mentions the failing reservation: the span, the ones whose exception or
+    // response body carries its message.
+    assert_eq!(
+        names("teapot-xl reserve"),
+        [
+            "fulfil order for cus_2077",
+            "reserve TEAPOT-XL",
+            "fulfilment failed for cus_2077",
+            "Reading response body"
+        ]
+    );
+    assert_eq!(names("sku=TEAPOT"), ["reserve TEAPOT-XL"]);
+    assert_eq!(
+        names("http.route=/orders").len(),
+        3,
+        "the three server spans"
+    );
+    assert!(names("order-worker").len() >= 10, "service names match");
+    assert!(names("").is_empty());
+    assert!(names("no-such-thing-anywhere").is_empty());
+    // A span id finds its span; a trace id finds the whole trace.
+    let first = &session.spans[tree.nodes[3].span as usize];
+    assert_eq!(names(&first.span_id.to_string()).len(), 1);
+    assert_eq!(names(&tree.trace_id.to_string()).len(), tree.nodes.len());
+}

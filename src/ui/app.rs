@@ -41,6 +41,27 @@ pub fn App() -> impl IntoView {
             open_sources(state, sources);
         }
     });
+    // `/` jumps to the search box, as in most viewers.
+    let slash = window_event_listener(ev::keydown, move |e| {
+        if e.key() != "/" || e.ctrl_key() || e.meta_key() || e.alt_key() {
+            return;
+        }
+        let typing = e
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA"));
+        if typing {
+            return;
+        }
+        if let Some(input) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.get_element_by_id("span-search"))
+            .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            e.prevent_default();
+            let _ = input.focus();
+        }
+    });
     // Ctrl+V of trace text anywhere but in a text field opens it.
     let paste = window_event_listener(ev::paste, move |e| {
         let in_field = e
@@ -77,6 +98,7 @@ pub fn App() -> impl IntoView {
     });
     on_cleanup(move || {
         hash_change.remove();
+        slash.remove();
         paste.remove();
         over.remove();
         leave.remove();

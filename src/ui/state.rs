@@ -49,6 +49,10 @@ pub struct AppState {
     pub selected: RwSignal<Option<u32>>,
     /// Node indices whose subtrees are folded.
     pub collapsed: RwSignal<HashSet<u32>>,
+    /// The text in the search box.
+    pub search: RwSignal<String>,
+    /// Show only matching spans (with their ancestors).
+    pub only_matches: RwSignal<bool>,
     /// What is being read or fetched right now, for the progress bar.
     pub progress: RwSignal<Option<Progress>>,
     /// Aborts the fetch in progress, if any.
@@ -75,6 +79,8 @@ impl AppState {
             trace: RwSignal::new(0),
             selected: RwSignal::new(None),
             collapsed: RwSignal::new(HashSet::new()),
+            search: RwSignal::new(String::new()),
+            only_matches: RwSignal::new(false),
             progress: RwSignal::new(None),
             cancel: StoredValue::new_local(None),
             decoder: StoredValue::new_local(None),

@@ -3,7 +3,8 @@
 
 use leptos::prelude::*;
 use leptos::tachys::html::attribute::custom::CustomAttribute;
-use sightline_core::layout::{bar, service_hue, ticks, visible_rows, Window};
+use sightline_core::layout::{bar, rows_with_ancestors, service_hue, ticks, visible_rows, Window};
+use sightline_core::search::Query;
 use sightline_core::{format_duration, TraceTree};
 use wasm_bindgen::JsCast;
 
@@ -127,12 +128,29 @@ pub fn Waterfall() -> impl IntoView {
     let scroll_top = RwSignal::new(0.0f64);
     let viewport = RwSignal::new(0.0f64);
     // Node indices shown under the current expansion, in order: cheap even for a million spans.
+    // Spans matching the search box, in tree order.
+    let matches = Memo::new(move |_| {
+        let trace = state.trace.get();
+        let query = state.search.with(|q| Query::parse(q));
+        state.data.with(|d| {
+            d.as_ref()
+                .and_then(|d| d.tree(trace).map(|t| query.matches_in(&d.session, t)))
+                .unwrap_or_default()
+        })
+    });
     let visible = Memo::new(move |_| {
         let trace = state.trace.get();
+        let only = state.only_matches.get() && state.search.with(|q| !q.trim().is_empty());
         state.data.with(|d| {
             d.as_ref()
                 .and_then(|d| d.tree(trace))
-                .map(|t| state.collapsed.with(|c| visible_rows(t, c)))
+                .map(|t| {
+                    if only {
+                        matches.with(|m| rows_with_ancestors(t, m))
+                    } else {
+                        state.collapsed.with(|c| visible_rows(t, c))
+                    }
+                })
                 .unwrap_or_default()
         })
     });
@@ -265,9 +283,89 @@ pub fn Waterfall() -> impl IntoView {
         reveal_selected(grid, pos, true);
     };
 
+    // Enter / Shift+Enter in the search box: the next or previous match after the selection.
+    let step = move |forward: bool| {
+        let current = state.selected.get_untracked();
+        let target = matches.with_untracked(|m| {
+            if forward {
+                m.iter()
+                    .find(|&&i| Some(i) > current)
+                    .or(m.first())
+                    .copied()
+            } else {
+                m.iter()
+                    .rev()
+                    .find(|&&i| current.is_some_and(|c| i < c))
+                    .or(m.last())
+                    .copied()
+            }
+        });
+        let Some(target) = target else { return };
+        // Unfold whatever hides the match.
+        let trace = state.trace.get_untracked();
+        let ancestors: Vec<u32> = state.data.with_untracked(|d| {
+            let mut out = Vec::new();
+            if let Some(t) = d.as_ref().and_then(|d| d.tree(trace)) {
+                let mut at = t.nodes.get(target as usize).and_then(|n| n.parent);
+                while let Some(p) = at {
+                    out.push(p);
+                    at = t.nodes.get(p as usize).and_then(|n| n.parent);
+                }
+            }
+            out
+        });
+        state.collapsed.update(|c| {
+            for a in &ancestors {
+                c.remove(a);
+            }
+        });
+        state.selected.set(Some(target));
+        let pos = visible.with_untracked(|rows| rows.iter().position(|&r| r == target));
+        reveal_selected(grid, pos, false);
+    };
+    let current_match = move || {
+        let selected = state.selected.get();
+        matches.with(|m| m.iter().position(|&i| Some(i) == selected))
+    };
+
     view! {
         <section class="waterfall-pane" aria-labelledby="waterfall-heading">
             <h2 id="waterfall-heading" class="visually-hidden">"Waterfall"</h2>
+            <div class="search-bar">
+                <input
+                    type="search"
+                    role="searchbox"
+                    id="span-search"
+                    aria-label="Search spans"
+                    placeholder="Search spans: text, key=value, span or trace id  ( / )"
+                    prop:value=move || state.search.get()
+                    on:input=move |ev| state.search.set(event_target_value(&ev))
+                    on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                        if ev.key() == "Enter" {
+                            ev.prevent_default();
+                            step(!ev.shift_key());
+                        } else if ev.key() == "Escape" {
+                            state.search.set(String::new());
+                        }
+                    }
+                />
+                <button type="button" class="search-step" aria-label="Previous match" on:click=move |_| step(false)>"↑"</button>
+                <button type="button" class="search-step" aria-label="Next match" on:click=move |_| step(true)>"↓"</button>
+                <label class="only-matches">
+                    <input type="checkbox" prop:checked=move || state.only_matches.get() on:change=move |ev| state.only_matches.set(event_target_checked(&ev))/>
+                    "Only matching spans"
+                </label>
+                {move || (!state.search.with(|q| q.trim().is_empty())).then(|| {
+                    let count = matches.with(Vec::len);
+                    let text = match (count, current_match()) {
+                        (0, _) => "No matches".to_string(),
+                        (1, _) => "1 match".to_string(),
+                        (n, Some(i)) => format!("{n} matches ({} of {n} selected)", i + 1),
+                        (n, None) => format!("{n} matches"),
+                    };
+                    view! { <span class="match-count" role="status">{text}</span> }
+                })}
+            </div>
             <div class="wf-axis" aria-hidden="true">
                 <span class="wf-axis-name">"Span"</span>
                 <span class="wf-axis-ticks">{axis}</span>
@@ -296,7 +394,7 @@ pub fn Waterfall() -> impl IntoView {
                     }
                 >
                     <For each=move || rendered.get().1 key=|r| r.key let:r>
-                        {row_view(state, r)}
+                        {row_view(state, r, matches)}
                     </For>
                 </div>
             </div>
@@ -304,7 +402,7 @@ pub fn Waterfall() -> impl IntoView {
     }
 }
 
-fn row_view(state: AppState, r: RowInfo) -> impl IntoView {
+fn row_view(state: AppState, r: RowInfo, matches: Memo<Vec<u32>>) -> impl IntoView {
     let i = r.index;
     let level = (r.depth + 1).to_string();
     let has_children = r.children > 0;
@@ -332,6 +430,7 @@ fn row_view(state: AppState, r: RowInfo) -> impl IntoView {
             aria-expanded=move || has_children.then(|| (!collapsed()).to_string())
             aria-rowindex=r.pos
             data-status=r.error.then_some("error")
+            data-match=move || matches.with(|m| m.binary_search(&i).is_ok()).then_some("true")
             tabindex=move || if selected() { "0" } else { "-1" }
             on:click=move |_| state.selected.set(Some(i))
         >

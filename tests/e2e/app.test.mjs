@@ -119,3 +119,37 @@ test('several dropped files become one session; a corrupt one is announced, the 
     assert.match(await alert.textContent(), /corrupt_line\.jsonl \(line 2\): not valid JSON/);
   });
 });
+
+test('search highlights matches, counts them, and Enter / Shift+Enter step through them', async () => {
+  await withPage(browser, 'search', async (page) => {
+    await page.goto(site.url);
+    await rows(page).first().waitFor();
+    await page.keyboard.press('/');
+    const box = page.getByRole('searchbox', { name: 'Search spans' });
+    assert.equal(await box.evaluate((el) => el === document.activeElement), true, '/ focuses the search box');
+    await box.fill('sku=TEAPOT');
+    const count = page.getByRole('status').filter({ hasText: /match/ });
+    await count.filter({ hasText: '1 match' }).waitFor();
+    await box.fill('http.route=/orders');
+    await count.filter({ hasText: '3 matches' }).waitFor();
+    assert.equal(await waterfall(page).locator('[role=row][data-match=true]').count(), 3);
+    // Enter selects the next match after the selection; past the last (the failure, opened on
+    // load, comes after every server span) it wraps around to the first.
+    await box.press('Enter');
+    await count.filter({ hasText: '(1 of 3 selected)' }).waitFor();
+    await box.press('Enter');
+    await count.filter({ hasText: '(2 of 3 selected)' }).waitFor();
+    await box.press('Shift+Enter');
+    await count.filter({ hasText: '(1 of 3 selected)' }).waitFor();
+    const selected = waterfall(page).locator('[role=row][aria-selected=true]');
+    assert.match(await selected.textContent(), /POST \/orders/);
+    // Only matching spans: the three server spans and their ancestors.
+    await page.getByLabel('Only matching spans').check();
+    await page.waitForFunction(() => document.querySelectorAll('[role=treegrid] [role=row]').length < 20);
+    const shown = await rows(page).count();
+    assert.equal(await waterfall(page).getAttribute('aria-rowcount'), String(shown));
+    assert.ok(shown >= 3 + 1 && shown <= 3 * 4 + 1, `matches with their ancestors: ${shown}`);
+    await box.fill('');
+    assert.equal(await page.getByRole('status').filter({ hasText: /match/ }).count(), 0, 'no count without a search');
+  });
+});
