@@ -6,6 +6,7 @@
 //! drops duplicates, keeps orphans and breaks cycles -> [`layout`] turns a tree, its collapsed
 //! subtrees and a time window into rows and bar geometry.
 
+pub mod critical;
 mod decode;
 mod format;
 #[doc(hidden)]

@@ -275,3 +275,32 @@ fn only_matches_keeps_each_match_with_its_ancestors() {
     );
     assert!(sightline_core::layout::rows_with_ancestors(tree, &[]).is_empty());
 }
+
+#[test]
+fn critical_path_follows_the_last_finishing_children() {
+    let (session, _, forest) = load(&[edge("critical_path.json")]);
+    let tree = &forest.traces[0];
+    let path: Vec<&str> = sightline_core::critical::critical_path(&session, tree)
+        .iter()
+        .map(|&i| {
+            session
+                .strings
+                .get(session.spans[tree.nodes[i as usize].span as usize].name)
+        })
+        .collect();
+    // e (clipped to 95-100) ends last; before 95, b ends at 90; inside b, c ends at 60; before c
+    // starts (35), d ends at 34; back in the root before b starts (30), f ends at 25. a ends at 40,
+    // after b started: not on the path.
+    let mut want = vec![
+        "root",
+        "f: before b starts, 5-25",
+        "b: ends last, at 90",
+        "d: inside b, 31-34",
+        "c: inside b, ends at 60",
+        "e: overruns root, 95-130",
+    ];
+    let mut got = path.clone();
+    want.sort_unstable();
+    got.sort_unstable();
+    assert_eq!(got, want, "{path:?}");
+}

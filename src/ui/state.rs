@@ -49,6 +49,8 @@ pub struct AppState {
     pub selected: RwSignal<Option<u32>>,
     /// Node indices whose subtrees are folded.
     pub collapsed: RwSignal<HashSet<u32>>,
+    /// Highlight the critical path.
+    pub critical: RwSignal<bool>,
     /// The text in the search box.
     pub search: RwSignal<String>,
     /// Show only matching spans (with their ancestors).
@@ -79,6 +81,7 @@ impl AppState {
             trace: RwSignal::new(0),
             selected: RwSignal::new(None),
             collapsed: RwSignal::new(HashSet::new()),
+            critical: RwSignal::new(false),
             search: RwSignal::new(String::new()),
             only_matches: RwSignal::new(false),
             progress: RwSignal::new(None),

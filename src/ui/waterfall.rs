@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 use leptos::tachys::html::attribute::custom::CustomAttribute;
+use sightline_core::critical::critical_path;
 use sightline_core::layout::{bar, rows_with_ancestors, service_hue, ticks, visible_rows, Window};
 use sightline_core::search::Query;
 use sightline_core::{format_duration, TraceTree};
@@ -128,6 +129,18 @@ pub fn Waterfall() -> impl IntoView {
     let scroll_top = RwSignal::new(0.0f64);
     let viewport = RwSignal::new(0.0f64);
     // Node indices shown under the current expansion, in order: cheap even for a million spans.
+    // Nodes on the critical path, while the toggle is on.
+    let critical = Memo::new(move |_| {
+        if !state.critical.get() {
+            return Vec::new();
+        }
+        let trace = state.trace.get();
+        state.data.with(|d| {
+            d.as_ref()
+                .and_then(|d| d.tree(trace).map(|t| critical_path(&d.session, t)))
+                .unwrap_or_default()
+        })
+    });
     // Spans matching the search box, in tree order.
     let matches = Memo::new(move |_| {
         let trace = state.trace.get();
@@ -351,6 +364,15 @@ pub fn Waterfall() -> impl IntoView {
                 />
                 <button type="button" class="search-step" aria-label="Previous match" on:click=move |_| step(false)>"↑"</button>
                 <button type="button" class="search-step" aria-label="Next match" on:click=move |_| step(true)>"↓"</button>
+                <button
+                    type="button"
+                    class="toggle-button"
+                    aria-pressed=move || state.critical.get().to_string()
+                    title="Highlight the chain of spans that determined when the trace ended"
+                    on:click=move |_| state.critical.update(|c| *c = !*c)
+                >
+                    "Critical path"
+                </button>
                 <label class="only-matches">
                     <input type="checkbox" prop:checked=move || state.only_matches.get() on:change=move |ev| state.only_matches.set(event_target_checked(&ev))/>
                     "Only matching spans"
@@ -394,7 +416,7 @@ pub fn Waterfall() -> impl IntoView {
                     }
                 >
                     <For each=move || rendered.get().1 key=|r| r.key let:r>
-                        {row_view(state, r, matches)}
+                        {row_view(state, r, matches, critical)}
                     </For>
                 </div>
             </div>
@@ -402,7 +424,12 @@ pub fn Waterfall() -> impl IntoView {
     }
 }
 
-fn row_view(state: AppState, r: RowInfo, matches: Memo<Vec<u32>>) -> impl IntoView {
+fn row_view(
+    state: AppState,
+    r: RowInfo,
+    matches: Memo<Vec<u32>>,
+    critical: Memo<Vec<u32>>,
+) -> impl IntoView {
     let i = r.index;
     let level = (r.depth + 1).to_string();
     let has_children = r.children > 0;
@@ -431,6 +458,7 @@ fn row_view(state: AppState, r: RowInfo, matches: Memo<Vec<u32>>) -> impl IntoVi
             aria-rowindex=r.pos
             data-status=r.error.then_some("error")
             data-match=move || matches.with(|m| m.binary_search(&i).is_ok()).then_some("true")
+            data-critical=move || critical.with(|c| c.binary_search(&i).is_ok()).then_some("true")
             tabindex=move || if selected() { "0" } else { "-1" }
             on:click=move |_| state.selected.set(Some(i))
         >

@@ -153,3 +153,21 @@ test('search highlights matches, counts them, and Enter / Shift+Enter step throu
     assert.equal(await page.getByRole('status').filter({ hasText: /match/ }).count(), 0, 'no count without a search');
   });
 });
+
+test('the critical path toggle marks the chain that decided the end of the trace', async () => {
+  await withPage(browser, 'critical path', async (page) => {
+    await page.goto(site.url);
+    await page.getByRole('status').filter({ hasText: /traces/ }).waitFor();
+    await page.getByRole('button', { name: 'Open trace files' }).setInputFiles(join(FIXTURES, 'edge/critical_path.json'));
+    await page.getByRole('status').filter({ hasText: '7 spans · 1 trace ' }).waitFor();
+    const critical = waterfall(page).locator('[role=row][data-critical=true]');
+    assert.equal(await critical.count(), 0, 'off by default');
+    const toggle = page.getByRole('button', { name: 'Critical path' });
+    await toggle.click();
+    assert.equal(await toggle.getAttribute('aria-pressed'), 'true');
+    await page.waitForFunction(() => document.querySelectorAll('[role=row][data-critical=true]').length === 6);
+    assert.equal(await rows(page).filter({ hasText: 'a: early' }).getAttribute('data-critical'), null);
+    await toggle.click();
+    await page.waitForFunction(() => document.querySelectorAll('[role=row][data-critical=true]').length === 0);
+  });
+});
