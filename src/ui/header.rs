@@ -4,6 +4,7 @@ use leptos::prelude::*;
 
 use super::load::cancel;
 use super::open_button::OpenButton;
+use super::preferences::{KeyboardHelp, ThemeToggle};
 use super::state::AppState;
 
 /// "33 spans · 5 traces · 3 services · 4 errors", the words tests and screen readers rely on.
@@ -61,6 +62,8 @@ pub fn Header() -> impl IntoView {
                     <button type="button" class="cancel" on:click=move |_| cancel(state)>"Cancel"</button>
                 }
             })}
+            <KeyboardHelp/>
+            <ThemeToggle/>
             <OpenButton/>
         </header>
     }

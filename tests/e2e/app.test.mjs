@@ -171,3 +171,26 @@ test('the critical path toggle marks the chain that decided the end of the trace
     await page.waitForFunction(() => document.querySelectorAll('[role=row][data-critical=true]').length === 0);
   });
 });
+
+test('? shows the keyboard help; the theme toggle cycles system, light, dark', async () => {
+  await withPage(browser, 'help and theme', async (page) => {
+    await page.goto(site.url);
+    await rows(page).first().waitFor();
+    await page.keyboard.press('?');
+    const help = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
+    await help.waitFor();
+    assert.match(await help.textContent(), /search spans/);
+    await page.keyboard.press('Escape');
+    await help.waitFor({ state: 'hidden' });
+    const theme = page.getByRole('button', { name: /^Theme:/ });
+    assert.equal(await theme.textContent(), 'Theme: system');
+    await theme.click();
+    assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'light');
+    await theme.click();
+    assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
+    const bg = await page.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--bg').trim());
+    assert.equal(bg, '#14181f');
+    await theme.click();
+    assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), undefined);
+  });
+});

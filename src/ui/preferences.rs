@@ -1,0 +1,95 @@
+//! The theme toggle (system, light, dark) and the keyboard help (`?`).
+
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+
+/// The three themes, in the order the toggle cycles through them.
+const THEMES: [&str; 3] = ["system", "light", "dark"];
+
+fn apply(theme: &str) {
+    if let Some(root) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+    {
+        let _ = if theme == "system" {
+            root.remove_attribute("data-theme")
+        } else {
+            root.set_attribute("data-theme", theme)
+        };
+    }
+}
+
+#[component]
+pub fn ThemeToggle() -> impl IntoView {
+    let theme = RwSignal::new(0usize);
+    view! {
+        <button
+            type="button"
+            class="header-button"
+            title="Colour theme: follow the system, or always light or dark"
+            on:click=move |_| {
+                theme.update(|t| *t = (*t + 1) % THEMES.len());
+                apply(THEMES[theme.get_untracked()]);
+            }
+        >
+            {move || format!("Theme: {}", THEMES[theme.get()])}
+        </button>
+    }
+}
+
+/// The keys, shown by `?` or the button, in a modal dialog.
+#[component]
+pub fn KeyboardHelp() -> impl IntoView {
+    let dialog = NodeRef::<leptos::html::Dialog>::new();
+    let open = move || {
+        if let Some(d) = dialog.get_untracked() {
+            if !d.open() {
+                let _ = d.show_modal();
+            }
+        }
+    };
+    let listener = window_event_listener(leptos::ev::keydown, move |e| {
+        if e.key() != "?" {
+            return;
+        }
+        let typing = e
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA"));
+        if !typing {
+            e.prevent_default();
+            open();
+        }
+    });
+    on_cleanup(move || listener.remove());
+    let keys = [
+        ("↑ ↓", "previous / next span"),
+        (
+            "← →",
+            "collapse / expand, or go to the parent / first child",
+        ),
+        ("Home End", "first / last span"),
+        ("PageUp PageDown", "20 spans up / down"),
+        ("Enter", "move to the span's details"),
+        ("/", "search spans"),
+        (
+            "Enter, Shift+Enter",
+            "next / previous match (in the search box)",
+        ),
+        ("Esc", "clear the search, close this help"),
+        ("Ctrl+V", "open pasted trace JSON"),
+        ("?", "this help"),
+    ];
+    view! {
+        <button type="button" class="header-button" on:click=move |_| open()>"Keyboard shortcuts"</button>
+        <dialog class="help-dialog" node_ref=dialog aria-labelledby="help-title">
+            <h2 id="help-title">"Keyboard shortcuts"</h2>
+            <dl>
+                {keys.into_iter().map(|(k, what)| view! { <dt>{k}</dt><dd>{what}</dd> }).collect_view()}
+            </dl>
+            <form method="dialog">
+                <button type="submit" class="header-button">"Close"</button>
+            </form>
+        </dialog>
+    }
+}
