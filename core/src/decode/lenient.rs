@@ -154,14 +154,9 @@ pub struct LenientString(pub Option<String>);
 
 impl<'de> Deserialize<'de> for LenientString {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Ok(LenientString(match RawScalar::deserialize(d)? {
-            RawScalar::Str(s) => Some(s),
-            RawScalar::Int(i) => Some(i.to_string()),
-            RawScalar::UInt(u) => Some(u.to_string()),
-            RawScalar::Float(f) => Some(f.to_string()),
-            RawScalar::Bool(b) => Some(b.to_string()),
-            RawScalar::Null | RawScalar::Compound => None,
-        }))
+        Ok(LenientString(
+            LenientStr::<'de>::deserialize(d)?.0.map(Cow::into_owned),
+        ))
     }
 }
 
@@ -247,7 +242,7 @@ impl<'de> Visitor<'de> for BorrowingScalarVisitor {
     }
 }
 
-/// Any JSON value, reduced to what a scalar field can use.
+/// Any JSON value, reduced to what a scalar field can use; the owned form of [`Scalar`].
 #[derive(Clone, Debug, PartialEq)]
 pub enum RawScalar {
     Null,
@@ -262,49 +257,15 @@ pub enum RawScalar {
 
 impl<'de> Deserialize<'de> for RawScalar {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(ScalarVisitor)
-    }
-}
-
-struct ScalarVisitor;
-
-impl<'de> Visitor<'de> for ScalarVisitor {
-    type Value = RawScalar;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<RawScalar, E> {
-        Ok(RawScalar::Null)
-    }
-    fn visit_none<E: de::Error>(self) -> Result<RawScalar, E> {
-        Ok(RawScalar::Null)
-    }
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<RawScalar, E> {
-        Ok(RawScalar::Bool(v))
-    }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawScalar, E> {
-        Ok(RawScalar::Int(v))
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawScalar, E> {
-        Ok(i64::try_from(v).map_or(RawScalar::UInt(v), RawScalar::Int))
-    }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<RawScalar, E> {
-        Ok(RawScalar::Float(v))
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<RawScalar, E> {
-        Ok(RawScalar::Str(v.to_string()))
-    }
-    fn visit_string<E: de::Error>(self, v: String) -> Result<RawScalar, E> {
-        Ok(RawScalar::Str(v))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawScalar, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(RawScalar::Compound)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawScalar, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(RawScalar::Compound)
+        Ok(match Scalar::<'de>::deserialize(d)? {
+            Scalar::Null => RawScalar::Null,
+            Scalar::Bool(b) => RawScalar::Bool(b),
+            Scalar::Int(i) => RawScalar::Int(i),
+            Scalar::UInt(u) => RawScalar::UInt(u),
+            Scalar::Float(f) => RawScalar::Float(f),
+            Scalar::Str(s) => RawScalar::Str(s.into_owned()),
+            Scalar::Compound => RawScalar::Compound,
+        })
     }
 }
 
