@@ -8,6 +8,8 @@ use super::state::AppState;
 /// What one option shows, computed once per load.
 #[derive(Clone, PartialEq)]
 struct TraceEntry {
+    /// The load this entry belongs to: a new load never reuses an old row.
+    generation: u64,
     index: usize,
     title: String,
     services: String,
@@ -20,6 +22,7 @@ struct TraceEntry {
 pub fn TraceList() -> impl IntoView {
     let state = expect_context::<AppState>();
     let entries = Memo::new(move |_| {
+        let generation = state.generation.get();
         state.data.with(|d| {
             let Some(d) = d else { return Vec::new() };
             d.forest
@@ -42,6 +45,7 @@ pub fn TraceList() -> impl IntoView {
                         .collect::<Vec<_>>()
                         .join(", ");
                     TraceEntry {
+                        generation,
                         index,
                         title,
                         services,
@@ -83,7 +87,7 @@ pub fn TraceList() -> impl IntoView {
             >
                 <For
                     each=move || entries.get()
-                    key=|e| (e.index, e.title.clone(), e.spans)
+                    key=|e| (e.generation, e.index)
                     let:entry
                 >
                     {
