@@ -243,3 +243,30 @@ fn zipkin_messaging_fan_out_keeps_every_receiver() {
         "spans without a duration keep an unknown end"
     );
 }
+
+#[test]
+fn zipkin_clock_skew_is_visible() {
+    let (session, _, forest) =
+        load(&[corpus("openzipkin__zipkin__zipkin-lens_testdata_skew.json")]);
+    let tree = &forest.traces[0];
+    let skewed: Vec<(&str, (u64, u64))> = (0..tree.nodes.len() as u32)
+        .filter_map(|i| {
+            sightline_core::layout::skew(&session, tree, i).map(|s| {
+                (
+                    session
+                        .strings
+                        .get(session.spans[tree.nodes[i as usize].span as usize].name),
+                    s,
+                )
+            })
+        })
+        .collect();
+    // The client "post" starts after its server parent "get" starts; its server starts 63 ms
+    // before the client that called it: skew between the two hosts.
+    assert!(
+        skewed
+            .iter()
+            .any(|(name, (before, _))| *name == "post" && *before > 60_000_000),
+        "{skewed:?}"
+    );
+}

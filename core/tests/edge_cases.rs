@@ -304,3 +304,63 @@ fn critical_path_follows_the_last_finishing_children() {
     got.sort_unstable();
     assert_eq!(got, want, "{path:?}");
 }
+
+#[test]
+fn skew_is_measured_against_the_parent() {
+    let (session, _, forest) = load(&[edge("child_longer_than_parent.json")]);
+    let tree = &forest.traces[0];
+    assert_eq!(
+        sightline_core::layout::skew(&session, tree, 0),
+        None,
+        "a root has no parent"
+    );
+    // The child ends 800 ms after its parent.
+    assert_eq!(
+        sightline_core::layout::skew(&session, tree, 1),
+        Some((0, 800_000_000))
+    );
+    let (session, _, forest) = load(&[edge("critical_path.json")]);
+    let tree = &forest.traces[0];
+    let skewed: Vec<u32> = (0..tree.nodes.len() as u32)
+        .filter(|&i| sightline_core::layout::skew(&session, tree, i).is_some())
+        .collect();
+    assert_eq!(skewed.len(), 1, "only e overruns the root");
+}
+
+#[test]
+fn a_sibling_ten_times_slower_than_the_median_is_an_outlier() {
+    let (session, _, forest) = load(&[edge("critical_path.json")]);
+    let tree = &forest.traces[0];
+    // Root's children last 30, 60, 35, 20 ms: none is ten times the median.
+    assert!(sightline_core::layout::duration_outliers(&session, tree).is_empty());
+
+    // Four retries of 1 ms and one of 20 ms under one parent: the slow one stands out.
+    let span = |id: u8, start_ms: u64, dur_ms: u64| {
+        let start = 1_700_000_000_000_000_000u64 + start_ms * 1_000_000;
+        format!(
+            r#"{{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"00000000000000{id:02x}","parentSpanId":"0000000000000001","name":"call {id}","startTimeUnixNano":"{start}","endTimeUnixNano":"{}"}}"#,
+            start + dur_ms * 1_000_000
+        )
+    };
+    let json = format!(
+        r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"0000000000000001","name":"parent","startTimeUnixNano":"1700000000000000000","endTimeUnixNano":"1700000000100000000"}},{},{},{},{},{}]}}]}}]}}"#,
+        span(2, 0, 1),
+        span(3, 2, 1),
+        span(4, 4, 1),
+        span(5, 6, 20),
+        span(6, 30, 1)
+    );
+    let mut session = sightline_core::Session::default();
+    sightline_core::decode_file(&mut session, "retries.json", json.as_bytes());
+    let forest = sightline_core::Forest::build(&session);
+    let tree = &forest.traces[0];
+    let outliers: Vec<&str> = sightline_core::layout::duration_outliers(&session, tree)
+        .iter()
+        .map(|&i| {
+            session
+                .strings
+                .get(session.spans[tree.nodes[i as usize].span as usize].name)
+        })
+        .collect();
+    assert_eq!(outliers, ["call 5"]);
+}

@@ -4,7 +4,9 @@
 use leptos::prelude::*;
 use leptos::tachys::html::attribute::custom::CustomAttribute;
 use sightline_core::critical::critical_path;
-use sightline_core::layout::{bar, rows_with_ancestors, service_hue, ticks, visible_rows, Window};
+use sightline_core::layout::{
+    bar, duration_outliers, rows_with_ancestors, service_hue, skew, ticks, visible_rows, Window,
+};
 use sightline_core::search::Query;
 use sightline_core::{format_duration, TraceTree};
 use wasm_bindgen::JsCast;
@@ -30,6 +32,8 @@ struct RowInfo {
     cycle_broken: bool,
     pending: bool,
     log: bool,
+    /// "starts 63ms before its parent" and/or "ends 800ms after it", when the clocks disagree.
+    skew: Option<String>,
     no_time: bool,
     left: f64,
     width: f64,
@@ -71,6 +75,22 @@ fn row_info(
         cycle_broken: node.flags.cycle_broken,
         pending: node.flags.pending,
         log: node.flags.log,
+        skew: skew(s, tree, index).map(|(before, after)| {
+            let mut parts = Vec::new();
+            if before > 0 {
+                parts.push(format!(
+                    "starts {} before its parent",
+                    format_duration(before)
+                ));
+            }
+            if after > 0 {
+                parts.push(format!("ends {} after its parent", format_duration(after)));
+            }
+            format!(
+                "Drawn where its own clock put it: it {}",
+                parts.join(" and ")
+            )
+        }),
         no_time: b.no_time,
         left: b.left,
         width: b.width,
@@ -129,6 +149,15 @@ pub fn Waterfall() -> impl IntoView {
     let scroll_top = RwSignal::new(0.0f64);
     let viewport = RwSignal::new(0.0f64);
     // Node indices shown under the current expansion, in order: cheap even for a million spans.
+    // Spans far slower than their siblings, for the "slow" badge.
+    let outliers = Memo::new(move |_| {
+        let trace = state.trace.get();
+        state.data.with(|d| {
+            d.as_ref()
+                .and_then(|d| d.tree(trace).map(|t| duration_outliers(&d.session, t)))
+                .unwrap_or_default()
+        })
+    });
     // Nodes on the critical path, while the toggle is on.
     let critical = Memo::new(move |_| {
         if !state.critical.get() {
@@ -416,7 +445,7 @@ pub fn Waterfall() -> impl IntoView {
                     }
                 >
                     <For each=move || rendered.get().1 key=|r| r.key let:r>
-                        {row_view(state, r, matches, critical)}
+                        {row_view(state, r, matches, critical, outliers)}
                     </For>
                 </div>
             </div>
@@ -429,6 +458,7 @@ fn row_view(
     r: RowInfo,
     matches: Memo<Vec<u32>>,
     critical: Memo<Vec<u32>>,
+    outliers: Memo<Vec<u32>>,
 ) -> impl IntoView {
     let i = r.index;
     let level = (r.depth + 1).to_string();
@@ -493,6 +523,10 @@ fn row_view(
                 {r.missing_parent.then(|| view! { <span class="mark" title="Its parent span is not in the loaded files">"missing parent"</span> })}
                 {r.cycle_broken.then(|| view! { <span class="mark" title="Its parent links formed a cycle, cut here">"cycle cut"</span> })}
                 {r.pending.then(|| view! { <span class="mark" title="Only its start was exported: the span never ended in these files">"never ended"</span> })}
+                {r.skew.clone().map(|why| view! { <span class="mark skew-mark" title=why>"skew"</span> })}
+                {move || outliers.with(|o| o.binary_search(&i).is_ok()).then(|| view! {
+                    <span class="mark slow-mark" title="At least 10 times the median duration of its siblings">"slow"</span>
+                })}
             </div>
             <div role="gridcell" class="wf-timeline">
                 <div class="bar" class:error=r.error class:no-time=r.no_time class:log=r.log class:pending=r.pending style=bar_style></div>

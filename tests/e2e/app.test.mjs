@@ -194,3 +194,16 @@ test('? shows the keyboard help; the theme toggle cycles system, light, dark', a
     assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), undefined);
   });
 });
+
+test('clock skew between hosts is marked, with the offset in its tooltip', async () => {
+  await withPage(browser, 'skew', async (page) => {
+    await page.goto(site.url);
+    await page.getByRole('status').filter({ hasText: /traces/ }).waitFor();
+    const skewFile = join(FIXTURES, '../../../shared/corpus/openzipkin__zipkin__zipkin-lens_testdata_skew.json');
+    await page.getByRole('button', { name: 'Open trace files' }).setInputFiles(skewFile);
+    await page.getByRole('status').filter({ hasText: '4 spans · 1 trace ' }).waitFor();
+    const mark = waterfall(page).locator('.skew-mark').first();
+    await mark.waitFor();
+    assert.match(await mark.getAttribute('title'), /starts [\d.]+ms before its parent/);
+  });
+});
