@@ -24,6 +24,33 @@ pub fn visible_rows(tree: &TraceTree, collapsed: &HashSet<u32>) -> Vec<u32> {
     rows
 }
 
+/// The collapsed set that shows exactly `levels` levels of the tree (1 = roots only): every node
+/// with children at that depth or deeper is folded. `levels = 0` folds nothing.
+pub fn collapse_to_depth(tree: &TraceTree, levels: u32) -> HashSet<u32> {
+    if levels == 0 {
+        return HashSet::new();
+    }
+    tree.nodes
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| n.children > 0 && n.depth + 1 >= levels)
+        .filter_map(|(i, _)| u32::try_from(i).ok())
+        .collect()
+}
+
+/// The closest ancestor-or-self of `index` that the collapsed set leaves visible.
+pub fn visible_ancestor(tree: &TraceTree, collapsed: &HashSet<u32>, index: u32) -> u32 {
+    let mut shown = index;
+    let mut at = tree.nodes.get(index as usize).and_then(|n| n.parent);
+    while let Some(p) = at {
+        if collapsed.contains(&p) {
+            shown = p;
+        }
+        at = tree.nodes.get(p as usize).and_then(|n| n.parent);
+    }
+    shown
+}
+
 /// The rows shown when only `matches` (node indices) are wanted: each match with its ancestors,
 /// so every match keeps its place in the tree, in tree order. Collapse is ignored.
 pub fn rows_with_ancestors(tree: &TraceTree, matches: &[u32]) -> Vec<u32> {

@@ -364,3 +364,25 @@ fn a_sibling_ten_times_slower_than_the_median_is_an_outlier() {
         .collect();
     assert_eq!(outliers, ["call 5"]);
 }
+
+#[test]
+fn collapse_to_depth_shows_that_many_levels() {
+    use sightline_core::layout::{collapse_to_depth, visible_ancestor};
+    let (_, _, forest) = load(&[edge("own_ancestor.json")]);
+    let tree = &forest.traces[0];
+    // b > c > (d, a); e alone.
+    assert_eq!(visible_rows(tree, &collapse_to_depth(tree, 1)), [0, 4]);
+    assert_eq!(visible_rows(tree, &collapse_to_depth(tree, 2)), [0, 1, 4]);
+    assert_eq!(
+        visible_rows(tree, &collapse_to_depth(tree, 3)),
+        [0, 1, 2, 3, 4]
+    );
+    assert_eq!(
+        visible_rows(tree, &collapse_to_depth(tree, 0)),
+        [0, 1, 2, 3, 4]
+    );
+    // d, hidden at one level, is represented by b.
+    assert_eq!(visible_ancestor(tree, &collapse_to_depth(tree, 1), 2), 0);
+    assert_eq!(visible_ancestor(tree, &collapse_to_depth(tree, 2), 2), 1);
+    assert_eq!(visible_ancestor(tree, &HashSet::new(), 2), 2);
+}

@@ -5,7 +5,8 @@ use leptos::prelude::*;
 use leptos::tachys::html::attribute::custom::CustomAttribute;
 use sightline_core::critical::critical_path;
 use sightline_core::layout::{
-    bar, duration_outliers, rows_with_ancestors, service_hue, skew, ticks, visible_rows, Window,
+    bar, collapse_to_depth, duration_outliers, rows_with_ancestors, service_hue, skew, ticks,
+    visible_ancestor, visible_rows, Window,
 };
 use sightline_core::search::Query;
 use sightline_core::{format_duration, TraceTree};
@@ -402,6 +403,31 @@ pub fn Waterfall() -> impl IntoView {
                 >
                     "Critical path"
                 </button>
+                <select
+                    class="depth-select"
+                    aria-label="Collapse to depth"
+                    on:change=move |ev| {
+                        let levels: u32 = event_target_value(&ev).parse().unwrap_or(0);
+                        let trace = state.trace.get_untracked();
+                        let collapsed = state.data.with_untracked(|d| {
+                            d.as_ref().and_then(|d| d.tree(trace)).map(|t| {
+                                let set = collapse_to_depth(t, levels);
+                                let keep = state
+                                    .selected
+                                    .get_untracked()
+                                    .map(|s| visible_ancestor(t, &set, s));
+                                (set, keep)
+                            })
+                        });
+                        if let Some((set, keep)) = collapsed {
+                            state.collapsed.set(set);
+                            state.selected.set(keep);
+                        }
+                    }
+                >
+                    <option value="0">"All levels"</option>
+                    {(1..=6).map(|n| view! { <option value=n.to_string()>{format!("{n} level{}", if n == 1 { "" } else { "s" })}</option> }).collect_view()}
+                </select>
                 <label class="only-matches">
                     <input type="checkbox" prop:checked=move || state.only_matches.get() on:change=move |ev| state.only_matches.set(event_target_checked(&ev))/>
                     "Only matching spans"

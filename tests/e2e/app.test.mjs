@@ -207,3 +207,21 @@ test('clock skew between hosts is marked, with the offset in its tooltip', async
     assert.match(await mark.getAttribute('title'), /starts [\d.]+ms before its parent/);
   });
 });
+
+test('collapse to depth folds the tree to that many levels and keeps the selection visible', async () => {
+  await withPage(browser, 'collapse to depth', async (page) => {
+    await page.goto(site.url);
+    await waterfall(page).locator('[role=row][aria-selected=true]').waitFor();
+    const depth = page.getByRole('combobox', { name: 'Collapse to depth' });
+    await depth.selectOption('2');
+    await page.waitForFunction(() => document.querySelectorAll('[role=treegrid] [role=row]').length === 4);
+    const levels = await rows(page).evaluateAll((els) => els.map((e) => e.getAttribute('aria-level')));
+    assert.deepEqual(levels, ['1', '2', '2', '2'], 'the pytest session and its three tests');
+    // The failing worker span is hidden: its visible ancestor, the failing test, is selected.
+    const selected = waterfall(page).locator('[role=row][aria-selected=true]');
+    assert.match(await selected.textContent(), /test_bulk_order/);
+    assert.match(await selected.textContent(), /contains errors|!/);
+    await depth.selectOption('0');
+    await page.waitForFunction(() => document.querySelectorAll('[role=treegrid] [role=row]').length > 20);
+  });
+});
