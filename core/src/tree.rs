@@ -137,6 +137,17 @@ impl Forest {
         forest
     }
 
+    /// Where a span is: (trace index, node index), if it is loaded.
+    pub fn locate(
+        &self,
+        session: &Session,
+        trace_id: TraceId,
+        span_id: SpanId,
+    ) -> Option<(usize, u32)> {
+        let t = self.traces.iter().position(|t| t.trace_id == trace_id)?;
+        Some((t, self.traces[t].find(session, span_id)?))
+    }
+
     /// Total spans shown across traces.
     pub fn span_count(&self) -> usize {
         self.traces.iter().map(|t| t.nodes.len()).sum()

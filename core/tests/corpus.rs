@@ -270,3 +270,28 @@ fn zipkin_clock_skew_is_visible() {
         "{skewed:?}"
     );
 }
+
+#[test]
+fn links_locate_their_target_when_it_is_loaded() {
+    let (session, _, forest) = load(&[corpus(
+        "jaegertracing__jaeger__internal_uimodel_converter_v1_json_fixtures_ui_01.json",
+    )]);
+    let span = session
+        .spans
+        .iter()
+        .find(|s| s.span_id.to_string() == "0000000000000004")
+        .expect("span 4");
+    let targets: Vec<Option<(usize, u32)>> = span
+        .links
+        .iter()
+        .map(|l| forest.locate(&session, l.trace_id, l.span_id))
+        .collect();
+    assert_eq!(targets[0], None, "the other trace is not loaded");
+    let (t, n) = targets[1].expect("same-trace link found");
+    assert_eq!(
+        session.spans[forest.traces[t].nodes[n as usize].span as usize]
+            .span_id
+            .to_string(),
+        "0000000000000002"
+    );
+}

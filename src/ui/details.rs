@@ -44,7 +44,7 @@ fn attribute_table(
     }
 }
 
-fn details_view(d: &Loaded, trace: usize, index: u32) -> Option<AnyView> {
+fn details_view(state: AppState, d: &Loaded, trace: usize, index: u32) -> Option<AnyView> {
     let tree = d.tree(trace)?;
     let node = tree.nodes.get(index as usize)?;
     let s = &d.session;
@@ -114,6 +114,7 @@ fn details_view(d: &Loaded, trace: usize, index: u32) -> Option<AnyView> {
             (
                 format!("trace {} span {}", l.trace_id, l.span_id),
                 attribute_rows(s, &l.attributes),
+                d.forest.locate(s, l.trace_id, l.span_id),
             )
         })
         .collect();
@@ -152,8 +153,19 @@ fn details_view(d: &Loaded, trace: usize, index: u32) -> Option<AnyView> {
             {(!links.is_empty()).then(|| view! {
                 <h3>"Links"</h3>
                 <ul class="links">
-                    {links.into_iter().map(|(target, attrs)| view! {
-                        <li><span class="mono">{target}</span>{attribute_table("Link attributes", attrs, 0)}</li>
+                    {links.into_iter().map(|(target, attrs, found)| view! {
+                        <li>
+                            <span class="mono">{target}</span>" "
+                            {match found {
+                                Some((t, n)) => view! {
+                                    <button type="button" class="link-button" on:click=move |_| state.go_to(t, n)>
+                                        "Go to linked span"
+                                    </button>
+                                }.into_any(),
+                                None => view! { <span class="mark">"not loaded"</span> }.into_any(),
+                            }}
+                            {attribute_table("Link attributes", attrs, 0)}
+                        </li>
                     }).collect_view()}
                 </ul>
             })}
@@ -171,7 +183,7 @@ pub fn SpanDetails() -> impl IntoView {
         state.data.with(|d| {
             d.as_ref()
                 .zip(selected)
-                .and_then(|(d, index)| details_view(d, trace, index))
+                .and_then(|(d, index)| details_view(state, d, trace, index))
                 .unwrap_or_else(|| {
                     view! { <p class="empty">"Select a span to see its details."</p> }.into_any()
                 })
@@ -179,6 +191,11 @@ pub fn SpanDetails() -> impl IntoView {
     };
     view! {
         <section class="span-details" role="region" aria-label="Span details" tabindex="-1">
+            {move || state.history.with(|h| !h.is_empty()).then(|| view! {
+                <button type="button" class="link-button back-button" on:click=move |_| state.back()>
+                    "← Back to the previous span"
+                </button>
+            })}
             {content}
         </section>
     }

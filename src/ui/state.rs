@@ -49,6 +49,10 @@ pub struct AppState {
     pub selected: RwSignal<Option<u32>>,
     /// Node indices whose subtrees are folded.
     pub collapsed: RwSignal<HashSet<u32>>,
+    /// Where the user was before following links: (trace, selected node), most recent last.
+    pub history: RwSignal<Vec<(usize, Option<u32>)>>,
+    /// Bumped to ask the waterfall to scroll the selection into view.
+    pub reveal: RwSignal<u64>,
     /// Highlight the critical path.
     pub critical: RwSignal<bool>,
     /// The text in the search box.
@@ -81,6 +85,8 @@ impl AppState {
             trace: RwSignal::new(0),
             selected: RwSignal::new(None),
             collapsed: RwSignal::new(HashSet::new()),
+            history: RwSignal::new(Vec::new()),
+            reveal: RwSignal::new(0),
             critical: RwSignal::new(false),
             search: RwSignal::new(String::new()),
             only_matches: RwSignal::new(false),
@@ -109,6 +115,32 @@ impl AppState {
                 .and_then(|d| d.tree(i).and_then(|t| open_on_failure(&d.session, t)))
         });
         self.selected.set(open);
+    }
+
+    /// Follows a link to node `node` of trace `trace`, remembering where the user was.
+    pub fn go_to(&self, trace: usize, node: u32) {
+        let here = (self.trace.get_untracked(), self.selected.get_untracked());
+        self.history.update(|h| h.push(here));
+        self.show_node(trace, node);
+    }
+
+    /// Returns to where the user was before the last followed link.
+    pub fn back(&self) {
+        let Some((trace, selected)) = self.history.try_update(Vec::pop).flatten() else {
+            return;
+        };
+        match selected {
+            Some(node) => self.show_node(trace, node),
+            None => self.select_trace(trace),
+        }
+    }
+
+    fn show_node(&self, trace: usize, node: u32) {
+        if self.trace.get_untracked() != trace {
+            self.select_trace(trace);
+        }
+        self.selected.set(Some(node));
+        self.reveal.update(|r| *r += 1);
     }
 
     /// Folds or unfolds the subtree of node `i`.

@@ -242,6 +242,7 @@ pub fn Waterfall() -> impl IntoView {
     Effect::new(move |_| {
         state.trace.track();
         state.generation.track();
+        state.reveal.track();
         let selected = state.selected.get_untracked();
         let pos = visible.with_untracked(|rows| rows.iter().position(|&r| Some(r) == selected));
         if let Some(el) = grid.get_untracked() {

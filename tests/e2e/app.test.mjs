@@ -225,3 +225,25 @@ test('collapse to depth folds the tree to that many levels and keeps the selecti
     await page.waitForFunction(() => document.querySelectorAll('[role=treegrid] [role=row]').length > 20);
   });
 });
+
+test('a linked span in the session is one click away, and Back returns to where the user was', async () => {
+  await withPage(browser, 'links', async (page) => {
+    await page.goto(site.url);
+    await page.getByRole('status').filter({ hasText: /traces/ }).waitFor();
+    const file = join(FIXTURES, '../../../shared/corpus/jaegertracing__jaeger__internal_uimodel_converter_v1_json_fixtures_ui_01.json');
+    await page.getByRole('button', { name: 'Open trace files' }).setInputFiles(file);
+    await page.getByRole('status').filter({ hasText: '5 spans · 1 trace ' }).waitFor();
+    await rows(page).filter({ hasText: 'reference-test' }).click();
+    const panel = details(page);
+    await panel.getByRole('heading', { name: 'reference-test' }).waitFor();
+    assert.match(await panel.textContent(), /not loaded/, 'the link into another trace is listed');
+    await panel.getByRole('button', { name: 'Go to linked span' }).click();
+    await panel.getByRole('heading', { name: 'test-general-conversion' }).waitFor();
+    const selected = waterfall(page).locator('[role=row][aria-selected=true]');
+    assert.match(await selected.textContent(), /^test-general-conversion/);
+    await panel.getByRole('button', { name: '← Back to the previous span' }).click();
+    await panel.getByRole('heading', { name: 'reference-test' }).waitFor();
+    assert.match(await selected.textContent(), /^reference-test/);
+    assert.equal(await panel.getByRole('button', { name: /Back/ }).count(), 0);
+  });
+});
