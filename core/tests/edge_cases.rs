@@ -4,7 +4,7 @@ mod common;
 
 use std::collections::HashSet;
 
-use common::{fixture, load, outline};
+use common::{fixture, load, outline, span_names};
 use sightline_core::layout::{bar, visible_rows, Window};
 
 fn edge(name: &str) -> std::path::PathBuf {
@@ -280,14 +280,11 @@ fn only_matches_keeps_each_match_with_its_ancestors() {
 fn critical_path_follows_the_last_finishing_children() {
     let (session, _, forest) = load(&[edge("critical_path.json")]);
     let tree = &forest.traces[0];
-    let path: Vec<&str> = sightline_core::critical::critical_path(&session, tree)
-        .iter()
-        .map(|&i| {
-            session
-                .strings
-                .get(session.spans[tree.nodes[i as usize].span as usize].name)
-        })
-        .collect();
+    let path = span_names(
+        &session,
+        tree,
+        &sightline_core::critical::critical_path(&session, tree),
+    );
     // e (clipped to 95-100) ends last; before 95, b ends at 90; inside b, c ends at 60; before c
     // starts (35), d ends at 34; back in the root before b starts (30), f ends at 25. a ends at 40,
     // after b started: not on the path.
@@ -354,14 +351,11 @@ fn a_sibling_ten_times_slower_than_the_median_is_an_outlier() {
     sightline_core::decode_file(&mut session, "retries.json", json.as_bytes());
     let forest = sightline_core::Forest::build(&session);
     let tree = &forest.traces[0];
-    let outliers: Vec<&str> = sightline_core::layout::duration_outliers(&session, tree)
-        .iter()
-        .map(|&i| {
-            session
-                .strings
-                .get(session.spans[tree.nodes[i as usize].span as usize].name)
-        })
-        .collect();
+    let outliers = span_names(
+        &session,
+        tree,
+        &sightline_core::layout::duration_outliers(&session, tree),
+    );
     assert_eq!(outliers, ["call 5"]);
 }
 

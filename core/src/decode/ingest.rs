@@ -96,15 +96,9 @@ impl<'a> Ingest<'a> {
 
     /// A span id not used in `trace`, derived from `base` so reloading gives the same answer.
     pub fn unused_span_id(&self, trace: TraceId, base: SpanId) -> SpanId {
-        let mut n = u64::from_be_bytes(base.0);
-        loop {
-            // A fixed odd multiplier walks all 2^64 values; the first free one is taken.
-            n = n.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(1);
-            let id = SpanId(n.to_be_bytes());
-            if !id.is_zero() && !self.session.span_index.contains_key(&(trace, id)) {
-                return id;
-            }
-        }
+        derive_span_id(base, |id| {
+            self.session.span_index.contains_key(&(trace, id))
+        })
     }
 
     /// Interns optional text; absent text is the empty string.
@@ -190,6 +184,20 @@ impl<'a> Ingest<'a> {
                 );
                 Value::Empty
             }
+        }
+    }
+}
+
+/// A non-zero span id derived from `base` that `taken` says is free. Deterministic, so reloading
+/// the same files gives the same ids.
+pub(super) fn derive_span_id(base: SpanId, taken: impl Fn(SpanId) -> bool) -> SpanId {
+    let mut n = u64::from_be_bytes(base.0);
+    loop {
+        // A fixed odd multiplier walks all 2^64 values; the first free one is taken.
+        n = n.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(1);
+        let id = SpanId(n.to_be_bytes());
+        if !id.is_zero() && !taken(id) {
+            return id;
         }
     }
 }

@@ -6,12 +6,12 @@
 //! the id, the others get ids of their own with the shared record as their parent, and children
 //! that name the shared id hang under the record of their own service.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde::Deserialize;
 use serde_json::Value as Json;
 
-use super::ingest::{parse_span_id, parse_trace_id, Ingest};
+use super::ingest::{derive_span_id, parse_span_id, parse_trace_id, Ingest};
 use super::lenient::{LenientString, LenientU64, RawScalar};
 use crate::model::{
     Event, KeyValue, Scope, Span, SpanId, SpanKind, Status, StatusCode, TraceId, Value,
@@ -114,6 +114,7 @@ pub(super) fn decode_array(ingest: &mut Ingest<'_>, items: &[Json]) {
         by_id.entry((r.trace_id, r.id)).or_default().push(i);
     }
     let mut new_ids: HashMap<usize, SpanId> = HashMap::new();
+    let mut used: HashSet<(TraceId, SpanId)> = records.iter().map(|r| (r.trace_id, r.id)).collect();
     let mut groups: Vec<Vec<usize>> = by_id.into_values().filter(|g| g.len() > 1).collect();
     groups.sort_unstable();
     for group in &groups {
@@ -126,21 +127,9 @@ pub(super) fn decode_array(ingest: &mut Ingest<'_>, items: &[Json]) {
             if i == primary || records[i].raw == records[primary].raw {
                 continue;
             }
-            let base = records[i].id;
-            let mut n = u64::from_be_bytes(base.0);
-            let fresh = loop {
-                n = n
-                    .wrapping_mul(0x9E37_79B9_7F4A_7C15)
-                    .wrapping_add(i as u64 + 1);
-                let id = SpanId(n.to_be_bytes());
-                let taken = records
-                    .iter()
-                    .any(|r| r.trace_id == records[i].trace_id && r.id == id)
-                    || new_ids.values().any(|v| *v == id);
-                if !taken && !id.is_zero() {
-                    break id;
-                }
-            };
+            let trace = records[i].trace_id;
+            let fresh = derive_span_id(records[i].id, |id| used.contains(&(trace, id)));
+            used.insert((trace, fresh));
             new_ids.insert(i, fresh);
         }
     }

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use sightline_core::{decode_file, FileSummary, Forest, Session};
+use sightline_core::{decode_file, FileSummary, Forest, Session, TraceTree};
 
 /// The repository root (the core crate sits one level below it).
 pub fn repo_root() -> PathBuf {
@@ -43,6 +43,18 @@ pub fn outline(session: &Session, forest: &Forest, trace: usize) -> Vec<String> 
                 "  ".repeat(n.depth as usize),
                 session.strings.get(span.name)
             )
+        })
+        .collect()
+}
+
+/// The span names of some nodes of a trace, in the order given.
+pub fn span_names<'a>(session: &'a Session, tree: &TraceTree, nodes: &[u32]) -> Vec<&'a str> {
+    nodes
+        .iter()
+        .map(|&i| {
+            session
+                .strings
+                .get(session.spans[tree.nodes[i as usize].span as usize].name)
         })
         .collect()
 }
