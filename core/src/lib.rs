@@ -19,7 +19,7 @@ mod snapshot;
 mod tree;
 pub mod url_state;
 
-pub use decode::{decode_file, FileSummary};
+pub use decode::{decode_file, decode_file_with_progress, FileSummary};
 pub use format::{format_duration, format_timestamp_utc};
 pub use intern::{Interner, Sym};
 pub use model::{

@@ -67,6 +67,7 @@ pub(super) fn decode_any(
     source: &str,
     bytes: &[u8],
     depth: u8,
+    progress: &mut dyn FnMut(usize, usize),
 ) -> Option<String> {
     if bytes.starts_with(GZIP) {
         let inner = read_partial(
@@ -75,19 +76,30 @@ pub(super) fn decode_any(
             "gzip data",
             flate2::read::MultiGzDecoder::new(bytes),
         );
-        return decode_any(session, source, &inner, depth).map(|f| format!("gzip: {f}"));
+        let scaled = &mut |at: usize, spans| progress(scale(at, inner.len(), bytes.len()), spans);
+        return decode_any(session, source, &inner, depth, scaled).map(|f| format!("gzip: {f}"));
     }
     if bytes.starts_with(ZSTD) {
         let inner = zstd_frames(session, source, bytes);
-        return decode_any(session, source, &inner, depth).map(|f| format!("zstd: {f}"));
+        let scaled = &mut |at: usize, spans| progress(scale(at, inner.len(), bytes.len()), spans);
+        return decode_any(session, source, &inner, depth, scaled).map(|f| format!("zstd: {f}"));
     }
     if is_length_prefixed_zstd(bytes) {
-        return length_prefixed_zstd(session, source, bytes, depth);
+        return length_prefixed_zstd(session, source, bytes, depth, progress);
     }
     if bytes.starts_with(ZIP) || bytes.starts_with(ZIP_EMPTY) {
-        return zip(session, source, bytes, depth);
+        return zip(session, source, bytes, depth, progress);
     }
-    super::decode_json(session, source, bytes)
+    super::decode_json(session, source, bytes, progress)
+}
+
+/// `at` of `inner` bytes as the same share of `outer` bytes: where decoding of decompressed
+/// data stands in the file.
+fn scale(at: usize, inner: usize, outer: usize) -> usize {
+    if inner == 0 {
+        return outer;
+    }
+    usize::try_from(at as u128 * outer as u128 / inner as u128).unwrap_or(outer)
 }
 
 /// Every zstd frame of a stream, concatenated.
@@ -132,6 +144,7 @@ fn length_prefixed_zstd(
     source: &str,
     bytes: &[u8],
     depth: u8,
+    progress: &mut dyn FnMut(usize, usize),
 ) -> Option<String> {
     let mut offset = 0usize;
     let mut format = None;
@@ -156,7 +169,9 @@ fn length_prefixed_zstd(
         let json = zstd_frames(session, source, frame);
         let label = format!("{source}, message {}", messages + 1);
         let before = session.warnings.len();
-        if let Some(f) = decode_any(session, source, &json, depth) {
+        let spans = session.spans.len();
+        progress(offset, spans);
+        if let Some(f) = decode_any(session, source, &json, depth, &mut |_, _| {}) {
             format.get_or_insert(f);
         }
         // Point warnings from inside a message at the message.
@@ -172,7 +187,13 @@ fn length_prefixed_zstd(
 }
 
 /// Every entry of a zip archive that decodes; folders and entries that are no trace are noted.
-fn zip(session: &mut Session, source: &str, bytes: &[u8], depth: u8) -> Option<String> {
+fn zip(
+    session: &mut Session,
+    source: &str,
+    bytes: &[u8],
+    depth: u8,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Option<String> {
     if depth >= MAX_DEPTH {
         warn(
             session,
@@ -231,7 +252,14 @@ fn zip(session: &mut Session, source: &str, bytes: &[u8], depth: u8) -> Option<S
         let data = read_partial(session, &name, "zip entry", &mut entry);
         drop(entry);
         let before = session.warnings.len();
-        match decode_any(session, &name, &data, depth + 1) {
+        // Entries are read in order: entry i of n stands for the i-th n-th of the archive.
+        let (from, to) = (
+            scale(i, archive.len(), bytes.len()),
+            scale(i + 1, archive.len(), bytes.len()),
+        );
+        let within =
+            &mut |at: usize, spans| progress(from + scale(at, data.len(), to - from), spans);
+        match decode_any(session, &name, &data, depth + 1, within) {
             Some(_) => found += 1,
             None => {
                 // Not a trace: one short note instead of the decoder's complaints.

@@ -1,11 +1,20 @@
 //! What every decoder shares: interning into the session, resources and scopes kept once,
 //! spans pushed with duplicate and id-conflict handling, and warnings with file and place.
 
+use std::fmt::Display;
+
 use base64::Engine;
 
 use super::lenient::{LenientString, LenientU64, RawAnyValue, RawKeyValue};
 use crate::intern::Sym;
 use crate::model::{KeyValue, Resource, Scope, Session, Span, SpanId, TraceId, Value, Warning};
+
+/// A point to return to: see [`Ingest::checkpoint`].
+pub(super) struct Checkpoint {
+    spans: usize,
+    warnings: usize,
+    duplicates: usize,
+}
 
 pub(super) struct Ingest<'a> {
     pub session: &'a mut Session,
@@ -67,10 +76,32 @@ impl<'a> Ingest<'a> {
         index_u32(self.session.scopes.len() - 1)
     }
 
+    /// What the session holds now, to go back to with [`Ingest::rollback`].
+    pub fn checkpoint(&self) -> Checkpoint {
+        Checkpoint {
+            spans: self.session.spans.len(),
+            warnings: self.session.warnings.len(),
+            duplicates: self.session.duplicates,
+        }
+    }
+
+    /// Forgets the spans, warnings and duplicates counted since `checkpoint`, so a document
+    /// can be read again another way without counting its spans twice. (Interned strings,
+    /// resources and scopes stay: they are shared and harmless.)
+    pub fn rollback(&mut self, checkpoint: Checkpoint) {
+        for span in self.session.spans.drain(checkpoint.spans..) {
+            self.session
+                .span_index
+                .remove(&(span.trace_id, span.span_id));
+        }
+        self.session.warnings.truncate(checkpoint.warnings);
+        self.session.duplicates = checkpoint.duplicates;
+    }
+
     /// Adds a span to the session. The same span seen again (identical in every field) is
     /// dropped and counted; a different span reusing a (trace id, span id) pair is kept under a
     /// new id, with a warning, so neither is lost.
-    pub fn push_span(&mut self, mut span: Span, path: &str) {
+    pub fn push_span(&mut self, mut span: Span, path: &dyn Display) {
         let key = (span.trace_id, span.span_id);
         if let Some(&existing) = self.session.span_index.get(&key) {
             if self.session.spans[existing as usize] == span {
@@ -80,7 +111,7 @@ impl<'a> Ingest<'a> {
             let original = span.span_id;
             span.span_id = self.unused_span_id(span.trace_id, original);
             self.warn(
-                path.into(),
+                path.to_string(),
                 format!(
                     "span id {original} is already used by a different span of this trace; shown as {}",
                     span.span_id
@@ -110,13 +141,13 @@ impl<'a> Ingest<'a> {
         s.0.map_or(Sym::EMPTY, |s| self.session.strings.intern(&s))
     }
 
-    pub fn time(&mut self, raw: &LenientU64, path: &str, field: &str) -> u64 {
+    pub fn time(&mut self, raw: &LenientU64, path: &dyn Display, field: &str) -> u64 {
         match raw {
             LenientU64::Absent => 0,
             LenientU64::Value(v) => *v,
             LenientU64::Invalid(text) => {
                 self.warn(
-                    path.into(),
+                    path.to_string(),
                     format!("unreadable {field} {text:?}: treated as missing"),
                 );
                 0
@@ -124,7 +155,7 @@ impl<'a> Ingest<'a> {
         }
     }
 
-    pub fn attributes(&mut self, raw: Vec<RawKeyValue<'_>>, path: &str) -> Vec<KeyValue> {
+    pub fn attributes(&mut self, raw: Vec<RawKeyValue<'_>>, path: &dyn Display) -> Vec<KeyValue> {
         raw.into_iter()
             .map(|kv| {
                 let key_text = kv.key.0.unwrap_or_default();
@@ -135,7 +166,7 @@ impl<'a> Ingest<'a> {
             .collect()
     }
 
-    pub fn value(&mut self, raw: RawAnyValue<'_>, path: &str, key: &str) -> Value {
+    pub fn value(&mut self, raw: RawAnyValue<'_>, path: &dyn Display, key: &str) -> Value {
         match raw {
             RawAnyValue::Empty => Value::Empty,
             RawAnyValue::Str(s) => Value::Str(self.session.strings.intern(&s)),
@@ -146,7 +177,7 @@ impl<'a> Ingest<'a> {
                 Some(bytes) => Value::Bytes(bytes),
                 None => {
                     self.warn(
-                        path.into(),
+                        path.to_string(),
                         format!("attribute {key:?}: bytesValue is not base64; kept as text"),
                     );
                     Value::Str(self.session.strings.intern(&b64))
@@ -163,14 +194,14 @@ impl<'a> Ingest<'a> {
                 match value {
                     Some(v) => {
                         self.warn(
-                        path.into(),
+                        path.to_string(),
                         format!("attribute {key:?}: value written as {field:?}, not an AnyValue field; read as its value"),
                     );
                         self.value(*v, path, key)
                     }
                     None => {
                         self.warn(
-                        path.into(),
+                        path.to_string(),
                         format!("attribute {key:?}: unknown AnyValue field {field:?}; kept as empty"),
                     );
                         Value::Empty
@@ -179,7 +210,7 @@ impl<'a> Ingest<'a> {
             }
             RawAnyValue::Invalid { field } => {
                 self.warn(
-                    path.into(),
+                    path.to_string(),
                     format!("attribute {key:?}: {field} holds the wrong JSON type; kept as empty"),
                 );
                 Value::Empty

@@ -357,7 +357,7 @@ fn decode_span(
     }
 
     let micros = |ingest: &mut Ingest<'_>, v: &LenientU64, field: &str| {
-        ingest.time(v, path, field).saturating_mul(1_000)
+        ingest.time(v, &path, field).saturating_mul(1_000)
     };
     let start = micros(ingest, &raw.start_time, "startTime");
     let duration = micros(ingest, &raw.duration, "duration");
@@ -411,5 +411,5 @@ fn decode_span(
         resource,
         scope,
     };
-    ingest.push_span(span, path);
+    ingest.push_span(span, &path);
 }

@@ -31,10 +31,21 @@ pub struct FileSummary {
 
 /// Decodes one file into `session`.
 pub fn decode_file(session: &mut Session, name: &str, bytes: &[u8]) -> FileSummary {
+    decode_file_with_progress(session, name, bytes, &mut |_, _| {})
+}
+
+/// Decodes one file into `session`, calling `progress(bytes of the file read, spans in the
+/// session)` every few thousand spans (for compressed files the byte count is an estimate).
+pub fn decode_file_with_progress(
+    session: &mut Session,
+    name: &str,
+    bytes: &[u8],
+    progress: &mut dyn FnMut(usize, usize),
+) -> FileSummary {
     let spans_before = session.spans.len();
     let warnings_before = session.warnings.len();
     session.files.push(name.to_string());
-    let format = container::decode_any(session, name, bytes, 0);
+    let format = container::decode_any(session, name, bytes, 0, progress);
     let spans = session.spans.len() - spans_before;
     if format.is_none() && session.warnings.len() == warnings_before {
         session.warnings.push(Warning {
@@ -54,14 +65,19 @@ pub fn decode_file(session: &mut Session, name: &str, bytes: &[u8]) -> FileSumma
 
 /// JSON of any supported kind: a top-level array is Jaeger (traces or spans) or Zipkin v2;
 /// objects (one, several concatenated, or JSON Lines) are OTLP or Jaeger.
-fn decode_json(session: &mut Session, source: &str, bytes: &[u8]) -> Option<String> {
+fn decode_json(
+    session: &mut Session,
+    source: &str,
+    bytes: &[u8],
+    progress: &mut dyn FnMut(usize, usize),
+) -> Option<String> {
     let first = bytes
         .strip_prefix(b"\xEF\xBB\xBF")
         .unwrap_or(bytes)
         .iter()
         .find(|b| !b.is_ascii_whitespace());
     if first != Some(&b'[') {
-        return otlp::decode(session, source, bytes).map(str::to_string);
+        return otlp::decode(session, source, bytes, progress).map(str::to_string);
     }
     let mut ingest = Ingest::new(session, source);
     match serde_json::from_slice::<Json>(bytes) {
@@ -85,6 +101,8 @@ fn decode_json(session: &mut Session, source: &str, bytes: &[u8]) -> Option<Stri
             ),
         ),
     }
+    let spans = ingest.session.spans.len();
+    progress(bytes.len(), spans);
     ingest.format.map(str::to_string)
 }
 
@@ -103,7 +121,7 @@ pub(crate) fn parse_hex_span_id(text: &str) -> Option<crate::model::SpanId> {
 
 /// Fuzzing entry: the OTLP reader on arbitrary bytes.
 pub(crate) fn fuzz_otlp(session: &mut Session, bytes: &[u8]) {
-    let _ = otlp::decode(session, "fuzz", bytes);
+    let _ = otlp::decode(session, "fuzz", bytes, &mut |_, _| {});
 }
 
 /// Fuzzing entry: the Jaeger reader on arbitrary bytes (arrays and objects).

@@ -7,6 +7,10 @@
 //! Each document is first read with typed structs (fast). If that fails, the document is read as a
 //! generic JSON tree and every span is converted on its own, so one broken span costs one span.
 
+use std::borrow::Cow;
+use std::fmt::{self, Display};
+
+use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::Value as Json;
 
@@ -16,34 +20,6 @@ use super::{jaeger, line_col};
 use crate::model::{
     Event, Link, Scope, Session, Span, SpanId, SpanKind, Status, StatusCode, TraceId,
 };
-
-#[derive(Deserialize, Default)]
-#[serde(default, rename_all = "camelCase")]
-struct RawDocument<'a> {
-    #[serde(alias = "resource_spans")]
-    #[serde(borrow)]
-    resource_spans: Option<Vec<RawResourceSpans<'a>>>,
-    #[serde(borrow)]
-    batches: Option<Vec<RawResourceSpans<'a>>>,
-    #[serde(borrow)]
-    trace: Option<Box<RawDocument<'a>>>,
-    #[serde(borrow)]
-    result: Option<Box<RawDocument<'a>>>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default, rename_all = "camelCase")]
-struct RawResourceSpans<'a> {
-    #[serde(borrow)]
-    resource: RawResource<'a>,
-    #[serde(
-        alias = "scope_spans",
-        alias = "instrumentationLibrarySpans",
-        alias = "instrumentation_library_spans"
-    )]
-    #[serde(borrow)]
-    scope_spans: Vec<RawScopeSpans<'a>>,
-}
 
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "camelCase")]
@@ -153,11 +129,20 @@ struct RawStatus<'a> {
     message: LenientStr<'a>,
 }
 
-/// Decodes every OTLP/JSON document in `bytes`. Returns the format name when at least one
-/// document was OTLP, `None` when nothing was.
+/// Spans between two progress reports.
+const REPORT_EVERY: usize = 4096;
+
 /// Decodes every JSON document in `bytes`: OTLP, or Jaeger JSON objects (see [`jaeger`]).
 /// Returns the format of what was read, `None` when nothing was a trace.
-pub(super) fn decode(session: &mut Session, source: &str, bytes: &[u8]) -> Option<&'static str> {
+///
+/// Spans are converted as the parser reaches them (no tree of the whole document is built), and
+/// `progress(byte offset, spans in the session)` is called every few thousand spans.
+pub(super) fn decode(
+    session: &mut Session,
+    source: &str,
+    bytes: &[u8],
+    progress: &mut dyn FnMut(usize, usize),
+) -> Option<&'static str> {
     let mut ingest = Ingest::new(session, source);
     let raw = strip_bom(bytes);
     // Checking UTF-8 once up front lets serde_json read from a &str, which skips the check per
@@ -177,6 +162,7 @@ pub(super) fn decode(session: &mut Session, source: &str, bytes: &[u8]) -> Optio
         }
     };
     let text = text_str.as_bytes();
+    let mut lines = LineCounter::default();
     let mut offset = 0;
     while offset < text.len() {
         let rest = &text[offset..];
@@ -185,16 +171,46 @@ pub(super) fn decode(session: &mut Session, source: &str, bytes: &[u8]) -> Optio
             break;
         }
         let start = offset + skip;
-        let mut stream =
-            serde_json::Deserializer::from_str(&text_str[start..]).into_iter::<RawDocument>();
-        match stream.next() {
-            Some(Ok(doc)) => {
-                let end = start + stream.byte_offset();
-                ingest.document(doc, &text[..end], start);
+        let line = lines.line_at(text, start);
+        let checkpoint = ingest.checkpoint();
+        let mut de = serde_json::Deserializer::from_str(&text_str[start..]);
+        let mut reader = Reader {
+            ingest: &mut ingest,
+            line,
+            base: text.as_ptr() as usize,
+            len: text.len(),
+            progress: &mut *progress,
+            next_report: REPORT_EVERY,
+        };
+        let read = DocumentSeed(&mut reader).deserialize(&mut de);
+        match read {
+            Ok(found) => {
+                // One document to the end of the text (the usual case), or several: then find
+                // where this one ends.
+                let end = if de.end().is_ok() {
+                    text.len()
+                } else {
+                    json_extent(text, start)
+                };
+                if found {
+                    ingest.format.get_or_insert("OTLP/JSON");
+                } else {
+                    // Not OTLP: perhaps a Jaeger trace or envelope. Read it again as a tree.
+                    match serde_json::from_slice::<Json>(&text[start..end]) {
+                        Ok(json) if jaeger::decode_object(&mut ingest, &json, line) => {}
+                        _ => ingest.warn(
+                            format!("line {line}"),
+                            "JSON document without resourceSpans, Jaeger data or spans: not a trace, skipped"
+                                .into(),
+                        ),
+                    }
+                }
                 offset = end;
             }
-            Some(Err(typed_err)) => {
-                // Not readable with the typed structs: find the document's extent as generic JSON.
+            Err(typed_err) => {
+                // Not readable with the typed structs: forget what this document added, find its
+                // extent as generic JSON and read it span by span.
+                ingest.rollback(checkpoint);
                 let mut generic =
                     serde_json::Deserializer::from_str(&text_str[start..]).into_iter::<Json>();
                 match generic.next() {
@@ -204,7 +220,6 @@ pub(super) fn decode(session: &mut Session, source: &str, bytes: &[u8]) -> Optio
                         offset = end;
                     }
                     _ => {
-                        let (line, _) = line_col(text, start);
                         let (eline, ecol) = error_position(text, start, &typed_err);
                         let next = next_document_start(text, start);
                         ingest.warn(
@@ -218,8 +233,8 @@ pub(super) fn decode(session: &mut Session, source: &str, bytes: &[u8]) -> Optio
                     }
                 }
             }
-            None => break,
         }
+        progress(offset, ingest.session.spans.len());
     }
     ingest.format
 }
@@ -261,35 +276,375 @@ fn next_document_start(text: &[u8], start: usize) -> usize {
     text.len()
 }
 
-impl Ingest<'_> {
-    fn document(&mut self, doc: RawDocument<'_>, text: &[u8], start: usize) {
-        let (line, _) = line_col(text, start);
-        let Some(batches) = unwrap_document(doc) else {
-            // Not OTLP: perhaps a Jaeger trace or envelope. Read it again as a generic tree.
-            match serde_json::from_slice::<Json>(&text[start..]) {
-                Ok(json) if jaeger::decode_object(self, &json, line) => {}
-                _ => self.warn(
-                    format!("line {line}"),
-                    "JSON document without resourceSpans, Jaeger data or spans: not a trace, skipped"
-                        .into(),
-                ),
+/// Line numbers of byte offsets met in increasing order, without counting from the start each time.
+#[derive(Default)]
+struct LineCounter {
+    offset: usize,
+    line: usize,
+}
+
+impl LineCounter {
+    fn line_at(&mut self, text: &[u8], offset: usize) -> usize {
+        if offset < self.offset || self.line == 0 {
+            self.offset = 0;
+            self.line = 1;
+        }
+        let upto = offset.min(text.len());
+        self.line += text[self.offset..upto]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        self.offset = upto;
+        self.line
+    }
+}
+
+/// The end of the JSON object or array starting at `start` (already known to be valid JSON).
+fn json_extent(text: &[u8], start: usize) -> usize {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for (i, &b) in text.iter().enumerate().skip(start) {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
             }
-            return;
-        };
-        self.format.get_or_insert("OTLP/JSON");
-        for (ri, rs) in batches.into_iter().enumerate() {
-            let resource = self.resource(rs.resource);
-            for (si, ss) in rs.scope_spans.into_iter().enumerate() {
-                let scope = self.scope(ss.scope);
-                for (pi, span) in ss.spans.into_iter().enumerate() {
-                    let path =
-                        format!("line {line}, resourceSpans[{ri}].scopeSpans[{si}].spans[{pi}]");
-                    self.span(span, resource, scope, &path);
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return i + 1;
                 }
+            }
+            _ => {}
+        }
+    }
+    text.len()
+}
+
+/// Where a span sits in the file; formatted only when a warning needs it.
+struct Place {
+    line: usize,
+    resource: usize,
+    scope: usize,
+    span: usize,
+}
+
+impl Display for Place {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "line {}, resourceSpans[{}].scopeSpans[{}].spans[{}]",
+            self.line, self.resource, self.scope, self.span
+        )
+    }
+}
+
+/// What the streaming reader of one document carries along.
+struct Reader<'r, 's> {
+    ingest: &'r mut Ingest<'s>,
+    line: usize,
+    /// Address and length of the text, to turn borrowed strings into byte offsets for progress.
+    base: usize,
+    len: usize,
+    progress: &'r mut dyn FnMut(usize, usize),
+    next_report: usize,
+}
+
+impl Reader<'_, '_> {
+    fn span(&mut self, raw: RawSpan<'_>, resource: u32, scope: u32, place: &Place) {
+        let at = match &raw.name.0 {
+            Some(Cow::Borrowed(name)) => Some((name.as_ptr() as usize).wrapping_sub(self.base)),
+            _ => None,
+        };
+        self.ingest.span(raw, resource, scope, place);
+        let spans = self.ingest.session.spans.len();
+        if spans >= self.next_report {
+            self.next_report = spans + REPORT_EVERY;
+            if let Some(at) = at.filter(|&at| at <= self.len) {
+                (self.progress)(at, spans);
             }
         }
     }
+}
 
+fn is_scope_spans_key(key: &str) -> bool {
+    matches!(
+        key,
+        "scopeSpans"
+            | "scope_spans"
+            | "instrumentationLibrarySpans"
+            | "instrumentation_library_spans"
+    )
+}
+
+fn is_scope_key(key: &str) -> bool {
+    matches!(
+        key,
+        "scope" | "instrumentationLibrary" | "instrumentation_library"
+    )
+}
+
+/// A document: `resourceSpans` (or `batches`), possibly inside Tempo's `trace` or Jaeger v3's
+/// `result`. Its value tells whether any list of resourceSpans was found.
+struct DocumentSeed<'a, 'r, 's>(&'a mut Reader<'r, 's>);
+
+impl<'de> DeserializeSeed<'de> for DocumentSeed<'_, '_, '_> {
+    type Value = bool;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for DocumentSeed<'_, '_, '_> {
+    type Value = bool;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an OTLP/JSON document")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        let reader = self.0;
+        let mut found = false;
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            match &*key {
+                "resourceSpans" | "resource_spans" | "batches" => {
+                    map.next_value_seed(ListSeed {
+                        reader: &mut *reader,
+                        item: Item::ResourceSpans,
+                    })?;
+                    found = true;
+                }
+                "trace" | "result" => {
+                    found |= map.next_value_seed(OptionalDocument(&mut *reader))?;
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// A nested document, or null.
+struct OptionalDocument<'a, 'r, 's>(&'a mut Reader<'r, 's>);
+
+impl<'de> DeserializeSeed<'de> for OptionalDocument<'_, '_, '_> {
+    type Value = bool;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for OptionalDocument<'_, '_, '_> {
+    type Value = bool;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an OTLP/JSON document")
+    }
+    fn visit_unit<E>(self) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<bool, A::Error> {
+        DocumentSeed(self.0).visit_map(map)
+    }
+}
+
+/// What a [`ListSeed`] holds.
+#[derive(Clone, Copy)]
+enum Item {
+    ResourceSpans,
+    ScopeSpans { resource: u32, index: usize },
+}
+
+/// A list (or null) of resourceSpans, or of the scopeSpans of one resource.
+struct ListSeed<'a, 'r, 's> {
+    reader: &'a mut Reader<'r, 's>,
+    item: Item,
+}
+
+impl<'de> DeserializeSeed<'de> for ListSeed<'_, '_, '_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ListSeed<'_, '_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list")
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut i = 0;
+        loop {
+            let seed = MapSeed {
+                reader: &mut *self.reader,
+                item: self.item,
+                i,
+            };
+            if seq.next_element_seed(seed)?.is_none() {
+                return Ok(());
+            }
+            i += 1;
+        }
+    }
+}
+
+/// One resourceSpans or scopeSpans object, read so that spans are converted as they are met.
+/// When the resource (or scope) comes after its spans, the spans wait until the end of the object.
+struct MapSeed<'a, 'r, 's> {
+    reader: &'a mut Reader<'r, 's>,
+    item: Item,
+    i: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for MapSeed<'_, '_, '_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for MapSeed<'_, '_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let reader = self.reader;
+        match self.item {
+            Item::ResourceSpans => {
+                let ri = self.i;
+                let mut resource = None;
+                let mut waiting: Vec<RawScopeSpans<'de>> = Vec::new();
+                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                    if key == "resource" {
+                        let raw: RawResource<'de> = map.next_value()?;
+                        resource = Some(reader.ingest.resource(raw));
+                    } else if is_scope_spans_key(&key) {
+                        match resource {
+                            Some(resource) => map.next_value_seed(ListSeed {
+                                reader: &mut *reader,
+                                item: Item::ScopeSpans {
+                                    resource,
+                                    index: ri,
+                                },
+                            })?,
+                            None => {
+                                let list: Option<Vec<RawScopeSpans<'de>>> = map.next_value()?;
+                                waiting.extend(list.unwrap_or_default());
+                            }
+                        }
+                    } else {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+                let resource =
+                    resource.unwrap_or_else(|| reader.ingest.resource(RawResource::default()));
+                for (si, ss) in waiting.into_iter().enumerate() {
+                    let scope = reader.ingest.scope(ss.scope);
+                    for (pi, span) in ss.spans.into_iter().enumerate() {
+                        let place = Place {
+                            line: reader.line,
+                            resource: ri,
+                            scope: si,
+                            span: pi,
+                        };
+                        reader.span(span, resource, scope, &place);
+                    }
+                }
+            }
+            Item::ScopeSpans { resource, index } => {
+                let mut scope = None;
+                let mut waiting: Vec<RawSpan<'de>> = Vec::new();
+                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                    if is_scope_key(&key) {
+                        let raw: RawScope<'de> = map.next_value()?;
+                        scope = Some(reader.ingest.scope(raw));
+                    } else if key == "spans" {
+                        match scope {
+                            Some(scope) => map.next_value_seed(SpansSeed {
+                                reader: &mut *reader,
+                                resource,
+                                scope,
+                                place: (index, self.i),
+                            })?,
+                            None => {
+                                let list: Option<Vec<RawSpan<'de>>> = map.next_value()?;
+                                waiting.extend(list.unwrap_or_default());
+                            }
+                        }
+                    } else {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+                let scope = scope.unwrap_or_else(|| reader.ingest.scope(RawScope::default()));
+                for (pi, span) in waiting.into_iter().enumerate() {
+                    let place = Place {
+                        line: reader.line,
+                        resource: index,
+                        scope: self.i,
+                        span: pi,
+                    };
+                    reader.span(span, resource, scope, &place);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The spans of one scope, converted one by one as they are parsed.
+struct SpansSeed<'a, 'r, 's> {
+    reader: &'a mut Reader<'r, 's>,
+    resource: u32,
+    scope: u32,
+    /// Index of the resourceSpans and of the scopeSpans, for warnings.
+    place: (usize, usize),
+}
+
+impl<'de> DeserializeSeed<'de> for SpansSeed<'_, '_, '_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for SpansSeed<'_, '_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list of spans")
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut pi = 0;
+        while let Some(raw) = seq.next_element::<RawSpan<'de>>()? {
+            let place = Place {
+                line: self.reader.line,
+                resource: self.place.0,
+                scope: self.place.1,
+                span: pi,
+            };
+            self.reader.span(raw, self.resource, self.scope, &place);
+            pi += 1;
+        }
+        Ok(())
+    }
+}
+
+impl Ingest<'_> {
     /// The slow path: walks a generic JSON tree so a span the typed structs reject costs only itself.
     fn generic_document(
         &mut self,
@@ -360,7 +715,7 @@ impl Ingest<'_> {
     }
 
     fn resource(&mut self, raw: RawResource<'_>) -> u32 {
-        let attributes = self.attributes(raw.attributes, "resource");
+        let attributes = self.attributes(raw.attributes, &"resource");
         self.add_resource(attributes, count(&raw.dropped_attributes_count))
     }
 
@@ -368,24 +723,24 @@ impl Ingest<'_> {
         let scope = Scope {
             name: self.text(raw.name.0.as_deref()),
             version: self.text(raw.version.0.as_deref()),
-            attributes: self.attributes(raw.attributes, "scope"),
+            attributes: self.attributes(raw.attributes, &"scope"),
         };
         self.add_scope(scope)
     }
 
-    fn span(&mut self, raw: RawSpan<'_>, resource: u32, scope: u32, path: &str) {
+    fn span(&mut self, raw: RawSpan<'_>, resource: u32, scope: u32, path: &dyn Display) {
         let trace_id = match parse_trace_id(raw.trace_id.0.as_deref()) {
             Ok(Some(id)) => id,
             Ok(None) => {
                 self.warn(
-                    path.into(),
+                    path.to_string(),
                     "span without a traceId: grouped under trace 0".into(),
                 );
                 TraceId::default()
             }
             Err(bad) => {
                 self.warn(
-                    path.into(),
+                    path.to_string(),
                     format!("unreadable traceId {bad:?}: grouped under trace 0"),
                 );
                 TraceId::default()
@@ -402,7 +757,10 @@ impl Ingest<'_> {
                     Err(bad) => format!("unreadable spanId {bad:?}"),
                     _ => "span without a spanId".to_string(),
                 };
-                self.warn(path.into(), format!("{what}: kept with a generated id"));
+                self.warn(
+                    path.to_string(),
+                    format!("{what}: kept with a generated id"),
+                );
                 SpanId(n.to_be_bytes())
             }
         };
@@ -410,7 +768,7 @@ impl Ingest<'_> {
             Ok(id) => id.filter(|id| !id.is_zero()),
             Err(bad) => {
                 self.warn(
-                    path.into(),
+                    path.to_string(),
                     format!("unreadable parentSpanId {bad:?}: shown as a root"),
                 );
                 None
@@ -423,7 +781,7 @@ impl Ingest<'_> {
             LenientEnum::Number(n) => SpanKind::from_number(n),
             LenientEnum::Name(ref name) => SpanKind::from_name(name).unwrap_or_else(|| {
                 self.warn(
-                    path.into(),
+                    path.to_string(),
                     format!("unknown span kind {name:?}: unspecified"),
                 );
                 SpanKind::Unspecified
@@ -434,7 +792,10 @@ impl Ingest<'_> {
             LenientEnum::Absent | LenientEnum::Invalid => StatusCode::Unset,
             LenientEnum::Number(n) => StatusCode::from_number(n),
             LenientEnum::Name(ref name) => StatusCode::from_name(name).unwrap_or_else(|| {
-                self.warn(path.into(), format!("unknown status code {name:?}: unset"));
+                self.warn(
+                    path.to_string(),
+                    format!("unknown status code {name:?}: unset"),
+                );
                 StatusCode::Unset
             }),
         };
@@ -462,7 +823,7 @@ impl Ingest<'_> {
                 parse_span_id(link.span_id.0.as_deref()),
             ) else {
                 self.warn(
-                    path.into(),
+                    path.to_string(),
                     "link with an unreadable traceId or spanId skipped".into(),
                 );
                 continue;
@@ -497,20 +858,6 @@ impl Ingest<'_> {
         };
         self.push_span(span, path);
     }
-}
-
-/// Follows the Tempo and Jaeger wrappers down to the list of resourceSpans.
-fn unwrap_document(doc: RawDocument<'_>) -> Option<Vec<RawResourceSpans<'_>>> {
-    if let Some(rs) = doc.resource_spans {
-        return Some(rs);
-    }
-    if let Some(b) = doc.batches {
-        return Some(b);
-    }
-    if let Some(inner) = doc.trace {
-        return unwrap_document(*inner);
-    }
-    doc.result.and_then(|inner| unwrap_document(*inner))
 }
 
 fn find_batches(json: &Json) -> Option<&Vec<Json>> {

@@ -238,7 +238,7 @@ fn push(ingest: &mut Ingest<'_>, r: &Record, id: SpanId, parent: Option<SpanId>)
         });
     }
     let start = ingest
-        .time(&z.timestamp, path, "timestamp")
+        .time(&z.timestamp, &path, "timestamp")
         .saturating_mul(1_000);
     // A missing duration (an incomplete span) leaves the end unknown rather than inventing one.
     let end = match (start, z.duration.get()) {
@@ -251,7 +251,7 @@ fn push(ingest: &mut Ingest<'_>, r: &Record, id: SpanId, parent: Option<SpanId>)
         .flatten()
         .map(|a| Event {
             time: ingest
-                .time(&a.timestamp, path, "annotation timestamp")
+                .time(&a.timestamp, &path, "annotation timestamp")
                 .saturating_mul(1_000),
             name: ingest.string(a.value.clone()),
             attributes: Vec::new(),
@@ -289,5 +289,5 @@ fn push(ingest: &mut Ingest<'_>, r: &Record, id: SpanId, parent: Option<SpanId>)
         resource,
         scope,
     };
-    ingest.push_span(span, path);
+    ingest.push_span(span, &path);
 }

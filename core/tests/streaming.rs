@@ -1,0 +1,112 @@
+//! Spans are converted while the parser reads the document: resources and scopes that come after
+//! their spans, progress reported from inside one big document, and documents read again after
+//! an error without counting anything twice.
+
+use sightline_core::{decode_file, decode_file_with_progress, Session};
+
+fn span(i: usize, parent: Option<usize>) -> serde_json::Value {
+    let mut s = serde_json::json!({
+        "traceId": "4bf92f3577b34da6a3ce929d0e0e4736",
+        "spanId": format!("{:016x}", i + 1),
+        "name": format!("span {i}"),
+        "startTimeUnixNano": (1_700_000_000_000_000_000u64 + i as u64 * 1000).to_string(),
+        "endTimeUnixNano": (1_700_000_000_000_000_000u64 + i as u64 * 1000 + 500).to_string(),
+        "attributes": [{"key": "i", "value": {"intValue": i.to_string()}}],
+    });
+    if let Some(p) = parent {
+        s["parentSpanId"] = format!("{:016x}", p + 1).into();
+    }
+    s
+}
+
+#[test]
+fn resource_and_scope_written_after_their_spans_still_apply() {
+    let doc = serde_json::json!({"resourceSpans": [{
+        "scopeSpans": [{
+            "spans": [span(0, None), span(1, Some(0))],
+            "scope": {"name": "late-scope", "version": "2"},
+        }],
+        "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "late-service"}}]},
+    }]});
+    let mut session = Session::default();
+    let summary = decode_file(&mut session, "late.json", doc.to_string().as_bytes());
+    assert_eq!(summary.format, "OTLP/JSON");
+    assert_eq!(session.spans.len(), 2);
+    for s in &session.spans {
+        assert_eq!(session.service_of(s), "late-service");
+        let scope = &session.scopes[s.scope as usize];
+        assert_eq!(session.strings.get(scope.name), "late-scope");
+    }
+    assert!(session.warnings.is_empty(), "{:?}", session.warnings);
+}
+
+#[test]
+fn progress_is_reported_from_inside_one_document() {
+    let spans: Vec<_> = (0..20_000)
+        .map(|i| span(i, i.checked_sub(1).map(|p| p / 2)))
+        .collect();
+    let doc = serde_json::json!({"resourceSpans": [{
+        "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "api"}}]},
+        "scopeSpans": [{"scope": {"name": "s"}, "spans": spans}],
+    }]})
+    .to_string();
+    let mut reports = Vec::new();
+    let mut session = Session::default();
+    let summary =
+        decode_file_with_progress(&mut session, "big.json", doc.as_bytes(), &mut |at, n| {
+            reports.push((at, n));
+        });
+    assert_eq!(summary.spans, 20_000);
+    // Several reports before the end, each further into the file with more spans.
+    let mid: Vec<_> = reports.iter().filter(|(at, _)| *at < doc.len()).collect();
+    assert!(mid.len() >= 4, "{reports:?}");
+    assert!(
+        reports
+            .windows(2)
+            .all(|w| w[0].0 <= w[1].0 && w[0].1 <= w[1].1),
+        "{reports:?}"
+    );
+    assert_eq!(reports.last(), Some(&(doc.len(), 20_000)));
+    // A report's offset points at the span it counts: the text there names a span near it.
+    let (at, n) = *mid[0];
+    let name = &doc[at..at + 12];
+    assert!(name.starts_with("span "), "{name}");
+    let index: usize = name[5..]
+        .trim_end_matches(|c: char| !c.is_ascii_digit())
+        .parse()
+        .expect("index");
+    assert_eq!(index + 1, n);
+}
+
+#[test]
+fn a_document_read_again_after_an_error_counts_nothing_twice() {
+    // Line 1 is fine; line 2 fails the typed reader halfway (attributes is not a list) after
+    // two of its spans were already read, and is then read span by span; line 3 repeats line 1.
+    let good = serde_json::json!({"resourceSpans": [{"scopeSpans": [{"spans": [span(0, None)]}]}]});
+    let mut bad_span = span(3, Some(0));
+    bad_span["attributes"] = "not a list".into();
+    let bad = serde_json::json!({"resourceSpans": [{"scopeSpans": [{"spans": [
+        span(1, Some(0)), span(2, Some(1)), bad_span, span(4, Some(0))
+    ]}]}]});
+    let text = format!("{good}\n{bad}\n{good}\n");
+    let mut session = Session::default();
+    let summary = decode_file(&mut session, "lines.jsonl", text.as_bytes());
+    assert_eq!(summary.spans, 4);
+    assert_eq!(session.duplicates, 1, "line 3 repeats line 1");
+    let names: Vec<_> = session
+        .spans
+        .iter()
+        .map(|s| session.strings.get(s.name))
+        .collect();
+    assert_eq!(names, ["span 0", "span 1", "span 2", "span 4"]);
+    let reasons: Vec<_> = session.warnings.iter().map(|w| format!("{w}")).collect();
+    assert_eq!(reasons.len(), 2, "{reasons:?}");
+    assert!(
+        reasons[0].contains("line 2") && reasons[0].contains("read span by span"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons[1].contains("line 2, resourceSpans[0].scopeSpans[0].spans[2]"),
+        "{reasons:?}"
+    );
+}
