@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::decode::{decode_file, FileSummary};
+use crate::decode::{decode_file_with_progress, FileSummary};
 use crate::model::{Session, Span};
 use crate::tree::{Forest, Node, TraceTree};
 
@@ -17,26 +17,31 @@ pub struct Snapshot {
 
 impl Snapshot {
     /// Decodes `(file name, bytes)` pairs into one session and builds its trees.
-    pub fn decode(files: &[(String, Vec<u8>)]) -> Snapshot {
-        Snapshot::decode_with_progress(
-            files.iter().map(|(n, b)| (n.as_str(), b.as_slice())),
-            |_, _| {},
-        )
+    pub fn decode(files: Vec<(String, Vec<u8>)>) -> Snapshot {
+        Snapshot::decode_with_progress(files, |_, _| {})
     }
 
-    /// As [`Snapshot::decode`], calling `progress(bytes done, spans so far)` after each file.
-    pub fn decode_with_progress<'a>(
-        files: impl IntoIterator<Item = (&'a str, &'a [u8])>,
+    /// As [`Snapshot::decode`], calling `progress(bytes done, spans so far)` every few thousand
+    /// spans and after each file. Each file's bytes are freed as soon as it is decoded, so the
+    /// trees are built in memory the input no longer needs.
+    pub fn decode_with_progress(
+        files: Vec<(String, Vec<u8>)>,
         mut progress: impl FnMut(u64, usize),
     ) -> Snapshot {
         let mut session = Session::default();
         let mut summaries = Vec::new();
         let mut done = 0u64;
         for (name, bytes) in files {
-            summaries.push(decode_file(&mut session, name, bytes));
+            let summary =
+                decode_file_with_progress(&mut session, &name, &bytes, &mut |at, spans| {
+                    progress(done + at as u64, spans);
+                });
+            summaries.push(summary);
             done += bytes.len() as u64;
+            drop(bytes);
             progress(done, session.spans.len());
         }
+        session.spans.shrink_to_fit();
         let forest = Forest::build(&session);
         Snapshot {
             session,
@@ -211,7 +216,7 @@ mod tests {
         let json = br#"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"api"}}]},
             "scopeSpans":[{"spans":[{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"b7ad6b7169203331","name":"GET /",
             "startTimeUnixNano":"1","endTimeUnixNano":"2","attributes":[{"key":"n","value":{"arrayValue":{"values":[{"intValue":"7"}]}}}]}]}]}]}"#;
-        let original = Snapshot::decode(&[("a.json".into(), json.to_vec())]);
+        let original = Snapshot::decode(vec![("a.json".into(), json.to_vec())]);
         let copy = Snapshot::from_bytes(&original.to_bytes()).expect("round trip");
         assert_eq!(copy.session.spans, original.session.spans);
         assert_eq!(copy.forest, original.forest);

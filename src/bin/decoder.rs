@@ -72,24 +72,20 @@ mod worker {
             inputs.push((name, bytes.to_vec()));
         }
         let started = js_sys::Date::now();
-        let snapshot = Snapshot::decode_with_progress(
-            inputs.iter().map(|(n, b)| (n.as_str(), b.as_slice())),
-            |done, spans| {
-                post(
-                    scope,
-                    "progress",
-                    |m| {
-                        #[allow(clippy::cast_precision_loss)]
-                        set(m, "done", &JsValue::from_f64(done as f64));
-                        set(m, "total", &JsValue::from_f64(total));
-                        #[allow(clippy::cast_precision_loss)]
-                        set(m, "spans", &JsValue::from_f64(spans as f64));
-                    },
-                    None,
-                );
-            },
-        );
-        drop(inputs);
+        let snapshot = Snapshot::decode_with_progress(inputs, |done, spans| {
+            post(
+                scope,
+                "progress",
+                |m| {
+                    #[allow(clippy::cast_precision_loss)]
+                    set(m, "done", &JsValue::from_f64(done as f64));
+                    set(m, "total", &JsValue::from_f64(total));
+                    #[allow(clippy::cast_precision_loss)]
+                    set(m, "spans", &JsValue::from_f64(spans as f64));
+                },
+                None,
+            );
+        });
         let parts = snapshot.to_parts(PART_SIZE);
         let decode_ms = js_sys::Date::now() - started;
         let memory = memory_bytes();
