@@ -127,6 +127,9 @@ pub fn duration_outliers(session: &Session, tree: &TraceTree) -> Vec<u32> {
     out
 }
 
+/// The narrowest zoom: 100 ns across the whole timeline.
+pub const MIN_WINDOW: u64 = 100;
+
 /// A span of time in view, in ns since the epoch. `end > start` always holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Window {
@@ -160,6 +163,64 @@ impl Window {
     /// Always false: a window is never empty.
     pub fn is_empty(&self) -> bool {
         false
+    }
+
+    /// The time at `fraction` of the window (fractions outside 0..=1 reach outside it).
+    pub fn at(&self, fraction: f64) -> u64 {
+        #[allow(
+            clippy::cast_precision_loss,
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss
+        )]
+        let off = (fraction * self.len() as f64).round() as i128;
+        u64::try_from((i128::from(self.start) + off).max(0)).unwrap_or(u64::MAX)
+    }
+
+    /// The part of this window between two fractions of it (in either order), kept inside
+    /// `bounds` and at least [`MIN_WINDOW`] wide.
+    pub fn select(&self, a: f64, b: f64, bounds: Window) -> Window {
+        let (a, b) = if a <= b { (a, b) } else { (b, a) };
+        let start = self.at(a);
+        let end = self.at(b).max(start.saturating_add(MIN_WINDOW));
+        Window { start, end }.fit(bounds)
+    }
+
+    /// Zoomed by `factor` (below 1 zooms in) around the time at fraction `anchor`, which stays
+    /// where it is on screen; kept inside `bounds`.
+    pub fn zoom(&self, anchor: f64, factor: f64, bounds: Window) -> Window {
+        let pivot = self.at(anchor);
+        #[allow(
+            clippy::cast_precision_loss,
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss
+        )]
+        let len = (self.len() as f64 * factor).round().max(1.0) as u64;
+        #[allow(
+            clippy::cast_precision_loss,
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss
+        )]
+        let before = (len as f64 * anchor.clamp(0.0, 1.0)).round() as u64;
+        let start = pivot.saturating_sub(before);
+        Window::new(start, start.saturating_add(len)).fit(bounds)
+    }
+
+    /// Moved by `fraction` of its width (positive moves later in time), kept inside `bounds`.
+    pub fn pan(&self, fraction: f64, bounds: Window) -> Window {
+        let start = self.at(fraction);
+        Window::new(start, start.saturating_add(self.len())).fit(bounds)
+    }
+
+    /// This window moved and shrunk to lie inside `bounds`, at least [`MIN_WINDOW`] wide.
+    pub fn fit(&self, bounds: Window) -> Window {
+        let len = self.len().clamp(MIN_WINDOW.min(bounds.len()), bounds.len());
+        let start = self.start.clamp(bounds.start, bounds.end - len);
+        Window::new(start, start + len)
+    }
+
+    /// True when this window shows all of `bounds`.
+    pub fn covers(&self, bounds: Window) -> bool {
+        self.start <= bounds.start && self.end >= bounds.end
     }
 
     /// Position of `t` as a fraction of the window (may fall outside 0..=1).
@@ -218,6 +279,74 @@ pub fn bar(session: &Session, tree: &TraceTree, index: u32, window: Window) -> B
         width: (right - left).max(0.0),
         no_time: false,
     }
+}
+
+/// A horizontal run of lit pixels in the minimap.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MiniRun {
+    pub y: u16,
+    pub x0: u16,
+    /// Exclusive end.
+    pub x1: u16,
+    /// Some span failed under these pixels.
+    pub error: bool,
+}
+
+/// The whole trace drawn small: `height` pixel rows, each standing for an equal share of the
+/// spans in tree order, and `width` pixel columns for the trace's time. Every span lights at
+/// least one pixel; the result is a list of runs, whatever the number of spans.
+pub fn minimap(session: &Session, tree: &TraceTree, width: u16, height: u16) -> Vec<MiniRun> {
+    let (w, h) = (usize::from(width.max(1)), usize::from(height.max(1)));
+    let n = tree.nodes.len().max(1);
+    let window = Window::of_trace(tree);
+    // 0 = empty, 1 = span, 2 = failed span.
+    let mut pixels = vec![0u8; w * h];
+    for (i, node) in tree.nodes.iter().enumerate() {
+        let span = &session.spans[node.span as usize];
+        if span.start == 0 {
+            continue;
+        }
+        let y = i * h / n;
+        #[allow(
+            clippy::cast_precision_loss,
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss
+        )]
+        let (x0, x1) = {
+            let a = (window.fraction(span.start) * w as f64).floor().max(0.0) as usize;
+            let b = (window.fraction(span.start + span.duration()) * w as f64)
+                .ceil()
+                .max(0.0) as usize;
+            (a.min(w - 1), b.clamp(a.min(w - 1) + 1, w))
+        };
+        let value = if node.flags.error { 2 } else { 1 };
+        for p in &mut pixels[y * w + x0..y * w + x1] {
+            *p = (*p).max(value);
+        }
+    }
+    let mut runs = Vec::new();
+    for y in 0..h {
+        let row = &pixels[y * w..(y + 1) * w];
+        let mut x = 0;
+        while x < w {
+            let v = row[x];
+            if v == 0 {
+                x += 1;
+                continue;
+            }
+            let start = x;
+            while x < w && row[x] == v {
+                x += 1;
+            }
+            runs.push(MiniRun {
+                y: u16::try_from(y).unwrap_or(u16::MAX),
+                x0: u16::try_from(start).unwrap_or(u16::MAX),
+                x1: u16::try_from(x).unwrap_or(u16::MAX),
+                error: v == 2,
+            });
+        }
+    }
+    runs
 }
 
 /// A labelled mark on the time axis.
@@ -320,6 +449,44 @@ mod tests {
     fn zero_length_window_is_widened() {
         let w = Window::new(5, 5);
         assert_eq!(w.len(), 1_000);
+    }
+
+    #[test]
+    fn selecting_part_of_the_axis_zooms_to_it() {
+        let trace = Window::new(1_000_000, 2_000_000);
+        let w = trace.select(0.75, 0.25, trace);
+        assert_eq!((w.start, w.end), (1_250_000, 1_750_000));
+        // A selection of a few pixels still leaves a readable window, inside the trace.
+        let tiny = trace.select(0.999_999_9, 1.0, trace);
+        assert_eq!(tiny.len(), MIN_WINDOW);
+        assert_eq!(tiny.end, trace.end);
+    }
+
+    #[test]
+    fn zoom_keeps_the_time_under_the_pointer_in_place() {
+        let trace = Window::new(0, 1_000_000);
+        let w = trace.zoom(0.25, 0.5, trace);
+        assert_eq!((w.start, w.end), (125_000, 625_000));
+        assert!((w.fraction(250_000) - 0.25).abs() < 1e-9);
+        // Zooming out never shows more than the trace, and stops at it.
+        let out = w.zoom(0.5, 10.0, trace);
+        assert_eq!(out, trace);
+        assert!(out.covers(trace));
+        // Zooming in stops at the narrowest window.
+        let mut deep = trace;
+        for _ in 0..100 {
+            deep = deep.zoom(0.5, 0.5, trace);
+        }
+        assert_eq!(deep.len(), MIN_WINDOW);
+    }
+
+    #[test]
+    fn pan_moves_by_a_share_of_the_width_and_stops_at_the_ends() {
+        let trace = Window::new(0, 1_000_000);
+        let w = Window::new(400_000, 500_000);
+        assert_eq!(w.pan(0.5, trace), Window::new(450_000, 550_000));
+        assert_eq!(w.pan(-100.0, trace), Window::new(0, 100_000));
+        assert_eq!(w.pan(100.0, trace), Window::new(900_000, 1_000_000));
     }
 
     #[test]

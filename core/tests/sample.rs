@@ -143,3 +143,35 @@ fn search_finds_spans_by_text_attribute_and_id() {
     assert_eq!(names(&first.span_id.to_string()).len(), 1);
     assert_eq!(names(&tree.trace_id.to_string()).len(), tree.nodes.len());
 }
+
+#[test]
+fn the_minimap_draws_every_span_and_marks_the_failures() {
+    use sightline_core::layout::minimap;
+    let (session, _, forest) = load(&[fixture("order-e2e.json")]);
+    let tree = &forest.traces[0];
+    let runs = minimap(&session, tree, 200, 40);
+    // The root spans the whole width in the first pixel row.
+    assert!(
+        runs.iter().any(|r| r.y == 0 && r.x0 == 0 && r.x1 == 200),
+        "{runs:?}"
+    );
+    // Every span lights a pixel in its row: as many rows lit as spans, when rows outnumber spans.
+    let n = tree.nodes.len();
+    assert!(n <= 40);
+    let mut rows: Vec<u16> = runs.iter().map(|r| r.y).collect();
+    rows.dedup();
+    assert_eq!(rows.len(), n);
+    // Failed spans are drawn as failures, in the rows of failed nodes.
+    let failed_rows: Vec<u16> = runs.iter().filter(|r| r.error).map(|r| r.y).collect();
+    assert!(!failed_rows.is_empty());
+    for y in failed_rows {
+        let node = usize::from(y) * n / 40;
+        let covering: Vec<usize> = (0..n).filter(|i| i * 40 / n == usize::from(y)).collect();
+        assert!(
+            covering.iter().any(|&i| tree.nodes[i].flags.error),
+            "row {y} node {node}"
+        );
+    }
+    // Runs stay inside the picture.
+    assert!(runs.iter().all(|r| r.x0 < r.x1 && r.x1 <= 200 && r.y < 40));
+}

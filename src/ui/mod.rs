@@ -12,6 +12,7 @@ mod panic;
 mod preferences;
 mod problems;
 mod state;
+mod timeline;
 mod trace_list;
 mod waterfall;
 

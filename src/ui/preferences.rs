@@ -71,6 +71,14 @@ pub fn KeyboardHelp() -> impl IntoView {
         ("Home End", "first / last span"),
         ("PageUp PageDown", "20 spans up / down"),
         ("Enter", "move to the span's details"),
+        (
+            "+ − 0",
+            "zoom in / out / show the whole trace (in the waterfall)",
+        ),
+        (
+            "Ctrl+wheel, Shift+wheel",
+            "zoom around the pointer / pan; or drag across the axis or minimap",
+        ),
         ("/", "search spans"),
         (
             "Enter, Shift+Enter",

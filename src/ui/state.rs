@@ -4,7 +4,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use leptos::prelude::*;
-use sightline_core::layout::open_on_failure;
+use sightline_core::layout::{open_on_failure, Window};
 
 /// A load in progress: what, and how many bytes of how many.
 #[derive(Clone, Debug, PartialEq)]
@@ -34,6 +34,9 @@ impl Progress {
     }
 }
 
+/// Where the user was: trace, selected node and zoom.
+pub type Place = (usize, Option<u32>, Option<Window>);
+
 /// A decoded session with its trees, shared read-only by every component.
 pub type Loaded = sightline_core::Snapshot;
 
@@ -49,8 +52,10 @@ pub struct AppState {
     pub selected: RwSignal<Option<u32>>,
     /// Node indices whose subtrees are folded.
     pub collapsed: RwSignal<HashSet<u32>>,
-    /// Where the user was before following links: (trace, selected node), most recent last.
-    pub history: RwSignal<Vec<(usize, Option<u32>)>>,
+    /// The time range in view, when zoomed (None shows the whole trace).
+    pub zoom: RwSignal<Option<Window>>,
+    /// Where the user was before following links, most recent last.
+    pub history: RwSignal<Vec<Place>>,
     /// Bumped to ask the waterfall to scroll the selection into view.
     pub reveal: RwSignal<u64>,
     /// Highlight the critical path.
@@ -85,6 +90,7 @@ impl AppState {
             trace: RwSignal::new(0),
             selected: RwSignal::new(None),
             collapsed: RwSignal::new(HashSet::new()),
+            zoom: RwSignal::new(None),
             history: RwSignal::new(Vec::new()),
             reveal: RwSignal::new(0),
             critical: RwSignal::new(false),
@@ -110,6 +116,7 @@ impl AppState {
     pub fn select_trace(&self, i: usize) {
         self.trace.set(i);
         self.collapsed.set(HashSet::new());
+        self.zoom.set(None);
         let open = self.data.with_untracked(|d| {
             d.as_ref()
                 .and_then(|d| d.tree(i).and_then(|t| open_on_failure(&d.session, t)))
@@ -119,20 +126,25 @@ impl AppState {
 
     /// Follows a link to node `node` of trace `trace`, remembering where the user was.
     pub fn go_to(&self, trace: usize, node: u32) {
-        let here = (self.trace.get_untracked(), self.selected.get_untracked());
+        let here = (
+            self.trace.get_untracked(),
+            self.selected.get_untracked(),
+            self.zoom.get_untracked(),
+        );
         self.history.update(|h| h.push(here));
         self.show_node(trace, node);
     }
 
     /// Returns to where the user was before the last followed link.
     pub fn back(&self) {
-        let Some((trace, selected)) = self.history.try_update(Vec::pop).flatten() else {
+        let Some((trace, selected, zoom)) = self.history.try_update(Vec::pop).flatten() else {
             return;
         };
         match selected {
             Some(node) => self.show_node(trace, node),
             None => self.select_trace(trace),
         }
+        self.zoom.set(zoom);
     }
 
     fn show_node(&self, trace: usize, node: u32) {

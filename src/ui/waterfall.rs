@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos::tachys::html::attribute::custom::CustomAttribute;
 use sightline_core::critical::critical_path;
 use sightline_core::layout::{
-    bar, collapse_to_depth, duration_outliers, rows_with_ancestors, service_hue, skew, ticks,
+    bar, collapse_to_depth, duration_outliers, rows_with_ancestors, service_hue, skew,
     visible_ancestor, visible_rows, Window,
 };
 use sightline_core::search::Query;
@@ -13,6 +13,7 @@ use sightline_core::{format_duration, TraceTree};
 use wasm_bindgen::JsCast;
 
 use super::state::{AppState, Loaded};
+use super::timeline::{fraction_in, pan_by, windows, zoom_by, TimeAxis};
 
 /// What one row shows, computed once per trace from the core's tree and layout.
 #[derive(Clone, PartialEq)]
@@ -20,6 +21,8 @@ struct RowInfo {
     index: u32,
     /// 1-based position under the current expansion (`aria-rowindex`).
     pos: usize,
+    /// Load, span and position: a row is rebuilt only when one of them changes (zooming moves
+    /// the bars of the rows in place, so focus stays on the selected row).
     key: (u64, u32, usize),
     depth: u32,
     children: u32,
@@ -36,8 +39,6 @@ struct RowInfo {
     /// "starts 63ms before its parent" and/or "ends 800ms after it", when the clocks disagree.
     skew: Option<String>,
     no_time: bool,
-    left: f64,
-    width: f64,
     duration: String,
 }
 
@@ -93,8 +94,6 @@ fn row_info(
             )
         }),
         no_time: b.no_time,
-        left: b.left,
-        width: b.width,
         duration: if b.no_time {
             "no time".to_string()
         } else if node.flags.log {
@@ -147,6 +146,14 @@ fn reveal_selected(grid: NodeRef<leptos::html::Div>, pos: Option<usize>, focus: 
 pub fn Waterfall() -> impl IntoView {
     let state = expect_context::<AppState>();
     let grid = NodeRef::<leptos::html::Div>::new();
+    // True right after a drag that panned, so the click that ends it does not select a row.
+    let dragged = StoredValue::new(false);
+    // The element spanning the timeline column (the axis), for turning pointer x into time.
+    let timeline_box = move || {
+        web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.query_selector(".wf-axis-ticks").ok().flatten())
+    };
     let scroll_top = RwSignal::new(0.0f64);
     let viewport = RwSignal::new(0.0f64);
     // Node indices shown under the current expansion, in order: cheap even for a million spans.
@@ -181,6 +188,8 @@ pub fn Waterfall() -> impl IntoView {
                 .unwrap_or_default()
         })
     });
+    // The time range in view.
+    let view = Memo::new(move |_| windows(state).map(|(_, view)| view));
     let visible = Memo::new(move |_| {
         let trace = state.trace.get();
         let only = state.only_matches.get() && state.search.with(|q| !q.trim().is_empty());
@@ -252,26 +261,6 @@ pub fn Waterfall() -> impl IntoView {
         reveal_selected(grid, pos, false);
     });
 
-    let axis = move || {
-        let trace = state.trace.get();
-        state.data.with(|d| {
-            let Some(tree) = d.as_ref().and_then(|d| d.tree(trace)) else {
-                return Vec::new();
-            };
-            let window = Window::of_trace(tree);
-            ticks(window, tree.start, 8)
-                .into_iter()
-                .map(|t| {
-                    view! {
-                        <span class="tick" style=format!("left:{:.4}%", t.fraction * 100.0)>
-                            {t.label}
-                        </span>
-                    }
-                })
-                .collect_view()
-        })
-    };
-
     let on_key = move |ev: leptos::ev::KeyboardEvent| {
         let Some(current) = state.selected.get_untracked() else {
             return;
@@ -301,6 +290,21 @@ pub fn Waterfall() -> impl IntoView {
             }
         });
         match ev.key().as_str() {
+            "+" | "=" => {
+                ev.prevent_default();
+                zoom_by(state, 0.5, 0.5);
+                return;
+            }
+            "-" | "_" => {
+                ev.prevent_default();
+                zoom_by(state, 0.5, 2.0);
+                return;
+            }
+            "0" => {
+                ev.prevent_default();
+                state.zoom.set(None);
+                return;
+            }
             "ArrowRight" if children > 0 && !expanded => state.toggle(current),
             "ArrowLeft" if expanded => state.toggle(current),
             "Enter" => {
@@ -370,6 +374,61 @@ pub fn Waterfall() -> impl IntoView {
     let current_match = move || {
         let selected = state.selected.get();
         matches.with(|m| m.iter().position(|&i| Some(i) == selected))
+    };
+
+    // Ctrl/Cmd + wheel zooms around the pointer; Shift + wheel (or a sideways wheel) pans.
+    let on_wheel = move |ev: leptos::ev::WheelEvent| {
+        let Some(axis) = timeline_box() else { return };
+        let (anchor, width) = fraction_in(&axis, ev.client_x());
+        let (dx, dy) = (ev.delta_x(), ev.delta_y());
+        if ev.ctrl_key() || ev.meta_key() {
+            ev.prevent_default();
+            zoom_by(state, anchor.clamp(0.0, 1.0), (dy * 0.002).exp());
+        } else if ev.shift_key() || dx.abs() > dy.abs() {
+            if state.zoom.get_untracked().is_none() {
+                return;
+            }
+            ev.prevent_default();
+            let delta = if dx.abs() > dy.abs() { dx } else { dy };
+            pan_by(state, delta / width);
+        }
+    };
+    // Dragging sideways across the bars pans a zoomed view.
+    let pan = StoredValue::new(None::<(i32, f64, bool)>);
+    let on_pan_down = move |ev: leptos::ev::PointerEvent| {
+        let on_bars = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .and_then(|e| e.closest(".wf-timeline").ok().flatten())
+            .is_some();
+        if ev.button() != 0 || !on_bars || state.zoom.get_untracked().is_none() {
+            return;
+        }
+        let width = timeline_box().map_or(1.0, |el| el.get_bounding_client_rect().width().max(1.0));
+        pan.set_value(Some((ev.client_x(), width, false)));
+    };
+    let on_pan_move = move |ev: leptos::ev::PointerEvent| {
+        let Some((x0, width, moved)) = pan.get_value() else {
+            return;
+        };
+        let dx = f64::from(ev.client_x() - x0);
+        if !moved && dx.abs() < 4.0 {
+            return;
+        }
+        if !moved {
+            if let Some(el) = ev
+                .current_target()
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            {
+                let _ = el.set_pointer_capture(ev.pointer_id());
+            }
+        }
+        pan_by(state, -dx / width);
+        pan.set_value(Some((ev.client_x(), width, true)));
+        dragged.set_value(true);
+    };
+    let on_pan_up = move |_: leptos::ev::PointerEvent| {
+        pan.set_value(None);
     };
 
     view! {
@@ -444,10 +503,7 @@ pub fn Waterfall() -> impl IntoView {
                     view! { <span class="match-count" role="status">{text}</span> }
                 })}
             </div>
-            <div class="wf-axis" aria-hidden="true">
-                <span class="wf-axis-name">"Span"</span>
-                <span class="wf-axis-ticks">{axis}</span>
-            </div>
+            <TimeAxis/>
             <div
                 role="treegrid"
                 aria-label="Waterfall"
@@ -456,6 +512,11 @@ pub fn Waterfall() -> impl IntoView {
                 aria-rowcount=move || visible.with(Vec::len)
                 aria-colcount="2"
                 on:keydown=on_key
+                on:wheel=on_wheel
+                on:pointerdown=on_pan_down
+                on:pointermove=on_pan_move
+                on:pointerup=on_pan_up
+                on:pointercancel=move |_| pan.set_value(None)
                 on:scroll=move |ev| {
                     if let Some(el) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok()) {
                         scroll_top.set(f64::from(el.scroll_top()));
@@ -472,7 +533,7 @@ pub fn Waterfall() -> impl IntoView {
                     }
                 >
                     <For each=move || rendered.get().1 key=|r| r.key let:r>
-                        {row_view(state, r, matches, critical, outliers)}
+                        {row_view(state, r, matches, critical, outliers, dragged, view)}
                     </For>
                 </div>
             </div>
@@ -486,23 +547,49 @@ fn row_view(
     matches: Memo<Vec<u32>>,
     critical: Memo<Vec<u32>>,
     outliers: Memo<Vec<u32>>,
+    dragged: StoredValue<bool>,
+    view: Memo<Option<Window>>,
 ) -> impl IntoView {
     let i = r.index;
     let level = (r.depth + 1).to_string();
     let has_children = r.children > 0;
     let selected = move || state.selected.get() == Some(i);
     let collapsed = move || state.collapsed.with(|c| c.contains(&i));
-    let bar_style = format!(
-        "left:{:.4}%;width:max({:.4}%,1px);--hue:{}",
-        r.left * 100.0,
-        r.width * 100.0,
-        r.hue
-    );
-    let label_left = (r.left + r.width) * 100.0;
-    let label_style = if label_left > 85.0 {
-        format!("right:{:.4}%", 100.0 - r.left * 100.0)
-    } else {
-        format!("left:{label_left:.4}%")
+    // The bar follows the zoom without rebuilding the row.
+    let geometry = Memo::new(move |_| {
+        let window = view.get()?;
+        let trace = state.trace.get_untracked();
+        state.data.with_untracked(|d| {
+            d.as_ref()
+                .and_then(|d| d.tree(trace).map(|t| bar(&d.session, t, i, window)))
+                .map(|b| (b.left, b.width))
+        })
+    });
+    let hue = r.hue;
+    let bar_style = move || {
+        let (left, width) = geometry.get().unwrap_or((0.0, 0.0));
+        format!(
+            "left:{:.4}%;width:max({:.4}%,1px);--hue:{hue}",
+            left * 100.0,
+            width * 100.0
+        )
+    };
+    // The duration beside the bar, kept on screen when the bar is zoomed out of view, and inside
+    // the bar when the bar fills the view.
+    let label = move || {
+        let (left, width) = geometry.get().unwrap_or((0.0, 0.0));
+        let label_left = (left + width) * 100.0;
+        let inside = left <= 0.0 && label_left > 85.0;
+        let style = if left >= 1.0 {
+            "right:0".to_string()
+        } else if label_left <= 0.0 || inside {
+            "left:0".to_string()
+        } else if label_left > 85.0 {
+            format!("right:{:.4}%", (100.0 - left * 100.0).clamp(0.0, 100.0))
+        } else {
+            format!("left:{label_left:.4}%")
+        };
+        (inside, style)
     };
     view! {
         <div
@@ -517,7 +604,13 @@ fn row_view(
             data-match=move || matches.with(|m| m.binary_search(&i).is_ok()).then_some("true")
             data-critical=move || critical.with(|c| c.binary_search(&i).is_ok()).then_some("true")
             tabindex=move || if selected() { "0" } else { "-1" }
-            on:click=move |_| state.selected.set(Some(i))
+            on:click=move |_| {
+                if dragged.get_value() {
+                    dragged.set_value(false);
+                } else {
+                    state.selected.set(Some(i));
+                }
+            }
         >
             <div role="gridcell" class="wf-name" style=format!("--depth:{}", r.depth)>
                 <span
@@ -557,7 +650,7 @@ fn row_view(
             </div>
             <div role="gridcell" class="wf-timeline">
                 <div class="bar" class:error=r.error class:no-time=r.no_time class:log=r.log class:pending=r.pending style=bar_style></div>
-                <span class="dur" style=label_style>{r.duration.clone()}</span>
+                <span class="dur" class:inside=move || label().0 style=move || label().1>{r.duration.clone()}</span>
             </div>
         </div>
     }

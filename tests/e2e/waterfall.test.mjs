@@ -1,0 +1,204 @@
+// The waterfall's end-to-end tests: zoom and pan, keyboard navigation, and a 100k-span trace that
+// keeps the DOM small. Against the release build served as static files.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { serve, launch, withPage, ROOT } from './harness.mjs';
+
+let site;
+let browser;
+let dir;
+before(async () => {
+  site = await serve();
+  browser = await launch();
+  dir = await mkdtemp(join(tmpdir(), 'sightline-waterfall-'));
+});
+after(async () => {
+  await browser?.close();
+  await site?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+const waterfall = (page) => page.getByRole('treegrid', { name: 'Waterfall' });
+const rows = (page) => waterfall(page).getByRole('row');
+const selectedRow = (page) => waterfall(page).locator('[role=row][aria-selected=true]');
+const zoomWindow = (page) => page.getByTestId('zoom-window');
+/** Waits until the zoom readout matches (or, with `not`, stops matching) `re`. */
+const zoomShows = (page, re, not = false) =>
+  page.waitForFunction(([src, flags, not]) => {
+    const text = document.querySelector('[data-testid=zoom-window]')?.textContent ?? '';
+    return new RegExp(src, flags).test(text) !== not;
+  }, [re.source, re.flags, not]);
+const barWidth = async (row) => (await row.locator('.bar').boundingBox()).width;
+
+test('dragging across the time axis zooms to that range; Ctrl+wheel zooms, Reset shows it all', async () => {
+  await withPage(browser, 'zoom by drag', async (page) => {
+    await page.goto(site.url);
+    await selectedRow(page).waitFor();
+    assert.match(await zoomWindow(page).textContent(), /^All /);
+    const reset = page.getByRole('button', { name: 'Reset zoom' });
+    assert.equal(await reset.isDisabled(), true);
+
+    // The failing worker span: its bar grows when the view narrows around it.
+    const failing = rows(page).filter({ hasText: 'reserve TEAPOT-XL' });
+    const before = await barWidth(failing);
+    const bar = await failing.locator('.bar').boundingBox();
+    const axis = await page.locator('.wf-axis-ticks').boundingBox();
+    const y = axis.y + axis.height / 2;
+    // Select from a little before the bar to a little after it.
+    const from = Math.max(axis.x + 1, bar.x - 10);
+    const to = Math.min(axis.x + axis.width - 1, bar.x + bar.width + 10);
+    await page.mouse.move(from, y);
+    await page.mouse.down();
+    await page.mouse.move((from + to) / 2, y, { steps: 4 });
+    await page.mouse.move(to, y, { steps: 4 });
+    await page.mouse.up();
+
+    await page.waitForFunction(() => !/^All /.test(document.querySelector('[data-testid=zoom-window]').textContent));
+    assert.match(await zoomWindow(page).textContent(), /^\S+ – \S+ of \S+$/);
+    assert.equal(await reset.isDisabled(), false);
+    const zoomed = await barWidth(failing);
+    assert.ok(zoomed > before * 3, `the bar widened: ${before} -> ${zoomed}`);
+    // The axis counts from inside the trace now, in finer steps.
+    const firstTick = await page.locator('.wf-axis-ticks .tick').first().textContent();
+    assert.notEqual(firstTick, '0ns');
+
+    // Ctrl+wheel over the bars zooms back out around the pointer.
+    await page.mouse.move(axis.x + axis.width / 2, bar.y + bar.height / 2);
+    await page.keyboard.down('Control');
+    await page.mouse.wheel(0, 400);
+    await page.keyboard.up('Control');
+    await page.waitForFunction((w) => {
+      const row = [...document.querySelectorAll('[role=row]')].find((r) => r.textContent.includes('reserve TEAPOT-XL'));
+      const bar = row?.querySelector('.bar');
+      return bar && bar.getBoundingClientRect().width < w * 0.8;
+    }, zoomed);
+
+    // Reset shows the whole trace again, and the bar is back to its size.
+    await reset.click();
+    assert.match(await zoomWindow(page).textContent(), /^All /);
+    assert.ok(Math.abs((await barWidth(failing)) - before) < 1);
+
+    // The keys zoom too: + narrows around the middle, 0 resets.
+    await selectedRow(page).focus();
+    await page.keyboard.press('+');
+    await zoomShows(page, /^All /, true);
+    await page.keyboard.press('0');
+    await zoomShows(page, /^All /);
+  });
+});
+
+test('the minimap shows the whole trace, the window in view, and zooms by dragging across it', async () => {
+  await withPage(browser, 'minimap', async (page) => {
+    await page.goto(site.url);
+    await selectedRow(page).waitFor();
+    const map = page.locator('.minimap');
+    // Something is drawn: the canvas has lit pixels, some in the error colour.
+    const lit = await map.locator('canvas').evaluate((c) => {
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
+      return n;
+    });
+    assert.ok(lit > 100, `lit pixels: ${lit}`);
+    const box = await map.boundingBox();
+    const windowBox = async () => page.locator('.minimap-window').boundingBox();
+    assert.ok(Math.abs((await windowBox()).width - box.width) < 2, 'the window covers the whole trace');
+
+    const y = box.y + box.height / 2;
+    await page.mouse.move(box.x + box.width * 0.2, y);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.4, y, { steps: 5 });
+    await page.mouse.up();
+    await page.waitForFunction(() => !/^All /.test(document.querySelector('[data-testid=zoom-window]').textContent));
+    const w = await windowBox();
+    assert.ok(Math.abs(w.width - box.width * 0.2) < 4, `window is the dragged fifth: ${w.width} of ${box.width}`);
+    assert.ok(Math.abs(w.x - (box.x + box.width * 0.2)) < 4);
+
+    // Dragging the window moves it, keeping its width.
+    await page.mouse.move(w.x + w.width / 2, y);
+    await page.mouse.down();
+    await page.mouse.move(w.x + w.width / 2 + box.width * 0.3, y, { steps: 5 });
+    await page.mouse.up();
+    const moved = await windowBox();
+    assert.ok(Math.abs(moved.width - w.width) < 2, `${moved.width} vs ${w.width}`);
+    assert.ok(Math.abs(moved.x - (w.x + box.width * 0.3)) < 4, `${moved.x} vs ${w.x + box.width * 0.3}`);
+  });
+});
+
+test('the keyboard moves through rows, folds and unfolds, and jumps to the ends', async () => {
+  await withPage(browser, 'keyboard navigation', async (page) => {
+    await page.goto(site.url);
+    await selectedRow(page).waitFor();
+    // Start from the root.
+    await rows(page).first().click();
+    await rows(page).first().focus();
+    const name = async () => (await selectedRow(page).getByRole('gridcell').first().textContent()).trim();
+    assert.match(await name(), /^pytest: e2e/);
+    assert.equal(await page.evaluate(() => document.activeElement.getAttribute('aria-selected')), 'true');
+
+    await page.keyboard.press('ArrowDown');
+    assert.equal(await selectedRow(page).getAttribute('aria-rowindex'), '2');
+    assert.equal(await selectedRow(page).getAttribute('aria-level'), '2');
+    // Left on an expanded row folds it; the row count drops; Right unfolds it.
+    const count = Number(await waterfall(page).getAttribute('aria-rowcount'));
+    await page.keyboard.press('ArrowLeft');
+    assert.equal(await selectedRow(page).getAttribute('aria-expanded'), 'false');
+    assert.ok(Number(await waterfall(page).getAttribute('aria-rowcount')) < count);
+    await page.keyboard.press('ArrowRight');
+    assert.equal(await selectedRow(page).getAttribute('aria-expanded'), 'true');
+    assert.equal(Number(await waterfall(page).getAttribute('aria-rowcount')), count);
+    // Right on an expanded row goes to its first child; Left folds that child, and Left again
+    // (on a folded row) goes to the parent.
+    await page.keyboard.press('ArrowRight');
+    assert.equal(await selectedRow(page).getAttribute('aria-level'), '3');
+    await page.keyboard.press('ArrowLeft');
+    assert.equal(await selectedRow(page).getAttribute('aria-expanded'), 'false');
+    await page.keyboard.press('ArrowLeft');
+    assert.equal(await selectedRow(page).getAttribute('aria-level'), '2');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowRight');
+    assert.equal(await selectedRow(page).getAttribute('aria-expanded'), 'true');
+    await page.keyboard.press('ArrowUp');
+    // End and Home.
+    await page.keyboard.press('End');
+    assert.equal(await selectedRow(page).getAttribute('aria-rowindex'), String(count));
+    await page.keyboard.press('Home');
+    assert.equal(await selectedRow(page).getAttribute('aria-rowindex'), '1');
+    // Focus follows the selection, so a screen reader reads the row.
+    await page.waitForFunction(() => document.activeElement.getAttribute('aria-rowindex') === '1');
+  });
+});
+
+test('a 100,000-span trace keeps under 1,000 rows in the DOM, scrolls to its end and zooms', async () => {
+  const file = join(dir, 'trace-100000-lean.json');
+  execFileSync('cargo', ['run', '--quiet', '--release', '-p', 'sightline-core', '--example', 'generate', '--', '100000', 'lean', file], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  await withPage(browser, '100k spans', async (page) => {
+    await page.goto(site.url);
+    await selectedRow(page).waitFor();
+    await page.getByRole('button', { name: 'Open trace files' }).setInputFiles(file);
+    await page.getByRole('status').filter({ hasText: 'Loaded 100000 spans' }).waitFor({ timeout: 120_000 });
+    const grid = waterfall(page);
+    await page.waitForFunction(() => document.querySelector('[role=treegrid]').getAttribute('aria-rowcount') === '100000');
+    const domRows = async () => grid.getByRole('row').count();
+    assert.ok((await domRows()) < 1000, `DOM rows: ${await domRows()}`);
+    // Scroll to the very end: the last row is rendered, and the DOM is still small.
+    await grid.evaluate((g) => { g.scrollTop = g.scrollHeight; });
+    await page.waitForFunction(() => document.querySelector('[role=row][aria-rowindex="100000"]'));
+    assert.ok((await domRows()) < 1000);
+    // Keyboard on the big trace: End selects the last row.
+    await grid.getByRole('row').last().click();
+    await page.keyboard.press('Home');
+    await page.waitForFunction(() => document.querySelector('[role=row][aria-selected=true]')?.getAttribute('aria-rowindex') === '1');
+    // Zooming redraws only the rows in view.
+    await page.keyboard.press('+');
+    await zoomShows(page, /^All /, true);
+    assert.ok((await domRows()) < 1000);
+  });
+});
