@@ -382,3 +382,27 @@ fn collapse_to_depth_shows_that_many_levels() {
     assert_eq!(visible_ancestor(tree, &collapse_to_depth(tree, 2), 2), 1);
     assert_eq!(visible_ancestor(tree, &HashSet::new(), 2), 2);
 }
+
+#[test]
+fn spans_that_last_exactly_their_reported_timeout_are_found() {
+    use sightline_core::timeout::timeout_match;
+    let (session, _, _) = load(&[edge("timeouts.json")]);
+    let found: Vec<(String, Option<u64>)> = session
+        .spans
+        .iter()
+        .map(|s| {
+            (
+                session.strings.get(s.name).to_string(),
+                timeout_match(&session, s).map(|t| t.limit),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("test_checkout_page".to_string(), Some(30_000_000_000)),
+            ("GET /api/cart".to_string(), Some(250_000_000)),
+            ("GET /api/user".to_string(), None),
+        ]
+    );
+}

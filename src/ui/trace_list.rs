@@ -1,7 +1,7 @@
 //! The traces of the session, failing ones first: a listbox the user picks the trace from.
 
 use leptos::prelude::*;
-use sightline_core::format_duration;
+use sightline_core::{format_duration, format_timestamp_utc};
 
 use super::state::AppState;
 
@@ -16,6 +16,8 @@ struct TraceEntry {
     spans: usize,
     errors: usize,
     duration: String,
+    /// Start, as "2026-11-22 01:48:12.204 UTC" (empty without times).
+    start: String,
 }
 
 #[component]
@@ -52,6 +54,11 @@ pub fn TraceList() -> impl IntoView {
                         spans: t.nodes.len(),
                         errors: t.error_count,
                         duration: format_duration(t.end - t.start),
+                        start: if t.start == 0 {
+                            String::new()
+                        } else {
+                            format_timestamp_utc(t.start)
+                        },
                     }
                 })
                 .collect::<Vec<_>>()
@@ -106,6 +113,11 @@ pub fn TraceList() -> impl IntoView {
                                 <span class="trace-title">{entry.title.clone()}</span>
                                 <span class="trace-meta">
                                     {format!("{} spans · {}", entry.spans, entry.duration)}
+                                    {(!entry.start.is_empty()).then(|| {
+                                        // The clock time only; the date is in the tooltip.
+                                        let time = entry.start.split(' ').nth(1).unwrap_or_default().to_string();
+                                        view! { <span class="trace-start" title=format!("Started {}", entry.start)>{format!(" · {time}")}</span> }
+                                    })}
                                     {(entry.errors > 0).then(|| view! {
                                         <span class="error-count">{format!(" · {} errors", entry.errors)}</span>
                                     })}

@@ -9,6 +9,7 @@ use sightline_core::layout::{
     visible_ancestor, visible_rows, Window,
 };
 use sightline_core::search::Query;
+use sightline_core::timeout::timeout_match;
 use sightline_core::{format_duration, TraceTree};
 use wasm_bindgen::JsCast;
 
@@ -32,13 +33,16 @@ struct RowInfo {
     kind: &'static str,
     error: bool,
     error_below: bool,
-    missing_parent: bool,
+    /// The id of the parent that is not loaded, for orphans.
+    missing_parent: Option<String>,
     cycle_broken: bool,
     pending: bool,
     log: bool,
     /// "starts 63ms before its parent" and/or "ends 800ms after it", when the clocks disagree.
     skew: Option<String>,
     no_time: bool,
+    /// "Lasted its reported timeout: …", when the duration matches a timeout the span reports.
+    timeout: Option<String>,
     duration: String,
 }
 
@@ -73,7 +77,10 @@ fn row_info(
         kind: span.kind.label(),
         error: node.flags.error,
         error_below: node.flags.error_below,
-        missing_parent: node.flags.missing_parent,
+        missing_parent: node
+            .flags
+            .missing_parent
+            .then(|| span.parent_id.map(|p| p.to_string()).unwrap_or_default()),
         cycle_broken: node.flags.cycle_broken,
         pending: node.flags.pending,
         log: node.flags.log,
@@ -94,6 +101,14 @@ fn row_info(
             )
         }),
         no_time: b.no_time,
+        timeout: timeout_match(s, span).map(|t| {
+            format!(
+                "Lasted {}, the {} timeout it reports ({})",
+                format_duration(span.duration()),
+                format_duration(t.limit),
+                t.source
+            )
+        }),
         duration: if b.no_time {
             "no time".to_string()
         } else if node.flags.log {
@@ -640,10 +655,15 @@ fn row_view(
                 {move || (r.error_below && !r.error && collapsed()).then(|| view! {
                     <span class="mark error-below" title="A span inside this collapsed subtree failed">"contains errors"</span>
                 })}
-                {r.missing_parent.then(|| view! { <span class="mark" title="Its parent span is not in the loaded files">"missing parent"</span> })}
+                {r.missing_parent.clone().map(|id| view! {
+                    <span class="mark missing-parent" title=format!("Its parent span {id} is not in the loaded files")>
+                        {format!("missing parent {}", id.get(..8).unwrap_or(&id))}
+                    </span>
+                })}
                 {r.cycle_broken.then(|| view! { <span class="mark" title="Its parent links formed a cycle, cut here">"cycle cut"</span> })}
                 {r.pending.then(|| view! { <span class="mark" title="Only its start was exported: the span never ended in these files">"never ended"</span> })}
                 {r.skew.clone().map(|why| view! { <span class="mark skew-mark" title=why>"skew"</span> })}
+                {r.timeout.clone().map(|why| view! { <span class="mark timeout-mark" title=why>"timeout"</span> })}
                 {move || outliers.with(|o| o.binary_search(&i).is_ok()).then(|| view! {
                     <span class="mark slow-mark" title="At least 10 times the median duration of its siblings">"slow"</span>
                 })}

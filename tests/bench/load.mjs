@@ -14,6 +14,7 @@ const site = await serve();
 const data = await serve(dirname(files[0]), '/', { cors: true });
 const browser = await launch();
 const rows = [];
+const interaction = [];
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 try {
@@ -79,6 +80,51 @@ try {
       domRows: m.domRows,
     });
     console.error(`${basename(file)}: ${m.status}`);
+
+    // Interaction: main-thread work per step (script, the UI's reactive updates, style and
+    // layout; paint excluded), as p50 / p95 / max ms.
+    const work = await page.evaluate(async () => {
+      const grid = document.querySelector('[role=treegrid]');
+      const tick = () => new Promise((r) => { const c = new MessageChannel(); c.port1.onmessage = () => r(); c.port2.postMessage(0); });
+      const settle = async () => { await tick(); grid.getBoundingClientRect(); document.body.offsetHeight; };
+      const stats = (xs) => {
+        const s = [...xs].sort((a, b) => a - b);
+        const q = (p) => s[Math.min(s.length - 1, Math.floor(p * s.length))];
+        return { p50: q(0.5), p95: q(0.95), max: s[s.length - 1] };
+      };
+      const measure = async (steps, act) => {
+        const times = [];
+        for (let i = 0; i < steps; i++) {
+          await new Promise((r) => requestAnimationFrame(r));
+          const t0 = performance.now();
+          act(i);
+          await settle();
+          times.push(performance.now() - t0);
+        }
+        return stats(times);
+      };
+      // Scroll end to end in 200 jumps (every jump shows rows never rendered before), then
+      // 200 wheel-sized steps of 3 rows.
+      const height = grid.scrollHeight - grid.clientHeight;
+      const scrollJump = await measure(200, (i) => { grid.scrollTop = (height * (i + 1)) / 200; grid.dispatchEvent(new Event('scroll')); });
+      grid.scrollTop = 0; grid.dispatchEvent(new Event('scroll')); await settle();
+      const scrollWheel = await measure(200, (i) => { grid.scrollTop = (i + 1) * 78; grid.dispatchEvent(new Event('scroll')); });
+      // Ctrl+wheel zoom: 20 steps in around the middle, 20 out.
+      const box = grid.getBoundingClientRect();
+      const zoom = await measure(40, (i) => grid.dispatchEvent(new WheelEvent('wheel', {
+        deltaY: i < 20 ? -120 : 120, ctrlKey: true, bubbles: true, cancelable: true,
+        clientX: box.left + box.width * 0.7, clientY: box.top + 100,
+      })));
+      // Expand everything from one level.
+      const depth = document.querySelector('select[aria-label="Collapse to depth"]');
+      depth.value = '1'; depth.dispatchEvent(new Event('change', { bubbles: true })); await settle();
+      const t0 = performance.now();
+      depth.value = '0'; depth.dispatchEvent(new Event('change', { bubbles: true }));
+      await settle();
+      const expandAll = performance.now() - t0;
+      return { scrollJump, scrollWheel, zoom, expandAll, domNodes: document.querySelectorAll('*').length, rowCount: grid.getAttribute('aria-rowcount') };
+    });
+    interaction.push({ file: basename(file), ...work });
     await page.close();
   }
 } finally {
@@ -91,4 +137,11 @@ console.log('\n| file | MB | JSON.parse ms | decoded ms (x baseline) | first pai
 console.log('|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) {
   console.log(`| ${r.file} | ${r.mb} | ${r.baseline} | ${r.decoded} (${r.decodeRatio}x) | ${r.painted} (${r.paintRatio}x) | ${r.workerMem}x | ${r.pageMem}x | ${r.blocked} | ${r.domRows} |`);
+}
+
+const f = (s) => `${s.p50.toFixed(1)} / ${s.p95.toFixed(1)} / ${s.max.toFixed(1)}`;
+console.log('\n| file | rows shown | scroll, jumps: p50 / p95 / max ms | scroll, 3 rows a step | Ctrl+wheel zoom | expand all ms | DOM nodes |');
+console.log('|---|---|---|---|---|---|---|');
+for (const r of interaction) {
+  console.log(`| ${r.file} | ${r.rowCount} | ${f(r.scrollJump)} | ${f(r.scrollWheel)} | ${f(r.zoom)} | ${r.expandAll.toFixed(0)} | ${r.domNodes} |`);
 }

@@ -202,3 +202,19 @@ test('a 100,000-span trace keeps under 1,000 rows in the DOM, scrolls to its end
     assert.ok((await domRows()) < 1000);
   });
 });
+
+test('a span that lasted exactly its reported timeout carries a timeout badge; the trace list shows start times', async () => {
+  await withPage(browser, 'timeout badge', async (page) => {
+    await page.goto(site.url);
+    await selectedRow(page).waitFor();
+    const start = page.getByRole('listbox', { name: 'Traces' }).getByRole('option').first().locator('.trace-start');
+    assert.match(await start.getAttribute('title'), /^Started \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} UTC$/);
+    await page.getByRole('button', { name: 'Open trace files' }).setInputFiles(join(ROOT, 'tests/fixtures/edge/timeouts.json'));
+    await page.getByRole('status').filter({ hasText: 'Loaded 3 spans' }).waitFor();
+    const badge = (name) => rows(page).filter({ hasText: name }).locator('.timeout-mark');
+    assert.equal(await badge('test_checkout_page').textContent(), 'timeout');
+    assert.match(await badge('test_checkout_page').getAttribute('title'), /the 30s timeout it reports \(.*Timeout 30000ms exceeded/);
+    assert.match(await badge('GET /api/cart').getAttribute('title'), /the 250ms timeout it reports \(http\.client\.timeout_ms\)/);
+    assert.equal(await badge('GET /api/user').count(), 0, 'two seconds of a ten-second timeout is no timeout');
+  });
+});
