@@ -282,7 +282,7 @@ pub fn bar(session: &Session, tree: &TraceTree, index: u32, window: Window) -> B
 }
 
 /// A horizontal run of lit pixels in the minimap.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct MiniRun {
     pub y: u16,
     pub x0: u16,

@@ -28,4 +28,4 @@ pub use model::{
     TraceId, Value, Warning,
 };
 pub use snapshot::{Assembler, Snapshot};
-pub use tree::{Forest, Node, NodeFlags, TraceTree};
+pub use tree::{Forest, Node, NodeFlags, TraceTree, MINIMAP_COLUMNS, MINIMAP_ROWS};

@@ -42,7 +42,8 @@ impl Snapshot {
             progress(done, session.spans.len());
         }
         session.spans.shrink_to_fit();
-        let forest = Forest::build(&session);
+        let mut forest = Forest::build(&session);
+        forest.draw_minimaps(&session);
         Snapshot {
             session,
             forest,

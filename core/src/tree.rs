@@ -10,6 +10,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use serde::{Deserialize, Serialize};
 
 use crate::intern::Sym;
+use crate::layout::MiniRun;
 use crate::model::{Session, Span, SpanId, TraceId};
 
 /// Marks a node carries for the waterfall.
@@ -57,7 +58,16 @@ pub struct TraceTree {
     pub error_count: usize,
     /// Distinct service names, in order of first appearance in the tree.
     pub services: Vec<Sym>,
+    /// The trace drawn small ([`crate::layout::minimap`] at [`MINIMAP_COLUMNS`] x
+    /// [`MINIMAP_ROWS`]), computed by the decoder so the page never walks every span for it.
+    /// Empty until [`Forest::draw_minimaps`] runs.
+    pub minimap: Vec<MiniRun>,
 }
+
+/// Width of the precomputed minimap, in columns (the page scales it to its canvas).
+pub const MINIMAP_COLUMNS: u16 = 1024;
+/// Height of the precomputed minimap, in pixel rows.
+pub const MINIMAP_ROWS: u16 = 36;
 
 impl TraceTree {
     /// A copy of everything but the nodes.
@@ -69,6 +79,7 @@ impl TraceTree {
             end: self.end,
             error_count: self.error_count,
             services: self.services.clone(),
+            minimap: self.minimap.clone(),
         }
     }
 
@@ -107,6 +118,13 @@ impl Forest {
         Forest {
             traces: Vec::new(),
             ..*self
+        }
+    }
+
+    /// Draws the minimap of every trace (see [`TraceTree::minimap`]).
+    pub fn draw_minimaps(&mut self, session: &Session) {
+        for t in &mut self.traces {
+            t.minimap = crate::layout::minimap(session, t, MINIMAP_COLUMNS, MINIMAP_ROWS);
         }
     }
 
@@ -327,6 +345,7 @@ fn build_trace(
         end,
         error_count,
         services,
+        minimap: Vec::new(),
     }
 }
 

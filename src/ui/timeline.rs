@@ -5,6 +5,7 @@
 use leptos::prelude::*;
 use sightline_core::format_duration;
 use sightline_core::layout::{minimap, ticks, Window};
+use sightline_core::{MINIMAP_COLUMNS, MINIMAP_ROWS};
 use wasm_bindgen::JsCast;
 
 use super::state::AppState;
@@ -121,14 +122,27 @@ pub fn TimeAxis() -> impl IntoView {
             return;
         };
         ctx.clear_rect(0.0, 0.0, f64::from(px_w), f64::from(px_h));
-        let runs = state.data.with_untracked(|d| {
+        // The decoder drew the minimap at a fixed size; a tree without one (built on the page)
+        // is drawn here at the canvas's size.
+        let (runs, columns, rows) = state.data.with_untracked(|d| {
             d.as_ref()
                 .and_then(|d| {
-                    d.tree(trace)
-                        .map(|t| minimap(&d.session, t, width, MINIMAP_HEIGHT))
+                    d.tree(trace).map(|t| {
+                        if t.minimap.is_empty() {
+                            (
+                                minimap(&d.session, t, width, MINIMAP_HEIGHT),
+                                width,
+                                MINIMAP_HEIGHT,
+                            )
+                        } else {
+                            (t.minimap.clone(), MINIMAP_COLUMNS, MINIMAP_ROWS)
+                        }
+                    })
                 })
                 .unwrap_or_default()
         });
+        let sx = f64::from(px_w) / f64::from(columns.max(1));
+        let sy = f64::from(px_h) / f64::from(rows.max(1));
         let style = web_sys::window().and_then(|w| w.get_computed_style(&c).ok().flatten());
         let colour = |name: &str, fallback: &str| {
             style
@@ -145,10 +159,10 @@ pub fn TimeAxis() -> impl IntoView {
             ctx.set_fill_style_str(if error { &error_colour } else { &span_colour });
             for r in runs.iter().filter(|r| r.error == error) {
                 ctx.fill_rect(
-                    f64::from(r.x0) * ratio,
-                    f64::from(r.y) * ratio,
-                    f64::from(r.x1 - r.x0) * ratio,
-                    ratio.max(1.0),
+                    f64::from(r.x0) * sx,
+                    f64::from(r.y) * sy,
+                    (f64::from(r.x1 - r.x0) * sx).max(1.0),
+                    sy.max(1.0),
                 );
             }
         }

@@ -236,18 +236,24 @@ pub fn Waterfall() -> impl IntoView {
         visible.with(|rows| {
             let first = first.min(rows.len());
             let last = (first + count).min(rows.len());
-            state.data.with(|d| {
-                let Some((d, tree)) = d.as_ref().and_then(|d| d.tree(trace).map(|t| (d, t))) else {
-                    return (first, Vec::new());
-                };
-                let window = Window::of_trace(tree);
-                let infos = rows[first..last]
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(k, &i)| row_info(d, tree, window, generation, i, first + k + 1))
-                    .collect::<Vec<_>>();
-                (first, infos)
-            })
+            // Only keys here: a row's content is computed when the row is created, so scrolling
+            // costs the rows that come into view, not all of them.
+            let span_of = |i: u32| {
+                state.data.with(|d| {
+                    d.as_ref()
+                        .and_then(|d| d.tree(trace))
+                        .and_then(|t| t.nodes.get(i as usize))
+                        .map(|n| n.span)
+                })
+            };
+            let slots = rows[first..last]
+                .iter()
+                .enumerate()
+                .filter_map(|(k, &i)| {
+                    span_of(i).map(|span| ((generation, span, first + k + 1), i, first + k + 1))
+                })
+                .collect::<Vec<_>>();
+            (first, slots)
         })
     });
     // Keep the viewport size current (mount, window resize).
@@ -547,8 +553,19 @@ pub fn Waterfall() -> impl IntoView {
                         format!("height:{total}px;padding-top:{top}px")
                     }
                 >
-                    <For each=move || rendered.get().1 key=|r| r.key let:r>
-                        {row_view(state, r, matches, critical, outliers, dragged, view)}
+                    <For each=move || rendered.get().1 key=|slot| slot.0 let:slot>
+                        {
+                            let (_, index, pos) = slot;
+                            let trace = state.trace.get_untracked();
+                            let generation = state.generation.get_untracked();
+                            state.data.with_untracked(|d| {
+                                d.as_ref().and_then(|d| {
+                                    let tree = d.tree(trace)?;
+                                    row_info(d, tree, Window::of_trace(tree), generation, index, pos)
+                                })
+                            })
+                            .map(|r| row_view(state, r, matches, critical, outliers, dragged, view))
+                        }
                     </For>
                 </div>
             </div>
