@@ -16,6 +16,7 @@ pub mod layout;
 mod model;
 pub mod search;
 mod snapshot;
+pub mod stacktrace;
 pub mod timeout;
 mod tree;
 pub mod url_state;
