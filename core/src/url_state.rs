@@ -92,8 +92,11 @@ pub fn percent_encode(s: &str) -> String {
 
 /// True for the only URLs Sightline ever fetches or turns into links: http and https.
 pub fn is_http_url(url: &str) -> bool {
-    let lower = url.trim_start().to_ascii_lowercase();
-    lower.starts_with("http://") || lower.starts_with("https://")
+    let url = url.trim();
+    let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
+    (lower.starts_with("http://") || lower.starts_with("https://"))
+        && url.len() > lower.find("//").map_or(0, |i| i + 2)
+        && !url.chars().any(char::is_control)
 }
 
 #[cfg(test)]

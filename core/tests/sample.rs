@@ -175,3 +175,102 @@ fn the_minimap_draws_every_span_and_marks_the_failures() {
     // Runs stay inside the picture.
     assert!(runs.iter().all(|r| r.x0 < r.x1 && r.x1 <= 200 && r.y < 40));
 }
+
+#[test]
+fn the_failing_call_reads_as_http_and_the_resource_links_to_its_ci_job() {
+    use sightline_core::semantic::{ci_links, sections, session_ci_job, FieldKind};
+    let (session, _, forest) = load(&[fixture("order-e2e.json")]);
+    let tree = &forest.traces[0];
+    let client = tree
+        .nodes
+        .iter()
+        .map(|n| &session.spans[n.span as usize])
+        .rfind(|s| {
+            session.display_name(s).starts_with("POST 127.0.0.1")
+                && s.status.code == sightline_core::StatusCode::Error
+        })
+        .expect("the failing client call of test_bulk_order (the 422 one comes first)");
+    let http = sections(&session, client)
+        .into_iter()
+        .find(|s| s.title == "HTTP")
+        .expect("an HTTP section");
+    let field = |label: &str| http.fields.iter().find(|f| f.label == label).cloned();
+    assert_eq!(field("Method").map(|f| f.value).as_deref(), Some("POST"));
+    assert_eq!(
+        field("Status").map(|f| (f.value, f.kind)),
+        Some(("500".into(), FieldKind::Status("server-error")))
+    );
+    assert_eq!(field("URL").map(|f| f.kind), Some(FieldKind::Link));
+
+    let job = session_ci_job(&session).expect("a CI job");
+    assert_eq!(
+        job.url,
+        "https://ci.example.com/acme/order-demo/-/jobs/4711"
+    );
+    let links = ci_links(
+        &session,
+        &session.resources[client.resource as usize].attributes,
+    );
+    let labels: Vec<&str> = links.iter().map(|l| l.label.as_str()).collect();
+    assert_eq!(labels, ["CI job", "Commit 3f9c2d1e8a7b", "Repository"]);
+    assert_eq!(
+        links[1].url,
+        "https://git.example.com/acme/order-demo/commit/3f9c2d1e8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d"
+    );
+
+    // The test span reads as a test, the worker's query as a database call with its SQL.
+    let test = tree
+        .nodes
+        .iter()
+        .map(|n| &session.spans[n.span as usize])
+        .find(|s| session.display_name(s) == "test_orders.py::test_bulk_order")
+        .expect("test span");
+    let t = sections(&session, test);
+    assert_eq!(t[0].title, "Test");
+    assert!(t[0]
+        .fields
+        .iter()
+        .any(|f| f.label == "Outcome" && f.value == "failed"));
+    assert!(t
+        .iter()
+        .any(|s| s.title == "Code" && s.fields[0].value == "test_orders.py:41"));
+    let query = tree
+        .nodes
+        .iter()
+        .map(|n| &session.spans[n.span as usize])
+        .find(|s| session.display_name(s).starts_with("SELECT"))
+        .expect("a query");
+    let db = sections(&session, query)
+        .into_iter()
+        .find(|s| s.title == "Database")
+        .expect("db");
+    assert!(db
+        .fields
+        .iter()
+        .any(|f| f.kind == FieldKind::Code && f.value.starts_with("SELECT")));
+}
+
+#[test]
+fn only_http_and_https_urls_are_links() {
+    use sightline_core::url_state::is_http_url;
+    for bad in [
+        "javascript:alert(1)",
+        "JAVASCRIPT:alert(1)",
+        " javascript:alert(1)",
+        "data:text/html,<script>",
+        "vbscript:x",
+        "file:///etc/passwd",
+        "http://",
+        "https://x\u{0}y",
+        "//evil.example",
+    ] {
+        assert!(!is_http_url(bad), "{bad:?}");
+    }
+    for good in [
+        "http://example.com",
+        "HTTPS://ci.example.com/jobs/1",
+        " https://x.example/a b",
+    ] {
+        assert!(is_http_url(good), "{good:?}");
+    }
+}

@@ -109,6 +109,13 @@ try {
       const scrollJump = await measure(200, (i) => { grid.scrollTop = (height * (i + 1)) / 200; grid.dispatchEvent(new Event('scroll')); });
       grid.scrollTop = 0; grid.dispatchEvent(new Event('scroll')); await settle();
       const scrollWheel = await measure(200, (i) => { grid.scrollTop = (i + 1) * 78; grid.dispatchEvent(new Event('scroll')); });
+      // Baseline for a jump: the browser replacing the same rows' markup with innerHTML (no
+      // framework, no reactivity), measured the same way, in the same place.
+      const markup = grid.querySelector('.wf-rows').innerHTML;
+      const shadow = grid.querySelector('.wf-rows').cloneNode(false);
+      grid.appendChild(shadow);
+      const plainDom = await measure(200, (i) => { shadow.innerHTML = i % 2 ? markup : markup.replaceAll('wf-row', 'wf-row x'); });
+      shadow.remove();
       // Ctrl+wheel zoom: 20 steps in around the middle, 20 out.
       const box = grid.getBoundingClientRect();
       const zoom = await measure(40, (i) => grid.dispatchEvent(new WheelEvent('wheel', {
@@ -122,7 +129,7 @@ try {
       depth.value = '0'; depth.dispatchEvent(new Event('change', { bubbles: true }));
       await settle();
       const expandAll = performance.now() - t0;
-      return { scrollJump, scrollWheel, zoom, expandAll, domNodes: document.querySelectorAll('*').length, rowCount: grid.getAttribute('aria-rowcount') };
+      return { scrollJump, plainDom, scrollWheel, zoom, expandAll, domNodes: document.querySelectorAll('*').length, rowCount: grid.getAttribute('aria-rowcount') };
     });
     interaction.push({ file: basename(file), ...work });
     await page.close();
@@ -140,8 +147,8 @@ for (const r of rows) {
 }
 
 const f = (s) => `${s.p50.toFixed(1)} / ${s.p95.toFixed(1)} / ${s.max.toFixed(1)}`;
-console.log('\n| file | rows shown | scroll, jumps: p50 / p95 / max ms | scroll, 3 rows a step | Ctrl+wheel zoom | expand all ms | DOM nodes |');
-console.log('|---|---|---|---|---|---|---|');
+console.log('\n| file | rows shown | scroll, jumps: p50 / p95 / max ms | same rows as plain innerHTML (baseline) | scroll, 3 rows a step | Ctrl+wheel zoom | expand all ms | DOM nodes |');
+console.log('|---|---|---|---|---|---|---|---|');
 for (const r of interaction) {
-  console.log(`| ${r.file} | ${r.rowCount} | ${f(r.scrollJump)} | ${f(r.scrollWheel)} | ${f(r.zoom)} | ${r.expandAll.toFixed(0)} | ${r.domNodes} |`);
+  console.log(`| ${r.file} | ${r.rowCount} | ${f(r.scrollJump)} | ${f(r.plainDom)} | ${f(r.scrollWheel)} | ${f(r.zoom)} | ${r.expandAll.toFixed(0)} | ${r.domNodes} |`);
 }
