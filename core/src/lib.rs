@@ -8,6 +8,7 @@
 
 pub mod critical;
 mod decode;
+pub mod export;
 mod format;
 #[doc(hidden)]
 pub mod fuzzing;

@@ -3,7 +3,7 @@
 mod common;
 
 use common::{fixture, load};
-use sightline_core::{SpanKind, StatusCode};
+use sightline_core::{Session, SpanKind, StatusCode};
 
 #[test]
 fn sample_holds_the_failing_e2e_run() {
@@ -272,5 +272,39 @@ fn only_http_and_https_urls_are_links() {
         " https://x.example/a b",
     ] {
         assert!(is_http_url(good), "{good:?}");
+    }
+}
+
+#[test]
+fn a_span_copied_as_otlp_json_reads_back_the_same() {
+    use sightline_core::export::span_as_otlp_json;
+    let (session, _, forest) = load(&[fixture("order-e2e.json")]);
+    let tree = &forest.traces[0];
+    for node in &tree.nodes {
+        let span = &session.spans[node.span as usize];
+        let text = span_as_otlp_json(&session, span);
+        let mut again = Session::default();
+        let summary = sightline_core::decode_file(&mut again, "copy.json", text.as_bytes());
+        assert_eq!(summary.spans, 1);
+        assert!(again.warnings.is_empty(), "{:?}", again.warnings);
+        let back = &again.spans[0];
+        // Same span, field by field (strings compared as text: the sessions intern differently).
+        assert_eq!(
+            (back.trace_id, back.span_id, back.parent_id),
+            (span.trace_id, span.span_id, span.parent_id)
+        );
+        assert_eq!(
+            (back.start, back.end, back.kind, back.status.code),
+            (span.start, span.end, span.kind, span.status.code)
+        );
+        let show = |s: &Session, sp: &sightline_core::Span| {
+            sp.attributes
+                .iter()
+                .map(|kv| format!("{}={}", s.strings.get(kv.key), kv.value.display(&s.strings)))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(show(&again, back), show(&session, span));
+        assert_eq!(back.events.len(), span.events.len());
+        assert_eq!(again.service_of(back), session.service_of(span));
     }
 }
