@@ -161,6 +161,42 @@ pub fn parse_structured(text: &str) -> Option<Json> {
     serde_json::from_str::<Json>(text).ok()
 }
 
+/// An attribute value as a tree, when it has structure: a string holding a JSON object or array,
+/// or an OTLP array or key-value list.
+pub fn from_attribute(session: &crate::Session, value: &crate::Value) -> Option<Json> {
+    match value {
+        crate::Value::Str(s) => parse_structured(session.strings.get(*s)),
+        crate::Value::Array(_) | crate::Value::KvList(_) => Some(convert(session, value)),
+        _ => None,
+    }
+}
+
+fn convert(session: &crate::Session, value: &crate::Value) -> Json {
+    use crate::Value as V;
+    match value {
+        V::Empty => Json::Null,
+        V::Str(s) => Json::Str(session.strings.get(*s).to_string()),
+        V::Bool(b) => Json::Bool(*b),
+        V::Int(n) => Json::Number(n.to_string()),
+        V::Double(x) => Json::Number(x.to_string()),
+        V::Bytes(b) => Json::Str(b.iter().map(|x| format!("{x:02x}")).collect()),
+        V::Array(items) => Json::Array(items.iter().map(|i| convert(session, i)).collect()),
+        V::KvList(kvs) => Json::Object(
+            kvs.iter()
+                .map(|kv| {
+                    (
+                        session.strings.get(kv.key).to_string(),
+                        convert(session, &kv.value),
+                    )
+                })
+                .collect(),
+        ),
+    }
+}
+
+/// A JSON schema (as `logfire.json_schema` holds), kept as generic JSON.
+pub type Schema = serde_json::Value;
+
 /// A step down a value: an object key or an array index.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Step {

@@ -1,42 +1,75 @@
-//! The details panel: everything about the selected span, as text (never as HTML).
+//! The details panel: everything about the selected span, answering "why did it fail": summary,
+//! CI and source links, semantic sections, exceptions as tracebacks, request and response bodies
+//! as trees, events, links, and the raw attributes. Trace content is only ever text; only http(s)
+//! URLs become links.
 
 use leptos::prelude::*;
-use sightline_core::{format_duration, format_timestamp_utc, KeyValue, Session};
+use sightline_core::export::span_as_otlp_json;
+use sightline_core::semantic::{ci_links, sections, FieldKind, Link};
+use sightline_core::structured::{attribute_schema, from_attribute, parse_structured};
+use sightline_core::{format_duration, format_timestamp_utc, KeyValue, Session, Span, Value};
 
+use super::copy::CopyButton;
+use super::exception::{ExceptionEvent, ExceptionView};
+use super::json_tree::JsonTree;
 use super::state::{AppState, Loaded};
 
-/// A sorted (key, value, type) table of attributes.
-fn attribute_rows(session: &Session, attrs: &[KeyValue]) -> Vec<(String, String, &'static str)> {
-    let mut rows: Vec<_> = attrs
+/// A link that opens in a new tab and gives the opened page no handle on this one.
+fn external_link(link: Link) -> impl IntoView {
+    view! {
+        <a href=link.url.clone() target="_blank" rel="noopener noreferrer" class="ci-link">{link.label}</a>
+    }
+}
+
+/// The value of an attribute: a tree when it has structure, else its text.
+fn value_view(session: &Session, key: &str, value: &Value, schema_text: Option<&str>) -> AnyView {
+    if let Some(json) = from_attribute(session, value) {
+        let schema = schema_text.and_then(|s| attribute_schema(s, key));
+        return view! { <JsonTree label=key.to_string() value=json schema=schema/> }.into_any();
+    }
+    let text = value.display(&session.strings);
+    view! { <span class="value-text" data-type=value.type_name()>{text}</span> }.into_any()
+}
+
+/// A table of attributes, sorted by key, hiding those the filter does not match.
+fn attribute_table(
+    session: &Session,
+    caption: &'static str,
+    attrs: &[KeyValue],
+    dropped: u32,
+    filter: &str,
+    schema_text: Option<&str>,
+) -> impl IntoView {
+    let needle = filter.trim().to_lowercase();
+    let mut rows: Vec<(String, &Value)> = attrs
         .iter()
-        .map(|kv| {
-            (
-                session.strings.get(kv.key).to_string(),
-                kv.value.display(&session.strings),
-                kv.value.type_name(),
-            )
+        .map(|kv| (session.strings.get(kv.key).to_string(), &kv.value))
+        .filter(|(k, v)| {
+            needle.is_empty()
+                || k.to_lowercase().contains(&needle)
+                || v.display(&session.strings).to_lowercase().contains(&needle)
         })
         .collect();
     rows.sort_by(|a, b| a.0.cmp(&b.0));
-    rows
-}
-
-fn attribute_table(
-    caption: &'static str,
-    rows: Vec<(String, String, &'static str)>,
-    dropped: u32,
-) -> impl IntoView {
+    let shown = rows.len();
     view! {
         <table class="attrs">
-            <caption>{caption}{(dropped > 0).then(|| format!(" ({dropped} dropped)"))}</caption>
+            <caption>
+                {caption}
+                {(dropped > 0).then(|| format!(" ({dropped} dropped)"))}
+                {(!needle.is_empty() && shown < attrs.len()).then(|| format!(" ({shown} of {} match)", attrs.len()))}
+            </caption>
             <tbody>
                 {rows
                     .into_iter()
-                    .map(|(k, v, t)| view! {
-                        <tr>
-                            <th scope="row">{k}</th>
-                            <td class="value" data-type=t>{v}</td>
-                        </tr>
+                    .map(|(k, v)| {
+                        let value = value_view(session, &k, v, schema_text);
+                        view! {
+                            <tr>
+                                <th scope="row">{k}</th>
+                                <td class="value" data-type=v.type_name()>{value}</td>
+                            </tr>
+                        }
                     })
                     .collect_view()}
             </tbody>
@@ -44,7 +77,143 @@ fn attribute_table(
     }
 }
 
-fn details_view(state: AppState, d: &Loaded, trace: usize, index: u32) -> Option<AnyView> {
+/// The string value of attribute `key`.
+fn attr_text<'a>(session: &'a Session, attrs: &[KeyValue], key: &str) -> Option<&'a str> {
+    let sym = session.strings.lookup(key)?;
+    attrs
+        .iter()
+        .find(|kv| kv.key == sym)
+        .and_then(|kv| match kv.value {
+            Value::Str(s) => Some(session.strings.get(s)),
+            _ => None,
+        })
+}
+
+/// Headers captured as `prefix<name>` attributes, as (name, value) pairs.
+fn headers(session: &Session, attrs: &[KeyValue], prefix: &str) -> Vec<(String, String)> {
+    let mut out: Vec<_> = attrs
+        .iter()
+        .filter_map(|kv| {
+            let k = session.strings.get(kv.key);
+            k.strip_prefix(prefix).map(|name| {
+                let v = match from_attribute(session, &kv.value) {
+                    Some(sightline_core::structured::Json::Array(items)) if items.len() == 1 => {
+                        match &items[0] {
+                            sightline_core::structured::Json::Str(s) => s.clone(),
+                            other => other.to_json(),
+                        }
+                    }
+                    _ => kv.value.display(&session.strings),
+                };
+                (name.to_string(), v)
+            })
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// A captured body (JSON as a tree, anything else as text) with its headers.
+fn body_block(
+    title: &'static str,
+    body: Option<String>,
+    headers: Vec<(String, String)>,
+) -> Option<AnyView> {
+    if body.is_none() && headers.is_empty() {
+        return None;
+    }
+    let body_view = body.map(|b| match parse_structured(&b) {
+        Some(json) => {
+            view! { <JsonTree label=format!("{title} body") value=json schema=None/> }.into_any()
+        }
+        None => view! { <pre class="body-text">{b}</pre> }.into_any(),
+    });
+    Some(
+        view! {
+            <section class="payload" aria-label=title>
+                <h3>{title}</h3>
+                {body_view}
+                {(!headers.is_empty()).then(|| view! {
+                    <details class="headers">
+                        <summary>{format!("{} headers", headers.len())}</summary>
+                        <dl class="header-list">
+                            {headers.into_iter().map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> }).collect_view()}
+                        </dl>
+                    </details>
+                })}
+            </section>
+        }
+        .into_any(),
+    )
+}
+
+/// The response body of a client span: on the span itself, or on its "Reading response body"
+/// child (where Logfire's httpx instrumentation puts it).
+fn response_body(d: &Loaded, trace: usize, index: u32) -> Option<String> {
+    let s = &d.session;
+    let tree = d.tree(trace)?;
+    let node = tree.nodes.get(index as usize)?;
+    let span = &s.spans[node.span as usize];
+    if let Some(b) = attr_text(s, &span.attributes, "http.response.body.text") {
+        return Some(b.to_string());
+    }
+    tree.nodes[index as usize + 1..]
+        .iter()
+        .take_while(|n| n.depth > node.depth)
+        .filter(|n| n.parent == Some(index))
+        .find_map(|n| {
+            attr_text(
+                s,
+                &s.spans[n.span as usize].attributes,
+                "http.response.body.text",
+            )
+        })
+        .map(str::to_string)
+}
+
+fn exception_events(s: &Session, span: &Span) -> Vec<ExceptionEvent> {
+    span.events
+        .iter()
+        .filter(|e| s.strings.get(e.name) == "exception")
+        .map(|e| {
+            let get = |k: &str| {
+                attr_text(s, &e.attributes, k)
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            let escaped = s.strings.lookup("exception.escaped").and_then(|k| {
+                e.attributes
+                    .iter()
+                    .find(|kv| kv.key == k)
+                    .map(|kv| kv.value.display(&s.strings))
+            });
+            ExceptionEvent {
+                kind: get("exception.type"),
+                message: get("exception.message"),
+                stacktrace: get("exception.stacktrace"),
+                escaped,
+                offset: offset(span, e.time),
+            }
+        })
+        .collect()
+}
+
+fn offset(span: &Span, time: u64) -> String {
+    if time >= span.start && span.start > 0 {
+        format!("+{}", format_duration(time - span.start))
+    } else {
+        String::new()
+    }
+}
+
+#[allow(clippy::too_many_lines)]
+fn details_view(
+    state: AppState,
+    d: &Loaded,
+    trace: usize,
+    index: u32,
+    filter: RwSignal<String>,
+) -> Option<AnyView> {
     let tree = d.tree(trace)?;
     let node = tree.nodes.get(index as usize)?;
     let s = &d.session;
@@ -73,9 +242,8 @@ fn details_view(state: AppState, d: &Loaded, trace: usize, index: u32) -> Option
         (Some(p), true) => format!("{p} (not in the loaded files)"),
         (Some(p), false) => p.to_string(),
     };
-    let scope = s
-        .scopes
-        .get(span.scope as usize)
+    let scope = s.scopes.get(span.scope as usize);
+    let scope_label = scope
         .map(|sc| {
             let (n, v) = (s.strings.get(sc.name), s.strings.get(sc.version));
             if v.is_empty() {
@@ -85,40 +253,86 @@ fn details_view(state: AppState, d: &Loaded, trace: usize, index: u32) -> Option
             }
         })
         .unwrap_or_default();
-    let attrs = attribute_rows(s, &span.attributes);
     let resource = s.resources.get(span.resource as usize);
-    let resource_attrs = resource
-        .map(|r| attribute_rows(s, &r.attributes))
+    let links_out = resource
+        .map(|r| ci_links(s, &r.attributes))
         .unwrap_or_default();
-    let resource_dropped = resource.map_or(0, |r| r.dropped_attributes);
-    let events: Vec<_> = span
+    let semantic = sections(s, span);
+    let exceptions = exception_events(s, span);
+    let schema_text = attr_text(s, &span.attributes, "logfire.json_schema");
+    let request = body_block(
+        "Request",
+        attr_text(s, &span.attributes, "http.request.body.text").map(str::to_string),
+        headers(s, &span.attributes, "http.request.header."),
+    );
+    let response = body_block(
+        "Response",
+        response_body(d, trace, index),
+        headers(s, &span.attributes, "http.response.header."),
+    );
+    let arguments = ["fastapi.arguments.values", "fastapi.arguments.errors"]
+        .iter()
+        .filter_map(|key| {
+            let sym = s.strings.lookup(key)?;
+            let kv = span.attributes.iter().find(|kv| kv.key == sym)?;
+            let json = from_attribute(s, &kv.value)?;
+            let empty = matches!(&json, sightline_core::structured::Json::Array(a) if a.is_empty());
+            let title = if key.ends_with("errors") {
+                "Validation errors"
+            } else {
+                "Arguments"
+            };
+            (!empty).then(|| {
+                let schema = schema_text.and_then(|t| attribute_schema(t, key));
+                view! {
+                    <section class="payload" aria-label=title>
+                        <h3>{title}</h3>
+                        <JsonTree label=title.to_string() value=json schema=schema/>
+                    </section>
+                }
+            })
+        })
+        .collect_view();
+    let other_events: Vec<_> = span
         .events
         .iter()
-        .map(|e| {
-            let offset = if e.time >= span.start && span.start > 0 {
-                format!("+{}", format_duration(e.time - span.start))
-            } else {
-                String::new()
-            };
-            (
-                s.strings.get(e.name).to_string(),
-                offset,
-                attribute_rows(s, &e.attributes),
-            )
-        })
+        .filter(|e| s.strings.get(e.name) != "exception")
+        .map(|e| (s.strings.get(e.name).to_string(), offset(span, e.time), e))
         .collect();
-    let links: Vec<_> = span
+    let span_links: Vec<_> = span
         .links
         .iter()
         .map(|l| {
             (
                 format!("trace {} span {}", l.trace_id, l.span_id),
-                attribute_rows(s, &l.attributes),
+                l,
                 d.forest.locate(s, l.trace_id, l.span_id),
             )
         })
         .collect();
     let error = node.flags.error;
+    let span_id = span.span_id.to_string();
+    let trace_id = span.trace_id.to_string();
+    let (copy_span, copy_trace) = (span_id.clone(), trace_id.clone());
+    let otlp = span_as_otlp_json(s, span);
+    // The tables follow the filter on their own, so typing keeps the box (and its focus).
+    let tables = move || {
+        let f = filter.get();
+        state.data.with(|d| {
+            let d = d.as_ref()?;
+            let node = d.tree(trace)?.nodes.get(index as usize)?;
+            let s = &d.session;
+            let span = &s.spans[node.span as usize];
+            let schema_text = attr_text(s, &span.attributes, "logfire.json_schema");
+            let resource = s.resources.get(span.resource as usize);
+            let scope = s.scopes.get(span.scope as usize);
+            Some(view! {
+                {attribute_table(s, "Span attributes", &span.attributes, span.dropped_attributes, &f, schema_text)}
+                {resource.map(|r| attribute_table(s, "Resource attributes", &r.attributes, r.dropped_attributes, &f, None))}
+                {scope.filter(|sc| !sc.attributes.is_empty()).map(|sc| attribute_table(s, "Scope attributes", &sc.attributes, 0, &f, None))}
+            })
+        })
+    };
     Some(
         view! {
             <h2 class="details-title">{name}</h2>
@@ -133,27 +347,57 @@ fn details_view(state: AppState, d: &Loaded, trace: usize, index: u32) -> Option
                 </dd>
                 <dt>"Duration"</dt><dd>{duration}</dd>
                 <dt>"Start"</dt><dd>{start}</dd>
-                <dt>"Span ID"</dt><dd class="mono">{span.span_id.to_string()}</dd>
+                <dt>"Span ID"</dt><dd class="mono">{span_id}" "<CopyButton what="span ID" text=Callback::new(move |()| copy_span.clone())/></dd>
                 <dt>"Parent"</dt><dd class="mono">{parent}</dd>
-                <dt>"Trace ID"</dt><dd class="mono">{span.trace_id.to_string()}</dd>
-                <dt>"Scope"</dt><dd>{scope}</dd>
+                <dt>"Trace ID"</dt><dd class="mono">{trace_id}" "<CopyButton what="trace ID" text=Callback::new(move |()| copy_trace.clone())/></dd>
+                <dt>"Scope"</dt><dd>{scope_label}</dd>
             </dl>
-            {attribute_table("Attributes", attrs, span.dropped_attributes)}
-            {(!events.is_empty()).then(|| view! {
+            <div class="span-actions">
+                <CopyButton what="span as JSON" text=Callback::new(move |()| otlp.clone())/>
+                <span class="action-label">"Span as OTLP JSON"</span>
+            </div>
+            {(!links_out.is_empty()).then(|| view! {
+                <nav class="ci-links" aria-label="CI and source">
+                    {links_out.into_iter().map(external_link).collect_view()}
+                </nav>
+            })}
+            {exceptions.into_iter().map(|event| view! { <ExceptionView event=event/> }).collect_view()}
+            {request}
+            {response}
+            {arguments}
+            {semantic.into_iter().map(|sec| view! {
+                <section class="semantic" aria-label=sec.title>
+                    <h3>{sec.title}</h3>
+                    <dl class="semantic-list">
+                        {sec.fields.into_iter().map(|field| {
+                            let value = match field.kind {
+                                FieldKind::Code => view! { <pre class="code"><code>{field.value}</code></pre> }.into_any(),
+                                FieldKind::Link => view! {
+                                    <a href=field.value.trim().to_string() target="_blank" rel="noopener noreferrer">{field.value.clone()}</a>
+                                }.into_any(),
+                                FieldKind::Status(class) => view! { <span class="http-status" data-class=class>{field.value}</span> }.into_any(),
+                                FieldKind::Text => view! { <span>{field.value}</span> }.into_any(),
+                            };
+                            view! { <dt>{field.label}</dt><dd>{value}</dd> }
+                        }).collect_view()}
+                    </dl>
+                </section>
+            }).collect_view()}
+            {(!other_events.is_empty()).then(|| view! {
                 <h3>"Events"{(span.dropped_events > 0).then(|| format!(" ({} dropped)", span.dropped_events))}</h3>
                 <ol class="events">
-                    {events.into_iter().map(|(name, offset, attrs)| view! {
+                    {other_events.into_iter().map(|(name, at, e)| view! {
                         <li>
-                            <span class="event-name">{name}</span>" "<span class="event-time">{offset}</span>
-                            {attribute_table("Event attributes", attrs, 0)}
+                            <span class="event-name">{name}</span>" "<span class="event-time">{at}</span>
+                            {(!e.attributes.is_empty()).then(|| attribute_table(s, "Event attributes", &e.attributes, e.dropped_attributes, "", None))}
                         </li>
                     }).collect_view()}
                 </ol>
             })}
-            {(!links.is_empty()).then(|| view! {
+            {(!span_links.is_empty()).then(|| view! {
                 <h3>"Links"</h3>
                 <ul class="links">
-                    {links.into_iter().map(|(target, attrs, found)| view! {
+                    {span_links.into_iter().map(|(target, l, found)| view! {
                         <li>
                             <span class="mono">{target}</span>" "
                             {match found {
@@ -164,12 +408,21 @@ fn details_view(state: AppState, d: &Loaded, trace: usize, index: u32) -> Option
                                 }.into_any(),
                                 None => view! { <span class="mark">"not loaded"</span> }.into_any(),
                             }}
-                            {attribute_table("Link attributes", attrs, 0)}
+                            {(!l.attributes.is_empty()).then(|| attribute_table(s, "Link attributes", &l.attributes, l.dropped_attributes, "", None))}
                         </li>
                     }).collect_view()}
                 </ul>
             })}
-            {attribute_table("Resource attributes", resource_attrs, resource_dropped)}
+            <h3>"Attributes"</h3>
+            <input
+                type="search"
+                class="attr-filter"
+                aria-label="Filter attributes"
+                placeholder="Filter attributes by key or value"
+                prop:value=filter.get_untracked()
+                on:input=move |ev| filter.set(event_target_value(&ev))
+            />
+            {tables}
         }
         .into_any(),
     )
@@ -178,12 +431,13 @@ fn details_view(state: AppState, d: &Loaded, trace: usize, index: u32) -> Option
 #[component]
 pub fn SpanDetails() -> impl IntoView {
     let state = expect_context::<AppState>();
+    let filter = RwSignal::new(String::new());
     let content = move || {
         let (trace, selected) = (state.trace.get(), state.selected.get());
         state.data.with(|d| {
             d.as_ref()
                 .zip(selected)
-                .and_then(|(d, index)| details_view(state, d, trace, index))
+                .and_then(|(d, index)| details_view(state, d, trace, index, filter))
                 .unwrap_or_else(|| {
                     view! { <p class="empty">"Select a span to see its details."</p> }.into_any()
                 })

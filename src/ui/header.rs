@@ -1,6 +1,7 @@
 //! The header: what is open, and a status line that says what was loaded.
 
 use leptos::prelude::*;
+use sightline_core::semantic::session_ci_job;
 
 use super::load::cancel;
 use super::open_button::OpenButton;
@@ -51,6 +52,11 @@ pub fn Header() -> impl IntoView {
             <h1 class="brand">"Sightline"</h1>
             <span class="file-names" title=files>{files}</span>
             <p class="summary" role="status" aria-live="polite">{move || summary(state)}</p>
+            {move || state.data.with(|d| d.as_ref().and_then(|d| session_ci_job(&d.session))).map(|job| view! {
+                <a class="header-ci-link" href=job.url.clone() target="_blank" rel="noopener noreferrer" title=job.url.clone()>
+                    "CI job ↗"
+                </a>
+            })}
             {move || state.progress.get().map(|p| {
                 let (value, max) = match p.total {
                     #[allow(clippy::cast_precision_loss)]

@@ -3,9 +3,12 @@
 //! own in tests.
 
 mod app;
+mod copy;
 mod decoder;
 mod details;
+mod exception;
 mod header;
+mod json_tree;
 mod load;
 mod open_button;
 mod panic;
