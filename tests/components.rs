@@ -24,7 +24,7 @@ fn mount_sample() -> (AppState, HtmlElement) {
         .append_child(&host)
         .expect("append");
     let state = AppState::new();
-    state.show(Loaded::decode(&[(
+    state.show(Loaded::decode(vec![(
         "order-e2e.json".into(),
         SAMPLE.to_vec(),
     )]));
