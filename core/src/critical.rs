@@ -15,8 +15,10 @@ pub fn critical_path(session: &Session, tree: &TraceTree) -> Vec<u32> {
         let s = &session.spans[tree.nodes[i].span as usize];
         (s.start, s.start + s.duration())
     };
-    if times(0).0 == 0 {
-        return vec![0];
+    // A trace whose root is missing starts at a placeholder: follow its first real span.
+    let root = usize::from(tree.nodes[0].flags.placeholder && tree.nodes.len() > 1);
+    if times(root).0 == 0 {
+        return vec![u32::try_from(root).unwrap_or(0)];
     }
     // Direct children of node `i`, clipped to it, sorted by end descending (ties: later start).
     let children = |i: usize| -> Vec<(usize, u64, u64)> {
@@ -34,7 +36,7 @@ pub fn critical_path(session: &Session, tree: &TraceTree) -> Vec<u32> {
         out
     };
     let mut on_path = vec![false; tree.nodes.len()];
-    let mut current = 0usize;
+    let mut current = root;
     let mut returning: Option<u64> = None;
     // Each step either descends (strictly later start bound) or returns upwards with an earlier
     // time bound, so the walk ends; the step limit guards against malformed input anyway.
@@ -51,7 +53,10 @@ pub fn critical_path(session: &Session, tree: &TraceTree) -> Vec<u32> {
                 returning = None;
             }
             None => {
-                let Some(parent) = tree.nodes[current].parent else {
+                let Some(parent) = tree.nodes[current]
+                    .parent
+                    .filter(|&p| !tree.nodes[p as usize].flags.placeholder)
+                else {
                     break;
                 };
                 let (ps, pe) = times(parent as usize);

@@ -79,6 +79,9 @@ pub fn rows_with_ancestors(tree: &TraceTree, matches: &[u32]) -> Vec<u32> {
 pub fn skew(session: &Session, tree: &TraceTree, index: u32) -> Option<(u64, u64)> {
     let node = tree.nodes.get(index as usize)?;
     let parent = tree.nodes.get(node.parent? as usize)?;
+    if node.flags.placeholder || parent.flags.placeholder {
+        return None;
+    }
     let (s, p) = (
         &session.spans[node.span as usize],
         &session.spans[parent.span as usize],
@@ -253,6 +256,32 @@ pub fn bar(session: &Session, tree: &TraceTree, index: u32, window: Window) -> B
             no_time: true,
         };
     };
+    if node.flags.placeholder {
+        // From the earliest start to the latest end of the spans that name the missing parent.
+        let (mut start, mut end) = (u64::MAX, 0u64);
+        let mut c = index as usize + 1;
+        while c < node.subtree_end as usize {
+            let s = &session.spans[tree.nodes[c].span as usize];
+            if s.start > 0 {
+                start = start.min(s.start);
+                end = end.max(s.start + s.duration());
+            }
+            c = tree.nodes[c].subtree_end as usize;
+        }
+        if start == u64::MAX {
+            return Bar {
+                left: window.fraction(tree.start),
+                width: 0.0,
+                no_time: true,
+            };
+        }
+        let left = window.fraction(start);
+        return Bar {
+            left,
+            width: (window.fraction(end) - left).max(0.0),
+            no_time: false,
+        };
+    }
     let span = &session.spans[node.span as usize];
     if span.start == 0 {
         let mut anchor = tree.start;
@@ -303,7 +332,7 @@ pub fn minimap(session: &Session, tree: &TraceTree, width: u16, height: u16) -> 
     let mut pixels = vec![0u8; w * h];
     for (i, node) in tree.nodes.iter().enumerate() {
         let span = &session.spans[node.span as usize];
-        if span.start == 0 {
+        if span.start == 0 || node.flags.placeholder {
             continue;
         }
         let y = i * h / n;
@@ -418,7 +447,12 @@ pub fn open_on_failure(session: &Session, tree: &TraceTree) -> Option<u32> {
     };
     deepest(&raised)
         .or_else(|| deepest(&|n| n.flags.error))
-        .or_else(|| (!tree.nodes.is_empty()).then_some(0))
+        .or_else(|| {
+            tree.nodes
+                .iter()
+                .position(|n| !n.flags.placeholder)
+                .and_then(|i| u32::try_from(i).ok())
+        })
 }
 
 /// A stable hue (0..360) for a service name, so a service keeps its colour across traces and loads.

@@ -53,7 +53,9 @@ impl Query {
         tree.nodes
             .iter()
             .enumerate()
-            .filter(|(_, n)| self.matches(session, &session.spans[n.span as usize]))
+            .filter(|(_, n)| {
+                !n.flags.placeholder && self.matches(session, &session.spans[n.span as usize])
+            })
             .filter_map(|(i, _)| u32::try_from(i).ok())
             .collect()
     }

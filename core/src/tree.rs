@@ -29,6 +29,10 @@ pub struct NodeFlags {
     pub pending: bool,
     /// A Logfire log record (`logfire.span_type = log`): a point in time, not an operation.
     pub log: bool,
+    /// Not a span: a "missing parent <id>" row standing for a parent that is not loaded, with
+    /// the spans that name it as its children. Its `span` is its first child's (whose
+    /// `parent_id` is the missing id); it is never counted, searched or drawn as that span.
+    pub placeholder: bool,
 }
 
 /// One row of a trace's tree, in pre-order.
@@ -87,8 +91,22 @@ impl TraceTree {
     pub fn find(&self, session: &Session, span_id: SpanId) -> Option<u32> {
         self.nodes
             .iter()
-            .position(|n| session.spans[n.span as usize].span_id == span_id)
+            .position(|n| !n.flags.placeholder && session.spans[n.span as usize].span_id == span_id)
             .and_then(|i| u32::try_from(i).ok())
+    }
+
+    /// Spans in the tree (placeholder rows for missing parents are not spans).
+    pub fn span_count(&self) -> usize {
+        self.nodes.iter().filter(|n| !n.flags.placeholder).count()
+    }
+
+    /// The id of the missing parent a placeholder node stands for.
+    pub fn missing_parent_id(&self, session: &Session, index: u32) -> Option<SpanId> {
+        let node = self.nodes.get(index as usize)?;
+        node.flags
+            .placeholder
+            .then(|| session.spans[node.span as usize].parent_id)
+            .flatten()
     }
 
     /// The node of the trace's first root (the test span, normally).
@@ -168,7 +186,7 @@ impl Forest {
 
     /// Total spans shown across traces.
     pub fn span_count(&self) -> usize {
-        self.traces.iter().map(|t| t.nodes.len()).sum()
+        self.traces.iter().map(TraceTree::span_count).sum()
     }
 
     /// Total failing spans across traces.
@@ -264,8 +282,47 @@ fn build_trace(
     let mut nodes: Vec<Node> = Vec::with_capacity(n);
     let mut visited = vec![false; n];
     let mut cycle_broken = vec![false; n];
+    // Roots whose parent is missing hang under one "missing parent" row per missing id, placed
+    // where the first of them starts.
+    let mut groups: Vec<(SpanId, Vec<usize>)> = Vec::new();
     for &r in &roots {
-        walk(r, &children, &mut visited, &mut nodes, &spans);
+        if missing[r] {
+            let pid = parent_of(r).unwrap_or_default();
+            match groups.iter_mut().find(|(id, _)| *id == pid) {
+                Some((_, members)) => members.push(r),
+                None => groups.push((pid, vec![r])),
+            }
+        }
+    }
+    for &r in &roots {
+        if !missing[r] {
+            walk(r, None, 0, &children, &mut visited, &mut nodes, &spans);
+            continue;
+        }
+        let pid = parent_of(r).unwrap_or_default();
+        let Some(members) = groups
+            .iter_mut()
+            .find(|(id, m)| *id == pid && m.first() == Some(&r))
+            .map(|(_, m)| std::mem::take(m))
+        else {
+            continue;
+        };
+        let at = u32::try_from(nodes.len()).unwrap_or(u32::MAX);
+        nodes.push(Node {
+            span: spans[r],
+            depth: 0,
+            parent: None,
+            subtree_end: at + 1,
+            children: u32::try_from(members.len()).unwrap_or(u32::MAX),
+            flags: NodeFlags {
+                placeholder: true,
+                ..NodeFlags::default()
+            },
+        });
+        for m in members {
+            walk(m, Some(at), 1, &children, &mut visited, &mut nodes, &spans);
+        }
+        nodes[at as usize].subtree_end = u32::try_from(nodes.len()).unwrap_or(u32::MAX);
     }
     // Whatever no root reached hangs off a parent cycle: cut each cycle at its earliest span.
     let mut next = 0;
@@ -295,7 +352,7 @@ fn build_trace(
         let cut = cycle.into_iter().min_by(by_start).unwrap_or(at);
         cycle_broken[cut] = true;
         forest.cycles_broken += 1;
-        walk(cut, &children, &mut visited, &mut nodes, &spans);
+        walk(cut, None, 0, &children, &mut visited, &mut nodes, &spans);
     }
 
     // Flags, and which services and errors the trace holds.
@@ -304,6 +361,9 @@ fn build_trace(
     let mut error_count = 0;
     let (mut start, mut end) = (u64::MAX, 0u64);
     for node in &mut nodes {
+        if node.flags.placeholder {
+            continue;
+        }
         let s = &session.spans[node.span as usize];
         let local = local_of[&node.span];
         node.flags.missing_parent = missing[local];
@@ -352,13 +412,15 @@ fn build_trace(
 /// Appends the subtree of `root` in pre-order, iteratively (traces can be very deep).
 fn walk(
     root: usize,
+    root_parent: Option<u32>,
+    root_depth: u32,
     children: &[Vec<usize>],
     visited: &mut [bool],
     nodes: &mut Vec<Node>,
     spans: &[u32],
 ) {
     // Stack of (local index, parent node, depth); an entry with `usize::MAX` closes a subtree.
-    let mut stack: Vec<(usize, Option<u32>, u32)> = vec![(root, None, 0)];
+    let mut stack: Vec<(usize, Option<u32>, u32)> = vec![(root, root_parent, root_depth)];
     let mut open: Vec<usize> = Vec::new();
     while let Some((local, parent, depth)) = stack.pop() {
         if local == usize::MAX {

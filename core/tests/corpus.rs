@@ -78,7 +78,9 @@ fn spec_example_reads_upper_case_hex_and_missing_parent() {
     );
     assert_eq!(session.service_of(span), "my.service");
     assert_eq!(session.strings.get(span.name), "I'm a server span");
-    assert!(forest.traces[0].nodes[0].flags.missing_parent);
+    // The span's parent is not in the file: it hangs under a "missing parent" row.
+    assert!(forest.traces[0].nodes[0].flags.placeholder);
+    assert!(forest.traces[0].nodes[1].flags.missing_parent);
     assert_eq!(forest.missing_parents, 1);
 }
 

@@ -22,17 +22,48 @@ fn duplicate_span_is_kept_once_and_counted() {
 }
 
 #[test]
-fn missing_parent_becomes_a_marked_root_with_its_children() {
+fn missing_parent_becomes_a_placeholder_row_above_the_orphan_and_its_children() {
     let (session, _, forest) = load(&[edge("missing_parent.json")]);
     assert_eq!(
         outline(&session, &forest, 0),
-        ["root", "orphan", "  orphan child"]
+        [
+            "root",
+            "missing parent deadbeefdeadbeef",
+            "  orphan",
+            "    orphan child"
+        ]
     );
-    let nodes = &forest.traces[0].nodes;
-    assert!(!nodes[0].flags.missing_parent);
-    assert!(nodes[1].flags.missing_parent);
-    assert!(!nodes[2].flags.missing_parent);
+    let tree = &forest.traces[0];
+    let nodes = &tree.nodes;
+    assert!(nodes[1].flags.placeholder);
+    assert_eq!(
+        tree.missing_parent_id(&session, 1).map(|id| id.to_string()),
+        Some("deadbeefdeadbeef".into())
+    );
+    assert!(nodes[2].flags.missing_parent && !nodes[2].flags.placeholder);
+    assert_eq!(nodes[2].parent, Some(1));
+    assert_eq!(nodes[1].subtree_end, 4);
+    assert!(!nodes[3].flags.missing_parent);
     assert_eq!(forest.missing_parents, 1);
+    // The placeholder is no span: not counted, not found by id or search, not raised on.
+    assert_eq!(forest.span_count(), 3);
+    assert_eq!(tree.find(&session, session.spans[1].span_id), Some(2));
+    let orphan_search = sightline_core::search::Query::parse("orphan").matches_in(&session, tree);
+    assert_eq!(orphan_search, [2, 3]);
+    // Its bar covers the spans that name it: 100 ms to 200 ms of a 500 ms trace.
+    let b = sightline_core::layout::bar(
+        &session,
+        tree,
+        1,
+        sightline_core::layout::Window::of_trace(tree),
+    );
+    assert!(
+        (b.left - 0.2).abs() < 1e-9 && (b.width - 0.2).abs() < 1e-9,
+        "{b:?}"
+    );
+    // Orphans under the same missing id share one placeholder; the skew of the second is not
+    // measured against the first.
+    assert_eq!(sightline_core::layout::skew(&session, tree, 2), None);
 }
 
 #[test]

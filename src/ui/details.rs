@@ -217,6 +217,23 @@ fn details_view(
     let tree = d.tree(trace)?;
     let node = tree.nodes.get(index as usize)?;
     let s = &d.session;
+    if let Some(missing) = tree.missing_parent_id(s, index) {
+        let n = node.children;
+        return Some(
+            view! {
+                <h2 class="details-title">{format!("missing parent {missing}")}</h2>
+                <p>
+                    {format!(
+                        "No span with id {missing} is in the loaded files, but {n} span{} below name{} it as parent. \
+                         Its service may not export traces, or its spans are in a file not loaded.",
+                        if n == 1 { "" } else { "s" },
+                        if n == 1 { "s" } else { "" },
+                    )}
+                </p>
+            }
+            .into_any(),
+        );
+    }
     let span = &s.spans[node.span as usize];
     let name = s.display_name(span).to_string();
     let raw_name = s.strings.get(span.name).to_string();

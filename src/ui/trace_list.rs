@@ -51,7 +51,7 @@ pub fn TraceList() -> impl IntoView {
                         index,
                         title,
                         services,
-                        spans: t.nodes.len(),
+                        spans: t.span_count(),
                         errors: t.error_count,
                         duration: format_duration(t.end - t.start),
                         start: if t.start == 0 {

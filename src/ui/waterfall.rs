@@ -41,6 +41,8 @@ struct RowInfo {
     /// "starts 63ms before its parent" and/or "ends 800ms after it", when the clocks disagree.
     skew: Option<String>,
     no_time: bool,
+    /// A "missing parent <id>" row, not a span.
+    placeholder: bool,
     /// "Lasted its reported timeout: …", when the duration matches a timeout the span reports.
     timeout: Option<String>,
     duration: String,
@@ -64,6 +66,31 @@ fn row_info(
     let s = &d.session;
     let span = &s.spans[node.span as usize];
     let b = bar(s, tree, index, window);
+    if node.flags.placeholder {
+        let id = span.parent_id.map(|p| p.to_string()).unwrap_or_default();
+        return Some(RowInfo {
+            index,
+            pos,
+            key: (generation, node.span, pos),
+            depth: node.depth,
+            children: node.children,
+            name: format!("missing parent {id}"),
+            service: String::new(),
+            hue: 0,
+            kind: "",
+            error: false,
+            error_below: node.flags.error_below,
+            missing_parent: None,
+            cycle_broken: false,
+            pending: false,
+            log: false,
+            skew: None,
+            no_time: b.no_time,
+            placeholder: true,
+            timeout: None,
+            duration: String::new(),
+        });
+    }
     let service = s.service_of(span).to_string();
     Some(RowInfo {
         index,
@@ -101,6 +128,7 @@ fn row_info(
             )
         }),
         no_time: b.no_time,
+        placeholder: false,
         timeout: timeout_match(s, span).map(|t| {
             format!(
                 "Lasted {}, the {} timeout it reports ({})",
@@ -629,6 +657,7 @@ fn row_view(
             class="wf-row"
             class:selected=selected
             class:error=r.error
+            class:placeholder=r.placeholder
             aria-selected=move || selected().to_string()
             aria-expanded=move || has_children.then(|| (!collapsed()).to_string())
             aria-rowindex=r.pos
@@ -661,8 +690,13 @@ fn row_view(
                     }
                 ></span>
                 <span class="span-name">{r.name.clone()}</span>
-                <span class="svc" style=format!("--hue:{}", r.hue)>{r.service.clone()}</span>
-                <span class="kind" data-kind=r.kind title=format!("{} span", r.kind)></span>
+                {(!r.placeholder).then(|| view! {
+                    <span class="svc" style=format!("--hue:{}", r.hue)>{r.service.clone()}</span>
+                    <span class="kind" data-kind=r.kind title=format!("{} span", r.kind)></span>
+                })}
+                {r.placeholder.then(|| view! {
+                    <span class="mark" title="No span with this id is in the loaded files; the spans below name it as their parent">"not loaded"</span>
+                })}
                 {r.error.then(|| view! {
                     <span class="mark error-mark" title="This span failed">
                         <span aria-hidden="true">"!"</span>
@@ -686,7 +720,7 @@ fn row_view(
                 })}
             </div>
             <div role="gridcell" class="wf-timeline">
-                <div class="bar" class:error=r.error class:no-time=r.no_time class:log=r.log class:pending=r.pending style=bar_style></div>
+                <div class="bar" class:error=r.error class:no-time=r.no_time class:log=r.log class:pending=r.pending class:placeholder=r.placeholder style=bar_style></div>
                 <span class="dur" class:inside=move || label().0 style=move || label().1>{r.duration.clone()}</span>
             </div>
         </div>

@@ -86,10 +86,19 @@ test('a file opened through the input replaces the view', async () => {
     const input = page.getByRole('button', { name: 'Open trace files' });
     await input.setInputFiles(join(FIXTURES, 'edge/missing_parent.json'));
     await page.getByRole('status').filter({ hasText: '3 spans · 1 trace ' }).waitFor();
-    assert.equal(await rows(page).count(), 3);
+    // Three spans, and a placeholder row for the parent the orphan names but the file lacks.
+    assert.equal(await rows(page).count(), 4);
+    assert.equal(await waterfall(page).getAttribute('aria-rowcount'), '4');
     assert.match(await rows(page).first().textContent(), /^root/);
     await rows(page).filter({ hasText: 'orphan child' }).waitFor();
-    assert.match(await rows(page).nth(1).textContent(), /missing parent/);
+    const placeholder = rows(page).nth(1);
+    assert.match(await placeholder.textContent(), /^missing parent deadbeefdeadbeef/);
+    assert.equal(await placeholder.getAttribute('aria-expanded'), 'true');
+    assert.match(await rows(page).nth(2).textContent(), /^orphan.*missing parent deadbeef/);
+    assert.equal(await rows(page).nth(2).getAttribute('aria-level'), '2');
+    await placeholder.click();
+    await details(page).getByRole('heading', { name: 'missing parent deadbeefdeadbeef' }).waitFor();
+    assert.match(await details(page).textContent(), /1 span below names it as parent/);
     assert.equal(await page.getByRole('listbox', { name: 'Traces' }).getByRole('option').count(), 1);
   });
 });

@@ -38,11 +38,15 @@ pub fn outline(session: &Session, forest: &Forest, trace: usize) -> Vec<String> 
         .iter()
         .map(|n| {
             let span = &session.spans[n.span as usize];
-            format!(
-                "{}{}",
-                "  ".repeat(n.depth as usize),
-                session.strings.get(span.name)
-            )
+            let name = if n.flags.placeholder {
+                format!(
+                    "missing parent {}",
+                    span.parent_id.map(|p| p.to_string()).unwrap_or_default()
+                )
+            } else {
+                session.strings.get(span.name).to_string()
+            };
+            format!("{}{name}", "  ".repeat(n.depth as usize))
         })
         .collect()
 }
