@@ -15,6 +15,7 @@ pub mod fuzzing;
 mod intern;
 pub mod layout;
 mod model;
+pub mod permalink;
 pub mod search;
 pub mod semantic;
 mod snapshot;

@@ -1,11 +1,24 @@
-//! What the page address says, in its hash (never sent to a server): `#src=<url>&src=<url>`.
-//! Values are percent-encoded; unknown keys are kept so links from newer versions survive.
+//! What the page address says, in its hash (never sent to a server): the sources to fetch
+//! (`src=`, repeatable), and what the user looks at: the trace (`trace=`, hex id), the span
+//! (`span=`, hex id), the zoom window (`zoom=<from>-<to>`, ns from the trace start), the search
+//! text (`q=`) and the folded subtrees when any are (`fold=<span id>,<span id>`). Values are
+//! percent-encoded; unknown keys are kept so links from newer versions survive.
 
 /// The state a page address carries.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct HashState {
     /// Trace files to fetch, in order (`src=`, repeatable).
     pub sources: Vec<String>,
+    /// The trace in view, as its hex id.
+    pub trace: Option<String>,
+    /// The selected span, as its hex id.
+    pub span: Option<String>,
+    /// The zoom window, in ns from the trace's start.
+    pub zoom: Option<(u64, u64)>,
+    /// The search text.
+    pub search: Option<String>,
+    /// Span ids (hex) of folded subtrees.
+    pub folded: Vec<String>,
     /// Keys this version does not understand, kept as (key, value) for round trips.
     pub other: Vec<(String, String)>,
 }
@@ -24,6 +37,22 @@ impl HashState {
             match percent_decode(key).as_str() {
                 "src" if !value.is_empty() => state.sources.push(value),
                 "src" => {}
+                "trace" if is_hex_id(&value, 32) => state.trace = Some(value.to_ascii_lowercase()),
+                "span" if is_hex_id(&value, 16) => state.span = Some(value.to_ascii_lowercase()),
+                "zoom" => {
+                    state.zoom = value
+                        .split_once('-')
+                        .and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)))
+                        .filter(|(a, b)| b > a);
+                }
+                "q" if !value.is_empty() => state.search = Some(value),
+                "fold" => state.folded.extend(
+                    value
+                        .split(',')
+                        .filter(|id| is_hex_id(id, 16))
+                        .map(str::to_ascii_lowercase),
+                ),
+                "trace" | "span" | "q" => {}
                 other => state.other.push((other.to_string(), value)),
             }
         }
@@ -32,10 +61,27 @@ impl HashState {
 
     /// Writes the hash, starting with `#` (or "" when there is nothing to say).
     pub fn to_hash(&self) -> String {
+        let mut view = Vec::new();
+        if let Some(t) = &self.trace {
+            view.push(format!("trace={t}"));
+        }
+        if let Some(s) = &self.span {
+            view.push(format!("span={s}"));
+        }
+        if let Some((a, b)) = self.zoom {
+            view.push(format!("zoom={a}-{b}"));
+        }
+        if let Some(q) = &self.search {
+            view.push(format!("q={}", percent_encode(q)));
+        }
+        if !self.folded.is_empty() {
+            view.push(format!("fold={}", self.folded.join(",")));
+        }
         let pairs: Vec<String> = self
             .sources
             .iter()
             .map(|s| format!("src={}", percent_encode(s)))
+            .chain(view)
             .chain(
                 self.other
                     .iter()
@@ -48,6 +94,11 @@ impl HashState {
             format!("#{}", pairs.join("&"))
         }
     }
+}
+
+/// `len` hex digits.
+fn is_hex_id(s: &str, len: usize) -> bool {
+    s.len() == len && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// Decodes `%XX` escapes (and `+` as a space, as forms write it); bad escapes stay as written.
@@ -111,6 +162,7 @@ mod tests {
                 "http://127.0.0.1:9000/x.jsonl".into(),
             ],
             other: vec![("future".into(), "kept as is".into())],
+            ..HashState::default()
         };
         let hash = state.to_hash();
         assert!(
@@ -118,6 +170,37 @@ mod tests {
             "{hash}"
         );
         assert_eq!(HashState::parse(&hash), state);
+    }
+
+    #[test]
+    fn every_view_field_round_trips() {
+        let state = HashState {
+            sources: vec!["https://bucket.example/run/traces.json.gz".into()],
+            trace: Some("01a200f0829aba057a2e32b7dec5e98b".into()),
+            span: Some("63e233094a474182".into()),
+            zoom: Some((386_940_000, 419_930_000)),
+            search: Some("status=500 & teapot".into()),
+            folded: vec!["9e3779b97f4a7c15".into(), "3c6ef372fe94f82a".into()],
+            other: vec![("later".into(), "x".into())],
+        };
+        let hash = state.to_hash();
+        assert_eq!(HashState::parse(&hash), state, "{hash}");
+        assert!(hash.contains("zoom=386940000-419930000"), "{hash}");
+        // Nothing to say, nothing written.
+        assert_eq!(HashState::default().to_hash(), "");
+    }
+
+    #[test]
+    fn broken_view_fields_are_dropped_not_misread() {
+        let s = HashState::parse(
+            "#trace=xyz&span=63E233094A474182&zoom=9-3&fold=zz,0123456789abcdef&q=",
+        );
+        assert_eq!(s.trace, None);
+        assert_eq!(s.span.as_deref(), Some("63e233094a474182"));
+        assert_eq!(s.zoom, None);
+        assert_eq!(s.folded, ["0123456789abcdef"]);
+        assert_eq!(s.search, None);
+        assert!(s.other.is_empty());
     }
 
     #[test]

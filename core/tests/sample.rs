@@ -308,3 +308,46 @@ fn a_span_copied_as_otlp_json_reads_back_the_same() {
         assert_eq!(again.service_of(back), session.service_of(span));
     }
 }
+
+#[test]
+fn a_view_written_into_a_link_is_found_again() {
+    use sightline_core::layout::Window;
+    use sightline_core::permalink::{describe, locate, View};
+    use sightline_core::url_state::HashState;
+    let bytes = std::fs::read(fixture("order-e2e.json")).expect("sample");
+    let snapshot = sightline_core::Snapshot::decode(vec![("order-e2e.json".into(), bytes)]);
+    let tree = &snapshot.forest.traces[0];
+    let view = View {
+        trace: 0,
+        selected: Some(5),
+        zoom: Some(Window::new(tree.start + 1_000_000, tree.start + 9_000_000)),
+        search: "teapot".into(),
+        folded: [1u32, 3].into_iter().collect(),
+    };
+    let mut link = HashState {
+        sources: vec!["https://bucket.example/order-e2e.json".into()],
+        ..HashState::default()
+    };
+    describe(&snapshot, &view, &mut link);
+    assert_eq!(link.zoom, Some((1_000_000, 9_000_000)));
+    let again = HashState::parse(&link.to_hash());
+    assert_eq!(again, link);
+    let found = locate(&snapshot, &again);
+    assert!(found.missing.is_empty(), "{:?}", found.missing);
+    assert_eq!(found.view, view);
+
+    // A broken link opens what it can and says what is missing.
+    let mut broken = again.clone();
+    broken.span = Some("00000000000000aa".into());
+    let found = locate(&snapshot, &broken);
+    assert_eq!(found.view.selected, None);
+    assert_eq!(found.view.zoom, view.zoom);
+    assert_eq!(
+        found.missing,
+        ["span 00000000000000aa is not in this trace"]
+    );
+    broken.trace = Some("ffffffffffffffffffffffffffffffff".into());
+    let found = locate(&snapshot, &broken);
+    assert_eq!(found.view.trace, 0);
+    assert_eq!(found.missing.len(), 2);
+}

@@ -11,6 +11,7 @@ use wasm_bindgen::JsCast;
 
 use super::decoder;
 use super::load::{files_of, open_files, open_pasted, open_sample, open_sources};
+use super::permalink;
 use super::problems::Problems;
 use super::state::AppState;
 use super::trace_list::TraceList;
@@ -27,18 +28,24 @@ pub fn App() -> impl IntoView {
     };
     // `#src=<url>` opens those files; without any, the bundled sample opens.
     decoder::prepare(state);
+    // The rest of the address (trace, span, zoom, …) is restored once the files are in.
     let start = HashState::parse(&hash());
+    state.restore.set_value(Some(start.clone()));
     if start.sources.is_empty() {
         open_sample(state);
     } else {
         open_sources(state, start.sources);
     }
-    let current_sources = StoredValue::new(HashState::parse(&hash()).sources);
+    permalink::follow_view(state);
+    // A pasted address or Back / Forward: other sources load (then their view is restored);
+    // the same sources only change the view.
     let hash_change = window_event_listener(ev::hashchange, move |_| {
-        let sources = HashState::parse(&hash()).sources;
-        if !sources.is_empty() && sources != current_sources.get_value() {
-            current_sources.set_value(sources.clone());
-            open_sources(state, sources);
+        let link = HashState::parse(&hash());
+        if !link.sources.is_empty() && link.sources != state.sources.get_value() {
+            state.restore.set_value(Some(link.clone()));
+            open_sources(state, link.sources);
+        } else if state.progress.get_untracked().is_none() {
+            permalink::apply(state, &link);
         }
     });
     // `/` jumps to the search box, as in most viewers.

@@ -28,7 +28,14 @@ fn value_view(session: &Session, key: &str, value: &Value, schema_text: Option<&
         return view! { <JsonTree label=key.to_string() value=json schema=schema/> }.into_any();
     }
     let text = value.display(&session.strings);
-    view! { <span class="value-text" data-type=value.type_name()>{text}</span> }.into_any()
+    let copy = text.clone();
+    let what: &'static str = "value";
+    view! {
+        <span class="value-text" data-type=value.type_name()>{text}</span>
+        " "
+        <CopyButton what=what text=Callback::new(move |()| copy.clone())/>
+    }
+    .into_any()
 }
 
 /// A table of attributes, sorted by key, hiding those the filter does not match.

@@ -68,9 +68,45 @@ pub fn Header() -> impl IntoView {
                     <button type="button" class="cancel" on:click=move |_| cancel(state)>"Cancel"</button>
                 }
             })}
+            <CopyLinkButton/>
             <KeyboardHelp/>
             <ThemeToggle/>
             <OpenButton/>
         </header>
+    }
+}
+
+/// Copies the page address (which follows the view) and confirms it in a toast.
+#[component]
+fn CopyLinkButton() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let toast = RwSignal::new(None::<String>);
+    let on_click = move |_| {
+        let href = web_sys::window()
+            .and_then(|w| w.location().href().ok())
+            .unwrap_or_default();
+        let local = state.sources.get_value().is_empty()
+            && state.data.with_untracked(|d| {
+                d.as_ref()
+                    .is_some_and(|d| d.session.files.iter().any(|f| f != "order-e2e.json"))
+            });
+        leptos::task::spawn_local(async move {
+            let ok = super::copy::copy_text(href).await;
+            toast.set(Some(match (ok, local) {
+                (false, _) => "Could not copy the link: copy it from the address bar.".into(),
+                (true, false) => "Link copied: it opens this view.".into(),
+                (true, true) => "Link copied. The trace came from a local file, which the link cannot carry: it opens this view once the same file is opened.".into(),
+            }));
+            set_timeout(
+                move || toast.set(None),
+                std::time::Duration::from_millis(4000),
+            );
+        });
+    };
+    view! {
+        <button type="button" class="header-button" on:click=on_click>"Copy link"</button>
+        <div class="toast" role="status" class:visible=move || toast.with(Option::is_some)>
+            {move || toast.get()}
+        </div>
     }
 }

@@ -40,6 +40,7 @@ async fn finish(state: AppState, contents: Vec<(String, Uint8Array)>, mut failur
     state
         .failure
         .set((!failures.is_empty()).then(|| failures.join(" ")));
+    super::permalink::restore(state);
 }
 
 /// The largest file a tab is asked to open: decoding takes about 2.2-3.2 times the file in the
@@ -51,6 +52,7 @@ pub fn open_files(state: AppState, files: Vec<web_sys::File>) {
     if files.is_empty() {
         return;
     }
+    state.sources.set_value(Vec::new());
     let (files, too_large): (Vec<_>, Vec<_>) =
         files.into_iter().partition(|f| f.size() <= MAX_FILE_BYTES);
     let refused: Vec<String> = too_large
@@ -94,6 +96,7 @@ pub fn open_pasted(state: AppState, text: String) {
     if text.trim().is_empty() {
         return;
     }
+    state.sources.set_value(Vec::new());
     let bytes = Uint8Array::from(text.as_bytes());
     spawn_local(finish(
         state,
@@ -191,6 +194,7 @@ async fn fetch_with_progress(
 
 /// Fetches every `#src=` URL and shows what could be read, as one session.
 pub fn open_sources(state: AppState, urls: Vec<String>) {
+    state.sources.set_value(urls.clone());
     spawn_local(async move {
         let controller = web_sys::AbortController::new().ok();
         state.cancel.set_value(controller.clone());

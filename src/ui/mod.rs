@@ -12,6 +12,7 @@ mod json_tree;
 mod load;
 mod open_button;
 mod panic;
+mod permalink;
 mod preferences;
 mod problems;
 mod state;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 use sightline_core::layout::{open_on_failure, Window};
+use sightline_core::url_state::HashState;
 
 /// A load in progress: what, and how many bytes of how many.
 #[derive(Clone, Debug, PartialEq)]
@@ -74,6 +75,10 @@ pub struct AppState {
     pub decoder: StoredValue<Option<(web_sys::Worker, js_sys::Function)>, LocalStorage>,
     /// A load that failed as a whole (a fetch error), for the alert.
     pub failure: RwSignal<Option<String>>,
+    /// The `#src=` URLs the session came from (empty for local files, pasted text, the sample).
+    pub sources: StoredValue<Vec<String>>,
+    /// A link's view waiting for its load to finish, to be restored then.
+    pub restore: StoredValue<Option<HashState>>,
 }
 
 impl Default for AppState {
@@ -101,6 +106,8 @@ impl AppState {
             decoder: StoredValue::new_local(None),
             spare: StoredValue::new_local(None),
             failure: RwSignal::new(None),
+            sources: StoredValue::new(Vec::new()),
+            restore: StoredValue::new(None),
         }
     }
 

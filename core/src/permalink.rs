@@ -1,0 +1,99 @@
+//! Between what the user looks at and the page address: [`describe`] writes the view into a
+//! [`HashState`], [`locate`] finds a link's view in a loaded session and says what it could not.
+
+use std::collections::HashSet;
+
+use crate::layout::Window;
+use crate::snapshot::Snapshot;
+use crate::url_state::HashState;
+
+/// What the user looks at, by index into the loaded session.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct View {
+    pub trace: usize,
+    pub selected: Option<u32>,
+    pub zoom: Option<Window>,
+    pub search: String,
+    pub folded: HashSet<u32>,
+}
+
+/// A link's view found in a session, and what of it is missing.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Located {
+    pub view: View,
+    /// What the link names that the session does not hold, in words for the user.
+    pub missing: Vec<String>,
+}
+
+/// Writes `view` into the view fields of `into` (its sources are left as they are).
+pub fn describe(snapshot: &Snapshot, view: &View, into: &mut HashState) {
+    into.trace = None;
+    into.span = None;
+    into.zoom = None;
+    into.folded.clear();
+    into.search = (!view.search.trim().is_empty()).then(|| view.search.clone());
+    let Some(tree) = snapshot.tree(view.trace) else {
+        return;
+    };
+    let span_id = |i: u32| {
+        tree.nodes
+            .get(i as usize)
+            .filter(|n| !n.flags.placeholder)
+            .map(|n| snapshot.session.spans[n.span as usize].span_id.to_string())
+    };
+    into.trace = Some(tree.trace_id.to_string());
+    into.span = view.selected.and_then(span_id);
+    into.zoom = view.zoom.and_then(|z| {
+        let whole = Window::of_trace(tree);
+        (!z.covers(whole)).then(|| {
+            (
+                z.start.saturating_sub(tree.start),
+                z.end.saturating_sub(tree.start),
+            )
+        })
+    });
+    let mut folded: Vec<u32> = view.folded.iter().copied().collect();
+    folded.sort_unstable();
+    into.folded = folded.into_iter().filter_map(span_id).collect();
+}
+
+/// Finds the view a link describes. Without a trace in the link, the first trace; a trace or
+/// span the session lacks is reported, and the rest of the view is still found.
+pub fn locate(snapshot: &Snapshot, link: &HashState) -> Located {
+    let mut out = Located::default();
+    let traces = &snapshot.forest.traces;
+    if let Some(t) = &link.trace {
+        match traces.iter().position(|tr| tr.trace_id.to_string() == *t) {
+            Some(i) => out.view.trace = i,
+            None => out
+                .missing
+                .push(format!("trace {t} is not in the loaded files")),
+        }
+    }
+    let Some(tree) = snapshot.tree(out.view.trace) else {
+        return out;
+    };
+    let node_of = |id: &str| {
+        tree.nodes
+            .iter()
+            .position(|n| {
+                !n.flags.placeholder
+                    && snapshot.session.spans[n.span as usize].span_id.to_string() == id
+            })
+            .and_then(|i| u32::try_from(i).ok())
+    };
+    if let Some(s) = &link.span {
+        match node_of(s) {
+            Some(i) => out.view.selected = Some(i),
+            None => out.missing.push(format!("span {s} is not in this trace")),
+        }
+    }
+    if let Some((a, b)) = link.zoom {
+        let whole = Window::of_trace(tree);
+        let z = Window::new(tree.start.saturating_add(a), tree.start.saturating_add(b));
+        out.view.zoom = Some(z.fit(whole)).filter(|z| !z.covers(whole));
+    }
+    out.view.search = link.search.clone().unwrap_or_default();
+    out.view.folded = link.folded.iter().filter_map(|id| node_of(id)).collect();
+    out
+}

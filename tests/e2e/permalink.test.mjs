@@ -1,0 +1,105 @@
+// Permalinks: the address follows the view, a fresh browser restores it, Back and Forward move
+// between selections, a #src= link opens its span, broken links say what is missing.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { serve, launch, withPage, FIXTURES } from './harness.mjs';
+
+let site;
+let bucket;
+let browser;
+before(async () => {
+  site = await serve();
+  bucket = await serve(FIXTURES, '/', { cors: true });
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  await Promise.all([site?.close(), bucket?.close()]);
+});
+
+const waterfall = (page) => page.getByRole('treegrid', { name: 'Waterfall' });
+const rows = (page) => waterfall(page).getByRole('row');
+const selected = (page) => waterfall(page).locator('[role=row][aria-selected=true]');
+const details = (page) => page.getByRole('region', { name: 'Span details' });
+const selectedName = async (page) => (await selected(page).getByRole('gridcell').first().textContent()).trim();
+
+test('the address follows the view and a fresh browser opens the same span, zoom and search', async () => {
+  let address;
+  await withPage(browser, 'permalink copy', async (page) => {
+    await page.goto(site.url);
+    await selected(page).waitFor();
+    await rows(page).filter({ hasText: 'reserve MUG-BLUE' }).first().click();
+    await page.waitForFunction(() => /span=[0-9a-f]{16}/.test(location.hash));
+    await selected(page).focus();
+    await page.keyboard.press('+');
+    await page.getByRole('searchbox', { name: 'Search spans' }).fill('SELECT');
+    await page.waitForFunction(() => /zoom=\d+-\d+/.test(location.hash) && /q=SELECT/.test(location.hash));
+    address = page.url();
+    assert.match(address, /#trace=[0-9a-f]{32}&span=[0-9a-f]{16}&zoom=\d+-\d+&q=SELECT$/);
+    // Copy link puts the same address on the clipboard, and says so.
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+    await page.getByRole('button', { name: 'Copy link' }).click();
+    await page.getByRole('status').filter({ hasText: 'Link copied' }).waitFor();
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), address);
+  });
+  await withPage(browser, 'permalink open', async (page) => {
+    await page.goto(address);
+    await page.waitForFunction(() => document.querySelector('[role=row][aria-selected=true]')?.textContent.includes('reserve MUG-BLUE'));
+    assert.match(await selectedName(page), /^reserve MUG-BLUE/);
+    await details(page).getByRole('heading', { name: 'reserve MUG-BLUE' }).waitFor();
+    assert.doesNotMatch(await page.getByTestId('zoom-window').textContent(), /^All /);
+    assert.equal(await page.getByRole('searchbox', { name: 'Search spans' }).inputValue(), 'SELECT');
+    assert.equal(page.url(), address, 'the restored view writes the same address');
+    // The selected row is in view.
+    const box = await selected(page).boundingBox();
+    const grid = await waterfall(page).boundingBox();
+    assert.ok(box.y >= grid.y && box.y + box.height <= grid.y + grid.height + 1);
+  });
+});
+
+test('Back and Forward move between selected spans', async () => {
+  await withPage(browser, 'permalink history', async (page) => {
+    await page.goto(site.url);
+    await selected(page).waitFor();
+    await page.waitForFunction(() => /span=/.test(location.hash));
+    await rows(page).filter({ hasText: 'pytest: e2e' }).click();
+    await page.waitForFunction(() => document.querySelector('[role=row][aria-selected=true]')?.getAttribute('aria-rowindex') === '1');
+    await rows(page).filter({ hasText: 'enqueue fulfilment' }).first().click();
+    assert.match(await selectedName(page), /^enqueue fulfilment/);
+    await page.goBack();
+    await page.waitForFunction(() => document.querySelector('[role=row][aria-selected=true]')?.getAttribute('aria-rowindex') === '1');
+    await page.goBack();
+    await page.waitForFunction(() => document.querySelector('[role=row][aria-selected=true]')?.textContent.includes('reserve TEAPOT-XL'));
+    await page.goForward();
+    await page.waitForFunction(() => document.querySelector('[role=row][aria-selected=true]')?.getAttribute('aria-rowindex') === '1');
+  });
+});
+
+test('a #src= link with a span opens that span of the fetched file', async () => {
+  await withPage(browser, 'permalink src', async (page) => {
+    const src = encodeURIComponent(`${bucket.url}order-e2e.json`);
+    // Find a span id from the app itself: the sample's "reserve MUG-BLUE".
+    await page.goto(site.url);
+    await rows(page).filter({ hasText: 'reserve MUG-BLUE' }).first().click();
+    await page.waitForFunction(() => /span=[0-9a-f]{16}/.test(location.hash));
+    const view = new URL(page.url()).hash.slice(1);
+    await page.goto(`${site.url}#src=${src}&${view}`);
+    await page.reload();
+    await page.getByRole('status').filter({ hasText: 'Loaded 33 spans' }).waitFor();
+    await page.waitForFunction(() => document.querySelector('[role=row][aria-selected=true]')?.textContent.includes('reserve MUG-BLUE'));
+    // The address keeps the source next to the view, so it can be shared as it is.
+    assert.ok(new URL(page.url()).hash.startsWith(`#src=${bucket.url}order-e2e.json&trace=`), page.url());
+  });
+});
+
+test('a link to a span that is not there opens the trace and says what is missing', async () => {
+  await withPage(browser, 'permalink broken', async (page) => {
+    await page.goto(`${site.url}#span=00000000000000aa&zoom=5-3`);
+    await selected(page).waitFor();
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    assert.match(await alert.textContent(), /span 00000000000000aa is not in this trace/);
+    // The trace still opens on its failure.
+    assert.match(await selectedName(page), /^reserve TEAPOT-XL/);
+  });
+});
