@@ -16,6 +16,7 @@ mod intern;
 pub mod layout;
 mod model;
 pub mod permalink;
+pub mod report;
 pub mod search;
 pub mod semantic;
 mod snapshot;

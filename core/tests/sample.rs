@@ -351,3 +351,41 @@ fn a_view_written_into_a_link_is_found_again() {
     assert_eq!(found.view.trace, 0);
     assert_eq!(found.missing.len(), 2);
 }
+
+#[test]
+fn the_report_names_the_failing_test_and_the_worker_span_that_caused_it() {
+    use sightline_core::report::{failing_tests, permalink};
+    let bytes = std::fs::read(fixture("order-e2e.json")).expect("sample");
+    let snapshot = sightline_core::Snapshot::decode(vec![("order-e2e.json".into(), bytes)]);
+    let failing = failing_tests(&snapshot);
+    let names: Vec<&str> = failing.iter().map(|f| f.name.as_str()).collect();
+    // The 422 test passed (it expects the rejection); the bulk order failed.
+    assert_eq!(names, ["test_orders.py::test_bulk_order"]);
+    let cause = &failing[0].cause;
+    assert_eq!(cause.service, "order-worker");
+    assert_eq!(cause.span, "reserve TEAPOT-XL");
+    assert_eq!(cause.kind, "ValueError");
+    assert_eq!(
+        cause.message,
+        "cannot reserve 250 x TEAPOT-XL: exceeds warehouse limit of 100"
+    );
+    let link = permalink(
+        "https://ci.example.com/sightline/",
+        Some("https://artifacts.example.com/run 7/traces.json"),
+        cause,
+    );
+    assert_eq!(
+        link,
+        format!(
+            "https://ci.example.com/sightline/#src=https://artifacts.example.com/run%207/traces.json&trace={}&span={}",
+            cause.trace_id, cause.span_id
+        )
+    );
+    // The link finds the span again.
+    let found = sightline_core::permalink::locate(
+        &snapshot,
+        &sightline_core::url_state::HashState::parse(link.split_once('#').expect("hash").1),
+    );
+    assert!(found.missing.is_empty());
+    assert_eq!(found.view.selected, Some(cause.node));
+}
