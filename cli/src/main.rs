@@ -8,13 +8,14 @@ use std::process::ExitCode;
 use sightline_core::report::{failing_tests, permalink};
 use sightline_core::Snapshot;
 
-const USAGE: &str = "usage: sightline [--base-url URL] [--src URL] [--verbose] FILE...
+const USAGE: &str = "usage: sightline [--base-url URL] [--src URL] [--markdown] [--verbose] FILE...
 
 Prints the failing tests in trace FILEs (OTLP/JSON, JSON Lines, Jaeger, Zipkin; gzip, zstd, zip)
 and, for each, the span that caused it, with a link to it in Sightline.
 
   --base-url URL  where your Sightline is hosted (default: https://sightline.example/ )
   --src URL       where the artifact will be served, so the link can fetch it (with CORS)
+  --markdown      write Markdown (for a CI job summary, e.g. >> \"$GITHUB_STEP_SUMMARY\")
   --verbose       list every problem met while reading
 
 Exit status: 0 no failing test, 1 failing tests, 2 nothing could be read.";
@@ -23,6 +24,7 @@ struct Args {
     base_url: String,
     src: Option<String>,
     verbose: bool,
+    markdown: bool,
     files: Vec<String>,
 }
 
@@ -31,6 +33,7 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Args, String> {
         base_url: "https://sightline.example/".into(),
         src: None,
         verbose: false,
+        markdown: false,
         files: Vec::new(),
     };
     let mut args = args.peekable();
@@ -49,6 +52,7 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Args, String> {
             "--base-url" => out.base_url = value("--base-url")?,
             "--src" => out.src = Some(value("--src")?),
             "--verbose" | "-v" => out.verbose = true,
+            "--markdown" => out.markdown = true,
             "--help" | "-h" => return Err(String::new()),
             f if f.starts_with('-') && f.len() > 1 => return Err(format!("unknown option {f}")),
             _ => out.files.push(a),
@@ -91,6 +95,9 @@ fn run(args: &Args, out: &mut impl Write) -> std::io::Result<u8> {
         return Ok(2);
     }
     let failing = failing_tests(&snapshot);
+    if args.markdown {
+        return markdown(args, &snapshot, &failing, out);
+    }
     writeln!(
         out,
         "sightline: {} in {} ({}, {})",
@@ -134,6 +141,72 @@ fn run(args: &Args, out: &mut impl Write) -> std::io::Result<u8> {
             out,
             "  {}",
             permalink(&args.base_url, args.src.as_deref(), c)
+        )?;
+    }
+    Ok(u8::from(!failing.is_empty()))
+}
+
+/// Markdown text with the characters that would format it escaped.
+fn md(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if "\\`*_{}[]<>()#+-.!|~".contains(c) {
+            out.push('\\');
+        }
+        out.push(if c == '\n' { ' ' } else { c });
+    }
+    out
+}
+
+fn markdown(
+    args: &Args,
+    snapshot: &Snapshot,
+    failing: &[sightline_core::report::FailingTest],
+    out: &mut impl Write,
+) -> std::io::Result<u8> {
+    let spans = snapshot.forest.span_count();
+    writeln!(
+        out,
+        "### Sightline: {}",
+        match failing.len() {
+            0 => "no failing tests".to_string(),
+            n => plural(n, "failing test"),
+        }
+    )?;
+    writeln!(
+        out,
+        "\n{} in {} ({}).\n",
+        plural(spans, "span"),
+        plural(snapshot.forest.traces.len(), "trace"),
+        md(&args.files.join(", "))
+    )?;
+    if !failing.is_empty() {
+        writeln!(out, "| test | cause | error |")?;
+        writeln!(out, "|---|---|---|")?;
+    }
+    for f in failing {
+        let c = &f.cause;
+        let error = match (c.kind.is_empty(), c.message.is_empty()) {
+            (false, false) => format!("{}: {}", c.kind, c.message),
+            (false, true) => c.kind.clone(),
+            _ => c.message.clone(),
+        };
+        writeln!(
+            out,
+            "| {} | [{} › {}]({}) | {} |",
+            md(&f.name),
+            md(&c.service),
+            md(&c.span),
+            permalink(&args.base_url, args.src.as_deref(), c),
+            md(&error)
+        )?;
+    }
+    let warnings = snapshot.session.warnings.len();
+    if warnings > 0 {
+        writeln!(
+            out,
+            "\n{} while reading the files.",
+            plural(warnings, "problem")
         )?;
     }
     Ok(u8::from(!failing.is_empty()))

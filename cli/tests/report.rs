@@ -77,3 +77,66 @@ fn a_passing_run_exits_zero_and_unreadable_input_exits_two() {
     assert_eq!(code, 2);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn markdown_for_a_job_summary_links_the_cause() {
+    let sample = sample();
+    let (code, text) = sightline(&[
+        "--markdown",
+        "--base-url=https://acme.github.io/sightline/",
+        "--src=https://artifacts.example.com/runs/7/order-e2e.json",
+        sample.to_str().expect("path"),
+    ]);
+    assert_eq!(code, 1, "{text}");
+    assert!(
+        text.starts_with("### Sightline: 1 failing test\n"),
+        "{text}"
+    );
+    let row = text
+        .lines()
+        .find(|l| l.starts_with("| test\\_orders"))
+        .expect(&text);
+    assert!(
+        row.starts_with("| test\\_orders\\.py::test\\_bulk\\_order | [order\\-worker › reserve TEAPOT\\-XL](https://acme.github.io/sightline/#src=https://artifacts.example.com/runs/7/order-e2e.json&trace="),
+        "{row}"
+    );
+    assert!(
+        row.ends_with(
+            "| ValueError: cannot reserve 250 x TEAPOT\\-XL: exceeds warehouse limit of 100 |"
+        ),
+        "{row}"
+    );
+}
+
+/// The CI recipe's step (docs/ci/sightline-summary.sh), run as GitHub Actions runs it.
+#[test]
+fn the_ci_recipe_writes_the_job_summary_and_the_log() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let summary = std::env::temp_dir().join(format!("sightline-summary-{}.md", std::process::id()));
+    std::fs::write(&summary, "").expect("summary file");
+    let out = Command::new("bash")
+        .arg(root.join("docs/ci/sightline-summary.sh"))
+        .arg(sample())
+        .env("SIGHTLINE_BIN", env!("CARGO_BIN_EXE_sightline"))
+        .env("SIGHTLINE_URL", "https://acme.github.io/sightline/")
+        .env(
+            "TRACES_URL",
+            "https://acme-ci-traces.s3.amazonaws.com/acme/shop/7/traces.json.gz",
+        )
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .output()
+        .expect("run the recipe");
+    assert_eq!(out.status.code(), Some(1), "a failing test fails the step");
+    let md = std::fs::read_to_string(&summary).expect("summary");
+    assert!(md.starts_with("### Sightline: 1 failing test"), "{md}");
+    assert!(
+        md.contains("](https://acme.github.io/sightline/#src=https://acme-ci-traces.s3.amazonaws.com/acme/shop/7/traces.json.gz&trace="),
+        "{md}"
+    );
+    let log = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        log.contains("FAILED test_orders.py::test_bulk_order"),
+        "{log}"
+    );
+    std::fs::remove_file(&summary).ok();
+}
