@@ -26,6 +26,14 @@ pub fn App() -> impl IntoView {
             .and_then(|w| w.location().hash().ok())
             .unwrap_or_default()
     };
+    // Offline after the first visit: the service worker the build writes next to index.html keeps
+    // the app's files. (Registration fails harmlessly where there is none, e.g. in tests.)
+    if let Some(window) = web_sys::window() {
+        let promise = window.navigator().service_worker().register("./sw.js");
+        leptos::task::spawn_local(async move {
+            let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+        });
+    }
     // `#src=<url>` opens those files; without any, the bundled sample opens.
     decoder::prepare(state);
     // The rest of the address (trace, span, zoom, …) is restored once the files are in.

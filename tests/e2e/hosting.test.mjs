@@ -65,3 +65,21 @@ test('an unknown path gets the 404 page, which points back to the app', async ()
   assert.match(text, /Sightline keeps what you look at in the part of the address after <code>#<\/code>/);
   assert.doesNotMatch(text, /<script/);
 });
+
+test('after a first visit Sightline works offline: the page, the sample and local files', async () => {
+  await withPage(browser, 'offline', async (page) => {
+    await page.goto(prefixed.url);
+    await page.getByRole('status').filter({ hasText: 'Loaded 33 spans' }).waitFor();
+    // The service worker has cached this build's files.
+    await page.evaluate(async () => { await navigator.serviceWorker.ready; });
+    await page.waitForFunction(async () => (await caches.keys()).some((k) => k.startsWith('sightline-')));
+    await page.context().setOffline(true);
+    await page.reload();
+    await page.getByRole('status').filter({ hasText: 'Loaded 33 spans' }).waitFor();
+    await page.locator('[role=row][aria-selected=true]').waitFor();
+    // A downloaded artifact opens with no network at all.
+    await page.getByRole('button', { name: 'Open trace files' }).setInputFiles(join(DIST, '..', 'tests/fixtures/edge/timeouts.json'));
+    await page.getByRole('status').filter({ hasText: 'Loaded 3 spans' }).waitFor();
+    await page.context().setOffline(false);
+  });
+});
