@@ -26,7 +26,7 @@ pub mod timeout;
 mod tree;
 pub mod url_state;
 
-pub use decode::{decode_file, decode_file_with_progress, FileSummary};
+pub use decode::{decode_file, decode_file_with_progress, fingerprint, FileSummary};
 pub use format::{format_duration, format_timestamp_utc};
 pub use intern::{Interner, Sym};
 pub use model::{

@@ -32,6 +32,17 @@ pub fn describe(snapshot: &Snapshot, view: &View, into: &mut HashState) {
     into.zoom = None;
     into.folded.clear();
     into.search = (!view.search.trim().is_empty()).then(|| view.search.clone());
+    // A link cannot fetch local files: it names them by content, to ask for them when opened.
+    into.files = if into.sources.is_empty() {
+        snapshot
+            .files
+            .iter()
+            .filter(|f| !f.fingerprint.is_empty())
+            .map(|f| (f.fingerprint.clone(), f.name.clone()))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let Some(tree) = snapshot.tree(view.trace) else {
         return;
     };
@@ -96,4 +107,28 @@ pub fn locate(snapshot: &Snapshot, link: &HashState) -> Located {
     out.view.search = link.search.clone().unwrap_or_default();
     out.view.folded = link.folded.iter().filter_map(|id| node_of(id)).collect();
     out
+}
+
+/// How a link's local files compare with the files loaded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Files {
+    /// The link names no local file, or every one it names is loaded.
+    Match,
+    /// Some named file is not loaded: (name, fingerprint) of each missing one.
+    Missing(Vec<(String, String)>),
+}
+
+/// Whether the files a link was made from are the ones loaded (by content, not name).
+pub fn check_files(snapshot: &Snapshot, link: &HashState) -> Files {
+    let missing: Vec<(String, String)> = link
+        .files
+        .iter()
+        .filter(|(fp, _)| !snapshot.files.iter().any(|f| &f.fingerprint == fp))
+        .map(|(fp, name)| (name.clone(), fp.clone()))
+        .collect();
+    if missing.is_empty() {
+        Files::Match
+    } else {
+        Files::Missing(missing)
+    }
 }

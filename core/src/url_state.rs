@@ -19,6 +19,9 @@ pub struct HashState {
     pub search: Option<String>,
     /// Span ids (hex) of folded subtrees.
     pub folded: Vec<String>,
+    /// Local files the view was made from, as (content fingerprint, file name) (`file=`,
+    /// repeatable): a link cannot fetch them, so opening it asks for them.
+    pub files: Vec<(String, String)>,
     /// Keys this version does not understand, kept as (key, value) for round trips.
     pub other: Vec<(String, String)>,
 }
@@ -52,6 +55,15 @@ impl HashState {
                         .filter(|id| is_hex_id(id, 16))
                         .map(str::to_ascii_lowercase),
                 ),
+                "file" => {
+                    if let Some((fp, name)) = value.split_once(':') {
+                        if is_hex_id(fp, 16) && !name.is_empty() {
+                            state
+                                .files
+                                .push((fp.to_ascii_lowercase(), name.to_string()));
+                        }
+                    }
+                }
                 "trace" | "span" | "q" => {}
                 other => state.other.push((other.to_string(), value)),
             }
@@ -61,7 +73,11 @@ impl HashState {
 
     /// Writes the hash, starting with `#` (or "" when there is nothing to say).
     pub fn to_hash(&self) -> String {
-        let mut view = Vec::new();
+        let mut view: Vec<String> = self
+            .files
+            .iter()
+            .map(|(fp, name)| format!("file={fp}:{}", percent_encode(name)))
+            .collect();
         if let Some(t) = &self.trace {
             view.push(format!("trace={t}"));
         }
@@ -181,6 +197,7 @@ mod tests {
             zoom: Some((386_940_000, 419_930_000)),
             search: Some("status=500 & teapot".into()),
             folded: vec!["9e3779b97f4a7c15".into(), "3c6ef372fe94f82a".into()],
+            files: vec![("0123456789abcdef".into(), "run 7/traces & more.json".into())],
             other: vec![("later".into(), "x".into())],
         };
         let hash = state.to_hash();

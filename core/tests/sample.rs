@@ -389,3 +389,46 @@ fn the_report_names_the_failing_test_and_the_worker_span_that_caused_it() {
     assert!(found.missing.is_empty());
     assert_eq!(found.view.selected, Some(cause.node));
 }
+
+#[test]
+fn a_link_made_from_a_local_file_names_it_by_content() {
+    use sightline_core::permalink::{check_files, describe, Files, View};
+    use sightline_core::url_state::HashState;
+    let bytes = std::fs::read(fixture("order-e2e.json")).expect("sample");
+    let snapshot = sightline_core::Snapshot::decode(vec![("order-e2e.json".into(), bytes.clone())]);
+    let mut link = HashState::default();
+    describe(
+        &snapshot,
+        &View {
+            selected: Some(3),
+            ..View::default()
+        },
+        &mut link,
+    );
+    assert_eq!(
+        link.files,
+        [(
+            sightline_core::fingerprint(&bytes),
+            "order-e2e.json".to_string()
+        )]
+    );
+    let link = HashState::parse(&link.to_hash());
+    assert_eq!(check_files(&snapshot, &link), Files::Match);
+    // The same name with other content is another file.
+    let mut edited = bytes.clone();
+    edited.extend_from_slice(b"\n");
+    let other = sightline_core::Snapshot::decode(vec![("order-e2e.json".into(), edited)]);
+    assert!(matches!(check_files(&other, &link), Files::Missing(m) if m[0].0 == "order-e2e.json"));
+    // Links with sources name no files: the sources fetch them.
+    let mut with_src = HashState {
+        sources: vec!["https://x.example/t.json".into()],
+        ..HashState::default()
+    };
+    describe(&snapshot, &View::default(), &mut with_src);
+    assert!(with_src.files.is_empty());
+    // Fingerprints tell content apart, whatever the length.
+    let fps: std::collections::HashSet<String> = (0..200)
+        .map(|n| sightline_core::fingerprint(&bytes[..n * 7 % bytes.len()]))
+        .collect();
+    assert!(fps.len() >= 190);
+}

@@ -52,6 +52,12 @@ pub fn App() -> impl IntoView {
         if !link.sources.is_empty() && link.sources != state.sources.get_value() {
             state.restore.set_value(Some(link.clone()));
             open_sources(state, link.sources);
+        } else if !link.files.is_empty() {
+            // A link made from local files: shown once those files are here.
+            state.restore.set_value(Some(link));
+            if state.progress.get_untracked().is_none() {
+                permalink::restore(state);
+            }
         } else if state.progress.get_untracked().is_none() {
             permalink::apply(state, &link);
         }

@@ -3,7 +3,7 @@
 //! Selecting another span adds a history entry, so Back and Forward move between selections.
 
 use leptos::prelude::*;
-use sightline_core::permalink::{describe, locate, View};
+use sightline_core::permalink::{check_files, describe, locate, Files, View};
 use sightline_core::url_state::HashState;
 
 use super::state::AppState;
@@ -45,10 +45,56 @@ pub fn apply(state: AppState, link: &HashState) {
     }
 }
 
-/// After a load: the view of the link that asked for it, if any.
+/// After a load: the view of the link that asked for it, if any. A link made from local files
+/// waits until those very files (by content) are opened, asking for them meanwhile.
 pub fn restore(state: AppState) {
-    if let Some(link) = state.restore.try_update_value(Option::take).flatten() {
-        apply(state, &link);
+    let Some(link) = state.restore.get_value() else {
+        return;
+    };
+    let files = state
+        .data
+        .with_untracked(|d| d.as_ref().map(|d| check_files(d, &link)));
+    match files {
+        Some(Files::Missing(missing)) => {
+            let names = missing
+                .iter()
+                .map(|(name, _)| name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
+            let opened = state.data.with_untracked(|d| {
+                d.as_ref()
+                    .map(|d| d.files.iter().map(|f| f.name.clone()).collect::<Vec<_>>())
+                    .unwrap_or_default()
+            });
+            let asked = state.asked_for_files.get_value();
+            let same_name = opened
+                .iter()
+                .any(|o| missing.iter().any(|(name, _)| name == o));
+            let note = if asked && same_name {
+                format!(
+                    "{} is not the file this link was made from (its content differs: fingerprint {} expected), so the linked view is not shown. Open the original {names} to see it.",
+                    opened.join(", "),
+                    missing.iter().map(|(_, fp)| fp.as_str()).collect::<Vec<_>>().join(", ")
+                )
+            } else if asked {
+                format!("This link was made from {names}, which is not among the files opened. Open {names} to see the linked view.")
+            } else {
+                format!("Open {names} to see this link's view: the link names a local file, which it cannot carry.")
+            };
+            state.asked_for_files.set_value(true);
+            state.failure.update(|f| {
+                *f = Some(match f.take() {
+                    Some(before) => format!("{before} {note}"),
+                    None => note,
+                });
+            });
+        }
+        Some(Files::Match) => {
+            state.restore.set_value(None);
+            state.asked_for_files.set_value(false);
+            apply(state, &link);
+        }
+        None => {}
     }
 }
 
@@ -74,6 +120,11 @@ pub fn follow_view(state: AppState) {
     let last_span = StoredValue::new(None::<String>);
     Effect::new(move |_| {
         if state.progress.get().is_some() {
+            return;
+        }
+        // A link still waiting for its files keeps its address until they come.
+        state.data.track();
+        if state.restore.with_value(Option::is_some) {
             return;
         }
         let Some(link) = current_link(state) else {

@@ -79,6 +79,8 @@ pub struct AppState {
     pub sources: StoredValue<Vec<String>>,
     /// A link's view waiting for its load to finish, to be restored then.
     pub restore: StoredValue<Option<HashState>>,
+    /// The user was already asked for the local files a link names.
+    pub asked_for_files: StoredValue<bool>,
 }
 
 impl Default for AppState {
@@ -108,6 +110,7 @@ impl AppState {
             failure: RwSignal::new(None),
             sources: StoredValue::new(Vec::new()),
             restore: StoredValue::new(None),
+            asked_for_files: StoredValue::new(false),
         }
     }
 

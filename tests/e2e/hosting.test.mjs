@@ -26,7 +26,7 @@ test('dist served under a path prefix loads the sample, decodes in its worker an
     await page.getByRole('status').filter({ hasText: 'Loaded 33 spans' }).waitFor();
     await page.locator('[role=row][aria-selected=true]').waitFor();
     await page.waitForFunction(() => /span=[0-9a-f]{16}/.test(location.hash));
-    assert.ok(page.url().startsWith(prefixed.url + '#trace='), page.url());
+    assert.ok(page.url().startsWith(prefixed.url + '#file='), page.url());
     // Every request stayed on this site, under the prefix.
     const origin = new URL(prefixed.url).origin;
     const outside = requests.filter((u) => !u.startsWith(`${origin}/teams/qa/sightline/`) && !u.startsWith('data:'));

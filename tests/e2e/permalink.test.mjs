@@ -35,7 +35,8 @@ test('the address follows the view and a fresh browser opens the same span, zoom
     await page.getByRole('searchbox', { name: 'Search spans' }).fill('SELECT');
     await page.waitForFunction(() => /zoom=\d+-\d+/.test(location.hash) && /q=SELECT/.test(location.hash));
     address = page.url();
-    assert.match(address, /#trace=[0-9a-f]{32}&span=[0-9a-f]{16}&zoom=\d+-\d+&q=SELECT$/);
+    // The sample is a file too: the link names it by content (file=), then the view.
+    assert.match(address, /#file=[0-9a-f]{16}:order-e2e\.json&trace=[0-9a-f]{32}&span=[0-9a-f]{16}&zoom=\d+-\d+&q=SELECT$/);
     // Copy link puts the same address on the clipboard, and says so.
     await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
     await page.getByRole('button', { name: 'Copy link' }).click();
@@ -102,4 +103,44 @@ test('a link to a span that is not there opens the trace and says what is missin
     // The trace still opens on its failure.
     assert.match(await selectedName(page), /^reserve TEAPOT-XL/);
   });
+});
+
+test('a link made from a local file asks for that file, refuses another, then restores the view', async () => {
+  const { mkdtemp, writeFile, readFile, rm } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const original = join(FIXTURES, 'edge/timeouts.json');
+  const dir = await mkdtemp(join(tmpdir(), 'sightline-fp-'));
+  const impostor = join(dir, 'timeouts.json');
+  await writeFile(impostor, (await readFile(original, 'utf8')).replace('GET /api/user', 'GET /api/users'));
+  let address;
+  try {
+    await withPage(browser, 'fingerprint make', async (page) => {
+      await page.goto(site.url);
+      await selected(page).waitFor();
+      await page.getByRole('button', { name: 'Open trace files' }).setInputFiles(original);
+      await page.getByRole('status').filter({ hasText: 'Loaded 3 spans' }).waitFor();
+      await rows(page).filter({ hasText: 'GET /api/cart' }).click();
+      await page.waitForFunction(() => /#file=[0-9a-f]{16}:timeouts\.json&trace=[0-9a-f]{32}&span=[0-9a-f]{16}/.test(location.hash));
+      address = page.url();
+    });
+    await withPage(browser, 'fingerprint open', async (page) => {
+      await page.goto(address);
+      const alert = page.getByRole('alert');
+      await alert.filter({ hasText: 'Open timeouts.json to see this link' }).waitFor();
+      // The address keeps the link while it waits.
+      assert.equal(page.url(), address);
+      // Another file of the same name is refused.
+      await page.getByRole('button', { name: 'Open trace files' }).setInputFiles(impostor);
+      await alert.filter({ hasText: 'is not the file this link was made from' }).waitFor();
+      assert.doesNotMatch(await selectedName(page), /^GET \/api\/cart/);
+      // The original restores the view.
+      await page.getByRole('button', { name: 'Open trace files' }).setInputFiles(original);
+      await page.waitForFunction(() => document.querySelector('[role=row][aria-selected=true]')?.textContent.includes('GET /api/cart'));
+      await details(page).getByRole('heading', { name: 'GET /api/cart' }).waitFor();
+      assert.equal(await page.getByRole('alert').count(), 0, 'nothing missing any more');
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

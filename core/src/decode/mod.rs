@@ -27,6 +27,29 @@ pub struct FileSummary {
     pub warnings: usize,
     /// True when nothing in the file could be read as a trace.
     pub not_a_trace: bool,
+    /// The file's content fingerprint ([`fingerprint`]), so a link can name a local file.
+    pub fingerprint: String,
+}
+
+/// A content fingerprint of a file: 16 hex digits of a 64-bit hash of its bytes and length. It
+/// tells one file from another for links, not for security (it is not a cryptographic hash).
+pub fn fingerprint(bytes: &[u8]) -> String {
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mix = |h: u64, v: u64| (h ^ v).wrapping_mul(K).rotate_left(29);
+    let mut h = (bytes.len() as u64).wrapping_mul(K) ^ 0x2545_F491_4F6C_DD1D;
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(c);
+        h = mix(h, u64::from_le_bytes(word));
+    }
+    let mut tail = [0u8; 8];
+    tail[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+    h = mix(h, u64::from_le_bytes(tail));
+    h ^= h >> 31;
+    h = h.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    h ^= h >> 29;
+    format!("{h:016x}")
 }
 
 /// Decodes one file into `session`.
@@ -55,6 +78,7 @@ pub fn decode_file_with_progress(
         });
     }
     FileSummary {
+        fingerprint: fingerprint(bytes),
         name: name.to_string(),
         not_a_trace: format.is_none(),
         format: format.unwrap_or_else(|| "unknown".into()),
