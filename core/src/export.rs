@@ -49,6 +49,48 @@ fn status_number(code: StatusCode) -> u8 {
 
 /// The span as an OTLP/JSON `ExportTraceServiceRequest` holding only it, pretty-printed.
 pub fn span_as_otlp_json(session: &Session, span: &Span) -> String {
+    serde_json::to_string_pretty(&request(session, &[span])).unwrap_or_default()
+}
+
+/// Spans as one OTLP/JSON `ExportTraceServiceRequest`, grouped by resource and scope (compact).
+pub fn spans_as_otlp_json(session: &Session, spans: &[&Span]) -> String {
+    serde_json::to_string(&request(session, spans)).unwrap_or_default()
+}
+
+fn request(session: &Session, spans: &[&Span]) -> J {
+    let text = |s| session.strings.get(s);
+    // (resource, scope) groups in order of first appearance.
+    let mut groups: Vec<((u32, u32), Vec<J>)> = Vec::new();
+    for span in spans {
+        let key = (span.resource, span.scope);
+        let item = span_json(session, span);
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, list)) => list.push(item),
+            None => groups.push((key, vec![item])),
+        }
+    }
+    let resource_spans: Vec<J> = groups
+        .into_iter()
+        .map(|((r, sc), list)| {
+            let resource = session.resources.get(r as usize);
+            let scope = session.scopes.get(sc as usize);
+            json!({
+                "resource": { "attributes": resource.map(|r| attributes(session, &r.attributes)).unwrap_or_default() },
+                "scopeSpans": [{
+                    "scope": {
+                        "name": scope.map_or("", |s| text(s.name)),
+                        "version": scope.map_or("", |s| text(s.version)),
+                        "attributes": scope.map(|s| attributes(session, &s.attributes)).unwrap_or_default(),
+                    },
+                    "spans": list,
+                }],
+            })
+        })
+        .collect();
+    json!({ "resourceSpans": resource_spans })
+}
+
+fn span_json(session: &Session, span: &Span) -> J {
     let text = |s| session.strings.get(s);
     let mut out = json!({
         "traceId": span.trace_id.to_string(),
@@ -85,18 +127,44 @@ pub fn span_as_otlp_json(session: &Session, span: &Span) -> String {
             out[key] = n.into();
         }
     }
-    let resource = session.resources.get(span.resource as usize);
-    let scope = session.scopes.get(span.scope as usize);
-    let doc = json!({ "resourceSpans": [{
-        "resource": { "attributes": resource.map(|r| attributes(session, &r.attributes)).unwrap_or_default() },
-        "scopeSpans": [{
-            "scope": {
-                "name": scope.map_or("", |s| text(s.name)),
-                "version": scope.map_or("", |s| text(s.version)),
-                "attributes": scope.map(|s| attributes(session, &s.attributes)).unwrap_or_default(),
-            },
-            "spans": [out],
-        }],
-    }]});
-    serde_json::to_string_pretty(&doc).unwrap_or_default()
+    out
+}
+
+/// The longest inline trace a link carries, in characters of its `data=` value.
+pub const INLINE_LIMIT: usize = 32 * 1024;
+
+/// Trace `trace` of the snapshot as a link's `data=` value: its spans as OTLP/JSON, gzipped,
+/// base64url without padding. `Err(size)` when that is longer than [`INLINE_LIMIT`].
+pub fn inline_trace(snapshot: &crate::Snapshot, trace: usize) -> Result<String, usize> {
+    use base64::Engine;
+    use std::io::Write;
+    let Some(tree) = snapshot.tree(trace) else {
+        return Err(0);
+    };
+    let spans: Vec<&Span> = tree
+        .nodes
+        .iter()
+        .filter(|n| !n.flags.placeholder)
+        .map(|n| &snapshot.session.spans[n.span as usize])
+        .collect();
+    let json = spans_as_otlp_json(&snapshot.session, &spans);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let bytes = gz
+        .write_all(json.as_bytes())
+        .and_then(|()| gz.finish())
+        .map_err(|_| 0usize)?;
+    let text = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    if text.len() > INLINE_LIMIT {
+        Err(text.len())
+    } else {
+        Ok(text)
+    }
+}
+
+/// The bytes of a link's `data=` value (gzipped OTLP/JSON, which the decoders recognise).
+pub fn inline_bytes(data: &str) -> Option<Vec<u8>> {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(data.trim_end_matches('='))
+        .ok()
 }

@@ -432,3 +432,66 @@ fn a_link_made_from_a_local_file_names_it_by_content() {
         .collect();
     assert!(fps.len() >= 190);
 }
+
+#[test]
+fn a_small_trace_travels_inside_a_link_and_decodes_to_the_same_spans() {
+    use sightline_core::export::{inline_bytes, inline_trace, INLINE_LIMIT};
+    let bytes = std::fs::read(fixture("order-e2e.json")).expect("sample");
+    let snapshot = sightline_core::Snapshot::decode(vec![("order-e2e.json".into(), bytes)]);
+    let data = inline_trace(&snapshot, 0).expect("the sample's main trace fits");
+    assert!(data.len() <= INLINE_LIMIT);
+    assert!(
+        data.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+        "base64url"
+    );
+    let back = sightline_core::Snapshot::decode(vec![(
+        "linked trace".into(),
+        inline_bytes(&data).expect("base64url"),
+    )]);
+    assert!(
+        back.session.warnings.is_empty(),
+        "{:?}",
+        back.session.warnings
+    );
+    assert_eq!(back.files[0].format, "gzip: OTLP/JSON");
+    assert_eq!(back.forest.traces.len(), 1);
+    let (a, b) = (&snapshot.forest.traces[0], &back.forest.traces[0]);
+    assert_eq!(a.trace_id, b.trace_id);
+    assert_eq!(a.span_count(), b.span_count());
+    assert_eq!(a.error_count, b.error_count);
+    let names = |s: &sightline_core::Snapshot, t: &sightline_core::TraceTree| {
+        t.nodes
+            .iter()
+            .map(|n| {
+                s.session
+                    .display_name(&s.session.spans[n.span as usize])
+                    .to_string()
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(names(&snapshot, a), names(&back, b));
+}
+
+#[test]
+fn a_trace_too_large_for_a_link_says_how_large() {
+    use sightline_core::export::{inline_trace, INLINE_LIMIT};
+    // 3,000 spans with distinct random-looking attributes do not compress under the limit.
+    let spans: Vec<String> = (0..3000u64)
+        .map(|i| {
+            let noise = (i.wrapping_mul(0x9E37_79B9_7F4A_7C15)) ^ (i << 17);
+            format!(
+                r#"{{"traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":"{:016x}","name":"s{i}","startTimeUnixNano":"1","endTimeUnixNano":"2","attributes":[{{"key":"n","value":{{"stringValue":"{noise:x}{:x}"}}}}]}}"#,
+                i + 1,
+                noise.rotate_left(13)
+            )
+        })
+        .collect();
+    let doc = format!(
+        r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{}]}}]}}]}}"#,
+        spans.join(",")
+    );
+    let snapshot = sightline_core::Snapshot::decode(vec![("big.json".into(), doc.into_bytes())]);
+    let err = inline_trace(&snapshot, 0).expect_err("too large");
+    assert!(err > INLINE_LIMIT);
+}

@@ -10,7 +10,7 @@ use sightline_core::url_state::HashState;
 use wasm_bindgen::JsCast;
 
 use super::decoder;
-use super::load::{files_of, open_files, open_pasted, open_sample, open_sources};
+use super::load::{files_of, open_bytes, open_files, open_pasted, open_sample, open_sources};
 use super::permalink;
 use super::problems::Problems;
 use super::state::AppState;
@@ -39,10 +39,20 @@ pub fn App() -> impl IntoView {
     // The rest of the address (trace, span, zoom, …) is restored once the files are in.
     let start = HashState::parse(&hash());
     state.restore.set_value(Some(start.clone()));
-    if start.sources.is_empty() {
-        open_sample(state);
-    } else {
-        open_sources(state, start.sources);
+    let inline = start
+        .other
+        .iter()
+        .find(|(k, _)| k == "data")
+        .map(|(_, v)| sightline_core::export::inline_bytes(v));
+    match inline {
+        // A link that carries its trace: no fetch at all.
+        Some(Some(bytes)) if start.sources.is_empty() => open_bytes(state, "linked trace", &bytes),
+        Some(None) => state.failure.set(Some(
+            "This link's trace (data=) is damaged: it is not base64url. Ask for the link again."
+                .into(),
+        )),
+        _ if start.sources.is_empty() => open_sample(state),
+        _ => open_sources(state, start.sources),
     }
     permalink::follow_view(state);
     // A pasted address or Back / Forward: other sources load (then their view is restored);

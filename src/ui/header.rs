@@ -103,8 +103,66 @@ fn CopyLinkButton() -> impl IntoView {
             );
         });
     };
+    // The selected trace itself, gzipped into the link, when small enough: no server needed.
+    let with_trace = move |_| {
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        let location = window.location();
+        let result = state.data.with_untracked(|d| {
+            d.as_ref()
+                .map(|d| sightline_core::export::inline_trace(d, state.trace.get_untracked()))
+        });
+        let Some(result) = result else { return };
+        let message = match result {
+            Err(size) => {
+                toast.set(Some(format!(
+                    "This trace is too large to travel in a link: {} KB compressed, the limit is {} KB. Share the file, or a #src= link to where it is served.",
+                    size / 1024,
+                    sightline_core::export::INLINE_LIMIT / 1024
+                )));
+                set_timeout(move || toast.set(None), std::time::Duration::from_millis(6000));
+                return;
+            }
+            Ok(data) => {
+                let mut link = sightline_core::url_state::HashState::parse(
+                    &location.hash().unwrap_or_default(),
+                );
+                link.sources.clear();
+                link.files.clear();
+                link.other.retain(|(k, _)| k != "data");
+                let size = data.len();
+                link.other.push(("data".into(), data));
+                let href = format!(
+                    "{}{}{}{}",
+                    location.origin().unwrap_or_default(),
+                    location.pathname().unwrap_or_default(),
+                    location.search().unwrap_or_default(),
+                    link.to_hash()
+                );
+                (href, size)
+            }
+        };
+        let (href, size) = message;
+        leptos::task::spawn_local(async move {
+            let ok = super::copy::copy_text(href).await;
+            toast.set(Some(if ok {
+                format!(
+                    "Link with the trace copied ({} KB): it opens with no server holding the file.",
+                    size.div_ceil(1024)
+                )
+            } else {
+                "Could not copy the link.".into()
+            }));
+            set_timeout(
+                move || toast.set(None),
+                std::time::Duration::from_millis(4000),
+            );
+        });
+    };
     view! {
         <button type="button" class="header-button" on:click=on_click>"Copy link"</button>
+        <button type="button" class="header-button" on:click=with_trace>"Copy link with trace"</button>
         <div class="toast" role="status" class:visible=move || toast.with(Option::is_some)>
             {move || toast.get()}
         </div>

@@ -91,6 +91,16 @@ pub fn open_files(state: AppState, files: Vec<web_sys::File>) {
     });
 }
 
+/// Shows a trace that came inside a link (`data=`): gzipped OTLP/JSON, decoded like a file.
+pub fn open_bytes(state: AppState, name: &str, bytes: &[u8]) {
+    state.sources.set_value(Vec::new());
+    spawn_local(finish(
+        state,
+        vec![(name.to_string(), Uint8Array::from(bytes))],
+        Vec::new(),
+    ));
+}
+
 /// Shows text pasted on the page (Ctrl+V of OTLP JSON, say).
 pub fn open_pasted(state: AppState, text: String) {
     if text.trim().is_empty() {

@@ -39,7 +39,7 @@ test('the address follows the view and a fresh browser opens the same span, zoom
     assert.match(address, /#file=[0-9a-f]{16}:order-e2e\.json&trace=[0-9a-f]{32}&span=[0-9a-f]{16}&zoom=\d+-\d+&q=SELECT$/);
     // Copy link puts the same address on the clipboard, and says so.
     await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
-    await page.getByRole('button', { name: 'Copy link' }).click();
+    await page.getByRole('button', { name: 'Copy link', exact: true }).click();
     await page.getByRole('status').filter({ hasText: 'Link copied' }).waitFor();
     assert.equal(await page.evaluate(() => navigator.clipboard.readText()), address);
   });
@@ -143,4 +143,29 @@ test('a link made from a local file asks for that file, refuses another, then re
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('a link with the trace inside opens with no file served at all', async () => {
+  let address;
+  await withPage(browser, 'inline make', async (page) => {
+    await page.goto(site.url);
+    await rows(page).filter({ hasText: 'reserve MUG-BLUE' }).first().click();
+    await page.waitForFunction(() => /span=[0-9a-f]{16}/.test(location.hash));
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+    await page.getByRole('button', { name: 'Copy link with trace' }).click();
+    await page.getByRole('status').filter({ hasText: 'Link with the trace copied' }).waitFor();
+    address = await page.evaluate(() => navigator.clipboard.readText());
+    const data = new URL(address).hash.match(/data=([A-Za-z0-9_-]+)/);
+    assert.ok(data && data[1].length <= 32 * 1024, 'base64url, under 32 KB');
+    assert.match(address, /#trace=[0-9a-f]{32}&span=[0-9a-f]{16}&data=/);
+  });
+  await withPage(browser, 'inline open', async (page) => {
+    const fetched = [];
+    page.on('request', (r) => fetched.push(new URL(r.url()).pathname));
+    await page.goto(address);
+    await page.getByRole('status').filter({ hasText: 'Loaded 29 spans · 1 trace' }).waitFor();
+    await page.waitForFunction(() => document.querySelector('[role=row][aria-selected=true]')?.textContent.includes('reserve MUG-BLUE'));
+    assert.ok(!fetched.some((p) => p.includes('samples/')), `no trace file fetched: ${fetched}`);
+    assert.match(await page.locator('.file-names').textContent(), /linked trace/);
+  });
 });
