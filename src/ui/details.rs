@@ -14,6 +14,9 @@ use super::exception::{ExceptionEvent, ExceptionView};
 use super::json_tree::JsonTree;
 use super::state::{AppState, Loaded};
 
+/// Characters of a long attribute value shown before "Show all".
+const LONG_VALUE: usize = 2000;
+
 /// A link that opens in a new tab and gives the opened page no handle on this one.
 fn external_link(link: Link) -> impl IntoView {
     view! {
@@ -30,8 +33,26 @@ fn value_view(session: &Session, key: &str, value: &Value, schema_text: Option<&
     let text = value.display(&session.strings);
     let copy = text.clone();
     let what: &'static str = "value";
+    // A huge value shows its start; all of it is one click (or a copy) away.
+    let total = text.chars().count();
+    let shown = RwSignal::new(total <= LONG_VALUE);
+    let full = StoredValue::new(text);
+    let body = move || {
+        if shown.get() {
+            full.get_value()
+        } else {
+            let cut: String = full.with_value(|t| t.chars().take(LONG_VALUE).collect());
+            format!("{cut}…")
+        }
+    };
     view! {
-        <span class="value-text" data-type=value.type_name()>{text}</span>
+        <span class="value-text" data-type=value.type_name()>{body}</span>
+        {move || (!shown.get()).then(|| view! {
+            " "
+            <button type="button" class="link-button" on:click=move |_| shown.set(true)>
+                {format!("Show all {total} characters")}
+            </button>
+        })}
         " "
         <CopyButton what=what text=Callback::new(move |()| copy.clone())/>
     }
@@ -203,6 +224,17 @@ fn exception_events(s: &Session, span: &Span) -> Vec<ExceptionEvent> {
             }
         })
         .collect()
+}
+
+/// Where an event falls within its span, from 0 (start) to 1 (end).
+fn event_position(span: &Span, time: u64) -> f64 {
+    let d = span.duration();
+    if d == 0 || time < span.start {
+        return 0.0;
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let f = (time - span.start) as f64 / d as f64;
+    f.clamp(0.0, 1.0)
 }
 
 fn offset(span: &Span, time: u64) -> String {
@@ -412,6 +444,9 @@ fn details_view(
                 <ol class="events">
                     {other_events.into_iter().map(|(name, at, e)| view! {
                         <li>
+                            <span class="event-track" aria-hidden="true">
+                                <span class="event-dot" style=format!("left:{:.2}%", event_position(span, e.time) * 100.0)></span>
+                            </span>
                             <span class="event-name">{name}</span>" "<span class="event-time">{at}</span>
                             {(!e.attributes.is_empty()).then(|| attribute_table(s, "Event attributes", &e.attributes, e.dropped_attributes, "", None))}
                         </li>

@@ -121,7 +121,10 @@ fn CopyLinkButton() -> impl IntoView {
                     size / 1024,
                     sightline_core::export::INLINE_LIMIT / 1024
                 )));
-                set_timeout(move || toast.set(None), std::time::Duration::from_millis(6000));
+                set_timeout(
+                    move || toast.set(None),
+                    std::time::Duration::from_millis(6000),
+                );
                 return;
             }
             Ok(data) => {
