@@ -7,6 +7,9 @@ use crate::layout::Window;
 use crate::snapshot::Snapshot;
 use crate::url_state::HashState;
 
+/// The most folded subtrees a link records.
+pub const MAX_FOLDED: usize = 64;
+
 /// What the user looks at, by index into the loaded session.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct View {
@@ -63,9 +66,13 @@ pub fn describe(snapshot: &Snapshot, view: &View, into: &mut HashState) {
             )
         })
     });
-    let mut folded: Vec<u32> = view.folded.iter().copied().collect();
-    folded.sort_unstable();
-    into.folded = folded.into_iter().filter_map(span_id).collect();
+    // Folded subtrees travel when they are few (a link stays short); folding whole levels of a
+    // big trace is left out of the link rather than making it megabytes long.
+    if view.folded.len() <= MAX_FOLDED {
+        let mut folded: Vec<u32> = view.folded.iter().copied().collect();
+        folded.sort_unstable();
+        into.folded = folded.into_iter().filter_map(span_id).collect();
+    }
 }
 
 /// Finds the view a link describes. Without a trace in the link, the first trace; a trace or

@@ -495,3 +495,31 @@ fn a_trace_too_large_for_a_link_says_how_large() {
     let err = inline_trace(&snapshot, 0).expect_err("too large");
     assert!(err > INLINE_LIMIT);
 }
+
+#[test]
+fn links_stay_short_when_many_subtrees_are_folded() {
+    use sightline_core::permalink::{describe, View, MAX_FOLDED};
+    use sightline_core::url_state::HashState;
+    let bytes = std::fs::read(fixture("order-e2e.json")).expect("sample");
+    let snapshot = sightline_core::Snapshot::decode(vec![("order-e2e.json".into(), bytes)]);
+    let all: std::collections::HashSet<u32> = (0..MAX_FOLDED as u32 + 1).collect();
+    let mut link = HashState::default();
+    describe(
+        &snapshot,
+        &View {
+            folded: all,
+            ..View::default()
+        },
+        &mut link,
+    );
+    assert!(link.folded.is_empty());
+    describe(
+        &snapshot,
+        &View {
+            folded: [1, 2].into_iter().collect(),
+            ..View::default()
+        },
+        &mut link,
+    );
+    assert_eq!(link.folded.len(), 2);
+}

@@ -82,6 +82,7 @@ fn CopyLinkButton() -> impl IntoView {
     let state = expect_context::<AppState>();
     let toast = RwSignal::new(None::<String>);
     let on_click = move |_| {
+        super::permalink::flush(state);
         let href = web_sys::window()
             .and_then(|w| w.location().href().ok())
             .unwrap_or_default();
@@ -105,6 +106,7 @@ fn CopyLinkButton() -> impl IntoView {
     };
     // The selected trace itself, gzipped into the link, when small enough: no server needed.
     let with_trace = move |_| {
+        super::permalink::flush(state);
         let Some(window) = web_sys::window() else {
             return;
         };

@@ -115,9 +115,14 @@ fn current_link(state: AppState) -> Option<HashState> {
     Some(link)
 }
 
+/// Address updates wait this long after the last change, so a zoom or a scroll through
+/// selections writes the address once, not once a frame.
+const SETTLE: std::time::Duration = std::time::Duration::from_millis(120);
+
 /// Keeps the address in step with the view.
 pub fn follow_view(state: AppState) {
     let last_span = StoredValue::new(None::<String>);
+    let pending = StoredValue::new(0u64);
     Effect::new(move |_| {
         if state.progress.get().is_some() {
             return;
@@ -127,37 +132,64 @@ pub fn follow_view(state: AppState) {
         if state.restore.with_value(Option::is_some) {
             return;
         }
-        let Some(link) = current_link(state) else {
-            return;
-        };
-        let hash = link.to_hash();
-        if hash == location_hash() || (hash.is_empty() && location_hash() == "#") {
-            return;
-        }
-        let Some(window) = web_sys::window() else {
-            return;
-        };
-        let Ok(history) = window.history() else {
-            return;
-        };
-        let url = if hash.is_empty() {
-            let l = window.location();
-            format!(
-                "{}{}",
-                l.pathname().unwrap_or_default(),
-                l.search().unwrap_or_default()
-            )
-        } else {
-            hash
-        };
-        // A new selection is a step Back can return to; the rest refines the current entry.
-        let new_span = link.span.clone();
-        let step = last_span.get_value().is_some() && new_span != last_span.get_value();
-        last_span.set_value(new_span);
-        let _ = if step {
-            history.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url))
-        } else {
-            history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url))
-        };
+        // Track what the address shows; read it when the view has settled.
+        state.trace.track();
+        state.selected.track();
+        state.zoom.track();
+        state.search.track();
+        state.collapsed.track();
+        let ticket = pending.get_value() + 1;
+        pending.set_value(ticket);
+        set_timeout(
+            move || {
+                if pending.get_value() == ticket {
+                    write_address(state, last_span);
+                }
+            },
+            SETTLE,
+        );
     });
+}
+
+/// Writes the address of the current view now (before copying it, say).
+pub fn flush(state: AppState) {
+    write_address(state, StoredValue::new(None));
+}
+
+fn write_address(state: AppState, last_span: StoredValue<Option<String>>) {
+    if state.progress.get_untracked().is_some() || state.restore.with_value(Option::is_some) {
+        return;
+    }
+    let Some(link) = untrack(|| current_link(state)) else {
+        return;
+    };
+    let hash = link.to_hash();
+    if hash == location_hash() || (hash.is_empty() && location_hash() == "#") {
+        return;
+    }
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let Ok(history) = window.history() else {
+        return;
+    };
+    let url = if hash.is_empty() {
+        let l = window.location();
+        format!(
+            "{}{}",
+            l.pathname().unwrap_or_default(),
+            l.search().unwrap_or_default()
+        )
+    } else {
+        hash
+    };
+    // A new selection is a step Back can return to; the rest refines the current entry.
+    let new_span = link.span.clone();
+    let step = last_span.get_value().is_some() && new_span != last_span.get_value();
+    last_span.set_value(new_span);
+    let _ = if step {
+        history.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url))
+    } else {
+        history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url))
+    };
 }
