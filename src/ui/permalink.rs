@@ -24,13 +24,23 @@ pub fn apply(state: AppState, link: &HashState) {
     if v.trace != state.trace.get_untracked() {
         state.select_trace(v.trace);
     }
-    if let Some(node) = v.selected {
-        state.selected.set(Some(node));
+    // Only what differs is set: each change recomputes rows, which costs on huge traces.
+    if v.selected.is_some() && v.selected != state.selected.get_untracked() {
+        state.selected.set(v.selected);
     }
-    state.collapsed.set(v.folded.into_iter().collect());
-    state.zoom.set(v.zoom);
-    state.search.set(v.search);
-    state.reveal.update(|r| *r += 1);
+    let folded: std::collections::HashSet<u32> = v.folded.into_iter().collect();
+    if state.collapsed.with_untracked(|c| *c != folded) {
+        state.collapsed.set(folded);
+    }
+    if state.zoom.get_untracked() != v.zoom {
+        state.zoom.set(v.zoom);
+    }
+    if state.search.with_untracked(|q| *q != v.search) {
+        state.search.set(v.search);
+    }
+    if link.span.is_some() || link.zoom.is_some() {
+        state.reveal.update(|r| *r += 1);
+    }
     if !located.missing.is_empty() {
         let note = format!(
             "This link's view is only partly here: {}.",
