@@ -34,4 +34,4 @@ pub use model::{
     TraceId, Value, Warning,
 };
 pub use snapshot::{Assembler, Snapshot};
-pub use tree::{Forest, Node, NodeFlags, TraceTree, MINIMAP_COLUMNS, MINIMAP_ROWS};
+pub use tree::{Forest, Node, NodeFlags, Precomputed, TraceTree, MINIMAP_COLUMNS, MINIMAP_ROWS};

@@ -43,7 +43,7 @@ impl Snapshot {
         }
         session.spans.shrink_to_fit();
         let mut forest = Forest::build(&session);
-        forest.draw_minimaps(&session);
+        forest.precompute(&session);
         Snapshot {
             session,
             forest,

@@ -64,8 +64,22 @@ pub struct TraceTree {
     pub services: Vec<Sym>,
     /// The trace drawn small ([`crate::layout::minimap`] at [`MINIMAP_COLUMNS`] x
     /// [`MINIMAP_ROWS`]), computed by the decoder so the page never walks every span for it.
-    /// Empty until [`Forest::draw_minimaps`] runs.
+    /// Empty until [`Forest::precompute`] runs.
     pub minimap: Vec<MiniRun>,
+    /// What the page would otherwise compute over every node when a trace opens, done by the
+    /// decoder: `None` until [`Forest::precompute`] runs.
+    pub precomputed: Option<Precomputed>,
+}
+
+/// Per-trace results the decoder computes once, so opening a huge trace costs the page less.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Precomputed {
+    /// [`crate::layout::duration_outliers`].
+    pub outliers: Vec<u32>,
+    /// [`crate::layout::open_on_failure`].
+    pub open_at: Option<u32>,
+    /// [`TraceTree::span_count`].
+    pub spans: usize,
 }
 
 /// Width of the precomputed minimap, in columns (the page scales it to its canvas).
@@ -84,6 +98,7 @@ impl TraceTree {
             error_count: self.error_count,
             services: self.services.clone(),
             minimap: self.minimap.clone(),
+            precomputed: self.precomputed.clone(),
         }
     }
 
@@ -97,7 +112,10 @@ impl TraceTree {
 
     /// Spans in the tree (placeholder rows for missing parents are not spans).
     pub fn span_count(&self) -> usize {
-        self.nodes.iter().filter(|n| !n.flags.placeholder).count()
+        match &self.precomputed {
+            Some(p) => p.spans,
+            None => self.nodes.iter().filter(|n| !n.flags.placeholder).count(),
+        }
     }
 
     /// The id of the missing parent a placeholder node stands for.
@@ -139,10 +157,16 @@ impl Forest {
         }
     }
 
-    /// Draws the minimap of every trace (see [`TraceTree::minimap`]).
-    pub fn draw_minimaps(&mut self, session: &Session) {
+    /// Draws the minimap of every trace and computes what opening a trace needs (see
+    /// [`TraceTree::minimap`], [`Precomputed`]).
+    pub fn precompute(&mut self, session: &Session) {
         for t in &mut self.traces {
             t.minimap = crate::layout::minimap(session, t, MINIMAP_COLUMNS, MINIMAP_ROWS);
+            t.precomputed = Some(Precomputed {
+                outliers: crate::layout::duration_outliers(session, t),
+                open_at: crate::layout::open_on_failure(session, t),
+                spans: t.span_count(),
+            });
         }
     }
 
@@ -406,6 +430,7 @@ fn build_trace(
         error_count,
         services,
         minimap: Vec::new(),
+        precomputed: None,
     }
 }
 

@@ -523,3 +523,25 @@ fn links_stay_short_when_many_subtrees_are_folded() {
     );
     assert_eq!(link.folded.len(), 2);
 }
+
+#[test]
+fn what_the_decoder_precomputes_is_what_the_page_would_compute() {
+    let bytes = std::fs::read(fixture("order-e2e.json")).expect("sample");
+    let snapshot = sightline_core::Snapshot::decode(vec![("order-e2e.json".into(), bytes)]);
+    for tree in &snapshot.forest.traces {
+        let p = tree.precomputed.clone().expect("precomputed by decode");
+        assert_eq!(
+            p.outliers,
+            sightline_core::layout::duration_outliers(&snapshot.session, tree)
+        );
+        assert_eq!(
+            p.open_at,
+            sightline_core::layout::open_on_failure(&snapshot.session, tree)
+        );
+        assert_eq!(
+            p.spans,
+            tree.nodes.iter().filter(|n| !n.flags.placeholder).count()
+        );
+        assert!(!tree.minimap.is_empty());
+    }
+}

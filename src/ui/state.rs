@@ -128,8 +128,12 @@ impl AppState {
         self.collapsed.set(HashSet::new());
         self.zoom.set(None);
         let open = self.data.with_untracked(|d| {
-            d.as_ref()
-                .and_then(|d| d.tree(i).and_then(|t| open_on_failure(&d.session, t)))
+            d.as_ref().and_then(|d| {
+                d.tree(i).and_then(|t| match &t.precomputed {
+                    Some(p) => p.open_at,
+                    None => open_on_failure(&d.session, t),
+                })
+            })
         });
         self.selected.set(open);
     }

@@ -205,7 +205,12 @@ pub fn Waterfall() -> impl IntoView {
         let trace = state.trace.get();
         state.data.with(|d| {
             d.as_ref()
-                .and_then(|d| d.tree(trace).map(|t| duration_outliers(&d.session, t)))
+                .and_then(|d| {
+                    d.tree(trace).map(|t| match &t.precomputed {
+                        Some(p) => p.outliers.clone(),
+                        None => duration_outliers(&d.session, t),
+                    })
+                })
                 .unwrap_or_default()
         })
     });
