@@ -20,7 +20,9 @@ pub fn CopyButton(
     text: Callback<(), String>,
 ) -> impl IntoView {
     let done = RwSignal::new(None::<bool>);
-    let on_click = move |_| {
+    let on_click = move |ev: leptos::ev::MouseEvent| {
+        // A copy button inside a clickable row (a tree item) must not also open or close it.
+        ev.stop_propagation();
         let value = text.run(());
         leptos::task::spawn_local(async move {
             let ok = copy_text(value).await;

@@ -192,6 +192,14 @@ fn node_view(
                 } else {
                     leaf.into_any()
                 }}
+                // Any value can be copied: strings as their text, the rest as JSON.
+                {(level > 1).then(|| {
+                    let text = value.with_value(|v| match v {
+                        Json::Str(s) => s.clone(),
+                        other => other.to_json(),
+                    });
+                    view! { <CopyButton what="this value" text=Callback::new(move |()| text.clone())/> }
+                })}
             </span>
             {children}
         </li>

@@ -61,10 +61,19 @@ test('the failing test call shows its request body as a tree, its response, and 
     assert.equal(await teapot.count(), 0, 'folded items show no content yet');
     const last = items.last();
     assert.equal(await last.getAttribute('aria-expanded'), 'false');
-    await last.locator(':scope > .jt-row').click();
+    await last.locator(':scope > .jt-row > .jt-toggle').click();
     assert.equal(await last.getAttribute('aria-expanded'), 'true');
     assert.match(await last.textContent(), /sku\s*"TEAPOT-XL"/);
     assert.match(await last.textContent(), /quantity\s*250/);
+    // Any value copies on its own: a string as its text.
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+    const sku = last.getByRole('treeitem').filter({ hasText: 'sku' });
+    await sku.hover();
+    const copy = sku.getByRole('button', { name: 'Copy this value' });
+    await copy.click();
+    await page.waitForFunction((el) => el.textContent === 'Copied', await copy.elementHandle());
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), 'TEAPOT-XL');
+    assert.equal(await last.getAttribute('aria-expanded'), 'true', 'copying did not fold the item');
     // The keyboard folds it again.
     await last.focus();
     await page.keyboard.press('ArrowLeft');
@@ -113,7 +122,7 @@ test('a crafted file shows its markup as text, makes no link of javascript: or d
     }
     // Open every tree and details element, then look for anything that is not text.
     for (const d of await panel.locator('details').all()) await d.evaluate((e) => { e.open = true; });
-    for (const item of await panel.locator('[role=treeitem][aria-expanded=false] > .jt-row').all()) await item.click();
+    for (const item of await panel.locator('[role=treeitem][aria-expanded=false] > .jt-row > .jt-toggle').all()) await item.click();
     // The app itself uses none of these elements: any would come from the file.
     assert.equal(await page.locator('body img, body iframe, body svg, body b, body a:not([href])').count(), 0);
     assert.equal(await page.locator('body script').evaluateAll((ss) => ss.filter((s) => !s.src && !/wasm|init|import/.test(s.textContent)).length), 0);
