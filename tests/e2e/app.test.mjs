@@ -16,7 +16,8 @@ after(async () => {
   await site?.close();
 });
 
-const status = (page) => page.getByRole('status').filter({ hasText: /spans/ });
+// The status line once loaded (while decoding it says "Decoding (N spans so far)").
+const status = (page) => page.getByRole('status').filter({ hasText: /^Loaded .*spans/ });
 const waterfall = (page) => page.getByRole('treegrid', { name: 'Waterfall' });
 const rows = (page) => waterfall(page).getByRole('row');
 const details = (page) => page.getByRole('region', { name: 'Span details' });
