@@ -42,6 +42,17 @@ pub struct Frame {
 }
 
 impl Frame {
+    /// A frame known only by its location ("file:line:col"), as a Rust panic header gives it.
+    fn at(location: &str) -> Frame {
+        let (file, line, column) = split_location(location);
+        Frame {
+            file,
+            line,
+            column,
+            ..Frame::default()
+        }
+    }
+
     /// "file:line" (or the file alone).
     pub fn location(&self) -> String {
         match (self.line, self.column) {
@@ -483,27 +494,11 @@ fn rust(text: &str) -> Option<StackTrace> {
             if let Some(old) = at.strip_prefix('\'') {
                 if let Some((msg, loc)) = old.rsplit_once("', ") {
                     message.push(msg.to_string());
-                    let (file, l, c) = split_location(loc);
-                    current.frames.push(Frame {
-                        function: String::new(),
-                        file,
-                        line: l,
-                        column: c,
-                        source: None,
-                        library: false,
-                    });
+                    current.frames.push(Frame::at(loc));
                 }
             } else {
                 let loc = at.trim_end_matches(':');
-                let (file, l, c) = split_location(loc);
-                current.frames.push(Frame {
-                    function: String::new(),
-                    file,
-                    line: l,
-                    column: c,
-                    source: None,
-                    library: false,
-                });
+                current.frames.push(Frame::at(loc));
             }
         } else if t == "stack backtrace:" {
             in_backtrace = true;

@@ -14,6 +14,16 @@ fn location_hash() -> String {
         .unwrap_or_default()
 }
 
+/// Adds `note` to the alert, after what it already says.
+fn add_note(state: AppState, note: String) {
+    state.failure.update(|f| {
+        *f = Some(match f.take() {
+            Some(before) => format!("{before} {note}"),
+            None => note,
+        });
+    });
+}
+
 /// Shows `link`'s view in the loaded session; says what the session lacks.
 pub fn apply(state: AppState, link: &HashState) {
     let located = state
@@ -46,12 +56,7 @@ pub fn apply(state: AppState, link: &HashState) {
             "This link's view is only partly here: {}.",
             located.missing.join("; ")
         );
-        state.failure.update(|f| {
-            *f = Some(match f.take() {
-                Some(before) => format!("{before} {note}"),
-                None => note,
-            });
-        });
+        add_note(state, note);
     }
 }
 
@@ -92,12 +97,7 @@ pub fn restore(state: AppState) {
                 format!("Open {names} to see this link's view: the link names a local file, which it cannot carry.")
             };
             state.asked_for_files.set_value(true);
-            state.failure.update(|f| {
-                *f = Some(match f.take() {
-                    Some(before) => format!("{before} {note}"),
-                    None => note,
-                });
-            });
+            add_note(state, note);
         }
         Some(Files::Match) => {
             state.restore.set_value(None);
