@@ -79,7 +79,8 @@ pub fn rows_with_ancestors(tree: &TraceTree, matches: &[u32]) -> Vec<u32> {
 pub fn skew(session: &Session, tree: &TraceTree, index: u32) -> Option<(u64, u64)> {
     let node = tree.nodes.get(index as usize)?;
     let parent = tree.nodes.get(node.parent? as usize)?;
-    if node.flags.placeholder || parent.flags.placeholder {
+    // A linked trace's root runs when its own trace ran, not inside the span it hangs under.
+    if node.flags.placeholder || parent.flags.placeholder || node.flags.linked {
         return None;
     }
     let (s, p) = (

@@ -13,6 +13,7 @@ mod format;
 #[doc(hidden)]
 pub mod fuzzing;
 mod intern;
+pub mod joined;
 pub mod layout;
 mod model;
 pub mod permalink;

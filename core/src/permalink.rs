@@ -31,6 +31,7 @@ pub struct Located {
 /// Writes `view` into the view fields of `into` (its sources are left as they are).
 pub fn describe(snapshot: &Snapshot, view: &View, into: &mut HashState) {
     into.trace = None;
+    into.linked = false;
     into.span = None;
     into.zoom = None;
     into.folded.clear();
@@ -56,6 +57,7 @@ pub fn describe(snapshot: &Snapshot, view: &View, into: &mut HashState) {
             .map(|n| snapshot.session.spans[n.span as usize].span_id.to_string())
     };
     into.trace = Some(tree.trace_id.to_string());
+    into.linked = !tree.members.is_empty();
     into.span = view.selected.and_then(span_id);
     into.zoom = view.zoom.and_then(|z| {
         let whole = Window::of_trace(tree);
@@ -86,6 +88,18 @@ pub fn locate(snapshot: &Snapshot, link: &HashState) -> Located {
             None => out
                 .missing
                 .push(format!("trace {t} is not in the loaded files")),
+        }
+    }
+    if link.linked {
+        match snapshot.forest.joined_view_of(out.view.trace) {
+            Some(v) => out.view.trace = v,
+            None => out.missing.push(format!(
+                "no trace linked to trace {} is in the loaded files",
+                traces
+                    .get(out.view.trace)
+                    .map(|t| t.trace_id.to_string())
+                    .unwrap_or_default()
+            )),
         }
     }
     let Some(tree) = snapshot.tree(out.view.trace) else {

@@ -53,7 +53,7 @@ impl Snapshot {
 
     /// The tree of trace `i`, if it exists.
     pub fn tree(&self, i: usize) -> Option<&TraceTree> {
-        self.forest.traces.get(i)
+        self.forest.tree(i)
     }
 
     /// The compact binary form (postcard).
@@ -136,10 +136,13 @@ impl Snapshot {
                     .forest
                     .traces
                     .iter()
-                    .map(|t| TraceTree {
-                        nodes: Vec::new(),
-                        ..t.clone_without_nodes()
-                    })
+                    .map(TraceTree::clone_without_nodes)
+                    .collect(),
+                joined: self
+                    .forest
+                    .joined
+                    .iter()
+                    .map(TraceTree::clone_without_nodes)
                     .collect(),
                 ..self.forest.clone_without_traces()
             },
@@ -150,7 +153,8 @@ impl Snapshot {
         for chunk in self.session.spans.chunks(per_part) {
             parts.push(encode(&PartRef::Spans(chunk)));
         }
-        for (i, t) in self.forest.traces.iter().enumerate() {
+        let views = self.forest.traces.iter().chain(&self.forest.joined);
+        for (i, t) in views.enumerate() {
             for chunk in t.nodes.chunks(per_part) {
                 parts.push(encode(&PartRef::Nodes {
                     trace: u32::try_from(i).unwrap_or(u32::MAX),
@@ -190,8 +194,7 @@ impl Assembler {
             (Part::Nodes { trace, nodes }, Some(s)) => {
                 let tree = s
                     .forest
-                    .traces
-                    .get_mut(trace as usize)
+                    .tree_mut(trace as usize)
                     .ok_or("the decoder's answer names a trace it did not announce")?;
                 tree.nodes.extend(nodes);
             }

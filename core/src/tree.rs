@@ -33,6 +33,9 @@ pub struct NodeFlags {
     /// the spans that name it as its children. Its `span` is its first child's (whose
     /// `parent_id` is the missing id); it is never counted, searched or drawn as that span.
     pub placeholder: bool,
+    /// The root of another trace, hung under the span it links to (or that links to it) in a
+    /// tree of linked traces shown together ([`Forest::joined`]).
+    pub linked: bool,
 }
 
 /// One row of a trace's tree, in pre-order.
@@ -69,6 +72,9 @@ pub struct TraceTree {
     /// What the page would otherwise compute over every node when a trace opens, done by the
     /// decoder: `None` until [`Forest::precompute`] runs.
     pub precomputed: Option<Precomputed>,
+    /// For traces shown together ([`Forest::joined`]): the indices into [`Forest::traces`] of
+    /// the traces in this tree, the one it is drawn from first. Empty for a single trace.
+    pub members: Vec<usize>,
 }
 
 /// Per-trace results the decoder computes once, so opening a huge trace costs the page less.
@@ -99,6 +105,7 @@ impl TraceTree {
             services: self.services.clone(),
             minimap: self.minimap.clone(),
             precomputed: self.precomputed.clone(),
+            members: self.members.clone(),
         }
     }
 
@@ -137,6 +144,10 @@ impl TraceTree {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Forest {
     pub traces: Vec<TraceTree>,
+    /// Groups of traces that link to each other (a test trace and the worker trace it enqueued),
+    /// each drawn as one tree ([`crate::joined`]). As views they follow the traces: view
+    /// `traces.len() + j` is `joined[j]` (see [`Forest::tree`]).
+    pub joined: Vec<TraceTree>,
     /// Spans dropped because the very same span was loaded before (at decode time, or here when
     /// two spans share a (trace id, span id) pair).
     pub duplicates: usize,
@@ -153,6 +164,7 @@ impl Forest {
     pub fn clone_without_traces(&self) -> Forest {
         Forest {
             traces: Vec::new(),
+            joined: Vec::new(),
             ..*self
         }
     }
@@ -160,7 +172,7 @@ impl Forest {
     /// Draws the minimap of every trace and computes what opening a trace needs (see
     /// [`TraceTree::minimap`], [`Precomputed`]).
     pub fn precompute(&mut self, session: &Session) {
-        for t in &mut self.traces {
+        for t in self.traces.iter_mut().chain(self.joined.iter_mut()) {
             t.minimap = crate::layout::minimap(session, t, MINIMAP_COLUMNS, MINIMAP_ROWS);
             t.precomputed = Some(Precomputed {
                 outliers: crate::layout::duration_outliers(session, t),
@@ -194,7 +206,39 @@ impl Forest {
             forest.traces.push(tree);
         }
         forest.traces.sort_by_key(|t| (t.error_count == 0, t.start));
+        forest.joined = crate::joined::join_linked(session, &forest.traces);
         forest
+    }
+
+    /// View `i`: a trace, or past the traces a group of linked traces shown together.
+    pub fn tree(&self, i: usize) -> Option<&TraceTree> {
+        match i.checked_sub(self.traces.len()) {
+            None => self.traces.get(i),
+            Some(j) => self.joined.get(j),
+        }
+    }
+
+    /// Mutable [`Forest::tree`].
+    pub fn tree_mut(&mut self, i: usize) -> Option<&mut TraceTree> {
+        match i.checked_sub(self.traces.len()) {
+            None => self.traces.get_mut(i),
+            Some(j) => self.joined.get_mut(j),
+        }
+    }
+
+    /// The view showing trace `trace` together with the traces it links to, if any.
+    pub fn joined_view_of(&self, trace: usize) -> Option<usize> {
+        self.joined
+            .iter()
+            .position(|j| j.members.contains(&trace))
+            .map(|j| self.traces.len() + j)
+    }
+
+    /// The view a session opens on: the first trace (failing traces come first), shown with
+    /// the traces it links to when there are any, so a failed test opens with the worker trace
+    /// it enqueued.
+    pub fn first_view(&self) -> usize {
+        self.joined_view_of(0).unwrap_or(0)
     }
 
     /// Where a span is: (trace index, node index), if it is loaded.
@@ -206,6 +250,30 @@ impl Forest {
     ) -> Option<(usize, u32)> {
         let t = self.traces.iter().position(|t| t.trace_id == trace_id)?;
         Some((t, self.traces[t].find(session, span_id)?))
+    }
+
+    /// Where a span is, seen from view `view`: in that view when it holds the span (traces shown
+    /// together hold their linked spans), else as [`Forest::locate`].
+    pub fn locate_from(
+        &self,
+        session: &Session,
+        view: usize,
+        trace_id: TraceId,
+        span_id: SpanId,
+    ) -> Option<(usize, u32)> {
+        let here = self.tree(view).and_then(|t| {
+            t.nodes
+                .iter()
+                .position(|n| {
+                    let s = &session.spans[n.span as usize];
+                    !n.flags.placeholder && s.span_id == span_id && s.trace_id == trace_id
+                })
+                .and_then(|i| u32::try_from(i).ok())
+        });
+        match here {
+            Some(node) => Some((view, node)),
+            None => self.locate(session, trace_id, span_id),
+        }
     }
 
     /// Total spans shown across traces.
@@ -431,6 +499,7 @@ fn build_trace(
         services,
         minimap: Vec::new(),
         precomputed: None,
+        members: Vec::new(),
     }
 }
 

@@ -1,7 +1,8 @@
 //! What the page address says, in its hash (never sent to a server): the sources to fetch
 //! (`src=`, repeatable), and what the user looks at: the trace (`trace=`, hex id), the span
 //! (`span=`, hex id), the zoom window (`zoom=<from>-<to>`, ns from the trace start), the search
-//! text (`q=`) and the folded subtrees when any are (`fold=<span id>,<span id>`). Values are
+//! text (`q=`), the folded subtrees when any are (`fold=<span id>,<span id>`), and `linked=1`
+//! when the trace is shown together with the traces it links to. Values are
 //! percent-encoded; unknown keys are kept so links from newer versions survive.
 
 /// The state a page address carries.
@@ -13,6 +14,8 @@ pub struct HashState {
     pub trace: Option<String>,
     /// The selected span, as its hex id.
     pub span: Option<String>,
+    /// The trace is shown together with the traces linked to it (`linked=1`).
+    pub linked: bool,
     /// The zoom window, in ns from the trace's start.
     pub zoom: Option<(u64, u64)>,
     /// The search text.
@@ -49,6 +52,7 @@ impl HashState {
                         .filter(|(a, b)| b > a);
                 }
                 "q" if !value.is_empty() => state.search = Some(value),
+                "linked" => state.linked = value == "1",
                 "fold" => state.folded.extend(
                     value
                         .split(',')
@@ -80,6 +84,9 @@ impl HashState {
             .collect();
         if let Some(t) = &self.trace {
             view.push(format!("trace={t}"));
+        }
+        if self.linked {
+            view.push("linked=1".to_string());
         }
         if let Some(s) = &self.span {
             view.push(format!("span={s}"));
@@ -194,6 +201,7 @@ mod tests {
             sources: vec!["https://bucket.example/run/traces.json.gz".into()],
             trace: Some("01a200f0829aba057a2e32b7dec5e98b".into()),
             span: Some("63e233094a474182".into()),
+            linked: true,
             zoom: Some((386_940_000, 419_930_000)),
             search: Some("status=500 & teapot".into()),
             folded: vec!["9e3779b97f4a7c15".into(), "3c6ef372fe94f82a".into()],
@@ -203,6 +211,7 @@ mod tests {
         let hash = state.to_hash();
         assert_eq!(HashState::parse(&hash), state, "{hash}");
         assert!(hash.contains("zoom=386940000-419930000"), "{hash}");
+        assert!(hash.contains("&linked=1&"), "{hash}");
         // Nothing to say, nothing written.
         assert_eq!(HashState::default().to_hash(), "");
     }

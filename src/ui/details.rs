@@ -362,7 +362,7 @@ fn details_view(
             (
                 format!("trace {} span {}", l.trace_id, l.span_id),
                 l,
-                d.forest.locate(s, l.trace_id, l.span_id),
+                d.forest.locate_from(s, trace, l.trace_id, l.span_id),
             )
         })
         .collect();

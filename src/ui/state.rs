@@ -114,14 +114,16 @@ impl AppState {
         }
     }
 
-    /// Replaces the view with a newly loaded session, on its first trace.
+    /// Replaces the view with a newly loaded session, on its first trace (with the traces it
+    /// links to, when there are any).
     pub fn show(&self, loaded: Loaded) {
+        let first = loaded.forest.first_view();
         self.data.set(Some(Arc::new(loaded)));
         self.generation.update(|g| *g += 1);
-        self.select_trace(0);
+        self.select_trace(first);
     }
 
-    /// Switches to trace `i`, with everything expanded and the span where it failed selected
+    /// Switches to view `i` (a trace, or traces shown together), with everything expanded and the span where it failed selected
     /// (the root when nothing failed).
     pub fn select_trace(&self, i: usize) {
         self.trace.set(i);

@@ -43,6 +43,8 @@ struct RowInfo {
     no_time: bool,
     /// A "missing parent <id>" row, not a span.
     placeholder: bool,
+    /// The root of another trace shown here by a span link: that trace's id.
+    linked: Option<String>,
     /// "Lasted its reported timeout: …", when the duration matches a timeout the span reports.
     timeout: Option<String>,
     duration: String,
@@ -87,6 +89,7 @@ fn row_info(
             skew: None,
             no_time: b.no_time,
             placeholder: true,
+            linked: None,
             timeout: None,
             duration: String::new(),
         });
@@ -129,6 +132,7 @@ fn row_info(
         }),
         no_time: b.no_time,
         placeholder: false,
+        linked: node.flags.linked.then(|| span.trace_id.to_string()),
         timeout: timeout_match(s, span).map(|t| {
             format!(
                 "Lasted {}, the {} timeout it reports ({})",
@@ -715,6 +719,9 @@ fn row_view(
                     <span class="mark missing-parent" title=format!("Its parent span {id} is not in the loaded files")>
                         {format!("missing parent {}", id.get(..8).unwrap_or(&id))}
                     </span>
+                })}
+                {r.linked.clone().map(|id| view! {
+                    <span class="mark linked-mark" title=format!("Trace {id}, joined to the span above by a span link: it ran on its own clock, as its own trace")>"linked trace"</span>
                 })}
                 {r.cycle_broken.then(|| view! { <span class="mark" title="Its parent links formed a cycle, cut here">"cycle cut"</span> })}
                 {r.pending.then(|| view! { <span class="mark" title="Only its start was exported: the span never ended in these files">"never ended"</span> })}

@@ -218,3 +218,48 @@ test('a span that lasted exactly its reported timeout carries a timeout badge; t
     assert.equal(await badge('GET /api/user').count(), 0, 'two seconds of a ten-second timeout is no timeout');
   });
 });
+
+test('a test trace and the worker trace it enqueued open together, on the worker failure', async () => {
+  await withPage(browser, 'linked traces', async (page) => {
+    await page.goto(site.url);
+    await selectedRow(page).waitFor();
+    await page.getByRole('button', { name: 'Open trace files' }).setInputFiles(join(ROOT, 'tests/fixtures/linked-traces.json'));
+    await page.getByRole('status').filter({ hasText: 'Loaded 9 spans' }).waitFor();
+    const list = page.getByRole('listbox', { name: 'Traces' });
+    const options = list.getByRole('option');
+    assert.equal(await options.count(), 3, 'the two traces and their joint view');
+    const together = options.first();
+    assert.match(await together.textContent(), /test_order_is_fulfilled \+ orders process/);
+    assert.match(await together.textContent(), /2 linked traces together/);
+    assert.equal(await together.getAttribute('aria-selected'), 'true', 'the session opens on them together');
+
+    // One waterfall from the test through the API to the worker, opened on the worker's failure.
+    assert.equal(await waterfall(page).getAttribute('aria-rowcount'), '9');
+    const consumer = rows(page).filter({ hasText: 'orders process' });
+    assert.equal(await consumer.getAttribute('aria-level'), '5', 'hung under the publish span');
+    assert.match(await consumer.locator('.linked-mark').getAttribute('title'), /^Trace [0-9a-f]{32}, joined to the span above by a span link/);
+    assert.match(await selectedRow(page).textContent(), /^reserve stock/);
+    const publish = rows(page).filter({ hasText: 'orders publish' });
+    await publish.locator('.toggle').click();
+    assert.equal(await waterfall(page).getAttribute('aria-rowcount'), '6');
+    assert.match(await publish.textContent(), /contains errors/, 'the folded publish span holds the failure');
+    await publish.locator('.toggle').click();
+
+    // The consumer's link leads to the publish span in the same view.
+    await consumer.click();
+    const panel = page.getByRole('region', { name: 'Span details' });
+    await panel.getByRole('button', { name: 'Go to linked span' }).click();
+    await panel.getByRole('heading', { name: 'orders publish' }).waitFor();
+    assert.equal(await together.getAttribute('aria-selected'), 'true', 'still the joint view');
+    await page.waitForFunction(() => location.hash.includes('linked=1'));
+
+    // Each trace alone is still one option away, and the keyboard walks the list in its order.
+    await options.nth(1).click();
+    await page.waitForFunction(() => document.querySelector('[role=treegrid]').getAttribute('aria-rowcount') === '6');
+    assert.equal(await rows(page).filter({ hasText: 'orders process' }).count(), 0);
+    await list.press('ArrowDown');
+    assert.equal(await options.nth(2).getAttribute('aria-selected'), 'true');
+    assert.equal(await waterfall(page).getAttribute('aria-rowcount'), '3');
+    await page.waitForFunction(() => !location.hash.includes('linked=1'));
+  });
+});

@@ -33,8 +33,10 @@ pub fn load(paths: &[PathBuf]) -> (Session, Vec<FileSummary>, Forest) {
 /// Span names of a trace in pre-order, indented by depth, for readable tree assertions.
 #[allow(dead_code)]
 pub fn outline(session: &Session, forest: &Forest, trace: usize) -> Vec<String> {
-    forest.traces[trace]
-        .nodes
+    let Some(tree) = forest.tree(trace) else {
+        return Vec::new();
+    };
+    tree.nodes
         .iter()
         .map(|n| {
             let span = &session.spans[n.span as usize];
@@ -46,7 +48,8 @@ pub fn outline(session: &Session, forest: &Forest, trace: usize) -> Vec<String> 
             } else {
                 session.strings.get(span.name).to_string()
             };
-            format!("{}{name}", "  ".repeat(n.depth as usize))
+            let linked = if n.flags.linked { " (linked)" } else { "" };
+            format!("{}{name}{linked}", "  ".repeat(n.depth as usize))
         })
         .collect()
 }

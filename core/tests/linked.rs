@@ -1,0 +1,158 @@
+//! Traces that link to each other are shown together: the test trace and the worker trace it
+//! enqueued (recorded with the real OpenTelemetry SDK), and a batch consumer linking to two
+//! producers.
+
+mod common;
+
+use common::{fixture, load, outline};
+use sightline_core::layout::{open_on_failure, skew};
+
+#[test]
+fn the_test_trace_and_the_worker_trace_it_enqueued_open_together() {
+    let (session, _, forest) = load(&[fixture("linked-traces.json")]);
+    assert_eq!(forest.traces.len(), 2);
+    assert_eq!(forest.joined.len(), 1);
+    let view = forest.first_view();
+    assert_eq!(view, 2, "the session opens on the two traces together");
+    let joined = forest.tree(view).expect("joined view");
+    assert_eq!(joined.members.len(), 2);
+    assert_eq!(
+        forest.traces[joined.members[0]].trace_id, joined.trace_id,
+        "drawn from the test's trace"
+    );
+    assert_eq!(forest.joined_view_of(0), Some(view));
+    assert_eq!(forest.joined_view_of(1), Some(view));
+    assert_eq!(
+        outline(&session, &forest, view),
+        [
+            "test_order_is_fulfilled",
+            "  POST /orders",
+            "    POST /orders",
+            "      orders publish",
+            "        orders process (linked)",
+            "          fulfil_order",
+            "            reserve stock",
+            "  GET /orders/{order_id}",
+            "    GET /orders/{order_id}",
+        ]
+    );
+    assert_eq!(joined.span_count(), 9);
+    assert_eq!(
+        joined.error_count,
+        forest.traces.iter().map(|t| t.error_count).sum::<usize>()
+    );
+    assert_eq!(
+        joined.start,
+        forest.traces.iter().map(|t| t.start).min().unwrap()
+    );
+    assert_eq!(
+        joined.end,
+        forest.traces.iter().map(|t| t.end).max().unwrap()
+    );
+    // Pre-order bookkeeping holds: every subtree is contiguous and counts its children.
+    for (i, n) in joined.nodes.iter().enumerate() {
+        let kids = joined.nodes[i + 1..n.subtree_end as usize]
+            .iter()
+            .filter(|c| c.parent == Some(i as u32))
+            .count();
+        assert_eq!(kids, n.children as usize, "children of node {i}");
+    }
+    // The failure's cause is in the worker's trace: the view opens there, and the test's
+    // ancestors of it say errors are below.
+    let open = open_on_failure(&session, joined).expect("a span to open on");
+    assert_eq!(
+        session.display_name(&session.spans[joined.nodes[open as usize].span as usize]),
+        "reserve stock"
+    );
+    assert!(
+        joined.nodes[3].flags.error_below,
+        "orders publish contains the worker's failure"
+    );
+    // The worker's link to the publish span is followed inside the view; from one trace alone
+    // it leads to the other trace.
+    let consumer = &session.spans[joined.nodes[4].span as usize];
+    let link = &consumer.links[0];
+    assert_eq!(
+        forest.locate_from(&session, view, link.trace_id, link.span_id),
+        Some((view, 3))
+    );
+    let alone = joined.members[1];
+    assert_eq!(
+        forest
+            .locate_from(&session, alone, link.trace_id, link.span_id)
+            .map(|(t, _)| t),
+        Some(joined.members[0])
+    );
+    // The job runs after the publish span ended: that is no clock skew.
+    assert_eq!(skew(&session, joined, 4), None);
+}
+
+#[test]
+fn a_batch_linking_two_producers_hangs_from_the_earliest() {
+    let (session, _, forest) = load(&[fixture("edge/linked_batch.json")]);
+    assert_eq!(forest.traces.len(), 4);
+    assert_eq!(forest.joined.len(), 1, "the unrelated trace is in no group");
+    let view = forest.traces.len();
+    assert_eq!(
+        outline(&session, &forest, view),
+        [
+            "request A",
+            "  publish A",
+            "    process batch (linked)",
+            "      request B (linked)",
+            "        publish B",
+            "      write",
+        ]
+    );
+    let unrelated = forest
+        .traces
+        .iter()
+        .position(|t| t.nodes.len() == 1)
+        .expect("the unrelated trace");
+    assert_eq!(forest.joined_view_of(unrelated), None);
+    // The batch failed, so its trace comes first, and the session opens on its group.
+    assert_eq!(forest.first_view(), view);
+}
+
+#[test]
+fn traces_without_links_between_them_are_not_joined() {
+    let (_, _, forest) = load(&[fixture("order-e2e.json")]);
+    assert!(forest.joined.is_empty());
+    assert_eq!(forest.first_view(), 0);
+}
+
+#[test]
+fn a_link_to_traces_shown_together_opens_them_together() {
+    use sightline_core::permalink::{describe, locate, View};
+    use sightline_core::url_state::HashState;
+    use sightline_core::Snapshot;
+    let bytes = std::fs::read(fixture("linked-traces.json")).expect("fixture");
+    let snapshot = Snapshot::decode(vec![("linked-traces.json".into(), bytes)]);
+    let view = View {
+        trace: snapshot.forest.first_view(),
+        selected: Some(6),
+        ..View::default()
+    };
+    let mut state = HashState::default();
+    describe(&snapshot, &view, &mut state);
+    assert!(state.linked);
+    let hash = state.to_hash();
+    assert!(hash.contains("linked=1"), "{hash}");
+    let found = locate(&snapshot, &HashState::parse(&hash));
+    assert!(found.missing.is_empty(), "{:?}", found.missing);
+    assert_eq!(found.view.trace, view.trace);
+    assert_eq!(found.view.selected, Some(6));
+
+    // One trace alone is written without the flag; a flag the session cannot honour is said.
+    let mut alone = HashState::default();
+    describe(&snapshot, &View::default(), &mut alone);
+    assert!(!alone.linked);
+    let sample = Snapshot::decode(vec![(
+        "order-e2e.json".into(),
+        std::fs::read(fixture("order-e2e.json")).expect("sample"),
+    )]);
+    let found = locate(&sample, &HashState::parse("#linked=1"));
+    assert_eq!(found.view.trace, 0);
+    assert_eq!(found.missing.len(), 1, "{:?}", found.missing);
+    assert!(found.missing[0].starts_with("no trace linked to trace "));
+}
