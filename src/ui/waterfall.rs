@@ -52,8 +52,10 @@ struct RowInfo {
 
 /// Height of one row in CSS pixels (style/main.css `.wf-row`), for virtual scrolling.
 const ROW_HEIGHT: f64 = 26.0;
-/// Rows rendered above and below the viewport, so fast scrolling never shows a gap.
-const MARGIN_ROWS: usize = 20;
+/// Rows rendered above and below the viewport, so fast scrolling never shows a gap (the grid
+/// scrolls on the compositor; a wheel step moves 3 rows). Every row in the DOM costs each frame
+/// style, layout and paint work, so the margin is kept small.
+const MARGIN_ROWS: usize = 8;
 
 /// The row of node `index` at 1-based position `pos` under the current expansion.
 fn row_info(
@@ -601,7 +603,7 @@ pub fn Waterfall() -> impl IntoView {
                                     row_info(d, tree, Window::of_trace(tree), generation, index, pos)
                                 })
                             })
-                            .map(|r| row_view(state, r, matches, critical, outliers, dragged, view))
+                            .map(|r| row_view(state, r, RowContext { matches, critical, outliers, dragged, view }))
                         }
                     </For>
                 </div>
@@ -610,19 +612,30 @@ pub fn Waterfall() -> impl IntoView {
     }
 }
 
-fn row_view(
-    state: AppState,
-    r: RowInfo,
+/// What every row shares: the waterfall's memos and the selection.
+struct RowContext {
     matches: Memo<Vec<u32>>,
     critical: Memo<Vec<u32>>,
     outliers: Memo<Vec<u32>>,
     dragged: StoredValue<bool>,
     view: Memo<Option<Window>>,
-) -> impl IntoView {
+}
+
+fn row_view(state: AppState, r: RowInfo, cx: RowContext) -> impl IntoView {
+    let RowContext {
+        matches,
+        critical,
+        outliers,
+        dragged,
+        view,
+    } = cx;
     let i = r.index;
     let level = (r.depth + 1).to_string();
     let has_children = r.children > 0;
-    let selected = move || state.selected.get() == Some(i);
+    // A selection change reruns this comparison in every row, but only the two rows whose
+    // answer changed update their class, aria-selected and tabindex.
+    let is_selected = Memo::new(move |_| state.selected.get() == Some(i));
+    let selected = move || is_selected.get();
     let collapsed = move || state.collapsed.with(|c| c.contains(&i));
     // The bar follows the zoom without rebuilding the row.
     let geometry = Memo::new(move |_| {
