@@ -261,7 +261,12 @@ impl Forest {
         trace_id: TraceId,
         span_id: SpanId,
     ) -> Option<(usize, u32)> {
-        let here = self.tree(view).and_then(|t| {
+        let here = self.tree(view).filter(|t| {
+            t.members
+                .iter()
+                .any(|&m| self.traces.get(m).is_some_and(|m| m.trace_id == trace_id))
+        });
+        let here = here.and_then(|t| {
             t.nodes
                 .iter()
                 .position(|n| {
