@@ -1,8 +1,10 @@
 //! String interning: trace files repeat the same keys, service names and values thousands of
 //! times; each distinct string is stored once and referred to by a 4-byte [`Sym`].
 
-use rustc_hash::FxHashMap as HashMap;
-use std::sync::Arc;
+use std::hash::BuildHasher;
+
+use hashbrown::HashTable;
+use rustc_hash::FxBuildHasher;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -18,82 +20,166 @@ impl Sym {
     pub const EMPTY: Sym = Sym(0);
 }
 
-/// Owns the distinct strings of a session.
+/// Largest block of text. Strings are packed into blocks that are never reallocated (a longer
+/// string gets a block of its own), so a million strings cost a few hundred allocations and
+/// growing the text never copies what was read before.
+const BLOCK: usize = 1 << 20;
+
+/// Owns the distinct strings of a session: their text packed into blocks, where each one is
+/// (block, start, end), and a hash table of handles for finding a string's handle.
+/// About 12 bytes per string beyond its text (a table slot and its place).
 #[derive(Debug, Clone)]
 pub struct Interner {
-    strings: Vec<Arc<str>>,
-    index: HashMap<Arc<str>, Sym>,
+    blocks: Vec<String>,
+    places: Vec<[u32; 3]>,
+    index: HashTable<Sym>,
 }
 
 impl Default for Interner {
     fn default() -> Self {
         let mut interner = Interner {
-            strings: Vec::new(),
-            index: HashMap::default(),
+            blocks: Vec::new(),
+            places: Vec::new(),
+            index: HashTable::new(),
         };
         interner.intern("");
         interner
     }
 }
 
+fn hash(s: &str) -> u64 {
+    FxBuildHasher.hash_one(s)
+}
+
 impl Interner {
     /// Returns the handle of `s`, storing it on first sight.
     pub fn intern(&mut self, s: &str) -> Sym {
-        if let Some(&sym) = self.index.get(s) {
+        let h = hash(s);
+        if let Some(sym) = self.find(h, s) {
             return sym;
         }
-        let sym = Sym(u32::try_from(self.strings.len()).unwrap_or(u32::MAX));
-        let owned: Arc<str> = Arc::from(s);
-        self.strings.push(owned.clone());
-        self.index.insert(owned, sym);
+        let sym = self.append(s);
+        self.index_as(h, sym);
+        sym
+    }
+
+    /// Appends `s` under the next handle, even if it is already held (reading a sent interner
+    /// back must keep every handle where it was); the index keeps the first handle.
+    fn push(&mut self, s: &str) {
+        let h = hash(s);
+        let known = self.find(h, s).is_some();
+        let sym = self.append(s);
+        if !known {
+            self.index_as(h, sym);
+        }
+    }
+
+    fn find(&self, h: u64, s: &str) -> Option<Sym> {
+        let (blocks, places) = (&self.blocks, &self.places);
+        self.index
+            .find(h, |&sym| text_of(blocks, places, sym) == s)
+            .copied()
+    }
+
+    fn index_as(&mut self, h: u64, sym: Sym) {
+        let (blocks, places) = (&self.blocks, &self.places);
+        self.index
+            .insert_unique(h, sym, |&sym| hash(text_of(blocks, places, sym)));
+    }
+
+    /// Packs the text of `s` and gives it the next handle.
+    fn append(&mut self, s: &str) -> Sym {
+        let sym = Sym(u32::try_from(self.places.len()).unwrap_or(u32::MAX));
+        let room = self
+            .blocks
+            .last()
+            .map(|b| (b.capacity() - b.len(), b.capacity()));
+        if room.is_none_or(|(free, _)| free < s.len()) {
+            // Blocks double from 4 KiB up to BLOCK, so a small session stays small.
+            let size = room
+                .map_or(4096, |(_, cap)| cap * 2)
+                .min(BLOCK)
+                .max(s.len());
+            self.blocks.push(String::with_capacity(size));
+        }
+        let block = self.blocks.len() - 1;
+        let text = &mut self.blocks[block];
+        let start = text.len();
+        text.push_str(s);
+        self.places
+            .push([block, start, text.len()].map(|n| u32::try_from(n).unwrap_or(u32::MAX)));
         sym
     }
 
     /// The handle of `s` if it was interned, without storing it.
     pub fn lookup(&self, s: &str) -> Option<Sym> {
-        self.index.get(s).copied()
+        self.find(hash(s), s)
     }
 
     /// The text of a handle; an unknown handle reads as "".
     pub fn get(&self, sym: Sym) -> &str {
-        self.strings.get(sym.0 as usize).map_or("", |s| s)
+        text_of(&self.blocks, &self.places, sym)
     }
 
     /// Number of distinct strings held.
     pub fn len(&self) -> usize {
-        self.strings.len()
+        self.places.len()
     }
 
     /// True when only the empty string is held.
     pub fn is_empty(&self) -> bool {
-        self.strings.len() <= 1
+        self.places.len() <= 1
     }
+
+    fn with_capacity(strings: usize) -> Interner {
+        Interner {
+            blocks: Vec::new(),
+            places: Vec::with_capacity(strings),
+            index: HashTable::with_capacity(strings),
+        }
+    }
+}
+
+fn text_of<'a>(blocks: &'a [String], places: &[[u32; 3]], sym: Sym) -> &'a str {
+    places
+        .get(sym.0 as usize)
+        .and_then(|&[b, s, e]| blocks.get(b as usize)?.get(s as usize..e as usize))
+        .unwrap_or("")
 }
 
 /// Only the strings travel; the index is rebuilt on arrival.
 impl Serialize for Interner {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.strings.iter().map(|a| &**a))
+        s.collect_seq(
+            (0..self.places.len()).map(|i| self.get(Sym(u32::try_from(i).unwrap_or(u32::MAX)))),
+        )
     }
 }
 
 impl<'de> Deserialize<'de> for Interner {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let strings: Vec<String> = Vec::deserialize(d)?;
-        let mut interner = Interner {
-            strings: Vec::with_capacity(strings.len()),
-            index: HashMap::with_capacity_and_hasher(strings.len(), Default::default()),
-        };
-        for s in strings {
-            let sym = Sym(u32::try_from(interner.strings.len()).unwrap_or(u32::MAX));
-            let owned: Arc<str> = Arc::from(s);
-            interner.strings.push(owned.clone());
-            interner.index.insert(owned, sym);
+        struct Strings;
+        impl<'de> serde::de::Visitor<'de> for Strings {
+            type Value = Interner;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a list of strings")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Interner, A::Error> {
+                let mut interner = Interner::with_capacity(seq.size_hint().unwrap_or(0));
+                // Read in place: each string keeps the handle it had, even a repeated one.
+                while let Some(s) = seq.next_element::<std::borrow::Cow<'de, str>>()? {
+                    interner.push(&s);
+                }
+                if interner.places.is_empty() {
+                    interner.intern("");
+                }
+                Ok(interner)
+            }
         }
-        if interner.strings.is_empty() {
-            interner.intern("");
-        }
-        Ok(interner)
+        d.deserialize_seq(Strings)
     }
 }
 
@@ -111,5 +197,27 @@ mod tests {
         assert_eq!(i.intern(""), Sym::EMPTY);
         assert_eq!(i.len(), 2);
         assert_eq!(i.lookup("nope"), None);
+    }
+
+    #[test]
+    fn many_strings_across_blocks_keep_their_handles_through_serde() {
+        let mut i = Interner::default();
+        let long = "x".repeat(BLOCK + 7);
+        let words: Vec<String> = (0..50_000).map(|n| format!("value-{n}")).collect();
+        let syms: Vec<Sym> = words.iter().map(|w| i.intern(w)).collect();
+        let big = i.intern(&long);
+        let after = i.intern("after the long one");
+        assert!(i.blocks.len() > 2, "{} blocks", i.blocks.len());
+        for (w, &s) in words.iter().zip(&syms) {
+            assert_eq!(i.get(s), w);
+            assert_eq!(i.intern(w), s);
+        }
+        assert_eq!(i.get(big), long);
+        assert_eq!(i.get(after), "after the long one");
+        let copy: Interner = postcard::from_bytes(&postcard::to_allocvec(&i).unwrap()).unwrap();
+        assert_eq!(copy.len(), i.len());
+        assert_eq!(copy.lookup("value-49999"), Some(syms[49_999]));
+        assert_eq!(copy.get(big), long);
+        assert_eq!(copy.lookup(""), Some(Sym::EMPTY));
     }
 }
