@@ -3,8 +3,10 @@
 //! Ids are fixed-size bytes, times are `u64` nanoseconds since the Unix epoch (0 = unknown), and
 //! strings are interned. Spans of all files of a session live in one vector; trees index into it.
 
-use rustc_hash::FxHashMap as HashMap;
+use hashbrown::HashTable;
+use rustc_hash::FxBuildHasher;
 use std::fmt;
+use std::hash::BuildHasher;
 
 use serde::{Deserialize, Serialize};
 
@@ -381,23 +383,85 @@ pub struct Session {
     /// snapshot; [`Session::rebuild_index`] restores it when more files are to be decoded into a
     /// received session.
     #[serde(skip)]
-    pub span_index: HashMap<(TraceId, SpanId), u32>,
+    pub span_index: SpanIndex,
+}
+
+/// Where each (trace id, span id) sits in [`Session::spans`]: a hash table of 4-byte span
+/// indices that reads the ids from the spans themselves (about 5 bytes a span, where a map
+/// holding the ids as keys would take 29, 50 MB for a million spans).
+#[derive(Clone, Default)]
+pub struct SpanIndex {
+    table: HashTable<u32>,
+}
+
+impl fmt::Debug for SpanIndex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SpanIndex({} spans)", self.table.len())
+    }
+}
+
+fn key_hash(trace: TraceId, span: SpanId) -> u64 {
+    FxBuildHasher.hash_one((trace, span))
+}
+
+impl SpanIndex {
+    /// The index of the span with these ids, if `spans` holds one.
+    pub fn get(&self, spans: &[Span], trace: TraceId, span: SpanId) -> Option<u32> {
+        self.table
+            .find(key_hash(trace, span), |&i| {
+                spans
+                    .get(i as usize)
+                    .is_some_and(|s| s.trace_id == trace && s.span_id == span)
+            })
+            .copied()
+    }
+
+    /// Records that `spans[index]` (already pushed) is where its ids sit.
+    pub fn insert(&mut self, spans: &[Span], index: u32) {
+        let Some(s) = spans.get(index as usize) else {
+            return;
+        };
+        self.table
+            .insert_unique(key_hash(s.trace_id, s.span_id), index, |&i| {
+                spans
+                    .get(i as usize)
+                    .map_or(0, |s| key_hash(s.trace_id, s.span_id))
+            });
+    }
+
+    /// Forgets the entry of this (trace id, span id), looked up in `spans`.
+    pub fn remove(&mut self, spans: &[Span], trace: TraceId, span: SpanId) {
+        let found = self.table.find_entry(key_hash(trace, span), |&i| {
+            spans
+                .get(i as usize)
+                .is_some_and(|s| s.trace_id == trace && s.span_id == span)
+        });
+        if let Ok(entry) = found {
+            entry.remove();
+        }
+    }
+
+    /// Number of spans indexed.
+    pub fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    /// True when no span is indexed.
+    pub fn is_empty(&self) -> bool {
+        self.table.is_empty()
+    }
 }
 
 impl Session {
     /// Rebuilds the (trace id, span id) index, which is not part of the binary form.
     pub fn rebuild_index(&mut self) {
-        self.span_index = self
-            .spans
-            .iter()
-            .enumerate()
-            .map(|(i, s)| {
-                (
-                    (s.trace_id, s.span_id),
-                    u32::try_from(i).unwrap_or(u32::MAX),
-                )
-            })
-            .collect();
+        let mut index = SpanIndex {
+            table: HashTable::with_capacity(self.spans.len()),
+        };
+        for i in 0..self.spans.len() {
+            index.insert(&self.spans, u32::try_from(i).unwrap_or(u32::MAX));
+        }
+        self.span_index = index;
     }
 
     /// The service name of a span.

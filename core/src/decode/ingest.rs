@@ -89,10 +89,14 @@ impl<'a> Ingest<'a> {
     /// can be read again another way without counting its spans twice. (Interned strings,
     /// resources and scopes stay: they are shared and harmless.)
     pub fn rollback(&mut self, checkpoint: Checkpoint) {
-        for span in self.session.spans.drain(checkpoint.spans..) {
+        // Newest first: each span's entry is found while the spans it is compared with remain.
+        while self.session.spans.len() > checkpoint.spans {
+            let s = &self.session.spans[self.session.spans.len() - 1];
+            let (trace, span) = (s.trace_id, s.span_id);
             self.session
                 .span_index
-                .remove(&(span.trace_id, span.span_id));
+                .remove(&self.session.spans, trace, span);
+            self.session.spans.pop();
         }
         self.session.warnings.truncate(checkpoint.warnings);
         self.session.duplicates = checkpoint.duplicates;
@@ -102,8 +106,11 @@ impl<'a> Ingest<'a> {
     /// dropped and counted; a different span reusing a (trace id, span id) pair is kept under a
     /// new id, with a warning, so neither is lost.
     pub fn push_span(&mut self, mut span: Span, path: &dyn Display) {
-        let key = (span.trace_id, span.span_id);
-        if let Some(&existing) = self.session.span_index.get(&key) {
+        let found = self
+            .session
+            .span_index
+            .get(&self.session.spans, span.trace_id, span.span_id);
+        if let Some(existing) = found {
             if self.session.spans[existing as usize] == span {
                 self.session.duplicates += 1;
                 return;
@@ -119,16 +126,17 @@ impl<'a> Ingest<'a> {
             );
         }
         let index = index_u32(self.session.spans.len());
-        self.session
-            .span_index
-            .insert((span.trace_id, span.span_id), index);
         self.session.spans.push(span);
+        self.session.span_index.insert(&self.session.spans, index);
     }
 
     /// A span id not used in `trace`, derived from `base` so reloading gives the same answer.
     pub fn unused_span_id(&self, trace: TraceId, base: SpanId) -> SpanId {
         derive_span_id(base, |id| {
-            self.session.span_index.contains_key(&(trace, id))
+            self.session
+                .span_index
+                .get(&self.session.spans, trace, id)
+                .is_some()
         })
     }
 
