@@ -71,6 +71,38 @@ fn target_element(ev: &leptos::ev::PointerEvent) -> Option<web_sys::Element> {
         .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
 }
 
+/// Starts a drag on the element under a primary-button press: the pointer is captured and the
+/// drag starts at the pointer's fraction of the element's width; `moving` says, from that
+/// fraction, whether the drag moves the view rather than selecting a range.
+fn begin_drag(
+    ev: &leptos::ev::PointerEvent,
+    drag: RwSignal<Option<Drag>>,
+    moving: impl FnOnce(f64) -> Option<Window>,
+) {
+    if ev.button() != 0 {
+        return;
+    }
+    let Some(el) = target_element(ev) else {
+        return;
+    };
+    let (f, width) = fraction_in(&el, ev.client_x());
+    let _ = el.set_pointer_capture(ev.pointer_id());
+    ev.prevent_default();
+    drag.set(Some(Drag {
+        from: f,
+        to: f,
+        width,
+        moving: moving(f),
+    }));
+}
+
+/// The drag in progress, if any, and the pointer's fraction of the element's width now.
+fn dragged_to(ev: &leptos::ev::PointerEvent, drag: RwSignal<Option<Drag>>) -> Option<(Drag, f64)> {
+    let d = drag.get_untracked()?;
+    let el = target_element(ev)?;
+    Some((d, fraction_in(&el, ev.client_x()).0))
+}
+
 #[component]
 pub fn TimeAxis() -> impl IntoView {
     let state = expect_context::<AppState>();
@@ -177,35 +209,17 @@ pub fn TimeAxis() -> impl IntoView {
     };
 
     let on_map_down = move |ev: leptos::ev::PointerEvent| {
-        if ev.button() != 0 {
-            return;
-        }
-        let Some(el) = target_element(&ev) else {
-            return;
-        };
-        let Some((bounds, view)) = windows_untracked(state) else {
-            return;
-        };
-        let (f, width) = fraction_in(&el, ev.client_x());
-        let inside = f >= bounds.fraction(view.start) && f <= bounds.fraction(view.end);
-        let zoomed = !view.covers(bounds);
-        let _ = el.set_pointer_capture(ev.pointer_id());
-        ev.prevent_default();
-        map_drag.set(Some(Drag {
-            from: f,
-            to: f,
-            width,
-            moving: (inside && zoomed).then_some(view),
-        }));
+        begin_drag(&ev, map_drag, |f| {
+            // Inside the window of a zoomed view, the drag moves the window.
+            let (bounds, view) = windows_untracked(state)?;
+            let inside = f >= bounds.fraction(view.start) && f <= bounds.fraction(view.end);
+            (inside && !view.covers(bounds)).then_some(view)
+        });
     };
     let on_map_move = move |ev: leptos::ev::PointerEvent| {
-        let Some(drag) = map_drag.get_untracked() else {
+        let Some((drag, f)) = dragged_to(&ev, map_drag) else {
             return;
         };
-        let Some(el) = target_element(&ev) else {
-            return;
-        };
-        let (f, _) = fraction_in(&el, ev.client_x());
         map_drag.set(Some(Drag { to: f, ..drag }));
         if let (Some(start), Some((bounds, _))) = (drag.moving, windows_untracked(state)) {
             // Moving the window: shift it by the distance dragged, in trace time.
@@ -240,35 +254,14 @@ pub fn TimeAxis() -> impl IntoView {
         }
     };
 
-    let on_axis_down = move |ev: leptos::ev::PointerEvent| {
-        if ev.button() != 0 {
-            return;
-        }
-        let Some(el) = target_element(&ev) else {
-            return;
-        };
-        let (f, width) = fraction_in(&el, ev.client_x());
-        let _ = el.set_pointer_capture(ev.pointer_id());
-        ev.prevent_default();
-        axis_drag.set(Some(Drag {
-            from: f,
-            to: f,
-            width,
-            moving: None,
-        }));
-    };
+    let on_axis_down = move |ev: leptos::ev::PointerEvent| begin_drag(&ev, axis_drag, |_| None);
     let on_axis_move = move |ev: leptos::ev::PointerEvent| {
-        let Some(drag) = axis_drag.get_untracked() else {
-            return;
-        };
-        let Some(el) = target_element(&ev) else {
-            return;
-        };
-        let (f, _) = fraction_in(&el, ev.client_x());
-        axis_drag.set(Some(Drag {
-            to: f.clamp(0.0, 1.0),
-            ..drag
-        }));
+        if let Some((drag, f)) = dragged_to(&ev, axis_drag) {
+            axis_drag.set(Some(Drag {
+                to: f.clamp(0.0, 1.0),
+                ..drag
+            }));
+        }
     };
     let on_axis_up = move |_: leptos::ev::PointerEvent| {
         let Some(drag) = axis_drag.get_untracked() else {
