@@ -24,13 +24,11 @@ pub fn critical_path(session: &Session, tree: &TraceTree) -> Vec<u32> {
     let children = |i: usize| -> Vec<(usize, u64, u64)> {
         let (ps, pe) = times(i);
         let mut out = Vec::new();
-        let mut c = i + 1;
-        while c < tree.nodes[i].subtree_end as usize {
+        for c in tree.children(i) {
             let (s, e) = times(c);
             if s != 0 && s < pe && e > ps {
                 out.push((c, s.max(ps), e.min(pe)));
             }
-            c = tree.nodes[c].subtree_end as usize;
         }
         out.sort_by(|a, b| b.2.cmp(&a.2).then(b.1.cmp(&a.1)));
         out

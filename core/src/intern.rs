@@ -27,7 +27,7 @@ const BLOCK: usize = 1 << 20;
 
 /// Owns the distinct strings of a session: their text packed into blocks, where each one is
 /// (block, start, end), and a hash table of handles for finding a string's handle.
-/// About 12 bytes per string beyond its text (a table slot and its place).
+/// About 17 bytes per string beyond its text (its 12-byte place and a table slot).
 #[derive(Debug, Clone)]
 pub struct Interner {
     blocks: Vec<String>,

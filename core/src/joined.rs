@@ -117,7 +117,8 @@ fn join_group(
                 (e.to, e.from_node)
             } else if e.to == host && !placed.contains(&e.from) {
                 // Under the span the link names; under the trace's first node if it is not loaded.
-                (e.from, traces[host].find(session, e.to_span).unwrap_or(0))
+                let named = traces[host].find(session, traces[host].trace_id, e.to_span);
+                (e.from, named.unwrap_or(0))
             } else {
                 continue;
             };
@@ -126,15 +127,7 @@ fn join_group(
         }
     }
 
-    let tops = |t: usize| -> Vec<(usize, u32, bool)> {
-        let mut out = Vec::new();
-        let mut i = 0u32;
-        while let Some(n) = traces[t].nodes.get(i as usize) {
-            out.push((t, i, true));
-            i = n.subtree_end.max(i + 1);
-        }
-        out
-    };
+    let tops = |t: usize| traces[t].tops().map(move |i| (t, node_u32(i), true));
     let start_of = |(t, i, _): &(usize, u32, bool)| {
         traces[*t]
             .nodes
@@ -144,14 +137,10 @@ fn join_group(
     // A node's children: its own (already by start time) and the roots of the traces hung under
     // it, merged by start time.
     let children_of = |t: usize, i: u32| -> Vec<(usize, u32, bool)> {
-        let tree = &traces[t];
-        let end = tree.nodes[i as usize].subtree_end;
-        let mut out = Vec::new();
-        let mut c = i + 1;
-        while c < end {
-            out.push((t, c, false));
-            c = tree.nodes[c as usize].subtree_end.max(c + 1);
-        }
+        let mut out: Vec<(usize, u32, bool)> = traces[t]
+            .children(i as usize)
+            .map(|c| (t, node_u32(c), false))
+            .collect();
         if let Some(gs) = guests.get(&(t, i)) {
             for &g in gs {
                 out.extend(tops(g));
@@ -168,6 +157,7 @@ fn join_group(
         Close(usize),
     }
     let mut stack: Vec<Step> = tops(first)
+        .collect::<Vec<_>>()
         .into_iter()
         .rev()
         .map(|(t, i, _)| Step::Open(t, i, None, 0, false))
@@ -232,4 +222,8 @@ fn join_group(
         precomputed: None,
         members: placed,
     }
+}
+
+fn node_u32(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(u32::MAX)
 }

@@ -108,12 +108,7 @@ pub fn duration_outliers(session: &Session, tree: &TraceTree) -> Vec<u32> {
         if parent.children < 3 {
             continue;
         }
-        let mut kids = Vec::with_capacity(parent.children as usize);
-        let mut c = p + 1;
-        while c < parent.subtree_end as usize {
-            kids.push(c);
-            c = tree.nodes[c].subtree_end as usize;
-        }
+        let kids: Vec<usize> = tree.children(p).collect();
         let duration = |i: usize| session.spans[tree.nodes[i].span as usize].duration();
         let mut durations: Vec<u64> = kids.iter().map(|&i| duration(i)).collect();
         durations.sort_unstable();
@@ -260,14 +255,12 @@ pub fn bar(session: &Session, tree: &TraceTree, index: u32, window: Window) -> B
     if node.flags.placeholder {
         // From the earliest start to the latest end of the spans that name the missing parent.
         let (mut start, mut end) = (u64::MAX, 0u64);
-        let mut c = index as usize + 1;
-        while c < node.subtree_end as usize {
+        for c in tree.children(index as usize) {
             let s = &session.spans[tree.nodes[c].span as usize];
             if s.start > 0 {
                 start = start.min(s.start);
                 end = end.max(s.start + s.duration());
             }
-            c = tree.nodes[c].subtree_end as usize;
         }
         if start == u64::MAX {
             return Bar {

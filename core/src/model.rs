@@ -404,15 +404,20 @@ fn key_hash(trace: TraceId, span: SpanId) -> u64 {
     FxBuildHasher.hash_one((trace, span))
 }
 
+/// Whether the entry `i` of a [`SpanIndex`] names the span with these ids.
+fn names(spans: &[Span], trace: TraceId, span: SpanId) -> impl Fn(&u32) -> bool + '_ {
+    move |&i| {
+        spans
+            .get(i as usize)
+            .is_some_and(|s| s.trace_id == trace && s.span_id == span)
+    }
+}
+
 impl SpanIndex {
     /// The index of the span with these ids, if `spans` holds one.
     pub fn get(&self, spans: &[Span], trace: TraceId, span: SpanId) -> Option<u32> {
         self.table
-            .find(key_hash(trace, span), |&i| {
-                spans
-                    .get(i as usize)
-                    .is_some_and(|s| s.trace_id == trace && s.span_id == span)
-            })
+            .find(key_hash(trace, span), names(spans, trace, span))
             .copied()
     }
 
@@ -431,11 +436,9 @@ impl SpanIndex {
 
     /// Forgets the entry of this (trace id, span id), looked up in `spans`.
     pub fn remove(&mut self, spans: &[Span], trace: TraceId, span: SpanId) {
-        let found = self.table.find_entry(key_hash(trace, span), |&i| {
-            spans
-                .get(i as usize)
-                .is_some_and(|s| s.trace_id == trace && s.span_id == span)
-        });
+        let found = self
+            .table
+            .find_entry(key_hash(trace, span), names(spans, trace, span));
         if let Ok(entry) = found {
             entry.remove();
         }

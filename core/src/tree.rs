@@ -109,11 +109,15 @@ impl TraceTree {
         }
     }
 
-    /// The node index of a span id, if it is in this trace.
-    pub fn find(&self, session: &Session, span_id: SpanId) -> Option<u32> {
+    /// The node index of a span, if it is in this tree (a tree of linked traces holds spans of
+    /// several traces, so the trace id is compared too).
+    pub fn find(&self, session: &Session, trace_id: TraceId, span_id: SpanId) -> Option<u32> {
         self.nodes
             .iter()
-            .position(|n| !n.flags.placeholder && session.spans[n.span as usize].span_id == span_id)
+            .position(|n| {
+                let s = &session.spans[n.span as usize];
+                !n.flags.placeholder && s.span_id == span_id && s.trace_id == trace_id
+            })
             .and_then(|i| u32::try_from(i).ok())
     }
 
@@ -132,6 +136,27 @@ impl TraceTree {
             .placeholder
             .then(|| session.spans[node.span as usize].parent_id)
             .flatten()
+    }
+
+    /// The direct children of node `i`, in order (children are ordered by start time).
+    pub fn children(&self, i: usize) -> impl Iterator<Item = usize> + '_ {
+        let end = self.nodes.get(i).map_or(0, |n| n.subtree_end as usize);
+        self.siblings(i + 1, end)
+    }
+
+    /// The top-level nodes: roots and "missing parent" rows, in order.
+    pub fn tops(&self) -> impl Iterator<Item = usize> + '_ {
+        self.siblings(0, self.nodes.len())
+    }
+
+    /// Nodes from `first` on, each the next one's sibling, before `end`.
+    fn siblings(&self, first: usize, end: usize) -> impl Iterator<Item = usize> + '_ {
+        std::iter::successors(Some(first), move |&c| {
+            self.nodes
+                .get(c)
+                .map(|n| (n.subtree_end as usize).max(c + 1))
+        })
+        .take_while(move |&c| c < end)
     }
 
     /// The node of the trace's first root (the test span, normally).
@@ -249,7 +274,7 @@ impl Forest {
         span_id: SpanId,
     ) -> Option<(usize, u32)> {
         let t = self.traces.iter().position(|t| t.trace_id == trace_id)?;
-        Some((t, self.traces[t].find(session, span_id)?))
+        Some((t, self.traces[t].find(session, trace_id, span_id)?))
     }
 
     /// Where a span is, seen from view `view`: in that view when it holds the span (traces shown
@@ -261,20 +286,14 @@ impl Forest {
         trace_id: TraceId,
         span_id: SpanId,
     ) -> Option<(usize, u32)> {
-        let here = self.tree(view).filter(|t| {
-            t.members
-                .iter()
-                .any(|&m| self.traces.get(m).is_some_and(|m| m.trace_id == trace_id))
-        });
-        let here = here.and_then(|t| {
-            t.nodes
-                .iter()
-                .position(|n| {
-                    let s = &session.spans[n.span as usize];
-                    !n.flags.placeholder && s.span_id == span_id && s.trace_id == trace_id
-                })
-                .and_then(|i| u32::try_from(i).ok())
-        });
+        let here = self
+            .tree(view)
+            .filter(|t| {
+                t.members
+                    .iter()
+                    .any(|&m| self.traces.get(m).is_some_and(|m| m.trace_id == trace_id))
+            })
+            .and_then(|t| t.find(session, trace_id, span_id));
         match here {
             Some(node) => Some((view, node)),
             None => self.locate(session, trace_id, span_id),

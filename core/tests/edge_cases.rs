@@ -47,7 +47,10 @@ fn missing_parent_becomes_a_placeholder_row_above_the_orphan_and_its_children() 
     assert_eq!(forest.missing_parents, 1);
     // The placeholder is no span: not counted, not found by id or search, not raised on.
     assert_eq!(forest.span_count(), 3);
-    assert_eq!(tree.find(&session, session.spans[1].span_id), Some(2));
+    assert_eq!(
+        tree.find(&session, tree.trace_id, session.spans[1].span_id),
+        Some(2)
+    );
     let orphan_search = sightline_core::search::Query::parse("orphan").matches_in(&session, tree);
     assert_eq!(orphan_search, [2, 3]);
     // Its bar covers the spans that name it: 100 ms to 200 ms of a 500 ms trace.
