@@ -123,8 +123,8 @@ impl AppState {
         self.select_trace(first);
     }
 
-    /// Switches to view `i` (a trace, or traces shown together), with everything expanded and the span where it failed selected
-    /// (the root when nothing failed).
+    /// Switches to view `i` (a trace, or traces shown together), with everything expanded and
+    /// the span where it failed selected (the root when nothing failed).
     pub fn select_trace(&self, i: usize) {
         self.trace.set(i);
         self.collapsed.set(HashSet::new());

@@ -1,9 +1,7 @@
 //! The traces of the session, failing ones first: a listbox the user picks the trace from.
 
 use leptos::prelude::*;
-use sightline_core::{format_duration, format_timestamp_utc};
-
-use sightline_core::TraceTree;
+use sightline_core::{format_duration, format_timestamp_utc, TraceTree};
 
 use super::state::{AppState, Loaded};
 

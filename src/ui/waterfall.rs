@@ -603,7 +603,7 @@ pub fn Waterfall() -> impl IntoView {
                                     row_info(d, tree, Window::of_trace(tree), generation, index, pos)
                                 })
                             })
-                            .map(|r| row_view(state, r, RowContext { matches, critical, outliers, dragged, view }))
+                            .map(|r| row_view(state, r, matches, critical, outliers, dragged, view))
                         }
                     </For>
                 </div>
@@ -612,23 +612,15 @@ pub fn Waterfall() -> impl IntoView {
     }
 }
 
-/// What every row shares: the waterfall's memos and the selection.
-struct RowContext {
+fn row_view(
+    state: AppState,
+    r: RowInfo,
     matches: Memo<Vec<u32>>,
     critical: Memo<Vec<u32>>,
     outliers: Memo<Vec<u32>>,
     dragged: StoredValue<bool>,
     view: Memo<Option<Window>>,
-}
-
-fn row_view(state: AppState, r: RowInfo, cx: RowContext) -> impl IntoView {
-    let RowContext {
-        matches,
-        critical,
-        outliers,
-        dragged,
-        view,
-    } = cx;
+) -> impl IntoView {
     let i = r.index;
     let level = (r.depth + 1).to_string();
     let has_children = r.children > 0;
