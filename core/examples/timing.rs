@@ -16,7 +16,12 @@ fn main() {
     let generic = t.elapsed();
     let t = Instant::now();
     let mut session = sightline_core::Session::default();
-    sightline_core::decode_file(&mut session, &path, &bytes);
+    // TYPED_ONLY=1 turns the OTLP reader's fast path off, to compare the two.
+    if std::env::var_os("TYPED_ONLY").is_some() {
+        sightline_core::fuzzing::decode_file_typed_only(&mut session, &path, &bytes);
+    } else {
+        sightline_core::decode_file(&mut session, &path, &bytes);
+    }
     let decode = t.elapsed();
     let t = Instant::now();
     let forest = sightline_core::Forest::build(&session);
@@ -33,8 +38,9 @@ fn main() {
     let back = sightline_core::Snapshot::from_bytes(&out).expect("back");
     let read_back = t.elapsed();
     println!(
-        "{} MB: serde_json::Value {generic:?}, decode {decode:?}, trees {tree:?}, encode {encode:?} ({} MB), decode on page {read_back:?}, {} strings",
+        "{} MB: serde_json::Value {generic:?}, decode {decode:?} ({} documents left the fast path), trees {tree:?}, encode {encode:?} ({} MB), decode on page {read_back:?}, {} strings",
         bytes.len() / 1_000_000,
+        sightline_core::fuzzing::fast_path_bails(),
         out.len() / 1_000_000,
         back.session.strings.len()
     );

@@ -1,9 +1,13 @@
 //! Entry points for the fuzz targets (core/fuzz): each runs one decoder on arbitrary bytes, then
 //! the rest of the pipeline, so a panic anywhere after a strange input is found too.
 
+use std::collections::HashMap;
+
 use crate::decode;
+use crate::intern::Sym;
 use crate::layout::visible_rows;
 use crate::model::Session;
+use crate::model::{Event, KeyValue, Link, Span, Value};
 use crate::snapshot::{Assembler, Snapshot};
 use crate::tree::Forest;
 
@@ -59,4 +63,133 @@ pub fn containers(data: &[u8]) {
     let mut session = Session::default();
     decode::decode_file(&mut session, "fuzz", data);
     pipeline(session);
+}
+
+/// Decodes a file with the OTLP reader's fast path turned off: every document goes through the
+/// typed reader. Tests and the `otlp_fast` fuzz target compare the two paths with it.
+pub fn decode_file_typed_only(
+    session: &mut Session,
+    name: &str,
+    bytes: &[u8],
+) -> decode::FileSummary {
+    decode::without_fast_path(|| decode::decode_file(session, name, bytes))
+}
+
+/// How many documents the OTLP reader's fast path has handed to the typed reader on this thread.
+pub fn fast_path_bails() -> usize {
+    decode::fast_path_bails()
+}
+
+/// Renumbers interned strings in order of first use, so two sessions that read the same text
+/// compare equal whatever order each interned it in.
+struct Canon<'a> {
+    session: &'a Session,
+    ids: HashMap<&'a str, u32>,
+}
+
+impl<'a> Canon<'a> {
+    fn sym(&mut self, s: Sym) -> String {
+        let text = self.session.strings.get(s);
+        let next = u32::try_from(self.ids.len()).expect("few strings");
+        let id = *self.ids.entry(text).or_insert(next);
+        format!("#{id}:{text:?}")
+    }
+
+    fn value(&mut self, v: &Value) -> String {
+        match v {
+            Value::Str(s) => format!("Str({})", self.sym(*s)),
+            Value::Array(items) => {
+                let items: Vec<_> = items.iter().map(|i| self.value(i)).collect();
+                format!("Array{items:?}")
+            }
+            Value::KvList(kvs) => format!("KvList{}", self.kvs(kvs)),
+            other => format!("{other:?}"),
+        }
+    }
+
+    fn kvs(&mut self, kvs: &[KeyValue]) -> String {
+        let items: Vec<_> = kvs
+            .iter()
+            .map(|kv| format!("{}={}", self.sym(kv.key), self.value(&kv.value)))
+            .collect();
+        format!("{items:?}")
+    }
+
+    fn event(&mut self, e: &Event) -> String {
+        format!(
+            "event {} {} {} dropped {}",
+            e.time,
+            self.sym(e.name),
+            self.kvs(&e.attributes),
+            e.dropped_attributes
+        )
+    }
+
+    fn link(&mut self, l: &Link) -> String {
+        format!(
+            "link {} {} {} {} dropped {}",
+            l.trace_id,
+            l.span_id,
+            self.sym(l.trace_state),
+            self.kvs(&l.attributes),
+            l.dropped_attributes
+        )
+    }
+
+    fn span(&mut self, s: &Span) -> String {
+        let session = self.session;
+        let resource = &session.resources[s.resource as usize];
+        let scope = &session.scopes[s.scope as usize];
+        let events: Vec<_> = s.events.iter().map(|e| self.event(e)).collect();
+        let links: Vec<_> = s.links.iter().map(|l| self.link(l)).collect();
+        format!(
+            "{} {} parent {:?} state {} flags {} name {} {:?} {}..{} attrs {} dropped {} \
+             events {events:?} dropped {} links {links:?} dropped {} status {:?} {} \
+             resource {} dropped {} service {} scope {} {} {}",
+            s.trace_id,
+            s.span_id,
+            s.parent_id,
+            self.sym(s.trace_state),
+            s.flags,
+            self.sym(s.name),
+            s.kind,
+            s.start,
+            s.end,
+            self.kvs(&s.attributes),
+            s.dropped_attributes,
+            s.dropped_events,
+            s.dropped_links,
+            s.status.code,
+            self.sym(s.status.message),
+            self.kvs(&resource.attributes),
+            resource.dropped_attributes,
+            self.sym(resource.service),
+            self.sym(scope.name),
+            self.sym(scope.version),
+            self.kvs(&scope.attributes),
+        )
+    }
+}
+
+/// Everything a decode produced, as comparable lines: each span with its strings, resource and
+/// scope resolved, then the warnings and the duplicate count.
+pub fn canonical(session: &Session) -> Vec<String> {
+    let mut canon = Canon {
+        session,
+        ids: HashMap::new(),
+    };
+    let mut lines: Vec<String> = session.spans.iter().map(|s| canon.span(s)).collect();
+    lines.extend(session.warnings.iter().map(|w| format!("warning {w}")));
+    lines.push(format!("duplicates {}", session.duplicates));
+    lines
+}
+
+/// The OTLP reader's two paths on arbitrary bytes: they must agree on everything.
+pub fn otlp_paths_agree(data: &[u8]) {
+    let mut fast = Session::default();
+    let fast_summary = decode::decode_file(&mut fast, "fuzz", data);
+    let mut typed = Session::default();
+    let typed_summary = decode_file_typed_only(&mut typed, "fuzz", data);
+    assert_eq!(fast_summary, typed_summary);
+    assert_eq!(canonical(&fast), canonical(&typed));
 }

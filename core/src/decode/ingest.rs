@@ -10,6 +10,7 @@ use crate::intern::Sym;
 use crate::model::{KeyValue, Resource, Scope, Session, Span, SpanId, TraceId, Value, Warning};
 
 /// A point to return to: see [`Ingest::checkpoint`].
+#[derive(Clone, Copy)]
 pub(super) struct Checkpoint {
     spans: usize,
     warnings: usize,
@@ -246,8 +247,12 @@ pub(super) fn index_u32(i: usize) -> u32 {
 }
 
 pub(super) fn count(raw: &LenientU64) -> u32 {
-    raw.get()
-        .map_or(0, |v| u32::try_from(v).unwrap_or(u32::MAX))
+    raw.get().map_or(0, count_u64)
+}
+
+/// A count as the model keeps it (saturating at `u32::MAX`).
+pub(super) fn count_u64(v: u64) -> u32 {
+    u32::try_from(v).unwrap_or(u32::MAX)
 }
 
 pub(super) fn decode_base64(text: &str) -> Option<Vec<u8>> {

@@ -143,6 +143,8 @@ pub(crate) fn parse_hex_span_id(text: &str) -> Option<crate::model::SpanId> {
     ingest::parse_span_id(Some(text)).ok().flatten()
 }
 
+pub(crate) use otlp::{fast_path_bails, without_fast_path};
+
 /// Fuzzing entry: the OTLP reader on arbitrary bytes.
 pub(crate) fn fuzz_otlp(session: &mut Session, bytes: &[u8]) {
     let _ = otlp::decode(session, "fuzz", bytes, &mut |_, _| {});

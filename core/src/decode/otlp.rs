@@ -17,6 +17,30 @@ use serde_json::Value as Json;
 use super::ingest::{count, parse_span_id, parse_trace_id, Ingest};
 use super::lenient::{LenientEnum, LenientStr, LenientU64, RawKeyValue};
 use super::{jaeger, line_col};
+
+mod fast;
+
+thread_local! {
+    static FAST_PATH: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
+    static FAST_PATH_BAILS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Documents the fast path handed to the typed reader on this thread so far.
+pub(crate) fn fast_path_bails() -> usize {
+    FAST_PATH_BAILS.with(std::cell::Cell::get)
+}
+
+fn fast_path_enabled() -> bool {
+    FAST_PATH.with(std::cell::Cell::get)
+}
+
+/// Runs `f` with the fast path of the OTLP reader off (so tests can compare the two paths).
+pub(crate) fn without_fast_path<T>(f: impl FnOnce() -> T) -> T {
+    let before = FAST_PATH.with(|c| c.replace(false));
+    let out = f();
+    FAST_PATH.with(|c| c.set(before));
+    out
+}
 use crate::model::{
     Event, Link, Scope, Session, Span, SpanId, SpanKind, Status, StatusCode, TraceId,
 };
@@ -173,7 +197,6 @@ pub(super) fn decode(
         let start = offset + skip;
         let line = lines.line_at(text, start);
         let checkpoint = ingest.checkpoint();
-        let mut de = serde_json::Deserializer::from_str(&text_str[start..]);
         let mut reader = Reader {
             ingest: &mut ingest,
             line,
@@ -182,16 +205,33 @@ pub(super) fn decode(
             progress: &mut *progress,
             next_report: REPORT_EVERY,
         };
-        let read = DocumentSeed(&mut reader).deserialize(&mut de);
+        // The fast path first; when it gives up, forget what it added and read the document
+        // with the typed reader.
+        let fast = if fast_path_enabled() {
+            let read = fast::document(&mut reader, text_str, start).ok();
+            if read.is_none() {
+                FAST_PATH_BAILS.with(|c| c.set(c.get() + 1));
+            }
+            read
+        } else {
+            None
+        };
+        let read = match fast {
+            Some((found, end)) => Ok((found, Some(end))),
+            None => {
+                reader.ingest.rollback(checkpoint);
+                reader.next_report = REPORT_EVERY;
+                let mut de = serde_json::Deserializer::from_str(&text_str[start..]);
+                DocumentSeed(&mut reader)
+                    .deserialize(&mut de)
+                    .map(|found| (found, de.end().is_ok().then_some(text.len())))
+            }
+        };
         match read {
-            Ok(found) => {
+            Ok((found, end)) => {
                 // One document to the end of the text (the usual case), or several: then find
                 // where this one ends.
-                let end = if de.end().is_ok() {
-                    text.len()
-                } else {
-                    json_extent(text, start)
-                };
+                let end = end.unwrap_or_else(|| json_extent(text, start));
                 if found {
                     ingest.format.get_or_insert("OTLP/JSON");
                 } else {
