@@ -24,8 +24,11 @@ fn main() {
     }
     let decode = t.elapsed();
     let t = Instant::now();
-    let forest = sightline_core::Forest::build(&session);
+    let mut forest = sightline_core::Forest::build(&session);
     let tree = t.elapsed();
+    let t = Instant::now();
+    forest.precompute(&session);
+    let precompute = t.elapsed();
     let snapshot = sightline_core::Snapshot {
         session,
         forest,
@@ -38,7 +41,7 @@ fn main() {
     let back = sightline_core::Snapshot::from_bytes(&out).expect("back");
     let read_back = t.elapsed();
     println!(
-        "{} MB: serde_json::Value {generic:?}, decode {decode:?} ({} documents left the fast path), trees {tree:?}, encode {encode:?} ({} MB), decode on page {read_back:?}, {} strings",
+        "{} MB: serde_json::Value {generic:?}, decode {decode:?} ({} documents left the fast path), trees {tree:?}, precompute {precompute:?}, encode {encode:?} ({} MB), decode on page {read_back:?}, {} strings",
         bytes.len() / 1_000_000,
         sightline_core::fuzzing::fast_path_bails(),
         out.len() / 1_000_000,

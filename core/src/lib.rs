@@ -23,6 +23,7 @@ pub mod semantic;
 mod snapshot;
 pub mod stacktrace;
 pub mod structured;
+pub mod synthetic;
 pub mod timeout;
 mod tree;
 pub mod url_state;

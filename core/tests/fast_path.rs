@@ -224,3 +224,14 @@ fn document_shapes_read_the_same_on_both_paths() {
     bytes[at] = 0xff;
     same_both_ways("invalid utf-8", &bytes);
 }
+
+#[test]
+fn synthetic_traces_stay_on_the_fast_path() {
+    for rich in [true, false] {
+        let text = sightline_core::synthetic::otlp_json(3_000, rich);
+        assert_eq!(text, sightline_core::synthetic::otlp_json(3_000, rich));
+        let before = sightline_core::fuzzing::fast_path_bails();
+        assert_eq!(same_both_ways("synthetic", text.as_bytes()), 3_000);
+        assert_eq!(sightline_core::fuzzing::fast_path_bails(), before, "rich: {rich}");
+    }
+}

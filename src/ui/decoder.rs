@@ -177,6 +177,7 @@ pub async fn decode(state: AppState, files: Vec<(String, Uint8Array)>) -> Result
     state.decoder.set_value(None);
     drop(handlers);
     let data = result.map_err(|e| e.as_string().unwrap_or_else(|| "the decoder failed".into()))?;
+    mark("sightline:answer");
     let parts: Array = Reflect::get(&data, &"model".into())
         .map_err(|_| "the decoder sent no model")?
         .dyn_into()
@@ -216,6 +217,9 @@ fn publish_stats(answer: &JsValue, model_bytes: u32) {
         &"decodeMs".into(),
         &number(answer, "decodeMs").into(),
     );
+    for key in ["encodeMs", "copyMs"] {
+        let _ = Reflect::set(&stats, &key.into(), &number(answer, key).into());
+    }
     let _ = Reflect::set(
         &stats,
         &"workerMemoryBytes".into(),

@@ -10,7 +10,8 @@ if (!files.length) {
   console.error('usage: node tests/bench/load.mjs FILE...');
   process.exit(2);
 }
-const site = await serve();
+// SIGHTLINE_DIST serves another build (an A/B comparison against an older commit's dist).
+const site = await serve(process.env.SIGHTLINE_DIST || undefined);
 const data = await serve(dirname(files[0]), '/', { cors: true });
 const browser = await launch();
 const rows = [];
@@ -59,6 +60,7 @@ try {
         .reduce((max, e) => Math.max(max, e.duration), 0);
       return {
         decoded: t('sightline:decoded') - bytes,
+        answer: t('sightline:answer') - bytes,
         painted: painted - bytes,
         blocked,
         stats: window.sightlineStats,
@@ -79,7 +81,10 @@ try {
       blocked: m.blocked.toFixed(0),
       domRows: m.domRows,
     });
-    console.error(`${basename(file)}: ${m.status}`);
+    const ms = (x) => `${x.toFixed(0)} ms`;
+    console.error(`${basename(file)}: ${m.status}. Worker: ${ms(m.stats.copyMs)} copying the file in, ` +
+      `${ms(m.stats.decodeMs - m.stats.encodeMs)} decoding and building trees, ${ms(m.stats.encodeMs)} encoding the model; ` +
+      `answer on the page at ${ms(m.answer)}, read by ${ms(m.decoded)}`);
 
     // Interaction: main-thread work per step, as p50 / p95 / max ms. A step starts in a frame's
     // requestAnimationFrame callback and ends at the next task, so it counts the script, the
