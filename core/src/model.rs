@@ -434,6 +434,15 @@ impl SpanIndex {
             });
     }
 
+    /// Makes room for `more` spans.
+    pub fn reserve(&mut self, spans: &[Span], more: usize) {
+        self.table.reserve(more, |&i| {
+            spans
+                .get(i as usize)
+                .map_or(0, |s| key_hash(s.trace_id, s.span_id))
+        });
+    }
+
     /// Forgets the entry of this (trace id, span id), looked up in `spans`.
     pub fn remove(&mut self, spans: &[Span], trace: TraceId, span: SpanId) {
         let found = self
@@ -465,6 +474,12 @@ impl Session {
             index.insert(&self.spans, u32::try_from(i).unwrap_or(u32::MAX));
         }
         self.span_index = index;
+    }
+
+    /// Makes room for `more` spans in the span list and its index.
+    pub fn reserve_spans(&mut self, more: usize) {
+        self.spans.reserve(more);
+        self.span_index.reserve(&self.spans, more);
     }
 
     /// The service name of a span.

@@ -232,6 +232,10 @@ fn synthetic_traces_stay_on_the_fast_path() {
         assert_eq!(text, sightline_core::synthetic::otlp_json(3_000, rich));
         let before = sightline_core::fuzzing::fast_path_bails();
         assert_eq!(same_both_ways("synthetic", text.as_bytes()), 3_000);
-        assert_eq!(sightline_core::fuzzing::fast_path_bails(), before, "rich: {rich}");
+        assert_eq!(
+            sightline_core::fuzzing::fast_path_bails(),
+            before,
+            "rich: {rich}"
+        );
     }
 }

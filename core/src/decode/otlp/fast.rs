@@ -24,6 +24,9 @@ pub(in crate::decode) struct Bail;
 
 type R<T> = Result<T, Bail>;
 
+/// Spans read before the room for the rest is estimated.
+const RESERVE_AFTER: usize = 2048;
+
 /// Deepest nesting the fast path follows (serde_json's own limit is 128).
 const MAX_DEPTH: u32 = 64;
 
@@ -72,7 +75,21 @@ fn specials(w: u64) -> u64 {
         | (w.wrapping_sub(LO * 0x20) & !w & HI)
 }
 
-fn hex_digit(b: u8) -> Option<u8> {
+/// The value of each byte as a hex digit, or 0xFF.
+const HEX: [u8; 256] = {
+    let mut table = [0xFF; 256];
+    let mut i = 0;
+    while i < 256 {
+        #[allow(clippy::cast_possible_truncation)]
+        if let Some(v) = hex_digit(i as u8) {
+            table[i] = v;
+        }
+        i += 1;
+    }
+    table
+};
+
+const fn hex_digit(b: u8) -> Option<u8> {
     match b {
         b'0'..=b'9' => Some(b - b'0'),
         b'a'..=b'f' => Some(b - b'a' + 10),
@@ -89,10 +106,14 @@ fn hex_id<const N: usize>(t: &str) -> Option<[u8; N]> {
         return None;
     }
     let mut out = [0u8; N];
+    let mut bad = 0u8;
     for (o, pair) in out.iter_mut().zip(t.chunks_exact(2)) {
-        *o = (hex_digit(pair[0])? << 4) | hex_digit(pair[1])?;
+        let (hi, lo) = (HEX[pair[0] as usize], HEX[pair[1] as usize]);
+        bad |= hi | lo;
+        *o = (hi << 4) | (lo & 0xF);
     }
-    Some(out)
+    // Any digit that was not hex set the high bits.
+    (bad & 0xF0 == 0).then_some(out)
 }
 
 fn trace_id(t: &str) -> R<TraceId> {
@@ -947,6 +968,15 @@ impl<'t> Scanner<'t> {
         span.links.shrink_to_fit();
         reader.ingest.push_span(span, place);
         let spans = reader.ingest.session.spans.len();
+        if spans == RESERVE_AFTER {
+            if let Some(at) = f.name_at.filter(|&at| at > 0) {
+                // Room for the spans still to come, estimated from the share of the text read,
+                // so the span list and its index do not grow (and copy) step by step.
+                let expected = (spans as u64 * reader.len as u64 / at as u64) * 11 / 10;
+                let more = usize::try_from(expected).unwrap_or(0).saturating_sub(spans);
+                reader.ingest.session.reserve_spans(more.min(1 << 26));
+            }
+        }
         if spans >= reader.next_report {
             reader.next_report = spans + REPORT_EVERY;
             if let Some(at) = f.name_at {
@@ -1130,6 +1160,25 @@ mod tests {
             };
             assert!(sc.string().is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn hex_ids_take_exactly_their_digits() {
+        assert_eq!(
+            hex_id::<8>("0123456789abcdeF"),
+            Some([0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef])
+        );
+        for bad in [
+            "012345678gabcdef",
+            "0123456789abcde",
+            "0123456789abcdef0",
+            "0123456789abcd\u{e9}",
+        ] {
+            assert_eq!(hex_id::<8>(bad), None, "{bad}");
+        }
+        assert_eq!(hex_id::<8>("01234567 9abcdef"), None);
+        assert_eq!(hex_id::<1>("/:"), None);
+        assert_eq!(hex_id::<1>("@G"), None);
     }
 
     #[test]
