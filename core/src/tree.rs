@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::intern::Sym;
 use crate::layout::MiniRun;
-use crate::model::{Session, Span, SpanId, TraceId};
+use crate::model::{Session, Span, SpanId, TraceId, Value};
 
 /// Marks a node carries for the waterfall.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -331,12 +331,17 @@ fn build_trace(
 ) -> TraceTree {
     // Logfire announces each span with a zero-length `pending_span` child. It is folded into the
     // real span; when the real span never arrived, it stands in for it.
-    let real: HashSet<SpanId> = members
-        .iter()
-        .map(|&m| &session.spans[m as usize])
-        .filter(|s| pending_of(session, s).is_none())
-        .map(|s| s.span_id)
-        .collect();
+    let keys = pending_keys(session);
+    // (Without pending spans in the session, nothing is looked up in it.)
+    let real: HashSet<SpanId> = match keys {
+        Some(_) => members
+            .iter()
+            .map(|&m| &session.spans[m as usize])
+            .filter(|s| pending_of(session, keys, s).is_none())
+            .map(|s| s.span_id)
+            .collect(),
+        None => HashSet::default(),
+    };
     // Unique spans of this trace; `local` indexes into `spans`, with each one's effective
     // (id, parent) in `ids`.
     let mut by_id: HashMap<SpanId, usize> =
@@ -346,7 +351,7 @@ fn build_trace(
     let mut stand_in: Vec<bool> = Vec::with_capacity(members.len());
     for &m in members {
         let s = &session.spans[m as usize];
-        let (id, parent, pending) = match pending_of(session, s) {
+        let (id, parent, pending) = match pending_of(session, keys, s) {
             Some((announced, _)) if real.contains(&announced) => {
                 forest.pending_folded += 1;
                 continue;
@@ -354,15 +359,19 @@ fn build_trace(
             Some((announced, parent)) => (announced, parent, true),
             None => (s.span_id, s.parent_id, false),
         };
-        if by_id.contains_key(&id) {
-            if pending {
-                forest.pending_folded += 1;
-            } else {
-                forest.duplicates += 1;
+        match by_id.entry(id) {
+            std::collections::hash_map::Entry::Occupied(_) => {
+                if pending {
+                    forest.pending_folded += 1;
+                } else {
+                    forest.duplicates += 1;
+                }
+                continue;
             }
-            continue;
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(spans.len());
+            }
         }
-        by_id.insert(id, spans.len());
         spans.push(m);
         ids.push((id, parent));
         stand_in.push(pending);
@@ -553,31 +562,37 @@ fn walk(
         visited[local] = true;
         let index = nodes.len();
         let me = u32::try_from(index).unwrap_or(u32::MAX);
-        let kids: Vec<usize> = children[local]
-            .iter()
-            .copied()
-            .filter(|&c| !visited[c])
-            .collect();
+        open.push(index);
+        stack.push((usize::MAX, None, 0));
+        // Children not yet visited, pushed last first so they come off the stack in order.
+        let mut kids = 0u32;
+        for &c in children[local].iter().rev() {
+            if !visited[c] {
+                stack.push((c, Some(me), depth + 1));
+                kids += 1;
+            }
+        }
         nodes.push(Node {
             span: spans[local],
             depth,
             parent,
             subtree_end: me + 1,
-            children: u32::try_from(kids.len()).unwrap_or(u32::MAX),
+            children: kids,
             flags: NodeFlags::default(),
         });
-        open.push(index);
-        stack.push((usize::MAX, None, 0));
-        for &c in kids.iter().rev() {
-            stack.push((c, Some(me), depth + 1));
-        }
     }
 }
 
 /// For a Logfire `pending_span` record: the id of the span it announces (its parent) and that
 /// span's own parent (`logfire.pending_parent_id`).
-fn pending_of(session: &Session, span: &Span) -> Option<(SpanId, Option<SpanId>)> {
-    if session.str_attribute(span, "logfire.span_type") != Some("pending_span") {
+/// `keys` are the session's handles of "logfire.span_type" and "pending_span" ([`pending_keys`]).
+fn pending_of(
+    session: &Session,
+    keys: Option<(Sym, Sym)>,
+    span: &Span,
+) -> Option<(SpanId, Option<SpanId>)> {
+    let (type_key, pending) = keys?;
+    if span.attribute(type_key).and_then(Value::as_str) != Some(pending) {
         return None;
     }
     let announced = span.parent_id?;
@@ -586,4 +601,13 @@ fn pending_of(session: &Session, span: &Span) -> Option<(SpanId, Option<SpanId>)
         .and_then(crate::decode::parse_hex_span_id)
         .filter(|p| !p.is_zero());
     Some((announced, parent))
+}
+
+/// The handles [`pending_of`] compares with, looked up once per trace; `None` when the session
+/// has no pending spans at all.
+fn pending_keys(session: &Session) -> Option<(Sym, Sym)> {
+    Some((
+        session.strings.lookup("logfire.span_type")?,
+        session.strings.lookup("pending_span")?,
+    ))
 }
