@@ -192,3 +192,18 @@ async fn choosing_another_trace_in_the_list_replaces_the_waterfall() {
         .with_untracked(|d| d.as_ref().unwrap().forest.traces[1].nodes.len());
     assert_eq!(rows(&host).len(), expected);
 }
+
+/// The interner's hash must spread in wasm32 too (its hash functions differ by pointer width): a
+/// hash that collapsed would still give right answers, only quadratically slowly.
+#[wasm_bindgen_test]
+fn interner_hashes_spread_in_wasm() {
+    let mut strings = sightline_core::Interner::default();
+    for n in 0..1000 {
+        strings.intern(&format!("attribute value {n}"));
+    }
+    assert!(
+        strings.distinct_hashes() > 990,
+        "{}",
+        strings.distinct_hashes()
+    );
+}

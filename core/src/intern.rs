@@ -49,11 +49,13 @@ impl Default for Interner {
     }
 }
 
-/// 32 bits of a string's hash: the high half of FxHash's, which mixes best.
+/// 32 bits of a string's hash: both halves of FxHash's folded together. (On wasm32 FxHash's
+/// hash has only 32 bits, in the low half: the high half alone would be zero for every string.)
 fn hash(s: &str) -> u32 {
+    let h = FxBuildHasher.hash_one(s);
     #[allow(clippy::cast_possible_truncation)]
-    let h = (FxBuildHasher.hash_one(s) >> 32) as u32;
-    h
+    let folded = (h ^ (h >> 32)) as u32;
+    folded
 }
 
 /// The table's 64-bit hash of a 32-bit one: hashbrown picks the bucket from the low bits and the
@@ -143,6 +145,16 @@ impl Interner {
         self.places.len() <= 1
     }
 
+    /// How many different 32-bit hashes the held strings have. A check that the hash spreads on
+    /// this platform (the component tests run it in the browser's wasm).
+    #[doc(hidden)]
+    pub fn distinct_hashes(&self) -> usize {
+        let mut hashes: Vec<u32> = self.index.iter().map(|&(_, h)| h).collect();
+        hashes.sort_unstable();
+        hashes.dedup();
+        hashes.len()
+    }
+
     fn with_capacity(strings: usize) -> Interner {
         Interner {
             blocks: Vec::new(),
@@ -209,6 +221,15 @@ mod tests {
         assert_eq!(i.intern(""), Sym::EMPTY);
         assert_eq!(i.len(), 2);
         assert_eq!(i.lookup("nope"), None);
+    }
+
+    #[test]
+    fn hashes_spread() {
+        let mut i = Interner::default();
+        for n in 0..1000 {
+            i.intern(&format!("attribute value {n}"));
+        }
+        assert!(i.distinct_hashes() > 990, "{}", i.distinct_hashes());
     }
 
     #[test]
