@@ -50,6 +50,15 @@ struct RowInfo {
     duration: String,
 }
 
+/// One rendered row: its element's slot, the key of what it shows, the node and its position.
+#[derive(Clone, PartialEq)]
+struct Slot {
+    id: usize,
+    key: (u64, u32, usize),
+    index: u32,
+    pos: usize,
+}
+
 /// Height of one row in CSS pixels (style/main.css `.wf-row`), for virtual scrolling.
 const ROW_HEIGHT: f64 = 26.0;
 /// Rows rendered above and below the viewport, so fast scrolling never shows a gap (the grid
@@ -275,8 +284,7 @@ pub fn Waterfall() -> impl IntoView {
         visible.with(|rows| {
             let first = first.min(rows.len());
             let last = (first + count).min(rows.len());
-            // Only keys here: a row's content is computed when the row is created, so scrolling
-            // costs the rows that come into view, not all of them.
+            // Only keys here: a row's content is computed by its slot when the key changes.
             let span_of = |i: u32| {
                 state.data.with(|d| {
                     d.as_ref()
@@ -285,11 +293,21 @@ pub fn Waterfall() -> impl IntoView {
                         .map(|n| n.span)
                 })
             };
+            // Row elements are recycled: the row at position `pos` lives in slot `pos % count`,
+            // so a scroll of a few rows moves those rows' elements to the other end and refills
+            // them, and a jump refills every slot in place; no row element is created or removed
+            // while the window keeps its size.
             let slots = rows[first..last]
                 .iter()
                 .enumerate()
                 .filter_map(|(k, &i)| {
-                    span_of(i).map(|span| ((generation, span, first + k + 1), i, first + k + 1))
+                    let pos = first + k + 1;
+                    span_of(i).map(|span| Slot {
+                        id: pos % count.max(1),
+                        key: (generation, span, pos),
+                        index: i,
+                        pos,
+                    })
                 })
                 .collect::<Vec<_>>();
             (first, slots)
@@ -592,18 +610,27 @@ pub fn Waterfall() -> impl IntoView {
                         format!("height:{total}px;padding-top:{top}px")
                     }
                 >
-                    <For each=move || rendered.get().1 key=|slot| slot.0 let:slot>
+                    <For each=move || rendered.get().1 key=|slot| slot.id let:slot>
                         {
-                            let (_, index, pos) = slot;
-                            let trace = state.trace.get_untracked();
-                            let generation = state.generation.get_untracked();
-                            state.data.with_untracked(|d| {
-                                d.as_ref().and_then(|d| {
-                                    let tree = d.tree(trace)?;
-                                    row_info(d, tree, Window::of_trace(tree), generation, index, pos)
+                            let id = slot.id;
+                            // What this slot shows now, and that row's content, recomputed only
+                            // when the slot gets another row.
+                            let entry = Memo::new(move |_| {
+                                rendered.with(|(_, slots)| {
+                                    slots.iter().find(|s| s.id == id).map(|s| (s.key, s.index, s.pos))
                                 })
-                            })
-                            .map(|r| row_view(state, r, matches, critical, outliers, dragged, view))
+                            });
+                            let info = Memo::new(move |_| {
+                                let ((generation, _, _), index, pos) = entry.get()?;
+                                let trace = state.trace.get_untracked();
+                                state.data.with_untracked(|d| {
+                                    d.as_ref().and_then(|d| {
+                                        let tree = d.tree(trace)?;
+                                        row_info(d, tree, Window::of_trace(tree), generation, index, pos)
+                                    })
+                                })
+                            });
+                            row_view(state, info, matches, critical, outliers, dragged, view)
                         }
                     </For>
                 </div>
@@ -614,24 +641,35 @@ pub fn Waterfall() -> impl IntoView {
 
 fn row_view(
     state: AppState,
-    r: RowInfo,
+    info: Memo<Option<RowInfo>>,
     matches: Memo<Vec<u32>>,
     critical: Memo<Vec<u32>>,
     outliers: Memo<Vec<u32>>,
     dragged: StoredValue<bool>,
     view: Memo<Option<Window>>,
 ) -> impl IntoView {
-    let i = r.index;
-    let level = (r.depth + 1).to_string();
-    let has_children = r.children > 0;
+    // Every binding reads the slot's current row, so refilling the slot updates the element.
+    let flag = move |f: fn(&RowInfo) -> bool| move || info.with(|r| r.as_ref().is_some_and(f));
+    let text = move |f: fn(&RowInfo) -> String| {
+        move || info.with(|r| r.as_ref().map(f).unwrap_or_default())
+    };
+    let index = move || info.with(|r| r.as_ref().map(|r| r.index));
+    let has_children = flag(|r| r.children > 0);
     // A selection change reruns this comparison in every row, but only the two rows whose
     // answer changed update their class, aria-selected and tabindex.
-    let is_selected = Memo::new(move |_| state.selected.get() == Some(i));
+    let is_selected = Memo::new(move |_| {
+        let i = index();
+        i.is_some() && state.selected.get() == i
+    });
     let selected = move || is_selected.get();
-    let collapsed = move || state.collapsed.with(|c| c.contains(&i));
-    // The bar follows the zoom without rebuilding the row.
+    let collapsed = move || index().is_some_and(|i| state.collapsed.with(|c| c.contains(&i)));
+    let listed = move |list: Memo<Vec<u32>>| {
+        move || index().is_some_and(|i| list.with(|l| l.binary_search(&i).is_ok()))
+    };
+    // The bar follows the zoom without refilling the row.
     let geometry = Memo::new(move |_| {
         let window = view.get()?;
+        let i = index()?;
         let trace = state.trace.get_untracked();
         state.data.with_untracked(|d| {
             d.as_ref()
@@ -639,13 +677,14 @@ fn row_view(
                 .map(|b| (b.left, b.width))
         })
     });
-    let hue = r.hue;
+    let hue = move || info.with(|r| r.as_ref().map_or(0, |r| r.hue));
     let bar_style = move || {
         let (left, width) = geometry.get().unwrap_or((0.0, 0.0));
         format!(
-            "left:{:.4}%;width:max({:.4}%,1px);--hue:{hue}",
+            "left:{:.4}%;width:max({:.4}%,1px);--hue:{}",
             left * 100.0,
-            width * 100.0
+            width * 100.0,
+            hue()
         )
     };
     // The duration beside the bar, kept on screen when the bar is zoomed out of view, and inside
@@ -665,83 +704,101 @@ fn row_view(
         };
         (inside, style)
     };
+    let kind = move || info.with(|r| r.as_ref().map_or("", |r| r.kind));
     view! {
         <div
             role="row"
             class="wf-row"
             class:selected=selected
-            class:error=r.error
-            class:placeholder=r.placeholder
+            class:error=flag(|r| r.error)
+            class:placeholder=flag(|r| r.placeholder)
             aria-selected=move || selected().to_string()
-            aria-expanded=move || has_children.then(|| (!collapsed()).to_string())
-            aria-rowindex=r.pos
-            data-status=r.error.then_some("error")
-            data-match=move || matches.with(|m| m.binary_search(&i).is_ok()).then_some("true")
-            data-critical=move || critical.with(|c| c.binary_search(&i).is_ok()).then_some("true")
+            aria-expanded=move || has_children().then(|| (!collapsed()).to_string())
+            aria-rowindex=move || info.with(|r| r.as_ref().map_or(0, |r| r.pos))
+            data-status=move || flag(|r| r.error)().then_some("error")
+            data-match=move || listed(matches)().then_some("true")
+            data-critical=move || listed(critical)().then_some("true")
             tabindex=move || if selected() { "0" } else { "-1" }
             on:click=move |_| {
                 if dragged.get_value() {
                     dragged.set_value(false);
-                } else {
+                } else if let Some(i) = info.with_untracked(|r| r.as_ref().map(|r| r.index)) {
                     state.selected.set(Some(i));
                 }
             }
         >
-            <div role="gridcell" class="wf-name" style=format!("--depth:{}", r.depth)>
+            <div role="gridcell" class="wf-name" style=move || format!("--depth:{}", info.with(|r| r.as_ref().map_or(0, |r| r.depth)))>
                 <span
                     class="toggle"
                     aria-hidden="true"
-                    data-state=move || match (has_children, collapsed()) {
+                    data-state=move || match (has_children(), collapsed()) {
                         (false, _) => "leaf",
                         (true, true) => "collapsed",
                         (true, false) => "expanded",
                     }
                     on:click=move |ev| {
                         ev.stop_propagation();
-                        if has_children {
+                        if let Some(i) = info.with_untracked(|r| r.as_ref().filter(|r| r.children > 0).map(|r| r.index)) {
                             state.toggle(i);
                         }
                     }
                 ></span>
-                <span class="span-name">{r.name.clone()}</span>
-                {(!r.placeholder).then(|| view! {
-                    <span class="svc" style=format!("--hue:{}", r.hue)>{r.service.clone()}</span>
-                    <span class="kind" data-kind=r.kind title=format!("{} span", r.kind)></span>
-                })}
-                {r.placeholder.then(|| view! {
-                    <span class="mark" title="No span with this id is in the loaded files; the spans below name it as their parent">"not loaded"</span>
-                })}
-                {r.error.then(|| view! {
-                    <span class="mark error-mark" title="This span failed">
-                        <span aria-hidden="true">"!"</span>
-                        <span class="visually-hidden">"error"</span>
-                    </span>
-                })}
-                {move || (r.error_below && !r.error && collapsed()).then(|| view! {
+                <span class="span-name">{text(|r| r.name.clone())}</span>
+                <span class="svc" hidden=flag(|r| r.placeholder) style=move || format!("--hue:{}", hue())>{text(|r| r.service.clone())}</span>
+                <span class="kind" hidden=flag(|r| r.placeholder) data-kind=kind title=move || format!("{} span", kind())></span>
+                {move || info.with(|r| r.as_ref().map(marks))}
+                {move || (flag(|r| r.error_below && !r.error)() && collapsed()).then(|| view! {
                     <span class="mark error-below" title="A span inside this collapsed subtree failed">"contains errors"</span>
                 })}
-                {r.missing_parent.clone().map(|id| view! {
-                    <span class="mark missing-parent" title=format!("Its parent span {id} is not in the loaded files")>
-                        {format!("missing parent {}", id.get(..8).unwrap_or(&id))}
-                    </span>
-                })}
-                {r.linked.clone().map(|id| view! {
-                    <span class="mark linked-mark" title=format!("Trace {id}, joined to the span above by a span link: it ran on its own clock, as its own trace")>"linked trace"</span>
-                })}
-                {r.cycle_broken.then(|| view! { <span class="mark" title="Its parent links formed a cycle, cut here">"cycle cut"</span> })}
-                {r.pending.then(|| view! { <span class="mark" title="Only its start was exported: the span never ended in these files">"never ended"</span> })}
-                {r.skew.clone().map(|why| view! { <span class="mark skew-mark" title=why>"skew"</span> })}
-                {r.timeout.clone().map(|why| view! { <span class="mark timeout-mark" title=why>"timeout"</span> })}
-                {move || outliers.with(|o| o.binary_search(&i).is_ok()).then(|| view! {
+                {move || listed(outliers)().then(|| view! {
                     <span class="mark slow-mark" title="At least 10 times the median duration of its siblings">"slow"</span>
                 })}
             </div>
             <div role="gridcell" class="wf-timeline">
-                <div class="bar" class:error=r.error class:no-time=r.no_time class:log=r.log class:pending=r.pending class:placeholder=r.placeholder style=bar_style></div>
-                <span class="dur" class:inside=move || label().0 style=move || label().1>{r.duration.clone()}</span>
+                <div
+                    class="bar"
+                    class:error=flag(|r| r.error)
+                    class:no-time=flag(|r| r.no_time)
+                    class:log=flag(|r| r.log)
+                    class:pending=flag(|r| r.pending)
+                    class:placeholder=flag(|r| r.placeholder)
+                    style=bar_style
+                ></div>
+                <span class="dur" class:inside=move || label().0 style=move || label().1>{text(|r| r.duration.clone())}</span>
             </div>
         </div>
     }
     // tachys knows no `aria-level` attribute, so the macro cannot set it: add it by name.
-    .attr("aria-level", level)
+    .attr(
+        "aria-level",
+        move || info.with(|r| r.as_ref().map_or(1, |r| r.depth + 1)).to_string(),
+    )
+}
+
+/// The marks that depend on the row alone (the error, a missing or linked parent, a cut cycle,
+/// a span that never ended, clock skew, a timeout), rebuilt when the slot gets another row.
+fn marks(r: &RowInfo) -> impl IntoView {
+    view! {
+        {r.placeholder.then(|| view! {
+            <span class="mark" title="No span with this id is in the loaded files; the spans below name it as their parent">"not loaded"</span>
+        })}
+        {r.error.then(|| view! {
+            <span class="mark error-mark" title="This span failed">
+                <span aria-hidden="true">"!"</span>
+                <span class="visually-hidden">"error"</span>
+            </span>
+        })}
+        {r.missing_parent.clone().map(|id| view! {
+            <span class="mark missing-parent" title=format!("Its parent span {id} is not in the loaded files")>
+                {format!("missing parent {}", id.get(..8).unwrap_or(&id))}
+            </span>
+        })}
+        {r.linked.clone().map(|id| view! {
+            <span class="mark linked-mark" title=format!("Trace {id}, joined to the span above by a span link: it ran on its own clock, as its own trace")>"linked trace"</span>
+        })}
+        {r.cycle_broken.then(|| view! { <span class="mark" title="Its parent links formed a cycle, cut here">"cycle cut"</span> })}
+        {r.pending.then(|| view! { <span class="mark" title="Only its start was exported: the span never ended in these files">"never ended"</span> })}
+        {r.skew.clone().map(|why| view! { <span class="mark skew-mark" title=why>"skew"</span> })}
+        {r.timeout.clone().map(|why| view! { <span class="mark timeout-mark" title=why>"timeout"</span> })}
+    }
 }
