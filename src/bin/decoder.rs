@@ -138,10 +138,19 @@ mod worker {
         let snapshot = Snapshot::decode(vec![("warm-up".to_string(), text.as_ref().clone())]);
         drop(snapshot.to_parts(PART_SIZE));
         drop(snapshot);
-        let next_scope = scope.clone();
-        let next = Closure::once_into_js(move || warm_up(next_scope, rounds_left, text));
+        schedule_warm_up(scope, rounds_left, text);
+    }
+
+    /// Runs the next warm-up round as a task of its own.
+    fn schedule_warm_up(
+        scope: DedicatedWorkerGlobalScope,
+        rounds_left: Rc<Cell<u32>>,
+        text: Rc<Vec<u8>>,
+    ) {
+        let round_scope = scope.clone();
+        let round = Closure::once_into_js(move || warm_up(round_scope, rounds_left, text));
         let _ =
-            scope.set_timeout_with_callback_and_timeout_and_arguments_0(next.unchecked_ref(), 0);
+            scope.set_timeout_with_callback_and_timeout_and_arguments_0(round.unchecked_ref(), 0);
     }
 
     pub fn run() {
@@ -166,9 +175,6 @@ mod worker {
         // Tell the page the worker is ready (its wasm is instantiated), then warm up.
         post(&scope, "ready", |_| {}, None);
         let text = Rc::new(sightline_core::synthetic::otlp_json(WARM_UP_SPANS, true).into_bytes());
-        let first_scope = scope.clone();
-        let first = Closure::once_into_js(move || warm_up(first_scope, rounds_left, text));
-        let _ =
-            scope.set_timeout_with_callback_and_timeout_and_arguments_0(first.unchecked_ref(), 0);
+        schedule_warm_up(scope, rounds_left, text);
     }
 }

@@ -22,8 +22,8 @@ struct RowInfo {
     index: u32,
     /// 1-based position under the current expansion (`aria-rowindex`).
     pos: usize,
-    /// Load, span and position: a row is rebuilt only when one of them changes (zooming moves
-    /// the bars of the rows in place, so focus stays on the selected row).
+    /// Load, span and position: a slot refills its row only when one of them changes (zooming
+    /// moves the bars of the rows in place, so focus stays on the selected row).
     key: (u64, u32, usize),
     depth: u32,
     children: u32,
@@ -616,12 +616,10 @@ pub fn Waterfall() -> impl IntoView {
                             // What this slot shows now, and that row's content, recomputed only
                             // when the slot gets another row.
                             let entry = Memo::new(move |_| {
-                                rendered.with(|(_, slots)| {
-                                    slots.iter().find(|s| s.id == id).map(|s| (s.key, s.index, s.pos))
-                                })
+                                rendered.with(|(_, slots)| slots.iter().find(|s| s.id == id).cloned())
                             });
                             let info = Memo::new(move |_| {
-                                let ((generation, _, _), index, pos) = entry.get()?;
+                                let Slot { key: (generation, _, _), index, pos, .. } = entry.get()?;
                                 let trace = state.trace.get_untracked();
                                 state.data.with_untracked(|d| {
                                     d.as_ref().and_then(|d| {

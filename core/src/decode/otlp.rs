@@ -17,6 +17,9 @@ use serde_json::Value as Json;
 use super::ingest::{count, parse_span_id, parse_trace_id, Ingest};
 use super::lenient::{LenientEnum, LenientStr, LenientU64, RawKeyValue};
 use super::{jaeger, line_col};
+use crate::model::{
+    Event, Link, Scope, Session, Span, SpanId, SpanKind, Status, StatusCode, TraceId,
+};
 
 mod fast;
 
@@ -41,9 +44,6 @@ pub(crate) fn without_fast_path<T>(f: impl FnOnce() -> T) -> T {
     FAST_PATH.with(|c| c.set(before));
     out
 }
-use crate::model::{
-    Event, Link, Scope, Session, Span, SpanId, SpanKind, Status, StatusCode, TraceId,
-};
 
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "camelCase")]
@@ -406,6 +406,12 @@ impl Reader<'_, '_> {
             _ => None,
         };
         self.ingest.span(raw, resource, scope, place);
+        self.report(at);
+    }
+
+    /// Reports progress when enough spans were added since the last report; `at` is the byte
+    /// offset of the span just read, when known.
+    fn report(&mut self, at: Option<usize>) {
         let spans = self.ingest.session.spans.len();
         if spans >= self.next_report {
             self.next_report = spans + REPORT_EVERY;

@@ -12,7 +12,7 @@
 use std::borrow::Cow;
 
 use super::super::ingest::{count_u64, decode_base64, parse_span_id, parse_trace_id};
-use super::{Place, Reader, REPORT_EVERY};
+use super::{Place, Reader};
 use crate::intern::Sym;
 use crate::model::{
     Event, KeyValue, Link, Scope, Span, SpanId, SpanKind, Status, StatusCode, TraceId, Value,
@@ -37,13 +37,7 @@ pub(in crate::decode) fn document(
     text: &str,
     start: usize,
 ) -> R<(bool, usize)> {
-    let mut sc = Scanner {
-        s: text,
-        b: text.as_bytes(),
-        pos: start,
-        scratch: String::new(),
-        values: Vec::new(),
-    };
+    let mut sc = Scanner::new(text, start);
     let found = sc.document(reader, 0)?;
     Ok((found, sc.pos))
 }
@@ -161,6 +155,16 @@ struct Fields<'t> {
 }
 
 impl<'t> Scanner<'t> {
+    fn new(text: &'t str, pos: usize) -> Scanner<'t> {
+        Scanner {
+            s: text,
+            b: text.as_bytes(),
+            pos,
+            scratch: String::new(),
+            values: Vec::new(),
+        }
+    }
+
     #[inline]
     fn ws(&mut self) {
         while let Some(&c) = self.b.get(self.pos) {
@@ -242,49 +246,44 @@ impl<'t> Scanner<'t> {
         i
     }
 
-    /// A string, borrowed from the text when it has no escapes.
-    fn string(&mut self) -> R<Cow<'t, str>> {
+    /// A string: borrowed from the text when it has no escapes (`Some`), else unescaped into
+    /// `out` (`None`). `out` is cleared first.
+    fn string_or_unescaped(&mut self, out: &mut String) -> R<Option<&'t str>> {
         self.eat(b'"')?;
         let start = self.pos;
         let end = self.plain_run_end(start);
         match self.b.get(end) {
             Some(b'"') => {
                 self.pos = end + 1;
-                Ok(Cow::Borrowed(&self.s[start..end]))
+                Ok(Some(&self.s[start..end]))
             }
             Some(b'\\') => {
-                let mut out = String::with_capacity(end - start + 16);
+                out.clear();
                 out.push_str(&self.s[start..end]);
                 self.pos = end;
-                self.escaped_rest(&mut out)?;
-                Ok(Cow::Owned(out))
+                self.escaped_rest(out)?;
+                Ok(None)
             }
             _ => Err(Bail),
         }
     }
 
-    /// A string, interned.
+    /// A string, borrowed from the text when it has no escapes.
+    fn string(&mut self) -> R<Cow<'t, str>> {
+        let mut out = String::new();
+        Ok(match self.string_or_unescaped(&mut out)? {
+            Some(text) => Cow::Borrowed(text),
+            None => Cow::Owned(out),
+        })
+    }
+
+    /// A string, interned (unescaped in a buffer kept from string to string).
     fn string_sym(&mut self, reader: &mut Reader<'_, '_>) -> R<Sym> {
-        self.eat(b'"')?;
-        let start = self.pos;
-        let end = self.plain_run_end(start);
-        match self.b.get(end) {
-            Some(b'"') => {
-                self.pos = end + 1;
-                Ok(reader.ingest.intern(&self.s[start..end]))
-            }
-            Some(b'\\') => {
-                let mut out = std::mem::take(&mut self.scratch);
-                out.clear();
-                out.push_str(&self.s[start..end]);
-                self.pos = end;
-                let read = self.escaped_rest(&mut out);
-                let sym = read.map(|()| reader.ingest.intern(&out));
-                self.scratch = out;
-                sym
-            }
-            _ => Err(Bail),
-        }
+        let mut out = std::mem::take(&mut self.scratch);
+        let read = self.string_or_unescaped(&mut out);
+        let sym = read.map(|text| reader.ingest.intern(text.unwrap_or(&out)));
+        self.scratch = out;
+        sym
     }
 
     /// The rest of a string from a backslash at `pos`, through its closing quote.
@@ -977,12 +976,7 @@ impl<'t> Scanner<'t> {
                 reader.ingest.session.reserve_spans(more.min(1 << 26));
             }
         }
-        if spans >= reader.next_report {
-            reader.next_report = spans + REPORT_EVERY;
-            if let Some(at) = f.name_at {
-                (reader.progress)(at, spans);
-            }
-        }
+        reader.report(f.name_at);
         Ok(())
     }
 
@@ -1115,13 +1109,7 @@ mod tests {
             ("日本語のテキスト\"", "日本語のテキスト".len()),
             ("abcdefghijklmnopq", 17),
         ] {
-            let sc = Scanner {
-                s: text,
-                b: text.as_bytes(),
-                pos: 0,
-                scratch: String::new(),
-                values: Vec::new(),
-            };
+            let sc = Scanner::new(text, 0);
             assert_eq!(sc.plain_run_end(0), end, "{text:?}");
         }
     }
@@ -1133,13 +1121,7 @@ mod tests {
             r#""\u00e9\u0000 \ud83d\ude00 plain after""#,
             r#""multi \n escapes \u2028 in one \"string\"""#,
         ] {
-            let mut sc = Scanner {
-                s: json,
-                b: json.as_bytes(),
-                pos: 0,
-                scratch: String::new(),
-                values: Vec::new(),
-            };
+            let mut sc = Scanner::new(json, 0);
             let ours = sc.string().expect("reads");
             let theirs: String = serde_json::from_str(json).expect("serde");
             assert_eq!(ours, theirs);
@@ -1151,13 +1133,7 @@ mod tests {
             "\"tab\tinside\"",
             r#""open"#,
         ] {
-            let mut sc = Scanner {
-                s: bad,
-                b: bad.as_bytes(),
-                pos: 0,
-                scratch: String::new(),
-                values: Vec::new(),
-            };
+            let mut sc = Scanner::new(bad, 0);
             assert!(sc.string().is_err(), "{bad:?}");
         }
     }
@@ -1192,13 +1168,7 @@ mod tests {
             ("-", false),
             ("1e", false),
         ] {
-            let mut sc = Scanner {
-                s: text,
-                b: text.as_bytes(),
-                pos: 0,
-                scratch: String::new(),
-                values: Vec::new(),
-            };
+            let mut sc = Scanner::new(text, 0);
             let read = sc.number();
             assert_eq!(read.is_ok() && sc.pos == text.len(), ok, "{text}");
         }
