@@ -40,6 +40,35 @@ fn main() {
     let t = Instant::now();
     let back = sightline_core::Snapshot::from_bytes(&out).expect("back");
     let read_back = t.elapsed();
+    // What the worker and page do: the snapshot in parts, read back one at a time.
+    let t = Instant::now();
+    let parts = snapshot.to_parts(20_000);
+    let encode_parts = t.elapsed();
+    let runs = snapshot.session.strings.runs().len();
+    let spans = snapshot.session.spans.len().div_ceil(20_000);
+    let mut assembler = sightline_core::Assembler::new();
+    let mut slowest = std::time::Duration::ZERO;
+    let mut by_kind = [std::time::Duration::ZERO; 4];
+    let t = Instant::now();
+    for (i, part) in parts.iter().enumerate() {
+        let t = Instant::now();
+        assembler.add(part).expect("part");
+        let took = t.elapsed();
+        let kind = match i {
+            0 => 0,
+            i if i <= runs => 1,
+            i if i <= runs + spans => 2,
+            _ => 3,
+        };
+        by_kind[kind] += took;
+        slowest = slowest.max(took);
+    }
+    let _ = assembler.finish().expect("assembled");
+    println!(
+        "parts: {} encoded in {encode_parts:?}, read in {:?} (head, strings, spans, trees: {by_kind:?}), slowest part {slowest:?}",
+        parts.len(),
+        t.elapsed()
+    );
     println!(
         "{} MB: serde_json::Value {generic:?}, decode {decode:?} ({} documents left the fast path), trees {tree:?}, precompute {precompute:?}, encode {encode:?} ({} MB), decode on page {read_back:?}, {} strings",
         bytes.len() / 1_000_000,

@@ -171,6 +171,101 @@ fn text_of<'a>(blocks: &'a [String], places: &[[u32; 3]], sym: Sym) -> &'a str {
         .unwrap_or("")
 }
 
+/// One block of an interner's strings as it travels from the decoder to the page: the handles
+/// `first..first + ends.len()`, their text packed as it is held, and the 32-bit hash of each
+/// indexed string, so the receiving side rebuilds its index without reading the text again.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct StringRun<'a> {
+    first: u32,
+    text: &'a str,
+    /// Where each string ends in `text`; each starts where the one before ended.
+    ends: Vec<u32>,
+    /// The hash of each string, in handle order; ignored for those in `repeated`.
+    hashes: Vec<u32>,
+    /// Handles whose text an earlier handle already holds (not in the index).
+    repeated: Vec<u32>,
+}
+
+impl Interner {
+    /// An interner with no strings at all, not even "": what [`Interner::add_run`] starts from.
+    pub fn for_runs(strings: usize) -> Interner {
+        Interner::with_capacity(strings)
+    }
+
+    /// The strings in runs, one per block of text.
+    pub fn runs(&self) -> Vec<StringRun<'_>> {
+        const UNINDEXED: u64 = u64::MAX;
+        let mut hashes = vec![UNINDEXED; self.places.len()];
+        for &(sym, h) in self.index.iter() {
+            if let Some(slot) = hashes.get_mut(sym.0 as usize) {
+                *slot = u64::from(h);
+            }
+        }
+        let mut runs: Vec<StringRun<'_>> = Vec::with_capacity(self.blocks.len());
+        for (i, &[block, start, end]) in self.places.iter().enumerate() {
+            let sym = u32::try_from(i).unwrap_or(u32::MAX);
+            if runs.len() <= block as usize {
+                let text = self.blocks.get(block as usize).map_or("", String::as_str);
+                runs.push(StringRun {
+                    first: sym,
+                    text,
+                    ends: Vec::new(),
+                    hashes: Vec::new(),
+                    repeated: Vec::new(),
+                });
+            }
+            let Some(run) = runs.last_mut() else { break };
+            debug_assert_eq!(start, run.ends.last().copied().unwrap_or(0));
+            run.ends.push(end);
+            #[allow(clippy::cast_possible_truncation)]
+            match hashes[i] {
+                UNINDEXED => {
+                    run.repeated.push(sym);
+                    run.hashes.push(0);
+                }
+                h => run.hashes.push(h as u32),
+            }
+        }
+        runs
+    }
+
+    /// Appends a run made by [`Interner::runs`]; runs must come in order. A run that does not fit
+    /// (a gap in the handles, an end past its text or inside a character) is refused whole.
+    pub fn add_run(&mut self, run: StringRun<'_>) -> Result<(), String> {
+        let bad = |why: &str| Err(format!("a block of strings is unreadable: {why}"));
+        if run.first as usize != self.places.len() {
+            return bad("it does not follow the block before");
+        }
+        if run.hashes.len() != run.ends.len() {
+            return bad("its hashes do not match its strings");
+        }
+        let mut start = 0u32;
+        for &end in &run.ends {
+            if end < start || !run.text.is_char_boundary(end as usize) {
+                return bad("a string ends outside its text");
+            }
+            start = end;
+        }
+        let block = u32::try_from(self.blocks.len()).unwrap_or(u32::MAX);
+        self.blocks.push(run.text.to_owned());
+        self.places.reserve(run.ends.len());
+        self.index.reserve(run.ends.len(), |&(_, h)| spread(h));
+        let mut repeated = run.repeated.iter().copied().peekable();
+        let mut start = 0;
+        for (i, (&end, &h)) in run.ends.iter().zip(&run.hashes).enumerate() {
+            let sym = Sym(run.first + u32::try_from(i).unwrap_or(u32::MAX));
+            self.places.push([block, start, end]);
+            start = end;
+            if repeated.peek() == Some(&sym.0) {
+                repeated.next();
+            } else {
+                self.index_as(h, sym);
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Only the strings travel; the index is rebuilt on arrival.
 impl Serialize for Interner {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -252,5 +347,51 @@ mod tests {
         assert_eq!(copy.lookup("value-49999"), Some(syms[49_999]));
         assert_eq!(copy.get(big), long);
         assert_eq!(copy.lookup(""), Some(Sym::EMPTY));
+    }
+
+    #[test]
+    fn runs_rebuild_the_same_interner() {
+        let mut i = Interner::default();
+        let long = "y".repeat(BLOCK + 3);
+        for n in 0..30_000 {
+            i.intern(&format!("é-value-{n}"));
+        }
+        i.intern(&long);
+        i.intern("after");
+        // Reading a list with a repeated string keeps both handles; only the first is indexed.
+        let mut with_repeats: Interner =
+            postcard::from_bytes(&postcard::to_allocvec(&vec!["", "a", "b", "a"]).unwrap())
+                .unwrap();
+        with_repeats.intern("c");
+        for source in [&i, &with_repeats] {
+            let runs = source.runs();
+            let mut copy = Interner::for_runs(source.len());
+            for run in runs {
+                let bytes = postcard::to_allocvec(&run).unwrap();
+                copy.add_run(postcard::from_bytes(&bytes).unwrap()).unwrap();
+            }
+            assert_eq!(copy.len(), source.len());
+            for n in 0..source.len() {
+                let sym = Sym(u32::try_from(n).unwrap());
+                assert_eq!(copy.get(sym), source.get(sym));
+                assert_eq!(copy.lookup(source.get(sym)), source.lookup(source.get(sym)));
+            }
+            assert_eq!(copy.distinct_hashes(), source.distinct_hashes());
+        }
+        assert_eq!(with_repeats.lookup("a"), Some(Sym(1)));
+        assert_eq!(with_repeats.get(Sym(3)), "a");
+
+        // A run out of order, or with an end inside a character, is refused.
+        let runs = i.runs();
+        assert!(runs.len() > 2);
+        let mut copy = Interner::for_runs(0);
+        let second = postcard::to_allocvec(&runs[1]).unwrap();
+        assert!(copy
+            .add_run(postcard::from_bytes(&second).unwrap())
+            .is_err());
+        let first = postcard::to_allocvec(&runs[0]).unwrap();
+        let mut bad: StringRun<'_> = postcard::from_bytes(&first).unwrap();
+        bad.ends[2] = bad.ends[1] + 1; // inside the "é" of the next string
+        assert!(copy.add_run(bad).is_err());
     }
 }

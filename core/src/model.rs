@@ -365,8 +365,6 @@ impl fmt::Display for Warning {
 }
 
 /// Everything loaded into one viewing session, from one or several files.
-///
-/// The field order is part of the binary form: `snapshot::SessionRef` mirrors it.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Session {
     pub strings: Interner,

@@ -2,10 +2,11 @@
 //! main thread, and answers with the session in its compact binary form.
 //!
 //! Messages in: `{files: [{name, data: Uint8Array}]}` (buffers transferred). Messages out:
-//! `{kind: "ready"}` once, `{kind: "progress", done, total, spans}`, then `{kind: "done", model:
-//! [Uint8Array] (the snapshot in pieces), decodeMs, encodeMs, copyMs, memoryBytes}` or
-//! `{kind: "error", message}` (decodeMs counts decoding, the trees and encoding the model; encodeMs
-//! the last alone; copyMs reading the files into the worker's memory).
+//! `{kind: "ready"}` once, `{kind: "progress", done, total, spans}`, then `{kind: "session", model:
+//! [Uint8Array]}` (the session's pieces, sent as soon as it is decoded) and `{kind: "done", model:
+//! [Uint8Array] (the trees' pieces), decodeMs, encodeMs, copyMs, memoryBytes}`, or `{kind:
+//! "error", message}` (decodeMs counts decoding, the trees and encoding the model; encodeMs the
+//! last alone; copyMs reading the files into the worker's memory).
 
 #[cfg(target_arch = "wasm32")]
 fn main() {
@@ -23,7 +24,7 @@ mod worker {
     use std::rc::Rc;
 
     use js_sys::{Array, Object, Reflect, Uint8Array};
-    use sightline_core::Snapshot;
+    use sightline_core::{decode_session, forest_parts, session_parts, Snapshot};
     use wasm_bindgen::prelude::*;
     use wasm_bindgen::JsCast;
     use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
@@ -78,7 +79,7 @@ mod worker {
             inputs.push((name, bytes.to_vec()));
         }
         let started = js_sys::Date::now();
-        let snapshot = Snapshot::decode_with_progress(inputs, |done, spans| {
+        let (session, files) = decode_session(inputs, |done, spans| {
             post(
                 scope,
                 "progress",
@@ -92,20 +93,25 @@ mod worker {
                 None,
             );
         });
+        // The session goes first: the page reads it while the trees are built here.
         let encode_started = js_sys::Date::now();
-        let parts = snapshot.to_parts(PART_SIZE);
+        let (model, transfer) = to_js(session_parts(&session, PART_SIZE));
+        let mut encode_ms = js_sys::Date::now() - encode_started;
+        post(
+            scope,
+            "session",
+            |m| set(m, "model", &model),
+            Some(&transfer),
+        );
+        let snapshot = Snapshot::with_trees(session, files);
+        let encode_started = js_sys::Date::now();
+        let parts = forest_parts(&snapshot.forest, &snapshot.files, PART_SIZE);
+        encode_ms += js_sys::Date::now() - encode_started;
         let decode_ms = js_sys::Date::now() - started;
-        let encode_ms = js_sys::Date::now() - encode_started;
         let copy_ms = started - received;
         let memory = memory_bytes();
         drop(snapshot);
-        let model = Array::new();
-        let transfer = Array::new();
-        for part in &parts {
-            let bytes = Uint8Array::from(part.as_slice());
-            transfer.push(&bytes.buffer());
-            model.push(&bytes);
-        }
+        let (model, transfer) = to_js(parts);
         post(
             scope,
             "done",
@@ -119,6 +125,18 @@ mod worker {
             Some(&transfer),
         );
         Ok(())
+    }
+
+    /// Pieces of the answer as `Uint8Array`s, with the list of their buffers to transfer.
+    fn to_js(parts: Vec<Vec<u8>>) -> (Array, Array) {
+        let model = Array::new();
+        let transfer = Array::new();
+        for part in &parts {
+            let bytes = Uint8Array::from(part.as_slice());
+            transfer.push(&bytes.buffer());
+            model.push(&bytes);
+        }
+        (model, transfer)
     }
 
     /// Warm-up rounds, each decoding a synthetic trace of this many spans (about 5 MB).

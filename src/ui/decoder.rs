@@ -4,6 +4,7 @@
 //! Cancel terminates it. The page itself never parses trace files.
 
 use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::rc::Rc;
 
 use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
@@ -74,7 +75,52 @@ pub fn prepare(state: AppState) {
     }));
 }
 
+/// What the worker has sent and the page has not read yet.
+#[derive(Default)]
+struct Inbox {
+    parts: VecDeque<Uint8Array>,
+    /// The worker's last message (`Ok`), or why the decode ended (`Err`: a failure, "Cancelled.").
+    end: Option<Result<JsValue, String>>,
+    /// Wakes the reader waiting for the next message.
+    wake: Option<js_sys::Function>,
+}
+
+impl Inbox {
+    fn deliver(inbox: &RefCell<Inbox>, change: impl FnOnce(&mut Inbox)) {
+        let wake = {
+            let mut inbox = inbox.borrow_mut();
+            change(&mut inbox);
+            inbox.wake.take()
+        };
+        if let Some(wake) = wake {
+            let _ = wake.call0(&JsValue::NULL);
+        }
+    }
+
+    fn take_parts(inbox: &RefCell<Inbox>, data: &JsValue) {
+        let parts = Reflect::get(data, &"model".into())
+            .ok()
+            .and_then(|m| m.dyn_into::<Array>().ok());
+        Inbox::deliver(inbox, |inbox| match parts {
+            Some(parts) => inbox
+                .parts
+                .extend(parts.iter().filter_map(|p| p.dyn_into::<Uint8Array>().ok())),
+            None => inbox.end = Some(Err("the decoder sent no model".into())),
+        });
+    }
+}
+
+enum Next {
+    Part(Uint8Array),
+    End(Result<JsValue, String>),
+    Wait,
+}
+
 /// Decodes files in a worker. `Err` carries a message for the user ("Cancelled." included).
+///
+/// The worker sends the session (strings, spans) as soon as it is decoded and the trees once they
+/// are built; the page reads the session's pieces while the worker builds the trees, so on two
+/// cores the two overlap.
 pub async fn decode(state: AppState, files: Vec<(String, Uint8Array)>) -> Result<Loaded, String> {
     mark("sightline:bytes");
     let (worker, already_ready) = match state.spare.try_update_value(Option::take).flatten() {
@@ -101,29 +147,34 @@ pub async fn decode(state: AppState, files: Vec<(String, Uint8Array)>) -> Result
     }
     let _ = Reflect::set(&message, &"files".into(), &list);
 
-    // Keeps the handlers alive until the answer comes.
-    let handlers: Rc<RefCell<Vec<Handler>>> = Rc::default();
-    let answer = Promise::new(&mut |resolve, reject| {
-        let job_worker = worker.clone();
-        let (job_message, job_transfer) = (message.clone(), transfer.clone());
-        let reject_now = reject.clone();
-        let reject_on_error = reject.clone();
-        let reject_on_cancel = reject.clone();
-        let on_message = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
+    let inbox: Rc<RefCell<Inbox>> = Rc::default();
+    let start = {
+        let (worker, message, transfer, inbox) = (
+            worker.clone(),
+            message.clone(),
+            transfer.clone(),
+            inbox.clone(),
+        );
+        move || {
+            if worker
+                .post_message_with_transfer(&message, &transfer)
+                .is_err()
+            {
+                Inbox::deliver(&inbox, |i| {
+                    i.end = Some(Err("the decoder could not be started".into()));
+                });
+            }
+        }
+    };
+    let on_message = {
+        let (inbox, start) = (inbox.clone(), start.clone());
+        Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
             let data = e.unchecked_into::<MessageEvent>().data();
             let kind = Reflect::get(&data, &"kind".into())
                 .ok()
                 .and_then(|k| k.as_string());
             match kind.as_deref() {
-                Some("ready") => {
-                    if job_worker
-                        .post_message_with_transfer(&job_message, &job_transfer)
-                        .is_err()
-                    {
-                        let _ = reject
-                            .call1(&JsValue::NULL, &"the decoder could not be started".into());
-                    }
-                }
+                Some("ready") => start(),
                 Some("progress") => {
                     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
                     let (done, spans) =
@@ -135,69 +186,100 @@ pub async fn decode(state: AppState, files: Vec<(String, Uint8Array)>) -> Result
                         Some(total as u64),
                     )));
                 }
+                Some("session") => {
+                    mark("sightline:answer");
+                    Inbox::take_parts(&inbox, &data);
+                }
                 Some("done") => {
-                    let _ = resolve.call1(&JsValue::NULL, &data);
+                    Inbox::take_parts(&inbox, &data);
+                    Inbox::deliver(&inbox, |i| i.end = Some(Ok(data)));
                 }
                 _ => {
                     let text = Reflect::get(&data, &"message".into())
                         .ok()
                         .and_then(|m| m.as_string())
                         .unwrap_or_else(|| "the decoder failed".into());
-                    let _ = reject.call1(&JsValue::NULL, &text.into());
+                    Inbox::deliver(&inbox, |i| i.end = Some(Err(text)));
                 }
             }
-        });
-        let on_error = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
+        })
+    };
+    let on_error = {
+        let inbox = inbox.clone();
+        Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
             let text = e
                 .dyn_ref::<web_sys::ErrorEvent>()
                 .map(web_sys::ErrorEvent::message)
                 .filter(|m| !m.is_empty())
                 .unwrap_or_else(|| "the decoder stopped (out of memory?)".into());
-            let _ = reject_on_error.call1(&JsValue::NULL, &text.into());
-        });
-        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-        if already_ready
-            && worker
-                .post_message_with_transfer(&message, &transfer)
-                .is_err()
-        {
-            let _ = reject_now.call1(&JsValue::NULL, &"the decoder could not be started".into());
-        }
-        handlers.borrow_mut().extend([on_message, on_error]);
-        state
-            .decoder
-            .set_value(Some((worker.clone(), reject_on_cancel)));
-    });
+            Inbox::deliver(&inbox, |i| i.end = Some(Err(text)));
+        })
+    };
+    // Cancel ends the decode with its message ("Cancelled.").
+    let on_cancel = {
+        let inbox = inbox.clone();
+        Closure::<dyn FnMut(JsValue)>::new(move |why: JsValue| {
+            let text = why.as_string().unwrap_or_else(|| "Cancelled.".into());
+            Inbox::deliver(&inbox, |i| {
+                i.parts.clear();
+                i.end = Some(Err(text));
+            });
+        })
+    };
+    worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    state.decoder.set_value(Some((
+        worker.clone(),
+        on_cancel
+            .as_ref()
+            .unchecked_ref::<js_sys::Function>()
+            .clone(),
+    )));
+    if already_ready {
+        start();
+    }
     state
         .progress
         .set(Some(Progress::new("Decoding".into(), 0, None)));
-    let result = JsFuture::from(answer).await;
+
+    let result = read_answer(&inbox).await;
     worker.terminate();
     state.decoder.set_value(None);
-    drop(handlers);
-    let data = result.map_err(|e| e.as_string().unwrap_or_else(|| "the decoder failed".into()))?;
-    mark("sightline:answer");
-    let parts: Array = Reflect::get(&data, &"model".into())
-        .map_err(|_| "the decoder sent no model")?
-        .dyn_into()
-        .map_err(|_| "the decoder sent no model")?;
-    // Read the pieces one at a time, letting the browser paint and handle input in between.
-    let mut assembler = Assembler::new();
-    let mut model_bytes = 0u32;
-    let count = parts.length();
-    for (i, part) in parts.iter().enumerate() {
-        let bytes: Uint8Array = part.dyn_into().map_err(|_| "the decoder sent no model")?;
-        model_bytes += bytes.length();
-        assembler.add(&bytes.to_vec())?;
-        if i + 1 < count as usize {
-            yield_to_browser().await;
-        }
-    }
-    let loaded = assembler.finish()?;
+    drop((on_message, on_error, on_cancel));
+    let (loaded, data, model_bytes) = result?;
     mark("sightline:decoded");
     publish_stats(&data, model_bytes);
     Ok(loaded)
+}
+
+/// Reads the worker's pieces as they come, letting the browser paint and handle input between
+/// them, until its last message. Returns the snapshot, that message and the model's size.
+async fn read_answer(inbox: &Rc<RefCell<Inbox>>) -> Result<(Loaded, JsValue, u32), String> {
+    let mut assembler = Assembler::new();
+    let mut model_bytes = 0u32;
+    loop {
+        let next = {
+            let mut inbox = inbox.borrow_mut();
+            match inbox.parts.pop_front() {
+                Some(part) => Next::Part(part),
+                None => inbox.end.take().map_or(Next::Wait, Next::End),
+            }
+        };
+        match next {
+            Next::Part(bytes) => {
+                model_bytes += bytes.length();
+                assembler.add(&bytes.to_vec())?;
+                yield_to_browser().await;
+            }
+            Next::End(Ok(data)) => return Ok((assembler.finish()?, data, model_bytes)),
+            Next::End(Err(e)) => return Err(e),
+            Next::Wait => {
+                let inbox = inbox.clone();
+                let wait = Promise::new(&mut |resolve, _| inbox.borrow_mut().wake = Some(resolve));
+                let _ = JsFuture::from(wait).await;
+            }
+        }
+    }
 }
 
 /// Leaves the last load's numbers on `window.sightlineStats` for the benchmark (scripts/bench):
@@ -230,12 +312,39 @@ fn publish_stats(answer: &JsValue, model_bytes: u32) {
     let _ = Reflect::set(&window, &"sightlineStats".into(), &stats);
 }
 
-/// Lets the browser run other tasks (input, paint) before continuing.
+thread_local! {
+    /// A channel the page posts to itself to yield, and who waits for each message.
+    static YIELDS: Option<(web_sys::MessageChannel, Rc<RefCell<VecDeque<js_sys::Function>>>)> = {
+        let channel = web_sys::MessageChannel::new().ok();
+        channel.map(|channel| {
+            let waiting: Rc<RefCell<VecDeque<js_sys::Function>>> = Rc::default();
+            let queue = waiting.clone();
+            let on_message = Closure::<dyn FnMut(JsValue)>::new(move |_: JsValue| {
+                let next = queue.borrow_mut().pop_front();
+                if let Some(resolve) = next {
+                    let _ = resolve.call0(&JsValue::NULL);
+                }
+            });
+            channel.port1().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+            on_message.forget();
+            (channel, waiting)
+        })
+    };
+}
+
+/// Lets the browser run other tasks (input, paint) before continuing: a message to itself, which
+/// (unlike a chain of zero timeouts, clamped to 4 ms after the fifth) comes back at once.
 async fn yield_to_browser() {
     let promise = Promise::new(&mut |resolve, _| {
-        if let Some(window) = web_sys::window() {
-            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0);
-        }
+        YIELDS.with(|yields| match yields {
+            Some((channel, waiting)) => {
+                waiting.borrow_mut().push_back(resolve);
+                let _ = channel.port2().post_message(&JsValue::NULL);
+            }
+            None => {
+                let _ = resolve.call0(&JsValue::NULL);
+            }
+        });
     });
     let _ = JsFuture::from(promise).await;
 }

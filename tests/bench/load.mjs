@@ -84,7 +84,7 @@ try {
     const ms = (x) => `${x.toFixed(0)} ms`;
     console.error(`${basename(file)}: ${m.status}. Worker: ${ms(m.stats.copyMs)} copying the file in, ` +
       `${ms(m.stats.decodeMs - m.stats.encodeMs)} decoding and building trees, ${ms(m.stats.encodeMs)} encoding the model; ` +
-      `answer on the page at ${ms(m.answer)}, read by ${ms(m.decoded)}`);
+      `the session on the page at ${ms(m.answer)}, all read by ${ms(m.decoded)}`);
 
     // Interaction: main-thread work per step, as p50 / p95 / max ms. A step starts in a frame's
     // requestAnimationFrame callback and ends at the next task, so it counts the script, the
