@@ -460,6 +460,33 @@ pub fn service_hue(name: &str) -> u16 {
     u16::try_from((h % 64) * 137 % 360).unwrap_or(0)
 }
 
+/// Which rows can stay where they are when a list is reordered: `was[k]` is where the `k`-th
+/// wanted row sits in the list now (`None` for a new row). Returns, per wanted row, whether it
+/// stays; the others are moved (or inserted). The rows that stay are a longest run in increasing
+/// order, so the fewest move: scrolling a few rows moves only those, not every row after them.
+pub fn rows_in_place(was: &[Option<usize>]) -> Vec<bool> {
+    // Longest increasing subsequence, O(n log n): `tails[l]` ends the best run of length l + 1.
+    let mut tails: Vec<usize> = Vec::new();
+    let mut before: Vec<Option<usize>> = vec![None; was.len()];
+    for (k, &at) in was.iter().enumerate() {
+        let Some(at) = at else { continue };
+        let len = tails.partition_point(|&t| was[t].is_some_and(|w| w < at));
+        before[k] = len.checked_sub(1).map(|l| tails[l]);
+        if len == tails.len() {
+            tails.push(k);
+        } else {
+            tails[len] = k;
+        }
+    }
+    let mut stays = vec![false; was.len()];
+    let mut at = tails.last().copied();
+    while let Some(k) = at {
+        stays[k] = true;
+        at = before[k];
+    }
+    stays
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -522,5 +549,28 @@ mod tests {
         assert_eq!(service_hue("order-api"), service_hue("order-api"));
         assert_ne!(service_hue("order-api"), service_hue("order-worker"));
         assert!(service_hue("e2e-tests") < 360);
+    }
+
+    #[test]
+    fn rows_in_place_moves_the_fewest() {
+        let moved = |was: &[Option<usize>]| rows_in_place(was).iter().filter(|s| !**s).count();
+        // Scrolling down three rows: the three from the top go to the bottom.
+        let down: Vec<Option<usize>> = (3..45).chain(0..3).map(Some).collect();
+        let stays = rows_in_place(&down);
+        assert_eq!(moved(&down), 3);
+        assert!(stays[..42].iter().all(|s| *s) && stays[42..].iter().all(|s| !*s));
+        // Up three rows: the three from the bottom go to the top.
+        let up: Vec<Option<usize>> = (42..45).chain(0..42).map(Some).collect();
+        assert_eq!(moved(&up), 3);
+        // Nothing changed, nothing moves; new rows are always placed.
+        let same: Vec<Option<usize>> = (0..10).map(Some).collect();
+        assert_eq!(moved(&same), 0);
+        assert_eq!(
+            rows_in_place(&[None, Some(0), None]),
+            vec![false, true, false]
+        );
+        assert_eq!(moved(&[Some(2), Some(0), Some(1)]), 1);
+        assert_eq!(moved(&[Some(3), Some(2), Some(1), Some(0)]), 3);
+        assert!(rows_in_place(&[]).is_empty());
     }
 }

@@ -5,8 +5,8 @@ use leptos::prelude::*;
 use leptos::tachys::html::attribute::custom::CustomAttribute;
 use sightline_core::critical::critical_path;
 use sightline_core::layout::{
-    bar, collapse_to_depth, duration_outliers, rows_with_ancestors, service_hue, skew,
-    visible_ancestor, visible_rows, Window,
+    bar, collapse_to_depth, duration_outliers, rows_in_place, rows_with_ancestors, service_hue,
+    skew, visible_ancestor, visible_rows, Window,
 };
 use sightline_core::search::Query;
 use sightline_core::timeout::timeout_match;
@@ -509,6 +509,47 @@ pub fn Waterfall() -> impl IntoView {
         pan.set_value(None);
     };
 
+    // The row elements, placed by hand rather than by a keyed list: a keyed list re-inserts
+    // every row whose index in it changed, which is all of them when the window scrolls by one
+    // row; here only the rows that wrap around move (see `place_rows`).
+    let rows_box = NodeRef::<leptos::html::Div>::new();
+    let slots: StoredValue<Vec<RowSlot>, LocalStorage> = StoredValue::new_local(Vec::new());
+    let owner = Owner::current();
+    let make_row = move |entry: RwSignal<Option<Slot>>| {
+        let info = Memo::new(move |_| {
+            let Slot {
+                key: (generation, _, _),
+                index,
+                pos,
+                ..
+            } = entry.get()?;
+            let trace = state.trace.get_untracked();
+            state.data.with_untracked(|d| {
+                d.as_ref().and_then(|d| {
+                    let tree = d.tree(trace)?;
+                    row_info(d, tree, Window::of_trace(tree), generation, index, pos)
+                })
+            })
+        });
+        row_view(state, info, matches, critical, outliers, dragged, view)
+    };
+    Effect::new(move |_| {
+        let Some(parent) = rows_box.get() else {
+            return;
+        };
+        rendered.with(|(_, wanted)| {
+            slots
+                .update_value(|slots| place_rows(&parent, wanted, slots, owner.as_ref(), make_row));
+        });
+    });
+    on_cleanup(move || {
+        slots.update_value(|slots| {
+            for slot in slots.drain(..) {
+                slot.owner.cleanup();
+            }
+        });
+    });
+
     view! {
         <section class="waterfall-pane" aria-labelledby="waterfall-heading">
             <h2 id="waterfall-heading" class="visually-hidden">"Waterfall"</h2>
@@ -604,37 +645,97 @@ pub fn Waterfall() -> impl IntoView {
                 <div
                     class="wf-rows"
                     role="presentation"
+                    node_ref=rows_box
                     style=move || {
                         let total = visible.with(Vec::len) as f64 * ROW_HEIGHT;
                         let top = rendered.with(|(first, _)| *first) as f64 * ROW_HEIGHT;
                         format!("height:{total}px;padding-top:{top}px")
                     }
                 >
-                    <For each=move || rendered.get().1 key=|slot| slot.id let:slot>
-                        {
-                            let id = slot.id;
-                            // What this slot shows now, and that row's content, recomputed only
-                            // when the slot gets another row.
-                            let entry = Memo::new(move |_| {
-                                rendered.with(|(_, slots)| slots.iter().find(|s| s.id == id).cloned())
-                            });
-                            let info = Memo::new(move |_| {
-                                let Slot { key: (generation, _, _), index, pos, .. } = entry.get()?;
-                                let trace = state.trace.get_untracked();
-                                state.data.with_untracked(|d| {
-                                    d.as_ref().and_then(|d| {
-                                        let tree = d.tree(trace)?;
-                                        row_info(d, tree, Window::of_trace(tree), generation, index, pos)
-                                    })
-                                })
-                            });
-                            row_view(state, info, matches, critical, outliers, dragged, view)
-                        }
-                    </For>
                 </div>
             </div>
         </section>
     }
+}
+
+/// A recycled row element: the slot it serves, what it shows, and the reactive scope of its
+/// bindings.
+struct RowSlot {
+    id: usize,
+    entry: RwSignal<Option<Slot>>,
+    element: web_sys::Element,
+    owner: Owner,
+    _view: Box<dyn std::any::Any>,
+}
+
+/// Makes the children of `parent` the rows of `wanted`, in order: refills the slots that get
+/// another row, creates the slots that are missing, drops those no longer wanted, and moves the
+/// fewest elements ([`rows_in_place`]) so a scroll of a few rows moves only those.
+fn place_rows<V: IntoView + 'static>(
+    parent: &web_sys::Element,
+    wanted: &[Slot],
+    slots: &mut Vec<RowSlot>,
+    owner: Option<&Owner>,
+    make_row: impl Fn(RwSignal<Option<Slot>>) -> V,
+) {
+    use leptos::tachys::view::{Mountable, Render};
+    // Drop the slots no longer wanted.
+    slots.retain(|slot| {
+        let keep = wanted.iter().any(|w| w.id == slot.id);
+        if !keep {
+            slot.element.remove();
+            slot.owner.cleanup();
+        }
+        keep
+    });
+    // Refill or create the wanted ones, noting where each sits among the children now.
+    let mut was = Vec::with_capacity(wanted.len());
+    let mut order = Vec::with_capacity(wanted.len());
+    for w in wanted {
+        match slots.iter().position(|s| s.id == w.id) {
+            Some(k) => {
+                let slot = &slots[k];
+                if slot.entry.with_untracked(|e| e.as_ref() != Some(w)) {
+                    slot.entry.set(Some(w.clone()));
+                }
+                was.push(Some(k));
+                order.push(k);
+            }
+            None => {
+                let scope = owner.map_or_else(Owner::new, |o| o.with(Owner::new));
+                let entry = scope.with(|| RwSignal::new(Some(w.clone())));
+                let mut state = scope.with(|| make_row(entry).into_view().build());
+                // Mounted at the end for now; the pass below puts it in its place.
+                state.mount(parent, None);
+                let Some(element) = parent.last_element_child() else {
+                    continue;
+                };
+                slots.push(RowSlot {
+                    id: w.id,
+                    entry,
+                    element,
+                    owner: scope,
+                    _view: Box::new(state),
+                });
+                was.push(None);
+                order.push(slots.len() - 1);
+            }
+        }
+    }
+    // `slots` is in children order; put the rows that must move before the next row in place,
+    // from the last row up.
+    let stays = rows_in_place(&was);
+    let mut next: Option<web_sys::Node> = None;
+    for (&k, &stay) in order.iter().zip(&stays).rev() {
+        let element = &slots[k].element;
+        if !stay {
+            let _ = parent.insert_before(element, next.as_ref());
+        }
+        next = Some(element.clone().into());
+    }
+    // Keep `slots` in children order for the next pass.
+    let mut placed: Vec<Option<RowSlot>> = slots.drain(..).map(Some).collect();
+    slots.extend(order.iter().filter_map(|&k| placed[k].take()));
 }
 
 fn row_view(
