@@ -34,6 +34,11 @@ const BLOCK: usize = 1 << 20;
 pub struct Interner {
     blocks: Vec<String>,
     places: Vec<[u32; 3]>,
+    /// Each handle's 32-bit hash, so strings can be sent with it ([`Interner::runs_from`]).
+    hashes: Vec<u32>,
+    /// Handles whose text an earlier handle holds (only a received interner has them): they are
+    /// not in the index.
+    repeated: Vec<u32>,
     index: HashTable<(Sym, u32)>,
 }
 
@@ -42,6 +47,8 @@ impl Default for Interner {
         let mut interner = Interner {
             blocks: Vec::new(),
             places: Vec::new(),
+            hashes: Vec::new(),
+            repeated: Vec::new(),
             index: HashTable::new(),
         };
         interner.intern("");
@@ -71,7 +78,7 @@ impl Interner {
         if let Some(sym) = self.find(h, s) {
             return sym;
         }
-        let sym = self.append(s);
+        let sym = self.append(s, h);
         self.index_as(h, sym);
         sym
     }
@@ -81,8 +88,10 @@ impl Interner {
     fn push(&mut self, s: &str) {
         let h = hash(s);
         let known = self.find(h, s).is_some();
-        let sym = self.append(s);
-        if !known {
+        let sym = self.append(s, h);
+        if known {
+            self.repeated.push(sym.0);
+        } else {
             self.index_as(h, sym);
         }
     }
@@ -101,8 +110,8 @@ impl Interner {
             .insert_unique(spread(h), (sym, h), |&(_, sh)| spread(sh));
     }
 
-    /// Packs the text of `s` and gives it the next handle.
-    fn append(&mut self, s: &str) -> Sym {
+    /// Packs the text of `s` (whose hash is `h`) and gives it the next handle.
+    fn append(&mut self, s: &str, h: u32) -> Sym {
         let sym = Sym(u32::try_from(self.places.len()).unwrap_or(u32::MAX));
         let room = self
             .blocks
@@ -122,6 +131,7 @@ impl Interner {
         text.push_str(s);
         self.places
             .push([block, start, text.len()].map(|n| u32::try_from(n).unwrap_or(u32::MAX)));
+        self.hashes.push(h);
         sym
     }
 
@@ -159,6 +169,8 @@ impl Interner {
         Interner {
             blocks: Vec::new(),
             places: Vec::with_capacity(strings),
+            hashes: Vec::with_capacity(strings),
+            repeated: Vec::new(),
             index: HashTable::with_capacity(strings),
         }
     }
@@ -171,18 +183,18 @@ fn text_of<'a>(blocks: &'a [String], places: &[[u32; 3]], sym: Sym) -> &'a str {
         .unwrap_or("")
 }
 
-/// One block of an interner's strings as it travels from the decoder to the page: the handles
-/// `first..first + ends.len()`, their text packed as it is held, and the 32-bit hash of each
-/// indexed string, so the receiving side rebuilds its index without reading the text again.
+/// Strings of an interner as they travel from the decoder to the page: the handles
+/// `first..first + ends.len()`, their text packed as it is held, and the 32-bit hash of each,
+/// so the receiving side rebuilds its index without reading the text again.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct StringRun<'a> {
     first: u32,
     text: &'a str,
     /// Where each string ends in `text`; each starts where the one before ended.
     ends: Vec<u32>,
-    /// The hash of each string, in handle order; ignored for those in `repeated`.
+    /// The hash of each string, in handle order.
     hashes: Vec<u32>,
-    /// Handles whose text an earlier handle already holds (not in the index).
+    /// Handles whose text an earlier handle already holds (not indexed).
     repeated: Vec<u32>,
 }
 
@@ -192,44 +204,47 @@ impl Interner {
         Interner::with_capacity(strings)
     }
 
-    /// The strings in runs, one per block of text.
-    pub fn runs(&self) -> Vec<StringRun<'_>> {
-        const UNINDEXED: u64 = u64::MAX;
-        let mut hashes = vec![UNINDEXED; self.places.len()];
-        for &(sym, h) in self.index.iter() {
-            if let Some(slot) = hashes.get_mut(sym.0 as usize) {
-                *slot = u64::from(h);
-            }
-        }
-        let mut runs: Vec<StringRun<'_>> = Vec::with_capacity(self.blocks.len());
-        for (i, &[block, start, end]) in self.places.iter().enumerate() {
+    /// The strings from handle `first` on, in runs of at most one block of text each.
+    pub fn runs_from(&self, first: usize) -> Vec<StringRun<'_>> {
+        let mut runs: Vec<StringRun<'_>> = Vec::new();
+        let mut repeated = self.repeated.iter().copied().peekable();
+        let mut base = 0;
+        for i in first..self.places.len() {
+            let [block, start, end] = self.places[i];
             let sym = u32::try_from(i).unwrap_or(u32::MAX);
-            if runs.len() <= block as usize {
-                let text = self.blocks.get(block as usize).map_or("", String::as_str);
+            let same_block = runs.last().is_some_and(|r| {
+                let last = r.first as usize + r.ends.len() - 1;
+                self.places[last][0] == block
+            });
+            if !same_block {
+                base = start;
                 runs.push(StringRun {
                     first: sym,
-                    text,
+                    text: "",
                     ends: Vec::new(),
                     hashes: Vec::new(),
                     repeated: Vec::new(),
                 });
             }
             let Some(run) = runs.last_mut() else { break };
-            debug_assert_eq!(start, run.ends.last().copied().unwrap_or(0));
-            run.ends.push(end);
-            #[allow(clippy::cast_possible_truncation)]
-            match hashes[i] {
-                UNINDEXED => {
-                    run.repeated.push(sym);
-                    run.hashes.push(0);
-                }
-                h => run.hashes.push(h as u32),
+            let text = self.blocks.get(block as usize).map_or("", String::as_str);
+            run.text = text.get(base as usize..end as usize).unwrap_or("");
+            run.ends.push(end - base);
+            run.hashes.push(self.hashes[i]);
+            while repeated.next_if(|&r| r < sym).is_some() {}
+            if repeated.next_if_eq(&sym).is_some() {
+                run.repeated.push(sym);
             }
         }
         runs
     }
 
-    /// Appends a run made by [`Interner::runs`]; runs must come in order. A run that does not fit
+    /// All the strings, in runs ([`Interner::runs_from`]).
+    pub fn runs(&self) -> Vec<StringRun<'_>> {
+        self.runs_from(0)
+    }
+
+    /// Appends a run made by [`Interner::runs_from`]; runs must come in order. A run that does not fit
     /// (a gap in the handles, an end past its text or inside a character) is refused whole.
     pub fn add_run(&mut self, run: StringRun<'_>) -> Result<(), String> {
         let bad = |why: &str| Err(format!("a block of strings is unreadable: {why}"));
@@ -249,15 +264,18 @@ impl Interner {
         let block = u32::try_from(self.blocks.len()).unwrap_or(u32::MAX);
         self.blocks.push(run.text.to_owned());
         self.places.reserve(run.ends.len());
+        self.hashes.reserve(run.ends.len());
         self.index.reserve(run.ends.len(), |&(_, h)| spread(h));
         let mut repeated = run.repeated.iter().copied().peekable();
         let mut start = 0;
         for (i, (&end, &h)) in run.ends.iter().zip(&run.hashes).enumerate() {
             let sym = Sym(run.first + u32::try_from(i).unwrap_or(u32::MAX));
             self.places.push([block, start, end]);
+            self.hashes.push(h);
             start = end;
             if repeated.peek() == Some(&sym.0) {
                 repeated.next();
+                self.repeated.push(sym.0);
             } else {
                 self.index_as(h, sym);
             }

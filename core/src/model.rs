@@ -377,6 +377,11 @@ pub struct Session {
     pub files: Vec<String>,
     /// Spans dropped because the very same span had been loaded already.
     pub duplicates: usize,
+    /// The span counts this session was cut back to while decoding (a document read again
+    /// another way), in order: lets a reader that is sent spans as they are decoded take back
+    /// those that were removed. Does not travel.
+    #[serde(skip)]
+    pub rollbacks: Vec<usize>,
     /// Where each (trace id, span id) sits in `spans`, for decoding. It does not travel with a
     /// snapshot; [`Session::rebuild_index`] restores it when more files are to be decoded into a
     /// received session.

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::decode::{decode_file_with_progress, FileSummary};
 use crate::intern::{Interner, StringRun};
-use crate::model::{Resource, Scope, Session, Span, SpanIndex, Warning};
+use crate::model::{Resource, Scope, Session, Span, Warning};
 use crate::tree::{Forest, Node, TraceTree};
 
 /// Everything the UI shows of a load.
@@ -26,7 +26,7 @@ impl Snapshot {
     /// spans and after each file.
     pub fn decode_with_progress(
         files: Vec<(String, Vec<u8>)>,
-        progress: impl FnMut(u64, usize),
+        progress: impl FnMut(u64, &Session),
     ) -> Snapshot {
         let (session, files) = decode_session(files, progress);
         Snapshot::with_trees(session, files)
@@ -64,38 +64,40 @@ impl Snapshot {
 }
 
 /// Decodes `(file name, bytes)` pairs into one session, with each file's summary, calling
-/// `progress(bytes done, spans so far)` every few thousand spans and after each file. Each
-/// file's bytes are freed as soon as it is decoded.
+/// `progress(bytes done, the session so far)` every few thousand spans and after each file.
+/// Each file's bytes are freed as soon as it is decoded.
 pub fn decode_session(
     files: Vec<(String, Vec<u8>)>,
-    mut progress: impl FnMut(u64, usize),
+    mut progress: impl FnMut(u64, &Session),
 ) -> (Session, Vec<FileSummary>) {
     let mut session = Session::default();
     let mut summaries = Vec::new();
     let mut done = 0u64;
     for (name, bytes) in files {
-        let summary = decode_file_with_progress(&mut session, &name, &bytes, &mut |at, spans| {
-            progress(done + at as u64, spans);
+        let summary = decode_file_with_progress(&mut session, &name, &bytes, &mut |at, s| {
+            progress(done + at as u64, s);
         });
         summaries.push(summary);
         done += bytes.len() as u64;
         drop(bytes);
-        progress(done, session.spans.len());
+        progress(done, &session);
     }
     session.spans.shrink_to_fit();
     (session, summaries)
 }
 
 /// One piece of a snapshot in transit. The page reads the pieces one at a time, yielding to the
-/// browser in between, so no single step blocks it for long whatever the trace size. The
-/// session's pieces come first and can be sent as soon as decoding ends; the trees' pieces
-/// follow once they are built, so the page reads spans while the decoder builds trees.
+/// browser in between, so no single step blocks it for long whatever the trace size. Strings
+/// and spans are sent as they are decoded ([`Streamer`]), then the session's head, then the
+/// trees' pieces once they are built: the page reads spans while the decoder works.
 #[derive(Serialize, Deserialize)]
 enum Part<'a> {
-    Session(Box<SessionHead>),
     #[serde(borrow)]
     Strings(StringRun<'a>),
     Spans(Vec<Span>),
+    /// The spans from this index on were removed (a document read again another way).
+    Truncate(u32),
+    Session(Box<SessionHead>),
     Forest(Box<ForestHead>),
     Nodes {
         trace: u32,
@@ -107,14 +109,15 @@ enum Part<'a> {
 /// same shape as [`Part`], which postcard reads back positionally.
 #[derive(Serialize)]
 enum PartRef<'a> {
-    Session(&'a SessionHead),
     Strings(&'a StringRun<'a>),
     Spans(&'a [Span]),
+    Truncate(u32),
+    Session(&'a SessionHead),
     Forest(&'a ForestHead),
     Nodes { trace: u32, nodes: &'a [Node] },
 }
 
-/// A session but its strings and spans, with their counts so the page makes room once.
+/// A session but its strings and spans, with their counts, which the page checks.
 #[derive(Serialize, Deserialize)]
 struct SessionHead {
     strings: u32,
@@ -142,26 +145,81 @@ fn count(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
-/// The session's pieces ([`Snapshot::session_parts`]): its head, its strings one block at a time,
-/// then its spans `per_part` at a time.
+/// Sends a session's strings and spans while it is being decoded: each call to
+/// [`Streamer::parts`] gives the pieces for what was added since the last one (taking back
+/// spans a decoder removed), and [`Streamer::finish`] the rest and the session's head.
+#[derive(Default)]
+pub struct Streamer {
+    strings_sent: usize,
+    spans_sent: usize,
+    rollbacks_seen: usize,
+}
+
+impl Streamer {
+    pub fn new() -> Streamer {
+        Streamer::default()
+    }
+
+    /// Pieces for the spans (and the strings) added since the last call, once at least
+    /// `per_part` spans are new; none before that.
+    pub fn parts(&mut self, session: &Session, per_part: usize) -> Vec<Vec<u8>> {
+        let mut parts = self.take_back(session);
+        if session.spans.len() >= self.spans_sent + per_part.max(1) {
+            self.send_new(session, per_part, &mut parts);
+        }
+        parts
+    }
+
+    /// The last pieces of the session: what is left of its strings and spans, then its head.
+    pub fn finish(mut self, session: &Session, per_part: usize) -> Vec<Vec<u8>> {
+        let mut parts = self.take_back(session);
+        self.send_new(session, per_part, &mut parts);
+        let head = SessionHead {
+            strings: count(session.strings.len()),
+            spans: count(session.spans.len()),
+            resources: session.resources.clone(),
+            scopes: session.scopes.clone(),
+            warnings: session.warnings.clone(),
+            files: session.files.clone(),
+            duplicates: session.duplicates,
+        };
+        parts.push(encode(&PartRef::Session(&head)));
+        parts
+    }
+
+    /// A [`Part::Truncate`] when the session lost spans that were sent.
+    fn take_back(&mut self, session: &Session) -> Vec<Vec<u8>> {
+        let lowest = session
+            .rollbacks
+            .get(self.rollbacks_seen..)
+            .and_then(|new| new.iter().min().copied());
+        self.rollbacks_seen = session.rollbacks.len();
+        match lowest {
+            Some(to) if to < self.spans_sent => {
+                self.spans_sent = to;
+                vec![encode(&PartRef::Truncate(count(to)))]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn send_new(&mut self, session: &Session, per_part: usize, parts: &mut Vec<Vec<u8>>) {
+        for run in session.strings.runs_from(self.strings_sent) {
+            parts.push(encode(&PartRef::Strings(&run)));
+        }
+        self.strings_sent = session.strings.len();
+        let new = session.spans.get(self.spans_sent..).unwrap_or_default();
+        for chunk in new.chunks(per_part.max(1)) {
+            parts.push(encode(&PartRef::Spans(chunk)));
+        }
+        self.spans_sent = session.spans.len();
+    }
+}
+
+/// The session's pieces all at once: its strings one block at a time, its spans `per_part` at a
+/// time, then its head.
 pub fn session_parts(session: &Session, per_part: usize) -> Vec<Vec<u8>> {
-    let head = SessionHead {
-        strings: count(session.strings.len()),
-        spans: count(session.spans.len()),
-        resources: session.resources.clone(),
-        scopes: session.scopes.clone(),
-        warnings: session.warnings.clone(),
-        files: session.files.clone(),
-        duplicates: session.duplicates,
-    };
-    let mut parts = vec![encode(&PartRef::Session(&head))];
-    for run in session.strings.runs() {
-        parts.push(encode(&PartRef::Strings(&run)));
-    }
-    for chunk in session.spans.chunks(per_part.max(1)) {
-        parts.push(encode(&PartRef::Spans(chunk)));
-    }
-    parts
+    Streamer::new().finish(session, per_part)
 }
 
 /// The trees' pieces: their head (summaries, minimaps, counts, the files' summaries), then each
@@ -206,13 +264,25 @@ impl Snapshot {
     }
 }
 
-/// Puts a snapshot back together from its pieces, in the order [`Snapshot::to_parts`] made them.
-#[derive(Default)]
+/// Puts a snapshot back together from its pieces, in the order they were made.
 pub struct Assembler {
-    session: Option<Session>,
-    /// Strings and spans the head announced.
-    expected: (usize, usize),
+    session: Session,
+    /// True once the session's head came: its strings and spans are complete.
+    session_done: bool,
     forest: Option<(Forest, Vec<FileSummary>)>,
+}
+
+impl Default for Assembler {
+    fn default() -> Assembler {
+        Assembler {
+            session: Session {
+                strings: Interner::for_runs(0),
+                ..Session::default()
+            },
+            session_done: false,
+            forest: None,
+        }
+    }
 }
 
 impl Assembler {
@@ -225,34 +295,37 @@ impl Assembler {
         let part: Part<'_> = postcard::from_bytes(bytes)
             .map_err(|e| format!("the decoder's answer is unreadable: {e}"))?;
         let out_of_order = || "the decoder's answer came out of order".to_string();
+        let session = &mut self.session;
         match part {
-            Part::Session(head) => {
-                if self.session.is_some() {
+            Part::Strings(_) | Part::Spans(_) | Part::Truncate(_) | Part::Session(_)
+                if self.session_done =>
+            {
+                return Err(out_of_order());
+            }
+            Part::Strings(run) => session.strings.add_run(run)?,
+            Part::Spans(spans) => session.spans.extend(spans),
+            Part::Truncate(to) => {
+                if to as usize > session.spans.len() {
                     return Err(out_of_order());
                 }
-                let head = *head;
-                self.expected = (head.strings as usize, head.spans as usize);
-                self.session = Some(Session {
-                    strings: Interner::for_runs(head.strings as usize),
-                    resources: head.resources,
-                    scopes: head.scopes,
-                    spans: Vec::with_capacity(head.spans as usize),
-                    warnings: head.warnings,
-                    files: head.files,
-                    duplicates: head.duplicates,
-                    span_index: SpanIndex::default(),
-                });
+                session.spans.truncate(to as usize);
             }
-            Part::Strings(run) => match &mut self.session {
-                Some(s) if s.spans.is_empty() => s.strings.add_run(run)?,
-                _ => return Err(out_of_order()),
-            },
-            Part::Spans(spans) => match &mut self.session {
-                Some(s) if self.forest.is_none() => s.spans.extend(spans),
-                _ => return Err(out_of_order()),
-            },
+            Part::Session(head) => {
+                let head = *head;
+                if (session.strings.len(), session.spans.len())
+                    != (head.strings as usize, head.spans as usize)
+                {
+                    return Err("the decoder's answer is incomplete".into());
+                }
+                session.resources = head.resources;
+                session.scopes = head.scopes;
+                session.warnings = head.warnings;
+                session.files = head.files;
+                session.duplicates = head.duplicates;
+                self.session_done = true;
+            }
             Part::Forest(head) => {
-                if self.session.is_none() || self.forest.is_some() {
+                if !self.session_done || self.forest.is_some() {
                     return Err(out_of_order());
                 }
                 let head = *head;
@@ -272,17 +345,14 @@ impl Assembler {
     /// The snapshot. Its `span_index`, needed only while decoding, is left empty: building it
     /// for a million spans would block the page for nothing.
     pub fn finish(self) -> Result<Snapshot, String> {
-        let session = self
-            .session
-            .ok_or_else(|| "the decoder sent nothing".to_string())?;
+        if !self.session_done {
+            return Err("the decoder's answer is incomplete".into());
+        }
         let (forest, files) = self
             .forest
             .ok_or_else(|| "the decoder's answer has no trees".to_string())?;
-        if (session.strings.len(), session.spans.len()) != self.expected {
-            return Err("the decoder's answer is incomplete".into());
-        }
         Ok(Snapshot {
-            session,
+            session: self.session,
             forest,
             files,
         })
@@ -320,9 +390,9 @@ mod tests {
         );
         assert!(Snapshot::from_bytes(b"\xff\xff").is_err());
 
-        // In pieces of one span or node each, the same snapshot comes back.
+        // In pieces of one span or node each, the same snapshot comes back: the strings, the
+        // span, the session's head; the trees' head, their node.
         let parts = original.to_parts(1);
-        // The session's head, its one block of strings, its span; the trees' head, their node.
         assert_eq!(parts.len(), 5);
         let mut assembler = Assembler::new();
         for p in &parts {
@@ -337,18 +407,22 @@ mod tests {
             copy.session.span_index.len(),
             original.session.span_index.len()
         );
-        let mut out_of_order = Assembler::new();
-        assert!(out_of_order.add(&parts[1]).is_err());
-        // Nodes before the trees' head, or a missing span, are refused.
-        let mut early_nodes = Assembler::new();
-        early_nodes.add(&parts[0]).expect("head");
-        assert!(early_nodes.add(&parts[4]).is_err());
+        // Trees before the session's head, a missing span, spans after the head, taking back
+        // spans never sent: all refused.
+        let mut early_trees = Assembler::new();
+        assert!(early_trees.add(&parts[3]).is_err());
         let mut missing = Assembler::new();
-        for (i, p) in parts.iter().enumerate() {
-            if i != 2 {
-                missing.add(p).expect("part");
-            }
+        missing.add(&parts[0]).expect("strings");
+        assert!(missing.add(&parts[2]).is_err());
+        let mut late = Assembler::new();
+        for p in &parts[..3] {
+            late.add(p).expect("part");
         }
-        assert!(missing.finish().is_err());
+        assert!(late.add(&parts[1]).is_err());
+        assert!(Assembler::new().finish().is_err());
+        let mut too_far = Assembler::new();
+        assert!(too_far
+            .add(&postcard::to_allocvec(&PartRef::Truncate(5)).unwrap())
+            .is_err());
     }
 }

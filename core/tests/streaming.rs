@@ -52,10 +52,14 @@ fn progress_is_reported_from_inside_one_document() {
     .to_string();
     let mut reports = Vec::new();
     let mut session = Session::default();
-    let summary =
-        decode_file_with_progress(&mut session, "big.json", doc.as_bytes(), &mut |at, n| {
-            reports.push((at, n));
-        });
+    let summary = decode_file_with_progress(
+        &mut session,
+        "big.json",
+        doc.as_bytes(),
+        &mut |at, s: &Session| {
+            reports.push((at, s.spans.len()));
+        },
+    );
     assert_eq!(summary.spans, 20_000);
     // Several reports before the end, each further into the file with more spans.
     let mid: Vec<_> = reports.iter().filter(|(at, _)| *at < doc.len()).collect();
@@ -109,4 +113,54 @@ fn a_document_read_again_after_an_error_counts_nothing_twice() {
         reasons[1].contains("line 2, resourceSpans[0].scopeSpans[0].spans[2]"),
         "{reasons:?}"
     );
+}
+
+/// The decoder worker sends spans while it decodes ([`Streamer`]); when a document is read again
+/// another way (here: its last span's name is a number, which sends the fast path back), the
+/// spans already sent are taken back, and the page ends with exactly the decoded session.
+#[test]
+fn spans_sent_while_decoding_are_taken_back_when_a_document_is_read_again() {
+    use sightline_core::{forest_parts, Assembler, Forest, Streamer};
+    let mut spans: Vec<_> = (0..10_000).map(|i| span(i, i.checked_sub(1))).collect();
+    spans[9_999]["name"] = 5.into();
+    let doc = serde_json::json!({"resourceSpans": [{
+        "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "late-service"}}]},
+        "scopeSpans": [{"scope": {"name": "s"}, "spans": spans}],
+    }]})
+    .to_string();
+    let mut session = Session::default();
+    let mut streamer = Streamer::new();
+    let mut assembler = Assembler::new();
+    let mut sent_before_end = 0;
+    decode_file_with_progress(
+        &mut session,
+        "late.json",
+        doc.as_bytes(),
+        &mut |_, s: &Session| {
+            for part in streamer.parts(s, 1_000) {
+                assembler.add(&part).expect("part");
+                sent_before_end += 1;
+            }
+        },
+    );
+    assert!(
+        !session.rollbacks.is_empty(),
+        "the document was not read again"
+    );
+    assert!(sent_before_end > 0, "nothing was sent while decoding");
+    for part in streamer.finish(&session, 1_000) {
+        assembler.add(&part).expect("part");
+    }
+    let forest = Forest::build(&session);
+    for part in forest_parts(&forest, &[], 1_000) {
+        assembler.add(&part).expect("part");
+    }
+    let received = assembler.finish().expect("assembled");
+    assert_eq!(received.session.spans, session.spans);
+    assert_eq!(received.session.strings.len(), session.strings.len());
+    assert!(received
+        .session
+        .spans
+        .iter()
+        .all(|s| received.session.service_of(s) == "late-service"));
 }

@@ -2,8 +2,9 @@
 //! main thread, and answers with the session in its compact binary form.
 //!
 //! Messages in: `{files: [{name, data: Uint8Array}]}` (buffers transferred). Messages out:
-//! `{kind: "ready"}` once, `{kind: "progress", done, total, spans}`, then `{kind: "session", model:
-//! [Uint8Array]}` (the session's pieces, sent as soon as it is decoded) and `{kind: "done", model:
+//! `{kind: "ready"}` once, `{kind: "progress", done, total, spans}` and `{kind: "parts", model:
+//! [Uint8Array]}` (strings and spans as they are decoded), then `{kind: "session", model}` (the
+//! rest of the session, once decoded) and `{kind: "done", model:
 //! [Uint8Array] (the trees' pieces), decodeMs, encodeMs, copyMs, memoryBytes}`, or `{kind:
 //! "error", message}` (decodeMs counts decoding, the trees and encoding the model; encodeMs the
 //! last alone; copyMs reading the files into the worker's memory).
@@ -24,7 +25,7 @@ mod worker {
     use std::rc::Rc;
 
     use js_sys::{Array, Object, Reflect, Uint8Array};
-    use sightline_core::{decode_session, forest_parts, session_parts, Snapshot};
+    use sightline_core::{decode_session, forest_parts, Snapshot, Streamer};
     use wasm_bindgen::prelude::*;
     use wasm_bindgen::JsCast;
     use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
@@ -79,7 +80,10 @@ mod worker {
             inputs.push((name, bytes.to_vec()));
         }
         let started = js_sys::Date::now();
-        let (session, files) = decode_session(inputs, |done, spans| {
+        // Spans go to the page as they are decoded, so it reads them while this goes on.
+        let mut streamer = Streamer::new();
+        let mut encode_ms = 0.0;
+        let (session, files) = decode_session(inputs, |done, session| {
             post(
                 scope,
                 "progress",
@@ -88,15 +92,22 @@ mod worker {
                     set(m, "done", &JsValue::from_f64(done as f64));
                     set(m, "total", &JsValue::from_f64(total));
                     #[allow(clippy::cast_precision_loss)]
-                    set(m, "spans", &JsValue::from_f64(spans as f64));
+                    set(m, "spans", &JsValue::from_f64(session.spans.len() as f64));
                 },
                 None,
             );
+            let encode_started = js_sys::Date::now();
+            let parts = streamer.parts(session, PART_SIZE);
+            encode_ms += js_sys::Date::now() - encode_started;
+            if !parts.is_empty() {
+                let (model, transfer) = to_js(parts);
+                post(scope, "parts", |m| set(m, "model", &model), Some(&transfer));
+            }
         });
-        // The session goes first: the page reads it while the trees are built here.
+        // The rest of the session, then the trees once they are built.
         let encode_started = js_sys::Date::now();
-        let (model, transfer) = to_js(session_parts(&session, PART_SIZE));
-        let mut encode_ms = js_sys::Date::now() - encode_started;
+        let (model, transfer) = to_js(streamer.finish(&session, PART_SIZE));
+        encode_ms += js_sys::Date::now() - encode_started;
         post(
             scope,
             "session",

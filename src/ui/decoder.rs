@@ -118,9 +118,9 @@ enum Next {
 
 /// Decodes files in a worker. `Err` carries a message for the user ("Cancelled." included).
 ///
-/// The worker sends the session (strings, spans) as soon as it is decoded and the trees once they
-/// are built; the page reads the session's pieces while the worker builds the trees, so on two
-/// cores the two overlap.
+/// The worker sends strings and spans as it decodes them, the rest of the session when it is
+/// decoded and the trees once they are built; the page reads each piece as it comes, so on two
+/// cores reading overlaps decoding.
 pub async fn decode(state: AppState, files: Vec<(String, Uint8Array)>) -> Result<Loaded, String> {
     mark("sightline:bytes");
     let (worker, already_ready) = match state.spare.try_update_value(Option::take).flatten() {
@@ -186,6 +186,7 @@ pub async fn decode(state: AppState, files: Vec<(String, Uint8Array)>) -> Result
                         Some(total as u64),
                     )));
                 }
+                Some("parts") => Inbox::take_parts(&inbox, &data),
                 Some("session") => {
                     mark("sightline:answer");
                     Inbox::take_parts(&inbox, &data);

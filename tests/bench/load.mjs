@@ -86,6 +86,9 @@ try {
       `${ms(m.stats.decodeMs - m.stats.encodeMs)} decoding and building trees, ${ms(m.stats.encodeMs)} encoding the model; ` +
       `the session on the page at ${ms(m.answer)}, all read by ${ms(m.decoded)}`);
 
+    // SIGHTLINE_LOAD_ONLY=1 skips the interaction (for quick A/B runs of loading).
+    if (process.env.SIGHTLINE_LOAD_ONLY) { await page.close(); continue; }
+
     // Interaction: main-thread work per step, as p50 / p95 / max ms. A step starts in a frame's
     // requestAnimationFrame callback and ends at the next task, so it counts the script, the
     // UI's reactive updates and that frame's style, layout, paint and layerizing.

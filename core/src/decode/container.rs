@@ -67,7 +67,7 @@ pub(super) fn decode_any(
     source: &str,
     bytes: &[u8],
     depth: u8,
-    progress: &mut dyn FnMut(usize, usize),
+    progress: &mut dyn FnMut(usize, &Session),
 ) -> Option<String> {
     if bytes.starts_with(GZIP) {
         let inner = read_partial(
@@ -76,12 +76,12 @@ pub(super) fn decode_any(
             "gzip data",
             flate2::read::MultiGzDecoder::new(bytes),
         );
-        let scaled = &mut |at: usize, spans| progress(scale(at, inner.len(), bytes.len()), spans);
+        let scaled = &mut |at: usize, s: &Session| progress(scale(at, inner.len(), bytes.len()), s);
         return decode_any(session, source, &inner, depth, scaled).map(|f| format!("gzip: {f}"));
     }
     if bytes.starts_with(ZSTD) {
         let inner = zstd_frames(session, source, bytes);
-        let scaled = &mut |at: usize, spans| progress(scale(at, inner.len(), bytes.len()), spans);
+        let scaled = &mut |at: usize, s: &Session| progress(scale(at, inner.len(), bytes.len()), s);
         return decode_any(session, source, &inner, depth, scaled).map(|f| format!("zstd: {f}"));
     }
     if is_length_prefixed_zstd(bytes) {
@@ -144,7 +144,7 @@ fn length_prefixed_zstd(
     source: &str,
     bytes: &[u8],
     depth: u8,
-    progress: &mut dyn FnMut(usize, usize),
+    progress: &mut dyn FnMut(usize, &Session),
 ) -> Option<String> {
     let mut offset = 0usize;
     let mut format = None;
@@ -169,8 +169,7 @@ fn length_prefixed_zstd(
         let json = zstd_frames(session, source, frame);
         let label = format!("{source}, message {}", messages + 1);
         let before = session.warnings.len();
-        let spans = session.spans.len();
-        progress(offset, spans);
+        progress(offset, session);
         if let Some(f) = decode_any(session, source, &json, depth, &mut |_, _| {}) {
             format.get_or_insert(f);
         }
@@ -192,7 +191,7 @@ fn zip(
     source: &str,
     bytes: &[u8],
     depth: u8,
-    progress: &mut dyn FnMut(usize, usize),
+    progress: &mut dyn FnMut(usize, &Session),
 ) -> Option<String> {
     if depth >= MAX_DEPTH {
         warn(
@@ -258,7 +257,7 @@ fn zip(
             scale(i + 1, archive.len(), bytes.len()),
         );
         let within =
-            &mut |at: usize, spans| progress(from + scale(at, data.len(), to - from), spans);
+            &mut |at: usize, s: &Session| progress(from + scale(at, data.len(), to - from), s);
         match decode_any(session, &name, &data, depth + 1, within) {
             Some(_) => found += 1,
             None => {

@@ -57,13 +57,13 @@ pub fn decode_file(session: &mut Session, name: &str, bytes: &[u8]) -> FileSumma
     decode_file_with_progress(session, name, bytes, &mut |_, _| {})
 }
 
-/// Decodes one file into `session`, calling `progress(bytes of the file read, spans in the
-/// session)` every few thousand spans (for compressed files the byte count is an estimate).
+/// Decodes one file into `session`, calling `progress(bytes of the file read, the session so
+/// far)` every few thousand spans (for compressed files the byte count is an estimate).
 pub fn decode_file_with_progress(
     session: &mut Session,
     name: &str,
     bytes: &[u8],
-    progress: &mut dyn FnMut(usize, usize),
+    progress: &mut dyn FnMut(usize, &Session),
 ) -> FileSummary {
     let spans_before = session.spans.len();
     let warnings_before = session.warnings.len();
@@ -93,7 +93,7 @@ fn decode_json(
     session: &mut Session,
     source: &str,
     bytes: &[u8],
-    progress: &mut dyn FnMut(usize, usize),
+    progress: &mut dyn FnMut(usize, &Session),
 ) -> Option<String> {
     let first = bytes
         .strip_prefix(b"\xEF\xBB\xBF")
@@ -125,8 +125,7 @@ fn decode_json(
             ),
         ),
     }
-    let spans = ingest.session.spans.len();
-    progress(bytes.len(), spans);
+    progress(bytes.len(), ingest.session);
     ingest.format.map(str::to_string)
 }
 

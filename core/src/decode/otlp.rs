@@ -160,12 +160,12 @@ const REPORT_EVERY: usize = 4096;
 /// Returns the format of what was read, `None` when nothing was a trace.
 ///
 /// Spans are converted as the parser reaches them (no tree of the whole document is built), and
-/// `progress(byte offset, spans in the session)` is called every few thousand spans.
+/// `progress(byte offset, the session so far)` is called every few thousand spans.
 pub(super) fn decode(
     session: &mut Session,
     source: &str,
     bytes: &[u8],
-    progress: &mut dyn FnMut(usize, usize),
+    progress: &mut dyn FnMut(usize, &Session),
 ) -> Option<&'static str> {
     let mut ingest = Ingest::new(session, source);
     let raw = strip_bom(bytes);
@@ -274,7 +274,7 @@ pub(super) fn decode(
                 }
             }
         }
-        progress(offset, ingest.session.spans.len());
+        progress(offset, ingest.session);
     }
     ingest.format
 }
@@ -395,7 +395,7 @@ struct Reader<'r, 's> {
     /// Address and length of the text, to turn borrowed strings into byte offsets for progress.
     base: usize,
     len: usize,
-    progress: &'r mut dyn FnMut(usize, usize),
+    progress: &'r mut dyn FnMut(usize, &Session),
     next_report: usize,
 }
 
@@ -416,7 +416,7 @@ impl Reader<'_, '_> {
         if spans >= self.next_report {
             self.next_report = spans + REPORT_EVERY;
             if let Some(at) = at.filter(|&at| at <= self.len) {
-                (self.progress)(at, spans);
+                (self.progress)(at, self.ingest.session);
             }
         }
     }
