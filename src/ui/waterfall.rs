@@ -845,7 +845,7 @@ fn row_view(
                 <span class="span-name">{text(|r| r.name.clone())}</span>
                 <span class="svc" hidden=flag(|r| r.placeholder) style=move || format!("--hue:{}", hue())>{text(|r| r.service.clone())}</span>
                 <span class="kind" hidden=flag(|r| r.placeholder) data-kind=kind title=move || format!("{} span", kind())></span>
-                {move || info.with(|r| r.as_ref().map(marks))}
+                {move || info.with(|r| r.as_ref().and_then(marks))}
                 {move || (flag(|r| r.error_below && !r.error)() && collapsed()).then(|| view! {
                     <span class="mark error-below" title="A span inside this collapsed subtree failed">"contains errors"</span>
                 })}
@@ -876,8 +876,17 @@ fn row_view(
 
 /// The marks that depend on the row alone (the error, a missing or linked parent, a cut cycle,
 /// a span that never ended, clock skew, a timeout), rebuilt when the slot gets another row.
-fn marks(r: &RowInfo) -> impl IntoView {
-    view! {
+/// `None` for a row with none (most rows), so refilling such a slot touches no element here.
+fn marks(r: &RowInfo) -> Option<impl IntoView> {
+    let any = r.placeholder
+        || r.error
+        || r.missing_parent.is_some()
+        || r.linked.is_some()
+        || r.cycle_broken
+        || r.pending
+        || r.skew.is_some()
+        || r.timeout.is_some();
+    any.then(|| view! {
         {r.placeholder.then(|| view! {
             <span class="mark" title="No span with this id is in the loaded files; the spans below name it as their parent">"not loaded"</span>
         })}
@@ -899,5 +908,5 @@ fn marks(r: &RowInfo) -> impl IntoView {
         {r.pending.then(|| view! { <span class="mark" title="Only its start was exported: the span never ended in these files">"never ended"</span> })}
         {r.skew.clone().map(|why| view! { <span class="mark skew-mark" title=why>"skew"</span> })}
         {r.timeout.clone().map(|why| view! { <span class="mark timeout-mark" title=why>"timeout"</span> })}
-    }
+    })
 }
