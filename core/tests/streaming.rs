@@ -137,7 +137,7 @@ fn spans_sent_while_decoding_are_taken_back_when_a_document_is_read_again() {
         "late.json",
         doc.as_bytes(),
         &mut |_, s: &Session| {
-            for part in streamer.parts(s, 1_000) {
+            for part in streamer.parts(s, 1_000, 10_000) {
                 assembler.add(&part).expect("part");
                 sent_before_end += 1;
             }

@@ -97,7 +97,17 @@ mod worker {
                 None,
             );
             let encode_started = js_sys::Date::now();
-            let parts = streamer.parts(session, PART_SIZE);
+            // The spans there will be, from the share of the input read, and never more than one
+            // per 128 bytes of input (an OTLP span takes over 200; the page is asked for room for
+            // twice this, see `Streamer::parts`).
+            #[allow(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                clippy::cast_precision_loss
+            )]
+            let expected = (session.spans.len() as f64 * total / (done as f64).max(1.0))
+                .min(total / 128.0) as usize;
+            let parts = streamer.parts(session, PART_SIZE, expected);
             encode_ms += js_sys::Date::now() - encode_started;
             if !parts.is_empty() {
                 let (model, transfer) = to_js(parts);

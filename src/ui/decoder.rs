@@ -247,17 +247,32 @@ pub async fn decode(state: AppState, files: Vec<(String, Uint8Array)>) -> Result
     worker.terminate();
     state.decoder.set_value(None);
     drop((on_message, on_error, on_cancel));
-    let (loaded, data, model_bytes) = result?;
+    let (loaded, data, reading) = result?;
     mark("sightline:decoded");
-    publish_stats(&data, model_bytes);
+    publish_stats(&data, &reading);
     Ok(loaded)
 }
 
+/// What reading the answer cost the page: the model's size and its slowest piece (ms, and the
+/// piece's kind: its first byte, the variant of `snapshot::Part`), for the benchmark.
+#[derive(Default)]
+struct Reading {
+    model_bytes: u32,
+    slowest_ms: f64,
+    slowest_kind: u8,
+}
+
+fn now() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or(0.0, |p| p.now())
+}
+
 /// Reads the worker's pieces as they come, letting the browser paint and handle input between
-/// them, until its last message. Returns the snapshot, that message and the model's size.
-async fn read_answer(inbox: &Rc<RefCell<Inbox>>) -> Result<(Loaded, JsValue, u32), String> {
+/// them, until its last message. Returns the snapshot, that message and what reading cost.
+async fn read_answer(inbox: &Rc<RefCell<Inbox>>) -> Result<(Loaded, JsValue, Reading), String> {
     let mut assembler = Assembler::new();
-    let mut model_bytes = 0u32;
+    let mut reading = Reading::default();
     loop {
         let next = {
             let mut inbox = inbox.borrow_mut();
@@ -268,11 +283,18 @@ async fn read_answer(inbox: &Rc<RefCell<Inbox>>) -> Result<(Loaded, JsValue, u32
         };
         match next {
             Next::Part(bytes) => {
-                model_bytes += bytes.length();
-                assembler.add(&bytes.to_vec())?;
+                reading.model_bytes += bytes.length();
+                let started = now();
+                let bytes = bytes.to_vec();
+                assembler.add(&bytes)?;
+                let took = now() - started;
+                if took > reading.slowest_ms {
+                    reading.slowest_ms = took;
+                    reading.slowest_kind = bytes.first().copied().unwrap_or(0);
+                }
                 yield_to_browser().await;
             }
-            Next::End(Ok(data)) => return Ok((assembler.finish()?, data, model_bytes)),
+            Next::End(Ok(data)) => return Ok((assembler.finish()?, data, reading)),
             Next::End(Err(e)) => return Err(e),
             Next::Wait => {
                 let inbox = inbox.clone();
@@ -285,7 +307,7 @@ async fn read_answer(inbox: &Rc<RefCell<Inbox>>) -> Result<(Loaded, JsValue, u32
 
 /// Leaves the last load's numbers on `window.sightlineStats` for the benchmark (scripts/bench):
 /// time spent decoding in the worker, the worker's and the page's wasm memory, the model's size.
-fn publish_stats(answer: &JsValue, model_bytes: u32) {
+fn publish_stats(answer: &JsValue, reading: &Reading) {
     let Some(window) = web_sys::window() else {
         return;
     };
@@ -309,7 +331,17 @@ fn publish_stats(answer: &JsValue, model_bytes: u32) {
         &number(answer, "memoryBytes").into(),
     );
     let _ = Reflect::set(&stats, &"pageMemoryBytes".into(), &page_memory.into());
-    let _ = Reflect::set(&stats, &"modelBytes".into(), &f64::from(model_bytes).into());
+    let _ = Reflect::set(
+        &stats,
+        &"modelBytes".into(),
+        &f64::from(reading.model_bytes).into(),
+    );
+    let _ = Reflect::set(&stats, &"slowestPartMs".into(), &reading.slowest_ms.into());
+    let _ = Reflect::set(
+        &stats,
+        &"slowestPartKind".into(),
+        &f64::from(reading.slowest_kind).into(),
+    );
     let _ = Reflect::set(&window, &"sightlineStats".into(), &stats);
 }
 

@@ -84,7 +84,8 @@ try {
     const ms = (x) => `${x.toFixed(0)} ms`;
     console.error(`${basename(file)}: ${m.status}. Worker: ${ms(m.stats.copyMs)} copying the file in, ` +
       `${ms(m.stats.decodeMs - m.stats.encodeMs)} decoding and building trees, ${ms(m.stats.encodeMs)} encoding the model; ` +
-      `the session on the page at ${ms(m.answer)}, all read by ${ms(m.decoded)}`);
+      `the session on the page at ${ms(m.answer)}, all read by ${ms(m.decoded)} ` +
+      `(its slowest piece ${ms(m.stats.slowestPartMs)}, a ${['strings', 'spans', 'truncate', 'expect', 'session head', 'trees head', 'nodes'][m.stats.slowestPartKind]} piece)`);
 
     // SIGHTLINE_LOAD_ONLY=1 skips the interaction (for quick A/B runs of loading).
     if (process.env.SIGHTLINE_LOAD_ONLY) { await page.close(); continue; }
