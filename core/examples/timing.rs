@@ -44,7 +44,7 @@ fn main() {
     let t = Instant::now();
     let parts = snapshot.to_parts(20_000);
     let encode_parts = t.elapsed();
-    let runs = snapshot.session.strings.runs().len();
+    let runs = snapshot.session.strings.runs_from(0).len();
     let spans = snapshot.session.spans.len().div_ceil(20_000);
     let mut assembler = sightline_core::Assembler::new();
     let mut slowest = std::time::Duration::ZERO;

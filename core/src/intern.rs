@@ -208,24 +208,25 @@ impl Interner {
     pub fn runs_from(&self, first: usize) -> Vec<StringRun<'_>> {
         let mut runs: Vec<StringRun<'_>> = Vec::new();
         let mut repeated = self.repeated.iter().copied().peekable();
-        let mut base = 0;
+        // The block of the run being filled, and where its first string starts in that block.
+        let mut current: Option<(u32, u32)> = None;
         for i in first..self.places.len() {
             let [block, start, end] = self.places[i];
             let sym = u32::try_from(i).unwrap_or(u32::MAX);
-            let same_block = runs.last().is_some_and(|r| {
-                let last = r.first as usize + r.ends.len() - 1;
-                self.places[last][0] == block
-            });
-            if !same_block {
-                base = start;
-                runs.push(StringRun {
-                    first: sym,
-                    text: "",
-                    ends: Vec::new(),
-                    hashes: Vec::new(),
-                    repeated: Vec::new(),
-                });
-            }
+            let base = match current {
+                Some((b, base)) if b == block => base,
+                _ => {
+                    current = Some((block, start));
+                    runs.push(StringRun {
+                        first: sym,
+                        text: "",
+                        ends: Vec::new(),
+                        hashes: Vec::new(),
+                        repeated: Vec::new(),
+                    });
+                    start
+                }
+            };
             let Some(run) = runs.last_mut() else { break };
             let text = self.blocks.get(block as usize).map_or("", String::as_str);
             run.text = text.get(base as usize..end as usize).unwrap_or("");
@@ -237,11 +238,6 @@ impl Interner {
             }
         }
         runs
-    }
-
-    /// All the strings, in runs ([`Interner::runs_from`]).
-    pub fn runs(&self) -> Vec<StringRun<'_>> {
-        self.runs_from(0)
     }
 
     /// Appends a run made by [`Interner::runs_from`]; runs must come in order. A run that does not fit
@@ -382,7 +378,7 @@ mod tests {
                 .unwrap();
         with_repeats.intern("c");
         for source in [&i, &with_repeats] {
-            let runs = source.runs();
+            let runs = source.runs_from(0);
             let mut copy = Interner::for_runs(source.len());
             for run in runs {
                 let bytes = postcard::to_allocvec(&run).unwrap();
@@ -400,7 +396,7 @@ mod tests {
         assert_eq!(with_repeats.get(Sym(3)), "a");
 
         // A run out of order, or with an end inside a character, is refused.
-        let runs = i.runs();
+        let runs = i.runs_from(0);
         assert!(runs.len() > 2);
         let mut copy = Interner::for_runs(0);
         let second = postcard::to_allocvec(&runs[1]).unwrap();

@@ -35,5 +35,5 @@ pub use model::{
     Event, KeyValue, Link, Resource, Scope, Session, Span, SpanId, SpanKind, Status, StatusCode,
     TraceId, Value, Warning,
 };
-pub use snapshot::{decode_session, forest_parts, session_parts, Assembler, Snapshot, Streamer};
+pub use snapshot::{decode_session, forest_parts, Assembler, Snapshot, Streamer};
 pub use tree::{Forest, Node, NodeFlags, Precomputed, TraceTree, MINIMAP_COLUMNS, MINIMAP_ROWS};

@@ -19,16 +19,7 @@ pub struct Snapshot {
 impl Snapshot {
     /// Decodes `(file name, bytes)` pairs into one session and builds its trees.
     pub fn decode(files: Vec<(String, Vec<u8>)>) -> Snapshot {
-        Snapshot::decode_with_progress(files, |_, _| {})
-    }
-
-    /// As [`Snapshot::decode`], calling `progress(bytes done, spans so far)` every few thousand
-    /// spans and after each file.
-    pub fn decode_with_progress(
-        files: Vec<(String, Vec<u8>)>,
-        progress: impl FnMut(u64, &Session),
-    ) -> Snapshot {
-        let (session, files) = decode_session(files, progress);
+        let (session, files) = decode_session(files, |_, _| {});
         Snapshot::with_trees(session, files)
     }
 
@@ -242,12 +233,6 @@ impl Streamer {
     }
 }
 
-/// The session's pieces all at once: its strings one block at a time, its spans `per_part` at a
-/// time, then its head.
-pub fn session_parts(session: &Session, per_part: usize) -> Vec<Vec<u8>> {
-    Streamer::new().finish(session, per_part)
-}
-
 /// The trees' pieces: their head (summaries, minimaps, counts, the files' summaries), then each
 /// tree's nodes `per_part` at a time.
 pub fn forest_parts(forest: &Forest, files: &[FileSummary], per_part: usize) -> Vec<Vec<u8>> {
@@ -281,10 +266,10 @@ pub fn forest_parts(forest: &Forest, files: &[FileSummary], per_part: usize) -> 
 }
 
 impl Snapshot {
-    /// The binary form in pieces of at most `per_part` spans or nodes each: the session's
-    /// ([`session_parts`]) then the trees' ([`forest_parts`]).
+    /// The binary form in pieces of at most `per_part` spans or nodes each: the session's, all
+    /// at once ([`Streamer::finish`]), then the trees' ([`forest_parts`]).
     pub fn to_parts(&self, per_part: usize) -> Vec<Vec<u8>> {
-        let mut parts = session_parts(&self.session, per_part);
+        let mut parts = Streamer::new().finish(&self.session, per_part);
         parts.extend(forest_parts(&self.forest, &self.files, per_part));
         parts
     }

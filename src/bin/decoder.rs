@@ -96,7 +96,6 @@ mod worker {
                 },
                 None,
             );
-            let encode_started = js_sys::Date::now();
             // The spans there will be, from the share of the input read, and never more than one
             // per 128 bytes of input (an OTLP span takes over 200; the page is asked for room for
             // twice this, see `Streamer::parts`).
@@ -107,17 +106,17 @@ mod worker {
             )]
             let expected = (session.spans.len() as f64 * total / (done as f64).max(1.0))
                 .min(total / 128.0) as usize;
-            let parts = streamer.parts(session, PART_SIZE, expected);
-            encode_ms += js_sys::Date::now() - encode_started;
+            let parts = timed(&mut encode_ms, || {
+                streamer.parts(session, PART_SIZE, expected)
+            });
             if !parts.is_empty() {
                 let (model, transfer) = to_js(parts);
                 post(scope, "parts", |m| set(m, "model", &model), Some(&transfer));
             }
         });
         // The rest of the session, then the trees once they are built.
-        let encode_started = js_sys::Date::now();
-        let (model, transfer) = to_js(streamer.finish(&session, PART_SIZE));
-        encode_ms += js_sys::Date::now() - encode_started;
+        let parts = timed(&mut encode_ms, || streamer.finish(&session, PART_SIZE));
+        let (model, transfer) = to_js(parts);
         post(
             scope,
             "session",
@@ -125,9 +124,9 @@ mod worker {
             Some(&transfer),
         );
         let snapshot = Snapshot::with_trees(session, files);
-        let encode_started = js_sys::Date::now();
-        let parts = forest_parts(&snapshot.forest, &snapshot.files, PART_SIZE);
-        encode_ms += js_sys::Date::now() - encode_started;
+        let parts = timed(&mut encode_ms, || {
+            forest_parts(&snapshot.forest, &snapshot.files, PART_SIZE)
+        });
         let decode_ms = js_sys::Date::now() - started;
         let copy_ms = started - received;
         let memory = memory_bytes();
@@ -146,6 +145,14 @@ mod worker {
             Some(&transfer),
         );
         Ok(())
+    }
+
+    /// Runs `f`, adding the milliseconds it took to `total`.
+    fn timed<T>(total: &mut f64, f: impl FnOnce() -> T) -> T {
+        let started = js_sys::Date::now();
+        let out = f();
+        *total += js_sys::Date::now() - started;
+        out
     }
 
     /// Pieces of the answer as `Uint8Array`s, with the list of their buffers to transfer.
