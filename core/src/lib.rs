@@ -17,6 +17,7 @@ pub mod joined;
 pub mod layout;
 mod model;
 pub mod permalink;
+pub mod prepared;
 pub mod report;
 pub mod search;
 pub mod semantic;

@@ -1,7 +1,9 @@
 //! The decoder Web Worker: receives trace files, decodes them with the pure core off the page's
 //! main thread, and answers with the session in its compact binary form.
 //!
-//! Messages in: `{files: [{name, data: Uint8Array}]}` (buffers transferred). Messages out:
+//! Messages in: `{expect: [size]}` (files of these sizes are being read: make their memory
+//! ready, see `sightline_core::prepared`), then `{files: [{name, data: Uint8Array}]}` (buffers
+//! transferred). Messages out:
 //! `{kind: "ready"}` once, `{kind: "progress", done, total, spans}` and `{kind: "parts", model:
 //! [Uint8Array]}` (strings and spans as they are decoded), then `{kind: "session", model}` (the
 //! rest of the session, once decoded) and `{kind: "done", model:
@@ -21,10 +23,11 @@ fn main() {
 
 #[cfg(target_arch = "wasm32")]
 mod worker {
-    use std::cell::Cell;
+    use std::cell::{Cell, RefCell};
     use std::rc::Rc;
 
     use js_sys::{Array, Object, Reflect, Uint8Array};
+    use sightline_core::prepared::Prepared;
     use sightline_core::{decode_session, forest_parts, Snapshot, Streamer};
     use wasm_bindgen::prelude::*;
     use wasm_bindgen::JsCast;
@@ -61,7 +64,30 @@ mod worker {
             .unwrap_or(0.0)
     }
 
-    fn handle(scope: &DedicatedWorkerGlobalScope, data: &JsValue) -> Result<(), String> {
+    /// Makes buffers ready for the files the page is reading (`{expect: [size]}`); true if the
+    /// message was that.
+    fn expect(data: &JsValue, prepared: &RefCell<Prepared>) -> bool {
+        let Some(sizes) = Reflect::get(data, &"expect".into())
+            .ok()
+            .and_then(|s| s.dyn_into::<Array>().ok())
+        else {
+            return false;
+        };
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let sizes: Vec<usize> = sizes
+            .iter()
+            .filter_map(|s| s.as_f64())
+            .map(|s| s.max(0.0) as usize)
+            .collect();
+        prepared.borrow_mut().expect(&sizes);
+        true
+    }
+
+    fn handle(
+        scope: &DedicatedWorkerGlobalScope,
+        data: &JsValue,
+        prepared: &RefCell<Prepared>,
+    ) -> Result<(), String> {
         let files = Reflect::get(data, &"files".into()).map_err(|_| "no files in the message")?;
         let files: Array = files.dyn_into().map_err(|_| "files is not an array")?;
         let received = js_sys::Date::now();
@@ -77,8 +103,11 @@ mod worker {
                 .dyn_into()
                 .map_err(|_| "file data is not a Uint8Array")?;
             total += f64::from(bytes.length());
-            inputs.push((name, bytes.to_vec()));
+            let mut buffer = prepared.borrow_mut().take(bytes.length() as usize);
+            bytes.copy_to(&mut buffer);
+            inputs.push((name, buffer));
         }
+        prepared.borrow_mut().clear();
         let started = js_sys::Date::now();
         // Spans go to the page as they are decoded, so it reads them while this goes on.
         let mut streamer = Streamer::new();
@@ -205,9 +234,13 @@ mod worker {
         let reply_to = scope.clone();
         let rounds_left = Rc::new(Cell::new(WARM_UP_ROUNDS));
         let stop_warming = rounds_left.clone();
+        let prepared = RefCell::new(Prepared::default());
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
             stop_warming.set(0);
-            if let Err(message) = handle(&reply_to, &e.data()) {
+            if expect(&e.data(), &prepared) {
+                return;
+            }
+            if let Err(message) = handle(&reply_to, &e.data(), &prepared) {
                 post(
                     &reply_to,
                     "error",

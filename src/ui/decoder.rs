@@ -75,6 +75,20 @@ pub fn prepare(state: AppState) {
     }));
 }
 
+/// Tells the waiting worker the sizes of the files the page is about to read, so it makes their
+/// memory ready while the browser reads them (see `sightline_core::prepared`). A worker still
+/// starting is not told: it could not hear it yet.
+pub fn expect(state: AppState, sizes: &[f64]) {
+    state.spare.with_value(|spare| {
+        if let Some(spare) = spare.as_ref().filter(|s| s.ready.get()) {
+            let message = Object::new();
+            let list: Array = sizes.iter().map(|&s| JsValue::from_f64(s)).collect();
+            let _ = Reflect::set(&message, &"expect".into(), &list);
+            let _ = spare.worker.post_message(&message);
+        }
+    });
+}
+
 /// What the worker has sent and the page has not read yet.
 #[derive(Default)]
 struct Inbox {

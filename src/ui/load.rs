@@ -66,6 +66,7 @@ pub fn open_files(state: AppState, files: Vec<web_sys::File>) {
             )
         })
         .collect();
+    decoder::expect(state, &files.iter().map(|f| f.size()).collect::<Vec<_>>());
     spawn_local(async move {
         let total: f64 = files.iter().map(|f| f.size()).sum();
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]

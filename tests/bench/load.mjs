@@ -4,6 +4,7 @@
 import { statSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { serve, launch } from '../e2e/harness.mjs';
+import { busiestStretch } from './profile.mjs';
 
 const files = process.argv.slice(2);
 if (!files.length) {
@@ -49,8 +50,21 @@ try {
         for (const e of list.getEntries()) window.__longTasks.push({ start: e.startTime, duration: e.duration });
       }).observe({ type: 'longtask', buffered: false });
     });
+    // SIGHTLINE_PROFILE=1 records the page's main thread during the load (a CPU profile) and
+    // prints what ran in its longest busy stretch (tests/bench/profile.mjs).
+    const cdp = process.env.SIGHTLINE_PROFILE ? await page.context().newCDPSession(page) : null;
+    if (cdp) {
+      await cdp.send('Profiler.enable');
+      await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+      await cdp.send('Profiler.start');
+    }
     await page.getByRole('button', { name: 'Open trace files' }).setInputFiles(file);
     await page.waitForFunction(() => performance.getEntriesByName('sightline:painted').length > 0, null, { timeout: 600_000, polling: 100 });
+    if (cdp) {
+      const { profile } = await cdp.send('Profiler.stop');
+      console.error(`${basename(file)}: the main thread's longest busy stretch during the load\n${busiestStretch(profile)}`);
+      await cdp.detach();
+    }
     const m = await page.evaluate(() => {
       const t = (n) => performance.getEntriesByName(n)[0]?.startTime;
       const bytes = t('sightline:bytes');
