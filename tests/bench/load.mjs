@@ -4,7 +4,7 @@
 import { statSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { serve, launch } from '../e2e/harness.mjs';
-import { busiestStretch } from './profile.mjs';
+import { CLOCK_SYNC, describe } from './profile.mjs';
 
 const files = process.argv.slice(2);
 if (!files.length) {
@@ -17,6 +17,7 @@ const data = await serve(dirname(files[0]), '/', { cors: true });
 const browser = await launch();
 const rows = [];
 const interaction = [];
+const t0 = (m) => m.bytesAt;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 try {
@@ -51,20 +52,18 @@ try {
       }).observe({ type: 'longtask', buffered: false });
     });
     // SIGHTLINE_PROFILE=1 records the page's main thread during the load (a CPU profile) and
-    // prints what ran in its longest busy stretch (tests/bench/profile.mjs).
+    // prints what ran in its longest task (tests/bench/profile.mjs).
     const cdp = process.env.SIGHTLINE_PROFILE ? await page.context().newCDPSession(page) : null;
+    let synced = 0;
     if (cdp) {
       await cdp.send('Profiler.enable');
       await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
       await cdp.send('Profiler.start');
+      synced = await page.evaluate(CLOCK_SYNC);
     }
     await page.getByRole('button', { name: 'Open trace files' }).setInputFiles(file);
     await page.waitForFunction(() => performance.getEntriesByName('sightline:painted').length > 0, null, { timeout: 600_000, polling: 100 });
-    if (cdp) {
-      const { profile } = await cdp.send('Profiler.stop');
-      console.error(`${basename(file)}: the main thread's longest busy stretch during the load\n${busiestStretch(profile)}`);
-      await cdp.detach();
-    }
+    const profile = cdp ? (await cdp.send('Profiler.stop')).profile : null;
     const m = await page.evaluate(() => {
       const t = (n) => performance.getEntriesByName(n)[0]?.startTime;
       const bytes = t('sightline:bytes');
@@ -73,15 +72,25 @@ try {
         .filter((e) => e.start + e.duration >= bytes && e.start <= painted)
         .reduce((max, e) => Math.max(max, e.duration), 0);
       return {
+        bytesAt: bytes,
         decoded: t('sightline:decoded') - bytes,
         answer: t('sightline:answer') - bytes,
         painted: painted - bytes,
         blocked,
+        longest: window.__longTasks
+          .filter((e) => e.start + e.duration >= bytes && e.start <= painted)
+          .reduce((a, e) => (a && a.duration >= e.duration ? a : e), null),
         stats: window.sightlineStats,
         domRows: document.querySelectorAll('[role=treegrid] [role=row]').length,
         status: document.querySelector('[role=status]')?.textContent,
       };
     });
+    if (cdp) {
+      const at = m.longest ? `${(m.longest.start - t0(m)).toFixed(0)} ms after the bytes` : '';
+      console.error(`${basename(file)}: the longest main-thread task (${m.blocked.toFixed(0)} ms, ${at})\n` +
+        (m.longest ? describe(profile, synced, m.longest.start, m.longest.start + m.longest.duration) : '  none'));
+      await cdp.detach();
+    }
     rows.push({
       file: basename(file),
       mb: (size / 1e6).toFixed(1),

@@ -1,11 +1,20 @@
-// Reads a V8 CPU profile (CDP Profiler.stop) of the page's main thread and describes its longest
-// busy stretch: how long it ran without going idle, and the functions that took its time, by
-// self time and by inclusive time. For finding what blocks the page (SIGHTLINE_PROFILE=1).
+// Reads a V8 CPU profile (CDP Profiler.stop) of the page's main thread and says what ran during
+// one stretch of it, by self time and by inclusive time: for finding what makes a long task
+// long (SIGHTLINE_PROFILE=1 in load.mjs).
 
-const IDLE = new Set(['(idle)', '(program)', '(garbage collector)']);
+/** A function the page runs for a few milliseconds at a known `performance.now()`, so the
+ * profile's clock can be matched to the page's. */
+export const CLOCK_SYNC = `(function sightlineClockSync() {
+  const t = performance.now();
+  while (performance.now() - t < 3) {}
+  return t;
+})()`;
 
-/** A text report of the longest run of samples with no idle sample in it. */
-export function busiestStretch(profile, top = 15) {
+/**
+ * What ran from `start` to `end` (page milliseconds), given the page time `synced` at which
+ * CLOCK_SYNC started: a text report of the top functions.
+ */
+export function describe(profile, synced, start, end, top = 15) {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
@@ -13,36 +22,33 @@ export function busiestStretch(profile, top = 15) {
     const f = n.callFrame;
     return f.functionName || (f.url ? `(anonymous ${f.url.split('/').pop()}:${f.lineNumber})` : '(anonymous)');
   };
-  // Sample i lasts timeDeltas[i + 1] microseconds.
-  const { samples, timeDeltas } = profile;
-  let best = { from: 0, to: 0, us: 0 };
-  let from = 0;
-  let us = 0;
-  for (let i = 0; i < samples.length; i++) {
-    const idle = name(byId.get(samples[i])) === '(idle)';
-    if (idle) {
-      from = i + 1;
-      us = 0;
-      continue;
-    }
-    us += timeDeltas[i + 1] ?? 0;
-    if (us > best.us) best = { from, to: i + 1, us };
-  }
+  const stack = (id) => {
+    const names = [];
+    for (; id !== undefined; id = parent.get(id)) names.push(name(byId.get(id)));
+    return names;
+  };
+  // Sample times in profile microseconds; the first sample inside CLOCK_SYNC is page `synced`.
+  const times = [];
+  let t = profile.startTime;
+  for (const dt of profile.timeDeltas) times.push((t += dt));
+  const first = profile.samples.findIndex((id) => stack(id).includes('sightlineClockSync'));
+  if (first < 0) return '  (the clock sync was not sampled)';
+  const toPage = (us) => synced + (us - times[first]) / 1000;
   const self = new Map();
   const inclusive = new Map();
-  for (let i = best.from; i < best.to; i++) {
-    const dt = (timeDeltas[i + 1] ?? 0) / 1000;
-    const leaf = byId.get(samples[i]);
-    self.set(name(leaf), (self.get(name(leaf)) ?? 0) + dt);
-    const seen = new Set();
-    for (let id = samples[i]; id !== undefined; id = parent.get(id)) {
-      const n = name(byId.get(id));
-      if (seen.has(n) || n === '(root)') continue;
-      seen.add(n);
-      inclusive.set(n, (inclusive.get(n) ?? 0) + dt);
+  let total = 0;
+  for (let i = 0; i < profile.samples.length; i++) {
+    const at = toPage(times[i]);
+    if (at < start || at > end) continue;
+    const dt = (times[i + 1] ?? times[i]) - times[i];
+    total += dt / 1000;
+    const names = stack(profile.samples[i]);
+    self.set(names[0], (self.get(names[0]) ?? 0) + dt / 1000);
+    for (const n of new Set(names)) {
+      if (n !== '(root)') inclusive.set(n, (inclusive.get(n) ?? 0) + dt / 1000);
     }
   }
-  const list = (m) => [...m].filter(([n]) => !IDLE.has(n)).sort((a, b) => b[1] - a[1]).slice(0, top)
+  const list = (m) => [...m].sort((a, b) => b[1] - a[1]).slice(0, top)
     .map(([n, ms]) => `    ${ms.toFixed(1).padStart(7)} ms  ${n}`).join('\n');
-  return `  ${(best.us / 1000).toFixed(1)} ms busy\n  self time:\n${list(self)}\n  inclusive time:\n${list(inclusive)}`;
+  return `  ${total.toFixed(1)} ms sampled\n  self time:\n${list(self)}\n  inclusive time:\n${list(inclusive)}`;
 }
