@@ -21,6 +21,10 @@ use super::state::{AppState, Loaded, Progress};
 /// The worker's loader script, as Trunk writes it next to index.html (relative: any prefix works).
 const WORKER_URL: &str = "./decoder_loader.js";
 
+/// How long a finished worker lives on, so its memory is returned after the page has opened
+/// the trace rather than during it.
+const WORKER_END_DELAY: std::time::Duration = std::time::Duration::from_millis(1500);
+
 /// A worker event handler, kept alive while a decode runs.
 type Handler = Closure<dyn FnMut(JsValue)>;
 
@@ -258,7 +262,14 @@ pub async fn decode(state: AppState, files: Vec<(String, Uint8Array)>) -> Result
         .set(Some(Progress::new("Decoding".into(), 0, None)));
 
     let result = read_answer(&inbox).await;
-    worker.terminate();
+    // The worker's memory (about twice the files) is returned when it ends. Ended here, it was
+    // unmapped while the page opened the trace, and 40-50 ms stalls landed in whatever the page
+    // ran then (unmapping hundreds of megabytes holds the process's memory map, which the
+    // page's own page faults wait for): the 1M file's longest task was 95-125 ms, and 0-86 ms
+    // with the worker ended once the trace is on screen.
+    worker.set_onmessage(None);
+    worker.set_onerror(None);
+    set_timeout(move || worker.terminate(), WORKER_END_DELAY);
     state.decoder.set_value(None);
     drop((on_message, on_error, on_cancel));
     let (loaded, data, reading) = result?;
