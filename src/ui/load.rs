@@ -161,6 +161,12 @@ async fn fetch_with_progress(
         .ok()
         .flatten()
         .and_then(|v| v.parse::<u64>().ok());
+    // The decoder makes memory ready for the body while it downloads (a compressed transfer's
+    // body outgrows this size; its bytes then get memory when they come, as without it).
+    if let Some(total) = total {
+        #[allow(clippy::cast_precision_loss)]
+        decoder::expect(state, &[total as f64]);
+    }
     let label = format!("Fetching {}", url.rsplit('/').next().unwrap_or(url));
     let Some(body) = response.body() else {
         return Ok(Uint8Array::new_with_length(0));
