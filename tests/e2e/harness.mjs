@@ -41,7 +41,9 @@ export async function serve(dir = DIST, prefix = '/', { cors = false } = {}) {
     try {
       if ((await stat(file)).isDirectory()) file = join(file, 'index.html');
       const body = await readFile(file);
-      const headers = { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' };
+      // As static hosts do: the size up front (the page shows progress and the decoder makes
+      // memory ready for it).
+      const headers = { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': body.length };
       if (cors) headers['access-control-allow-origin'] = '*';
       res.writeHead(200, headers);
       res.end(body);
