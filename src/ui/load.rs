@@ -66,9 +66,10 @@ pub fn open_files(state: AppState, files: Vec<web_sys::File>) {
             )
         })
         .collect();
-    decoder::expect(state, &files.iter().map(|f| f.size()).collect::<Vec<_>>());
+    let sizes: Vec<f64> = files.iter().map(|f| f.size()).collect();
+    decoder::expect(state, &sizes);
     spawn_local(async move {
-        let total: f64 = files.iter().map(|f| f.size()).sum();
+        let total: f64 = sizes.iter().sum();
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         let total = total as u64;
         let mut contents = Vec::with_capacity(files.len());

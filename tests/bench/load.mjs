@@ -17,7 +17,6 @@ const data = await serve(dirname(files[0]), '/', { cors: true });
 const browser = await launch();
 const rows = [];
 const interaction = [];
-const t0 = (m) => m.bytesAt;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 try {
@@ -68,25 +67,23 @@ try {
       const t = (n) => performance.getEntriesByName(n)[0]?.startTime;
       const bytes = t('sightline:bytes');
       const painted = t('sightline:painted');
-      const blocked = window.__longTasks
+      const longest = window.__longTasks
         .filter((e) => e.start + e.duration >= bytes && e.start <= painted)
-        .reduce((max, e) => Math.max(max, e.duration), 0);
+        .reduce((a, e) => (a && a.duration >= e.duration ? a : e), null);
       return {
         bytesAt: bytes,
         decoded: t('sightline:decoded') - bytes,
         answer: t('sightline:answer') - bytes,
         painted: painted - bytes,
-        blocked,
-        longest: window.__longTasks
-          .filter((e) => e.start + e.duration >= bytes && e.start <= painted)
-          .reduce((a, e) => (a && a.duration >= e.duration ? a : e), null),
+        blocked: longest?.duration ?? 0,
+        longest,
         stats: window.sightlineStats,
         domRows: document.querySelectorAll('[role=treegrid] [role=row]').length,
         status: document.querySelector('[role=status]')?.textContent,
       };
     });
     if (cdp) {
-      const at = m.longest ? `${(m.longest.start - t0(m)).toFixed(0)} ms after the bytes` : '';
+      const at = m.longest ? `${(m.longest.start - m.bytesAt).toFixed(0)} ms after the bytes` : '';
       console.error(`${basename(file)}: the longest main-thread task (${m.blocked.toFixed(0)} ms, ${at})\n` +
         (m.longest ? describe(profile, synced, m.longest.start, m.longest.start + m.longest.duration) : '  none'));
       await cdp.detach();
