@@ -387,6 +387,11 @@ pub struct Session {
     /// received session.
     #[serde(skip)]
     pub span_index: SpanIndex,
+    /// The spans a decoder expects this session to hold once the file is read (0: no
+    /// estimate), from the share of the file read so far; guides how the span list grows
+    /// ([`Session::push_span`]). Does not travel.
+    #[serde(skip)]
+    pub expected_spans: usize,
 }
 
 /// Where each (trace id, span id) sits in [`Session::spans`]: a hash table of 4-byte span
@@ -484,6 +489,26 @@ impl Session {
     /// from an estimate raised the decoder's peak memory by a quarter of the file).
     pub fn reserve_spans(&mut self, more: usize) {
         self.span_index.reserve(&self.spans, more);
+        self.expected_spans = self.spans.len().saturating_add(more);
+    }
+
+    /// Appends a span. A full list grows to the expected count ([`Session::expected_spans`])
+    /// when that is well under doubling it (and by at least an eighth), else it doubles: a
+    /// 10,000-span file's list otherwise doubled from 8,192 to 16,384 spans near its end, and
+    /// the copy and the unused room were a tenth of the file in the decoder's peak memory.
+    /// Doubling stays when the estimate is near it: a short estimate costs a second copy, which
+    /// for the 1M-span file (whose list doubles to 1,048,576) raised the peak from 1.83x to
+    /// 2.42x the file.
+    pub fn push_span(&mut self, span: Span) {
+        let len = self.spans.len();
+        if len == self.spans.capacity() && self.expected_spans > len {
+            let doubled = len.saturating_mul(2).max(4);
+            if self.expected_spans.saturating_mul(100) < doubled.saturating_mul(85) {
+                let to = self.expected_spans.max(len + len / 8 + 1);
+                self.spans.reserve_exact(to - len);
+            }
+        }
+        self.spans.push(span);
     }
 
     /// The service name of a span.

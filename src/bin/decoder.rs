@@ -28,7 +28,7 @@ mod worker {
 
     use js_sys::{Array, Object, Reflect, Uint8Array};
     use sightline_core::prepared::Prepared;
-    use sightline_core::{decode_session, forest_parts, Snapshot, Streamer};
+    use sightline_core::{decode_file, decode_session, forest_parts, Session, Snapshot, Streamer};
     use wasm_bindgen::prelude::*;
     use wasm_bindgen::JsCast;
     use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
@@ -37,6 +37,14 @@ mod worker {
     /// piece in well under 100 ms (20,000-span pieces of the 1M file took 70-107 ms on a busy host;
     /// these take 30-36 ms).
     const PART_SIZE: usize = 10_000;
+
+    /// The spans of a piece for a session expected to hold `expected` spans: an eighth of them,
+    /// between 1,000 and [`PART_SIZE`]. A small file's pieces are small too, since each piece is
+    /// encoded while the file and the session are in memory: one piece of a 10,000-span file was
+    /// 1.9 MB, a fifth of the file, on top of them.
+    fn part_size(expected: usize) -> usize {
+        (expected / 8).clamp(1_000, PART_SIZE)
+    }
 
     fn set(obj: &Object, key: &str, value: &JsValue) {
         let _ = Reflect::set(obj, &key.into(), value);
@@ -113,6 +121,7 @@ mod worker {
         // Spans go to the page as they are decoded, so it reads them while this goes on.
         let mut streamer = Streamer::new();
         let mut encode_ms = 0.0;
+        let mut per_part = PART_SIZE;
         let (session, files) = decode_session(inputs, |done, session| {
             post(
                 scope,
@@ -136,8 +145,9 @@ mod worker {
             )]
             let expected = (session.spans.len() as f64 * total / (done as f64).max(1.0))
                 .min(total / 128.0) as usize;
+            per_part = part_size(expected);
             let parts = timed(&mut encode_ms, || {
-                streamer.parts(session, PART_SIZE, expected)
+                streamer.parts(session, per_part, expected)
             });
             if !parts.is_empty() {
                 let (model, transfer) = to_js(parts);
@@ -145,7 +155,7 @@ mod worker {
             }
         });
         // The rest of the session, then the trees once they are built.
-        let parts = timed(&mut encode_ms, || streamer.finish(&session, PART_SIZE));
+        let parts = timed(&mut encode_ms, || streamer.finish(&session, per_part));
         let (model, transfer) = to_js(parts);
         post(
             scope,
@@ -155,7 +165,7 @@ mod worker {
         );
         let snapshot = Snapshot::with_trees(session, files);
         let parts = timed(&mut encode_ms, || {
-            forest_parts(&snapshot.forest, &snapshot.files, PART_SIZE)
+            forest_parts(&snapshot.forest, &snapshot.files, per_part)
         });
         let decode_ms = js_sys::Date::now() - started;
         let copy_ms = started - received;
@@ -197,23 +207,38 @@ mod worker {
         (model, transfer)
     }
 
-    /// Warm-up rounds, each decoding a synthetic trace of this many spans (about 5 MB).
-    const WARM_UP_ROUNDS: u32 = 4;
-    const WARM_UP_SPANS: usize = 5_000;
+    /// Warm-up rounds, each decoding a synthetic trace of this many spans (about 0.5 MB). Many
+    /// small rounds rather than a few big ones: the same work compiles the same code, a file that
+    /// arrives waits for a shorter round, and the worker's memory, which never shrinks, is left
+    /// at 2.2 MB instead of 3.9 MB with rounds of 1,000 spans (the module alone takes 1.2 MB).
+    /// That room is reused by the decoding, so only files of a few MB peak lower for it.
+    const WARM_UP_ROUNDS: u32 = 40;
+    const WARM_UP_SPANS: usize = 500;
+
+    /// The warm-up's input while rounds are left; emptied (its memory freed) when a message comes.
+    type WarmUp = Rc<RefCell<Option<Vec<u8>>>>;
 
     /// Decodes a synthetic trace a few times while no file has come, so that V8 compiles the
     /// decoder's hot functions with its optimising tier first. A fresh worker otherwise decodes a
     /// big file in its baseline code, about 1.7x slower: V8 swaps in optimised code only between
     /// calls, and the loop over a document's spans runs in one call. Each round is its own task,
     /// so a file that arrives waits for one round at most; after that, rounds stop.
-    fn warm_up(scope: DedicatedWorkerGlobalScope, rounds_left: Rc<Cell<u32>>, text: Rc<Vec<u8>>) {
+    fn warm_up(scope: DedicatedWorkerGlobalScope, rounds_left: Rc<Cell<u32>>, text: WarmUp) {
         if rounds_left.get() == 0 {
             return;
         }
         rounds_left.set(rounds_left.get() - 1);
-        let snapshot = Snapshot::decode(vec![("warm-up".to_string(), text.as_ref().clone())]);
-        drop(snapshot.to_parts(PART_SIZE));
+        let mut session = Session::default();
+        let file = match text.borrow().as_deref() {
+            Some(input) => decode_file(&mut session, "warm-up", input),
+            None => return,
+        };
+        let snapshot = Snapshot::with_trees(session, vec![file]);
+        drop(snapshot.to_parts(part_size(WARM_UP_SPANS)));
         drop(snapshot);
+        if rounds_left.get() == 0 {
+            text.borrow_mut().take();
+        }
         schedule_warm_up(scope, rounds_left, text);
     }
 
@@ -221,7 +246,7 @@ mod worker {
     fn schedule_warm_up(
         scope: DedicatedWorkerGlobalScope,
         rounds_left: Rc<Cell<u32>>,
-        text: Rc<Vec<u8>>,
+        text: WarmUp,
     ) {
         let round_scope = scope.clone();
         let round = Closure::once_into_js(move || warm_up(round_scope, rounds_left, text));
@@ -235,9 +260,14 @@ mod worker {
         let reply_to = scope.clone();
         let rounds_left = Rc::new(Cell::new(WARM_UP_ROUNDS));
         let stop_warming = rounds_left.clone();
+        let text: WarmUp = Rc::new(RefCell::new(Some(
+            sightline_core::synthetic::otlp_json(WARM_UP_SPANS, true).into_bytes(),
+        )));
+        let warm_text = text.clone();
         let prepared = RefCell::new(Prepared::default());
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
             stop_warming.set(0);
+            warm_text.borrow_mut().take();
             if expect(&e.data(), &prepared) {
                 return;
             }
@@ -254,7 +284,6 @@ mod worker {
         on_message.forget();
         // Tell the page the worker is ready (its wasm is instantiated), then warm up.
         post(&scope, "ready", |_| {}, None);
-        let text = Rc::new(sightline_core::synthetic::otlp_json(WARM_UP_SPANS, true).into_bytes());
         schedule_warm_up(scope, rounds_left, text);
     }
 }

@@ -130,7 +130,7 @@ impl<'a> Ingest<'a> {
             );
         }
         let index = index_u32(self.session.spans.len());
-        self.session.spans.push(span);
+        self.session.push_span(span);
         self.session.span_index.insert(&self.session.spans, index);
     }
 

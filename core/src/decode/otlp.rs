@@ -416,6 +416,9 @@ impl Reader<'_, '_> {
         if spans >= self.next_report {
             self.next_report = spans + REPORT_EVERY;
             if let Some(at) = at.filter(|&at| at <= self.len) {
+                // The spans to expect, from the share of the text read, a little over.
+                let expected = (spans as u64 * self.len as u64 / at.max(1) as u64) * 106 / 100;
+                self.ingest.session.expected_spans = usize::try_from(expected).unwrap_or(0);
                 (self.progress)(at, self.ingest.session);
             }
         }
