@@ -127,6 +127,8 @@ pub fn TimeAxis() -> impl IntoView {
     on_cleanup(move || resize.remove());
 
     // Draw the minimap once per trace (and per size): it shows the whole trace, not the view.
+    // Drawn in the next frame: its colours come from the computed style, which read while the
+    // page is being built forces a style pass of all of it (17 ms here when a trace opens).
     Effect::new(move |_| {
         let width = canvas_width.get();
         let trace = state.trace.get();
@@ -135,69 +137,7 @@ pub fn TimeAxis() -> impl IntoView {
         if width == 0 {
             return;
         }
-        let ratio = web_sys::window()
-            .map_or(1.0, |w| w.device_pixel_ratio())
-            .max(1.0);
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        let (px_w, px_h) = (
-            (f64::from(width) * ratio).round() as u32,
-            (f64::from(MINIMAP_HEIGHT) * ratio).round() as u32,
-        );
-        c.set_width(px_w);
-        c.set_height(px_h);
-        let Some(ctx) = c
-            .get_context("2d")
-            .ok()
-            .flatten()
-            .and_then(|x| x.dyn_into::<web_sys::CanvasRenderingContext2d>().ok())
-        else {
-            return;
-        };
-        ctx.clear_rect(0.0, 0.0, f64::from(px_w), f64::from(px_h));
-        // The decoder drew the minimap at a fixed size; a tree without one (built on the page)
-        // is drawn here at the canvas's size.
-        let (runs, columns, rows) = state.data.with_untracked(|d| {
-            d.as_ref()
-                .and_then(|d| {
-                    d.tree(trace).map(|t| {
-                        if t.minimap.is_empty() {
-                            (
-                                minimap(&d.session, t, width, MINIMAP_HEIGHT),
-                                width,
-                                MINIMAP_HEIGHT,
-                            )
-                        } else {
-                            (t.minimap.clone(), MINIMAP_COLUMNS, MINIMAP_ROWS)
-                        }
-                    })
-                })
-                .unwrap_or_default()
-        });
-        let sx = f64::from(px_w) / f64::from(columns.max(1));
-        let sy = f64::from(px_h) / f64::from(rows.max(1));
-        let style = web_sys::window().and_then(|w| w.get_computed_style(&c).ok().flatten());
-        let colour = |name: &str, fallback: &str| {
-            style
-                .as_ref()
-                .and_then(|s| s.get_property_value(name).ok())
-                .filter(|v| !v.trim().is_empty())
-                .unwrap_or_else(|| fallback.to_string())
-        };
-        let (span_colour, error_colour) = (
-            colour("--minimap-span", "#7a8aa0"),
-            colour("--error", "#c62828"),
-        );
-        for error in [false, true] {
-            ctx.set_fill_style_str(if error { &error_colour } else { &span_colour });
-            for r in runs.iter().filter(|r| r.error == error) {
-                ctx.fill_rect(
-                    f64::from(r.x0) * sx,
-                    f64::from(r.y) * sy,
-                    (f64::from(r.x1 - r.x0) * sx).max(1.0),
-                    sy.max(1.0),
-                );
-            }
-        }
+        request_animation_frame(move || draw_minimap(state, &c, width, trace));
     });
 
     // The view's place on the minimap, as percentages.
@@ -352,5 +292,72 @@ pub fn TimeAxis() -> impl IntoView {
                 {move || selection(axis_drag)}
             </div>
         </div>
+    }
+}
+
+/// Draws the whole trace's minimap on `c`, `width` CSS pixels wide.
+fn draw_minimap(state: AppState, c: &web_sys::HtmlCanvasElement, width: u16, trace: usize) {
+    let ratio = web_sys::window()
+        .map_or(1.0, |w| w.device_pixel_ratio())
+        .max(1.0);
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let (px_w, px_h) = (
+        (f64::from(width) * ratio).round() as u32,
+        (f64::from(MINIMAP_HEIGHT) * ratio).round() as u32,
+    );
+    c.set_width(px_w);
+    c.set_height(px_h);
+    let Some(ctx) = c
+        .get_context("2d")
+        .ok()
+        .flatten()
+        .and_then(|x| x.dyn_into::<web_sys::CanvasRenderingContext2d>().ok())
+    else {
+        return;
+    };
+    ctx.clear_rect(0.0, 0.0, f64::from(px_w), f64::from(px_h));
+    // The decoder drew the minimap at a fixed size; a tree without one (built on the page)
+    // is drawn here at the canvas's size.
+    let (runs, columns, rows) = state.data.with_untracked(|d| {
+        d.as_ref()
+            .and_then(|d| {
+                d.tree(trace).map(|t| {
+                    if t.minimap.is_empty() {
+                        (
+                            minimap(&d.session, t, width, MINIMAP_HEIGHT),
+                            width,
+                            MINIMAP_HEIGHT,
+                        )
+                    } else {
+                        (t.minimap.clone(), MINIMAP_COLUMNS, MINIMAP_ROWS)
+                    }
+                })
+            })
+            .unwrap_or_default()
+    });
+    let sx = f64::from(px_w) / f64::from(columns.max(1));
+    let sy = f64::from(px_h) / f64::from(rows.max(1));
+    let style = web_sys::window().and_then(|w| w.get_computed_style(c).ok().flatten());
+    let colour = |name: &str, fallback: &str| {
+        style
+            .as_ref()
+            .and_then(|s| s.get_property_value(name).ok())
+            .filter(|v| !v.trim().is_empty())
+            .unwrap_or_else(|| fallback.to_string())
+    };
+    let (span_colour, error_colour) = (
+        colour("--minimap-span", "#7a8aa0"),
+        colour("--error", "#c62828"),
+    );
+    for error in [false, true] {
+        ctx.set_fill_style_str(if error { &error_colour } else { &span_colour });
+        for r in runs.iter().filter(|r| r.error == error) {
+            ctx.fill_rect(
+                f64::from(r.x0) * sx,
+                f64::from(r.y) * sy,
+                (f64::from(r.x1 - r.x0) * sx).max(1.0),
+                sy.max(1.0),
+            );
+        }
     }
 }

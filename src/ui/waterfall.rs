@@ -332,11 +332,26 @@ pub fn Waterfall() -> impl IntoView {
         state.reveal.track();
         let selected = state.selected.get_untracked();
         let pos = visible.with_untracked(|rows| rows.iter().position(|&r| Some(r) == selected));
-        if let Some(el) = grid.get_untracked() {
-            el.set_scroll_top(0);
-        }
-        scroll_top.set(0.0);
-        reveal_selected(grid, pos, false);
+        // The rows are rendered where the view will be (the span at its bottom edge when it is
+        // below the first screen), so they are built once. The element follows in the next
+        // frame: setting or reading its scroll position now would force a layout of the page
+        // being built (two, 16-45 ms each, for a 5,000-span trace here), and the scroll event
+        // that follows would refill every row for the new position.
+        let height = viewport.get_untracked();
+        let height = if height > 0.0 { height } else { 900.0 };
+        #[allow(clippy::cast_precision_loss)]
+        let top = pos.map_or(0.0, |pos| {
+            ((pos + 1) as f64 * ROW_HEIGHT - height).max(0.0).ceil()
+        });
+        scroll_top.set(top);
+        request_animation_frame(move || {
+            if let Some(el) = grid.get_untracked() {
+                #[allow(clippy::cast_possible_truncation)]
+                el.set_scroll_top(top as i32);
+            }
+            // With the real height (the first frame of a new view may differ from the guess).
+            reveal_selected(grid, pos, false);
+        });
     });
 
     let on_key = move |ev: leptos::ev::KeyboardEvent| {
@@ -638,7 +653,11 @@ pub fn Waterfall() -> impl IntoView {
                 on:pointercancel=move |_| pan.set_value(None)
                 on:scroll=move |ev| {
                     if let Some(el) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok()) {
-                        scroll_top.set(f64::from(el.scroll_top()));
+                        let top = f64::from(el.scroll_top());
+                        // The scroll that opening a trace made lands where its rows already are.
+                        if scroll_top.get_untracked() != top {
+                            scroll_top.set(top);
+                        }
                     }
                 }
             >
