@@ -85,7 +85,7 @@ try {
     if (cdp) {
       const at = m.longest ? `${(m.longest.start - m.bytesAt).toFixed(0)} ms after the bytes` : '';
       console.error(`${basename(file)}: the longest main-thread task (${m.blocked.toFixed(0)} ms, ${at})\n` +
-        (m.longest ? describe(profile, synced, m.longest.start, m.longest.start + m.longest.duration) : '  none'));
+        (m.longest ? describe(profile, synced, m.longest.start, m.longest.start + m.longest.duration, +(process.env.SIGHTLINE_PROFILE_TOP || 15)) : '  none'));
       await cdp.detach();
     }
     rows.push({
