@@ -486,7 +486,8 @@ impl Session {
 
     /// Makes room for `more` spans in the span index (about 5 bytes a span, so an estimate that
     /// runs high costs little; the span list itself grows as spans come, since reserving it
-    /// from an estimate raised the decoder's peak memory by a quarter of the file).
+    /// from an estimate raised the decoder's peak memory by a quarter of the file), and notes
+    /// the count as [`Session::expected_spans`] for the list's growth.
     pub fn reserve_spans(&mut self, more: usize) {
         self.span_index.reserve(&self.spans, more);
         self.expected_spans = self.spans.len().saturating_add(more);

@@ -162,22 +162,39 @@ fn row_info(
     })
 }
 
+/// The grid's height for the row window: the measured one, or a guess before it is measured.
+fn viewport_height(measured: f64) -> f64 {
+    if measured > 0.0 {
+        measured
+    } else {
+        900.0
+    }
+}
+
+/// Where the grid must scroll so the row at position `pos` (from 0) is in a view `view_h` high
+/// that starts at `view_top`: `None` when it is in view already.
+fn scroll_to_reveal(pos: usize, view_top: f64, view_h: f64) -> Option<f64> {
+    #[allow(clippy::cast_precision_loss)]
+    let top = pos as f64 * ROW_HEIGHT;
+    if top < view_top {
+        Some(top)
+    } else if top + ROW_HEIGHT > view_top + view_h {
+        Some((top + ROW_HEIGHT - view_h).ceil())
+    } else {
+        None
+    }
+}
+
 /// Scrolls the grid so the selected row is in view, then (with `focus`) moves focus to it once it
 /// is rendered.
 fn reveal_selected(grid: NodeRef<leptos::html::Div>, pos: Option<usize>, focus: bool) {
     let Some(el) = grid.get_untracked() else {
         return;
     };
-    if let Some(pos) = pos {
-        #[allow(clippy::cast_precision_loss)]
-        let top = pos as f64 * ROW_HEIGHT;
-        let view_top = f64::from(el.scroll_top());
-        let view_h = f64::from(el.client_height());
-        if top < view_top {
-            el.set_scroll_top(top as i32);
-        } else if top + ROW_HEIGHT > view_top + view_h {
-            el.set_scroll_top((top + ROW_HEIGHT - view_h) as i32);
-        }
+    let view = (f64::from(el.scroll_top()), f64::from(el.client_height()));
+    if let Some(top) = pos.and_then(|pos| scroll_to_reveal(pos, view.0, view.1)) {
+        #[allow(clippy::cast_possible_truncation)]
+        el.set_scroll_top(top as i32);
     }
     if !focus {
         return;
@@ -272,11 +289,7 @@ pub fn Waterfall() -> impl IntoView {
     // Only the rows in and near the viewport become DOM nodes.
     let rendered = Memo::new(move |_| {
         let (trace, generation) = (state.trace.get(), state.generation.get());
-        let height = if viewport.get() > 0.0 {
-            viewport.get()
-        } else {
-            900.0
-        };
+        let height = viewport_height(viewport.get());
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         let first = ((scroll_top.get() / ROW_HEIGHT) as usize).saturating_sub(MARGIN_ROWS);
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
@@ -337,12 +350,10 @@ pub fn Waterfall() -> impl IntoView {
         // frame: setting or reading its scroll position now would force a layout of the page
         // being built (two, 16-45 ms each, for a 5,000-span trace here), and the scroll event
         // that follows would refill every row for the new position.
-        let height = viewport.get_untracked();
-        let height = if height > 0.0 { height } else { 900.0 };
-        #[allow(clippy::cast_precision_loss)]
-        let top = pos.map_or(0.0, |pos| {
-            ((pos + 1) as f64 * ROW_HEIGHT - height).max(0.0).ceil()
-        });
+        let height = viewport_height(viewport.get_untracked());
+        let top = pos
+            .and_then(|pos| scroll_to_reveal(pos, 0.0, height))
+            .unwrap_or(0.0);
         scroll_top.set(top);
         request_animation_frame(move || {
             if let Some(el) = grid.get_untracked() {

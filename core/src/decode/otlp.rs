@@ -409,6 +409,11 @@ impl Reader<'_, '_> {
         self.report(at);
     }
 
+    /// The spans the whole text holds, by the share of it read (`at` bytes) for `spans` spans.
+    fn spans_in_text(&self, spans: usize, at: usize) -> u64 {
+        spans as u64 * self.len as u64 / at.max(1) as u64
+    }
+
     /// Reports progress when enough spans were added since the last report; `at` is the byte
     /// offset of the span just read, when known.
     fn report(&mut self, at: Option<usize>) {
@@ -417,7 +422,7 @@ impl Reader<'_, '_> {
             self.next_report = spans + REPORT_EVERY;
             if let Some(at) = at.filter(|&at| at <= self.len) {
                 // The spans to expect, from the share of the text read, a little over.
-                let expected = (spans as u64 * self.len as u64 / at.max(1) as u64) * 106 / 100;
+                let expected = self.spans_in_text(spans, at) * 106 / 100;
                 self.ingest.session.expected_spans = usize::try_from(expected).unwrap_or(0);
                 (self.progress)(at, self.ingest.session);
             }

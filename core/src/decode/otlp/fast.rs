@@ -971,7 +971,7 @@ impl<'t> Scanner<'t> {
             if let Some(at) = f.name_at.filter(|&at| at > 0) {
                 // Room for the spans still to come, estimated from the share of the text read,
                 // so the span index does not grow (and rehash) step by step.
-                let expected = (spans as u64 * reader.len as u64 / at as u64) * 11 / 10;
+                let expected = reader.spans_in_text(spans, at) * 11 / 10;
                 let more = usize::try_from(expected).unwrap_or(0).saturating_sub(spans);
                 reader.ingest.session.reserve_spans(more.min(1 << 26));
             }
