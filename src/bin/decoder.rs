@@ -4,7 +4,7 @@
 //! Messages in: `{expect: [size]}` (files of these sizes are being read: make their memory
 //! ready, see `sightline_core::prepared`), then `{files: [{name, data: Uint8Array}]}` (buffers
 //! transferred). Messages out:
-//! `{kind: "ready"}` once, `{kind: "progress", done, total, spans}` and `{kind: "parts", model:
+//! `{kind: "ready"}` once (and `{kind: "warm"}` when its warm-up is done, if no file came first), `{kind: "progress", done, total, spans}` and `{kind: "parts", model:
 //! [Uint8Array]}` (strings and spans as they are decoded), then `{kind: "session", model}` (the
 //! rest of the session, once decoded) and `{kind: "done", model:
 //! [Uint8Array] (the trees' pieces), decodeMs, encodeMs, copyMs, memoryBytes}`, or `{kind:
@@ -238,6 +238,9 @@ mod worker {
         drop(snapshot);
         if rounds_left.get() == 0 {
             text.borrow_mut().take();
+            // Every round ran (no file came): the page marks it for the benchmark.
+            post(&scope, "warm", |_| {}, None);
+            return;
         }
         schedule_warm_up(scope, rounds_left, text);
     }

@@ -25,6 +25,13 @@ const WORKER_URL: &str = "./decoder_loader.js";
 /// the trace rather than during it.
 const WORKER_END_DELAY: std::time::Duration = std::time::Duration::from_millis(1500);
 
+/// How long after a load's answer the next load's worker is started. Started with the load (as
+/// before), its start and warm-up (decoding 20,000 synthetic spans) ran beside the decoding
+/// worker and the page on two cores: the 10k-span file decoded in 2x `JSON.parse` and the task
+/// opening it took 140-200 ms in half the runs, against 20-25 ms in the others. Started here,
+/// it warms up while the user reads the trace.
+const SPARE_DELAY: std::time::Duration = std::time::Duration::from_millis(300);
+
 /// A worker event handler, kept alive while a decode runs.
 type Handler = Closure<dyn FnMut(JsValue)>;
 
@@ -33,6 +40,13 @@ pub fn mark(name: &str) {
     if let Some(perf) = web_sys::window().and_then(|w| w.performance()) {
         let _ = perf.mark(name);
     }
+}
+
+/// The `kind` of a worker message.
+fn kind(data: &JsValue) -> Option<String> {
+    Reflect::get(data, &"kind".into())
+        .ok()
+        .and_then(|k| k.as_string())
 }
 
 fn number(obj: &JsValue, key: &str) -> f64 {
@@ -62,13 +76,10 @@ pub fn prepare(state: AppState) {
     let flag = ready.clone();
     let on_ready = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
         let data = e.unchecked_into::<MessageEvent>().data();
-        if Reflect::get(&data, &"kind".into())
-            .ok()
-            .and_then(|k| k.as_string())
-            .as_deref()
-            == Some("ready")
-        {
-            flag.set(true);
+        match kind(&data).as_deref() {
+            Some("ready") => flag.set(true),
+            Some("warm") => mark("sightline:spare-warm"),
+            _ => {}
         }
     });
     worker.set_onmessage(Some(on_ready.as_ref().unchecked_ref()));
@@ -150,8 +161,6 @@ pub async fn decode(state: AppState, files: Vec<(String, Uint8Array)>) -> Result
             false,
         ),
     };
-    // The next load gets a warm worker too.
-    prepare(state);
     let total: f64 = files.iter().map(|(_, b)| f64::from(b.length())).sum();
     let message = Object::new();
     let list = Array::new();
@@ -188,11 +197,10 @@ pub async fn decode(state: AppState, files: Vec<(String, Uint8Array)>) -> Result
         let (inbox, start) = (inbox.clone(), start.clone());
         Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
             let data = e.unchecked_into::<MessageEvent>().data();
-            let kind = Reflect::get(&data, &"kind".into())
-                .ok()
-                .and_then(|k| k.as_string());
-            match kind.as_deref() {
+            match kind(&data).as_deref() {
                 Some("ready") => start(),
+                // Its warm-up ended just as the files were sent.
+                Some("warm") => {}
                 Some("progress") => {
                     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
                     let (done, spans) =
@@ -270,6 +278,8 @@ pub async fn decode(state: AppState, files: Vec<(String, Uint8Array)>) -> Result
     worker.set_onmessage(None);
     worker.set_onerror(None);
     set_timeout(move || worker.terminate(), WORKER_END_DELAY);
+    // The next load gets a warm worker too, started once this one's trace is on screen.
+    set_timeout(move || prepare(state), SPARE_DELAY);
     state.decoder.set_value(None);
     drop((on_message, on_error, on_cancel));
     let (loaded, data, reading) = result?;
