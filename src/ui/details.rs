@@ -491,7 +491,22 @@ fn details_view(
 pub fn SpanDetails() -> impl IntoView {
     let state = expect_context::<AppState>();
     let filter = RwSignal::new(String::new());
+    // The load whose details may be shown. A new load's details come in a task after the frame
+    // that paints its waterfall: built in the same task, they were a third of the elements of
+    // the task that opens a trace. Selecting a span in a shown load updates them at once.
+    let shown_load = RwSignal::new(state.generation.get_untracked());
+    Effect::new(move |_| {
+        let load = state.generation.get();
+        if load != shown_load.get_untracked() {
+            request_animation_frame(move || {
+                set_timeout(move || shown_load.set(load), std::time::Duration::ZERO);
+            });
+        }
+    });
     let content = move || {
+        if shown_load.get() != state.generation.get() {
+            return view! { <p class="empty">"Opening the span's details…"</p> }.into_any();
+        }
         let (trace, selected) = (state.trace.get(), state.selected.get());
         state.data.with(|d| {
             d.as_ref()
@@ -503,7 +518,13 @@ pub fn SpanDetails() -> impl IntoView {
         })
     };
     view! {
-        <section class="span-details" role="region" aria-label="Span details" tabindex="-1">
+        <section
+            class="span-details"
+            role="region"
+            aria-label="Span details"
+            tabindex="-1"
+            aria-busy=move || (shown_load.get() != state.generation.get()).then_some("true")
+        >
             {move || state.history.with(|h| !h.is_empty()).then(|| view! {
                 <button type="button" class="link-button back-button" on:click=move |_| state.back()>
                     "← Back to the previous span"
