@@ -534,13 +534,14 @@ impl Session {
 
     /// True when the span failed: status ERROR, or an `exception` event.
     pub fn is_error(&self, span: &Span) -> bool {
-        if span.status.code == StatusCode::Error {
-            return true;
-        }
-        match self.strings.lookup("exception") {
-            Some(exc) => span.events.iter().any(|e| e.name == exc),
-            None => false,
-        }
+        Session::is_error_with(span, self.strings.lookup("exception"))
+    }
+
+    /// [`Session::is_error`] with the session's handle of "exception" looked up by the caller
+    /// (once for many spans).
+    pub fn is_error_with(span: &Span, exception: Option<Sym>) -> bool {
+        span.status.code == StatusCode::Error
+            || exception.is_some_and(|exc| span.events.iter().any(|e| e.name == exc))
     }
 
     /// A string attribute's text, when the span has it.

@@ -379,14 +379,15 @@ fn build_trace(
     let n = spans.len();
     let span = |local: usize| &session.spans[spans[local] as usize];
     let parent_of = |local: usize| ids[local].1;
-    let mut children: Vec<Vec<usize>> = vec![Vec::new(); n];
     let mut roots: Vec<usize> = Vec::new();
     let mut missing = vec![false; n];
+    // Each span's parent (local index), `NONE` for roots.
+    let mut parent_local: Vec<u32> = vec![NONE; n];
     for (local, is_missing) in missing.iter_mut().enumerate() {
         match parent_of(local) {
             None => roots.push(local),
             Some(pid) => match by_id.get(&pid) {
-                Some(&p) => children[p].push(local),
+                Some(&p) => parent_local[local] = local_u32(p),
                 None => {
                     *is_missing = true;
                     forest.missing_parents += 1;
@@ -399,12 +400,14 @@ fn build_trace(
         let (sa, sb) = (span(*a), span(*b));
         (sa.start, sa.span_id).cmp(&(sb.start, sb.span_id))
     };
-    for c in &mut children {
-        c.sort_by(by_start);
-    }
+    let children = Children::new(&parent_local, |a, b| {
+        by_start(&(*a as usize), &(*b as usize))
+    });
     roots.sort_by(by_start);
 
     let mut nodes: Vec<Node> = Vec::with_capacity(n);
+    // The local index of each node's span (`NONE` for a placeholder), in step with `nodes`.
+    let mut locals: Vec<u32> = Vec::with_capacity(n);
     let mut visited = vec![false; n];
     let mut cycle_broken = vec![false; n];
     // Roots whose parent is missing hang under one "missing parent" row per missing id, placed
@@ -421,7 +424,15 @@ fn build_trace(
     }
     for &r in &roots {
         if !missing[r] {
-            walk(r, None, 0, &children, &mut visited, &mut nodes, &spans);
+            walk(
+                r,
+                None,
+                0,
+                &children,
+                &mut visited,
+                &mut nodes,
+                (&spans, &mut locals),
+            );
             continue;
         }
         let pid = parent_of(r).unwrap_or_default();
@@ -433,6 +444,7 @@ fn build_trace(
             continue;
         };
         let at = u32::try_from(nodes.len()).unwrap_or(u32::MAX);
+        locals.push(NONE);
         nodes.push(Node {
             span: spans[r],
             depth: 0,
@@ -445,7 +457,15 @@ fn build_trace(
             },
         });
         for m in members {
-            walk(m, Some(at), 1, &children, &mut visited, &mut nodes, &spans);
+            walk(
+                m,
+                Some(at),
+                1,
+                &children,
+                &mut visited,
+                &mut nodes,
+                (&spans, &mut locals),
+            );
         }
         nodes[at as usize].subtree_end = u32::try_from(nodes.len()).unwrap_or(u32::MAX);
     }
@@ -477,25 +497,39 @@ fn build_trace(
         let cut = cycle.into_iter().min_by(by_start).unwrap_or(at);
         cycle_broken[cut] = true;
         forest.cycles_broken += 1;
-        walk(cut, None, 0, &children, &mut visited, &mut nodes, &spans);
+        walk(
+            cut,
+            None,
+            0,
+            &children,
+            &mut visited,
+            &mut nodes,
+            (&spans, &mut locals),
+        );
     }
 
     // Flags, and which services and errors the trace holds.
-    let local_of: HashMap<u32, usize> = spans.iter().enumerate().map(|(l, &s)| (s, l)).collect();
+    // The strings compared with, looked up once.
+    let log_type = session
+        .strings
+        .lookup("logfire.span_type")
+        .zip(session.strings.lookup("log"));
+    let exception = session.strings.lookup("exception");
     let mut services: Vec<Sym> = Vec::new();
     let mut error_count = 0;
     let (mut start, mut end) = (u64::MAX, 0u64);
-    for node in &mut nodes {
+    for (node, &local) in nodes.iter_mut().zip(&locals) {
         if node.flags.placeholder {
             continue;
         }
         let s = &session.spans[node.span as usize];
-        let local = local_of[&node.span];
+        let local = local as usize;
         node.flags.missing_parent = missing[local];
         node.flags.cycle_broken = cycle_broken[local];
         node.flags.pending = stand_in[local];
-        node.flags.log = session.str_attribute(s, "logfire.span_type") == Some("log");
-        node.flags.error = session.is_error(s);
+        node.flags.log = log_type
+            .is_some_and(|(key, log)| s.attribute(key).and_then(Value::as_str) == Some(log));
+        node.flags.error = Session::is_error_with(s, exception);
         error_count += usize::from(node.flags.error);
         let svc = session
             .resources
@@ -536,15 +570,67 @@ fn build_trace(
     }
 }
 
+/// Marks "no such local index" (a root's parent, a placeholder's span).
+const NONE: u32 = u32::MAX;
+
+/// A local index as stored (a trace holds fewer than 2^32 spans: indices come from `u32`s).
+fn local_u32(local: usize) -> u32 {
+    u32::try_from(local).unwrap_or(NONE)
+}
+
+/// Each span's children (local indices), in one list in order of their parents: built from
+/// every span's parent in two passes, with no list per span (a million spans made a million
+/// small vectors), each parent's children sorted with `order`.
+struct Children {
+    /// Where each span's children start in `list`; one more entry than spans.
+    start: Vec<u32>,
+    list: Vec<u32>,
+}
+
+impl Children {
+    fn new(parent: &[u32], order: impl Fn(&u32, &u32) -> std::cmp::Ordering) -> Children {
+        let n = parent.len();
+        let mut start = vec![0u32; n + 1];
+        for &p in parent {
+            if p != NONE {
+                start[p as usize + 1] += 1;
+            }
+        }
+        for i in 0..n {
+            start[i + 1] += start[i];
+        }
+        let mut fill = start.clone();
+        let mut list = vec![0u32; start[n] as usize];
+        for (child, &p) in parent.iter().enumerate() {
+            if p != NONE {
+                let at = &mut fill[p as usize];
+                list[*at as usize] = local_u32(child);
+                *at += 1;
+            }
+        }
+        for i in 0..n {
+            let kids = &mut list[start[i] as usize..start[i + 1] as usize];
+            if kids.len() > 1 {
+                kids.sort_by(&order);
+            }
+        }
+        Children { start, list }
+    }
+
+    fn of(&self, local: usize) -> &[u32] {
+        &self.list[self.start[local] as usize..self.start[local + 1] as usize]
+    }
+}
+
 /// Appends the subtree of `root` in pre-order, iteratively (traces can be very deep).
 fn walk(
     root: usize,
     root_parent: Option<u32>,
     root_depth: u32,
-    children: &[Vec<usize>],
+    children: &Children,
     visited: &mut [bool],
     nodes: &mut Vec<Node>,
-    spans: &[u32],
+    (spans, locals): (&[u32], &mut Vec<u32>),
 ) {
     // Stack of (local index, parent node, depth); an entry with `usize::MAX` closes a subtree.
     let mut stack: Vec<(usize, Option<u32>, u32)> = vec![(root, root_parent, root_depth)];
@@ -566,12 +652,14 @@ fn walk(
         stack.push((usize::MAX, None, 0));
         // Children not yet visited, pushed last first so they come off the stack in order.
         let mut kids = 0u32;
-        for &c in children[local].iter().rev() {
+        for &c in children.of(local).iter().rev() {
+            let c = c as usize;
             if !visited[c] {
                 stack.push((c, Some(me), depth + 1));
                 kids += 1;
             }
         }
+        locals.push(local_u32(local));
         nodes.push(Node {
             span: spans[local],
             depth,
