@@ -278,8 +278,16 @@ pub async fn decode(state: AppState, files: Vec<(String, Uint8Array)>) -> Result
     worker.set_onmessage(None);
     worker.set_onerror(None);
     set_timeout(move || worker.terminate(), WORKER_END_DELAY);
-    // The next load gets a warm worker too, started once this one's trace is on screen.
-    set_timeout(move || prepare(state), SPARE_DELAY);
+    // The next load gets a warm worker too, started once this one's trace is on screen (unless
+    // another load began meanwhile: that one starts it when it ends).
+    set_timeout(
+        move || {
+            if state.decoder.with_value(Option::is_none) {
+                prepare(state);
+            }
+        },
+        SPARE_DELAY,
+    );
     state.decoder.set_value(None);
     drop((on_message, on_error, on_cancel));
     let (loaded, data, reading) = result?;
