@@ -503,8 +503,10 @@ pub fn SpanDetails() -> impl IntoView {
             });
         }
     });
+    // True while a new load's details wait for that frame.
+    let opening = move || shown_load.get() != state.generation.get();
     let content = move || {
-        if shown_load.get() != state.generation.get() {
+        if opening() {
             return view! { <p class="empty">"Opening the span's details…"</p> }.into_any();
         }
         let (trace, selected) = (state.trace.get(), state.selected.get());
@@ -523,7 +525,7 @@ pub fn SpanDetails() -> impl IntoView {
             role="region"
             aria-label="Span details"
             tabindex="-1"
-            aria-busy=move || (shown_load.get() != state.generation.get()).then_some("true")
+            aria-busy=move || opening().then_some("true")
         >
             {move || state.history.with(|h| !h.is_empty()).then(|| view! {
                 <button type="button" class="link-button back-button" on:click=move |_| state.back()>

@@ -3,7 +3,7 @@
 // Usage: node tests/bench/load.mjs FILE...   (scripts/bench generates the files and runs this)
 import { statSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { serve, launch } from '../e2e/harness.mjs';
+import { serve, launch, spareDecoderWarm } from '../e2e/harness.mjs';
 import { CLOCK_SYNC, describe } from './profile.mjs';
 
 const files = process.argv.slice(2);
@@ -17,12 +17,6 @@ const data = await serve(dirname(files[0]), '/', { cors: true });
 const browser = await launch();
 const rows = [];
 const interaction = [];
-// The next load's decoder starts once a trace is on screen and warms up while the user reads
-// it; a user picking a file takes longer than that, so the benchmark waits for it too (at most
-// 20 s: builds before it never say).
-const spareWarm = (page) => page.waitForFunction(
-  () => performance.getEntriesByName('sightline:spare-warm').length > 0, null, { timeout: 20_000, polling: 50 },
-).catch(() => console.error('(the spare decoder never said it was warm)'));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 try {
@@ -49,7 +43,7 @@ try {
 
     // Sightline: from the moment the file's bytes are in memory (mark sightline:bytes) to the
     // decoded model on the page (sightline:decoded) and the first painted waterfall.
-    await spareWarm(page);
+    await spareDecoderWarm(page);
     await page.evaluate(() => {
       performance.clearMarks();
       window.__longTasks = [];

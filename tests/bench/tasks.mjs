@@ -3,7 +3,7 @@
 // (script, style, layout, paint, ...): for finding what makes the opening task long.
 // Usage: node tests/bench/tasks.mjs FILE [RUNS]   (SIGHTLINE_DIST=dir serves another build)
 import { basename } from 'node:path';
-import { serve, launch } from '../e2e/harness.mjs';
+import { serve, launch, spareDecoderWarm } from '../e2e/harness.mjs';
 
 const [file, runsArg] = process.argv.slice(2);
 if (!file) {
@@ -17,9 +17,7 @@ try {
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     await page.goto(site.url);
     await page.getByRole('status').filter({ hasText: 'Loaded' }).waitFor({ timeout: 60_000 });
-    // As load.mjs: the next load's decoder warms up first, as it does while a user picks a file.
-    await page.waitForFunction(() => performance.getEntriesByName('sightline:spare-warm').length > 0, null, { timeout: 20_000, polling: 50 })
-      .catch(() => console.error('(the spare decoder never said it was warm)'));
+    await spareDecoderWarm(page);
     await page.evaluate(() => performance.clearMarks());
     const cdp = await page.context().newCDPSession(page);
     const events = [];

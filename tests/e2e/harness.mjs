@@ -72,6 +72,18 @@ export function launch() {
 }
 
 /**
+ * Waits until the page's spare decoder has warmed up (the `sightline:spare-warm` mark). The next
+ * load's decoder starts once a trace is on screen and warms up while the user reads it; a user
+ * picking a file takes longer than that, so the benchmarks wait for it too (at most 20 s: builds
+ * before it never say).
+ */
+export function spareDecoderWarm(page) {
+  return page.waitForFunction(
+    () => performance.getEntriesByName('sightline:spare-warm').length > 0, null, { timeout: 20_000, polling: 50 },
+  ).catch(() => console.error('(the spare decoder never said it was warm)'));
+}
+
+/**
  * Runs `body(page)` in a fresh page; on failure saves test-results/<name>.png, then rethrows.
  * Console errors and uncaught page errors fail the test: a panic must never pass silently.
  */
