@@ -150,7 +150,11 @@ enum Next {
 /// The worker sends strings and spans as it decodes them, the rest of the session when it is
 /// decoded and the trees once they are built; the page reads each piece as it comes, so on two
 /// cores reading overlaps decoding.
-pub async fn decode(state: AppState, files: Vec<(String, Uint8Array)>) -> Result<Loaded, String> {
+pub async fn decode(
+    state: AppState,
+    load: u64,
+    files: Vec<(String, Uint8Array)>,
+) -> Result<Loaded, String> {
     mark("sightline:bytes");
     let (worker, already_ready) = match state.spare.try_update_value(Option::take).flatten() {
         Some(spare) => (spare.worker, spare.ready.get()),
@@ -256,6 +260,7 @@ pub async fn decode(state: AppState, files: Vec<(String, Uint8Array)>) -> Result
     worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
     state.decoder.set_value(Some((
+        load,
         worker.clone(),
         on_cancel
             .as_ref()
@@ -282,13 +287,17 @@ pub async fn decode(state: AppState, files: Vec<(String, Uint8Array)>) -> Result
     // another load began meanwhile: that one starts it when it ends).
     set_timeout(
         move || {
-            if state.decoder.with_value(Option::is_none) {
+            if state.load.get_value() == load {
                 prepare(state);
             }
         },
         SPARE_DELAY,
     );
-    state.decoder.set_value(None);
+    state.decoder.update_value(|d| {
+        if d.as_ref().is_some_and(|(l, ..)| *l == load) {
+            *d = None;
+        }
+    });
     drop((on_message, on_error, on_cancel));
     let (loaded, data, reading) = result?;
     mark("sightline:decoded");
@@ -425,10 +434,10 @@ async fn yield_to_browser() {
     let _ = JsFuture::from(promise).await;
 }
 
-/// Stops a decode in progress.
-pub fn cancel(state: AppState) {
-    if let Some((worker, reject)) = state.decoder.get_value() {
+/// Stops the decode in progress, if any, which then ends with `why`.
+pub fn cancel(state: AppState, why: &str) {
+    if let Some((_, worker, reject)) = state.decoder.try_update_value(Option::take).flatten() {
         worker.terminate();
-        let _ = reject.call1(&JsValue::NULL, &"Cancelled.".into());
+        let _ = reject.call1(&JsValue::NULL, &why.into());
     }
 }

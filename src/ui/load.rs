@@ -25,10 +25,43 @@ async fn read_file(file: &web_sys::File) -> Result<Uint8Array, String> {
     Ok(Uint8Array::new(&buffer))
 }
 
-/// Decodes what was read (off the main thread) and shows it, or says what could not be read.
-async fn finish(state: AppState, contents: Vec<(String, Uint8Array)>, mut failures: Vec<String>) {
-    if !contents.is_empty() {
-        match decoder::decode(state, contents).await {
+/// Starts a load and returns its number. A load still fetching, reading or decoding is
+/// superseded: its fetch is aborted, its decoder ended, and what it read is dropped, so the
+/// files the user opened last are the ones shown, whichever load would have finished last.
+fn begin(state: AppState) -> u64 {
+    if let Some(controller) = state.cancel.try_update_value(Option::take).flatten() {
+        controller.abort();
+    }
+    decoder::cancel(state, "Replaced by a newer load.");
+    state.load.update_value(|n| *n += 1);
+    state.load.get_value()
+}
+
+/// Whether `load` is still the latest load (no newer one superseded it).
+fn current(state: AppState, load: u64) -> bool {
+    state.load.get_value() == load
+}
+
+/// Decodes what was read (off the main thread) and shows it, or says what could not be read;
+/// a superseded load stops here without a word.
+async fn finish(
+    state: AppState,
+    load: u64,
+    contents: Vec<(String, Uint8Array)>,
+    mut failures: Vec<String>,
+) {
+    if !current(state, load) {
+        return;
+    }
+    if contents.is_empty() {
+        // No decoder ran, so none started the next load's: start it here.
+        decoder::prepare(state);
+    } else {
+        let result = decoder::decode(state, load, contents).await;
+        if !current(state, load) {
+            return;
+        }
+        match result {
             Ok(loaded) => {
                 state.show(loaded);
                 request_animation_frame(|| decoder::mark("sightline:painted"));
@@ -52,6 +85,7 @@ pub fn open_files(state: AppState, files: Vec<web_sys::File>) {
     if files.is_empty() {
         return;
     }
+    let load = begin(state);
     state.sources.set_value(Vec::new());
     let (files, too_large): (Vec<_>, Vec<_>) =
         files.into_iter().partition(|f| f.size() <= MAX_FILE_BYTES);
@@ -76,6 +110,9 @@ pub fn open_files(state: AppState, files: Vec<web_sys::File>) {
         let mut failures = refused;
         let mut done = 0u64;
         for file in &files {
+            if !current(state, load) {
+                return;
+            }
             state.progress.set(Some(Progress::new(
                 format!("Reading {}", file.name()),
                 done,
@@ -89,15 +126,17 @@ pub fn open_files(state: AppState, files: Vec<web_sys::File>) {
                 Err(e) => failures.push(e),
             }
         }
-        finish(state, contents, failures).await;
+        finish(state, load, contents, failures).await;
     });
 }
 
 /// Shows a trace that came inside a link (`data=`): gzipped OTLP/JSON, decoded like a file.
 pub fn open_bytes(state: AppState, name: &str, bytes: &[u8]) {
+    let load = begin(state);
     state.sources.set_value(Vec::new());
     spawn_local(finish(
         state,
+        load,
         vec![(name.to_string(), Uint8Array::from(bytes))],
         Vec::new(),
     ));
@@ -108,10 +147,12 @@ pub fn open_pasted(state: AppState, text: String) {
     if text.trim().is_empty() {
         return;
     }
+    let load = begin(state);
     state.sources.set_value(Vec::new());
     let bytes = Uint8Array::from(text.as_bytes());
     spawn_local(finish(
         state,
+        load,
         vec![("pasted text".to_string(), bytes)],
         Vec::new(),
     ));
@@ -212,14 +253,18 @@ async fn fetch_with_progress(
 
 /// Fetches every `#src=` URL and shows what could be read, as one session.
 pub fn open_sources(state: AppState, urls: Vec<String>) {
+    let load = begin(state);
     state.sources.set_value(urls.clone());
+    let controller = web_sys::AbortController::new().ok();
+    state.cancel.set_value(controller.clone());
     spawn_local(async move {
-        let controller = web_sys::AbortController::new().ok();
-        state.cancel.set_value(controller.clone());
         let signal = controller.as_ref().map(web_sys::AbortController::signal);
         let mut contents = Vec::new();
         let mut failures = Vec::new();
         for url in &urls {
+            if !current(state, load) {
+                return;
+            }
             if !is_http_url(url) && url.contains(':') {
                 failures.push(format!("Not fetched: {url} is not an http(s) URL."));
                 continue;
@@ -232,13 +277,17 @@ pub fn open_sources(state: AppState, urls: Vec<String>) {
                 Err(e) => failures.push(e),
             }
         }
+        if !current(state, load) {
+            return;
+        }
         state.cancel.set_value(None);
-        finish(state, contents, failures).await;
+        finish(state, load, contents, failures).await;
     });
 }
 
 /// Opens the bundled sample trace.
 pub fn open_sample(state: AppState) {
+    let load = begin(state);
     spawn_local(async move {
         state.progress.set(Some(Progress::new(
             "Loading the sample trace".into(),
@@ -246,8 +295,16 @@ pub fn open_sample(state: AppState) {
             None,
         )));
         match fetch_with_progress(state, SAMPLE_URL, None).await {
-            Ok(bytes) => finish(state, vec![("order-e2e.json".into(), bytes)], Vec::new()).await,
-            Err(e) => finish(state, Vec::new(), vec![e]).await,
+            Ok(bytes) => {
+                finish(
+                    state,
+                    load,
+                    vec![("order-e2e.json".into(), bytes)],
+                    Vec::new(),
+                )
+                .await;
+            }
+            Err(e) => finish(state, load, Vec::new(), vec![e]).await,
         }
     });
 }
@@ -257,7 +314,7 @@ pub fn cancel(state: AppState) {
     if let Some(controller) = state.cancel.get_value() {
         controller.abort();
     }
-    decoder::cancel(state);
+    decoder::cancel(state, "Cancelled.");
 }
 
 /// The files of a `FileList` (from an input or a drop).

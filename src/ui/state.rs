@@ -71,8 +71,11 @@ pub struct AppState {
     pub cancel: StoredValue<Option<web_sys::AbortController>, LocalStorage>,
     /// A decoder worker started ahead of the next load.
     pub spare: StoredValue<Option<super::decoder::Spare>, LocalStorage>,
-    /// The decoder worker at work, with the function that rejects its answer (for Cancel).
-    pub decoder: StoredValue<Option<(web_sys::Worker, js_sys::Function)>, LocalStorage>,
+    /// The number of the latest load: each new load supersedes any still in progress.
+    pub load: StoredValue<u64>,
+    /// The decoder worker at work: the load it serves, and the function that rejects its
+    /// answer (for Cancel, or a newer load).
+    pub decoder: StoredValue<Option<(u64, web_sys::Worker, js_sys::Function)>, LocalStorage>,
     /// A load that failed as a whole (a fetch error), for the alert.
     pub failure: RwSignal<Option<String>>,
     /// The `#src=` URLs the session came from (empty for local files, pasted text, the sample).
@@ -105,6 +108,7 @@ impl AppState {
             only_matches: RwSignal::new(false),
             progress: RwSignal::new(None),
             cancel: StoredValue::new_local(None),
+            load: StoredValue::new(0),
             decoder: StoredValue::new_local(None),
             spare: StoredValue::new_local(None),
             failure: RwSignal::new(None),

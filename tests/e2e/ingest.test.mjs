@@ -3,6 +3,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { mkdtemp } from 'node:fs/promises';
 import { serve, launch, withPage, otlpCounts, makeArtifacts, FIXTURES } from './harness.mjs';
@@ -109,4 +110,70 @@ test('pasting OTLP JSON on the page opens it', async () => {
     await loaded(page, 'Loaded 3 spans · 1 trace ').waitFor();
     assert.match(await page.locator('.file-names').textContent(), /pasted text/);
   });
+});
+
+/** A CORS server that holds its answer (the sample) until `release()`: a fetch still in progress. */
+async function heldServer() {
+  const body = await readFile(join(FIXTURES, 'order-e2e.json'));
+  let requested;
+  const asked = new Promise((ok) => { requested = ok; });
+  let release;
+  const held = new Promise((ok) => { release = ok; });
+  const server = createServer(async (req, res) => {
+    requested();
+    await held;
+    res.writeHead(200, { 'content-type': 'application/json', 'access-control-allow-origin': '*' });
+    res.end(body);
+  });
+  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  return {
+    url: `http://127.0.0.1:${server.address().port}/held.json`,
+    asked,
+    release,
+    close: async () => {
+      release();
+      server.closeAllConnections();
+      await new Promise((ok) => server.close(ok));
+    },
+  };
+}
+
+test('a file opened while a #src= is still loading replaces that load, which never shows up later', async () => {
+  const held = await heldServer();
+  try {
+    await withPage(browser, 'superseded load', async (page) => {
+      const linked = await otlpCounts(join(FIXTURES, 'linked-traces.json'));
+      await page.goto(`${site.url}#src=${encodeURIComponent(held.url)}`);
+      await held.asked;
+      await open(page, [join(FIXTURES, 'linked-traces.json')]);
+      await loaded(page, `Loaded ${linked.spans} spans`).waitFor();
+      held.release();
+      // Long enough for the held sample to arrive, decode and show, had its load lived on.
+      await page.waitForTimeout(1500);
+      await loaded(page, `Loaded ${linked.spans} spans`).waitFor({ timeout: 100 });
+      assert.match(await page.locator('.file-names').textContent(), /linked-traces\.json/);
+      assert.equal(await page.getByRole('alert').count(), 0, 'the replaced load says nothing');
+    });
+  } finally {
+    await held.close();
+  }
+});
+
+test('Cancel stops a #src= fetch in progress and says so', async () => {
+  const held = await heldServer();
+  try {
+    await withPage(browser, 'cancelled fetch', async (page) => {
+      await page.goto(`${site.url}#src=${encodeURIComponent(held.url)}`);
+      await held.asked;
+      await page.getByRole('button', { name: 'Cancel' }).click();
+      await page.getByRole('alert').filter({ hasText: `Cancelled loading ${held.url}.` }).waitFor();
+      assert.equal(await page.getByRole('progressbar', { name: 'Loading progress' }).count(), 0);
+      held.release();
+      await page.waitForTimeout(1000);
+      assert.equal(await loaded(page, /Loaded \d+ spans/).count(), 0, 'nothing was loaded after the cancel');
+      await page.getByText('No trace loaded').waitFor({ timeout: 100 });
+    });
+  } finally {
+    await held.close();
+  }
 });
