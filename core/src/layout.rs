@@ -460,6 +460,60 @@ pub fn service_hue(name: &str) -> u16 {
     u16::try_from((h % 64) * 137 % 360).unwrap_or(0)
 }
 
+/// The rows of a virtualised list that exist in the DOM: positions `first..last` (from 0).
+/// The row at position `p` lives in slot `p % slots`, so rows keep their slot (their element)
+/// while the window moves, and margins added later fill other slots.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RowWindow {
+    pub first: usize,
+    pub last: usize,
+    pub slots: usize,
+}
+
+/// The rows rendered for a view `height` px high scrolled to `top`, over `len` rows `row_h` px
+/// high: those in view and `margin` more on each side, or only those in view when `margins` is
+/// false (after a jump, see [`is_jump`]: the margins wait until the view stops jumping).
+#[must_use]
+pub fn row_window(
+    top: f64,
+    height: f64,
+    row_h: f64,
+    len: usize,
+    margin: usize,
+    margins: bool,
+) -> RowWindow {
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let rows_at = |px: f64| (px.max(0.0) / row_h) as usize;
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let in_view = (height / row_h).ceil() as usize;
+    let slots = in_view + 2 * margin;
+    let first_in_view = rows_at(top);
+    let (first, last) = if margins {
+        let first = first_in_view.saturating_sub(margin);
+        (first, first + slots)
+    } else {
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let last = ((top.max(0.0) + height) / row_h).ceil() as usize;
+        (first_in_view, last.max(first_in_view + 1))
+    };
+    let first = first.min(len);
+    RowWindow {
+        first,
+        last: last.min(len).max(first),
+        slots: slots.max(1),
+    }
+}
+
+/// Whether scrolling from `from` to `to` (px) leaves every row rendered at `from` (the rows in a
+/// view `height` px high and `margin` rows on each side): a jump, such as a scrollbar drag, after
+/// which no rendered row is reused and rows beyond the view would only cost time.
+#[must_use]
+pub fn is_jump(from: f64, to: f64, height: f64, row_h: f64, margin: usize) -> bool {
+    #[allow(clippy::cast_precision_loss)]
+    let reach = height + margin as f64 * row_h;
+    (to - from).abs() >= reach
+}
+
 /// Which rows can stay where they are when a list is reordered: `was[k]` is where the `k`-th
 /// wanted row sits in the list now (`None` for a new row). Returns, per wanted row, whether it
 /// stays; the others are moved (or inserted). The rows that stay are a longest run in increasing
@@ -490,6 +544,58 @@ pub fn rows_in_place(was: &[Option<usize>]) -> Vec<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn row_window_renders_margins_unless_jumping() {
+        // 900 px of 26 px rows: 35 rows in view, 8 on each side, 51 slots.
+        let w = row_window(2600.0, 900.0, 26.0, 1000, 8, true);
+        assert_eq!(
+            w,
+            RowWindow {
+                first: 92,
+                last: 143,
+                slots: 51
+            }
+        );
+        // After a jump only the rows in view: 100 to 134 (the last one partly).
+        let w = row_window(2600.0, 900.0, 26.0, 1000, 8, false);
+        assert_eq!(
+            w,
+            RowWindow {
+                first: 100,
+                last: 135,
+                slots: 51
+            }
+        );
+        let w = row_window(2613.0, 900.0, 26.0, 1000, 8, false);
+        assert_eq!((w.first, w.last), (100, 136));
+        // The window never leaves the list, at the top or past its end.
+        let w = row_window(0.0, 900.0, 26.0, 1000, 8, true);
+        assert_eq!((w.first, w.last), (0, 51));
+        let w = row_window(26_000.0, 900.0, 26.0, 1000, 8, false);
+        assert_eq!((w.first, w.last), (1000, 1000));
+        let w = row_window(100.0, 900.0, 26.0, 3, 8, true);
+        assert_eq!((w.first, w.last), (0, 3));
+        // Every row in view has a slot of its own, with or without margins.
+        for top in [0.0, 13.0, 2600.0, 7777.0] {
+            for margins in [true, false] {
+                let w = row_window(top, 900.0, 26.0, 1000, 8, margins);
+                let mut ids: Vec<usize> = (w.first..w.last).map(|p| p % w.slots).collect();
+                ids.sort_unstable();
+                ids.dedup();
+                assert_eq!(ids.len(), w.last - w.first);
+            }
+        }
+    }
+
+    #[test]
+    fn a_jump_is_a_scroll_past_every_rendered_row() {
+        // A wheel step of 3 rows, or a page, keeps rows; a scrollbar drag across the list does not.
+        assert!(!is_jump(2600.0, 2678.0, 900.0, 26.0, 8));
+        assert!(!is_jump(2600.0, 3500.0, 900.0, 26.0, 8));
+        assert!(is_jump(2600.0, 2600.0 + 900.0 + 208.0, 900.0, 26.0, 8));
+        assert!(is_jump(500_000.0, 0.0, 900.0, 26.0, 8));
+    }
 
     #[test]
     fn ticks_use_round_steps() {

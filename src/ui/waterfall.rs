@@ -5,8 +5,8 @@ use leptos::prelude::*;
 use leptos::tachys::html::attribute::custom::CustomAttribute;
 use sightline_core::critical::critical_path;
 use sightline_core::layout::{
-    bar, collapse_to_depth, duration_outliers, rows_in_place, rows_with_ancestors, service_hue,
-    skew, visible_ancestor, visible_rows, Window,
+    bar, collapse_to_depth, duration_outliers, is_jump, row_window, rows_in_place,
+    rows_with_ancestors, service_hue, skew, visible_ancestor, visible_rows, RowWindow, Window,
 };
 use sightline_core::search::Query;
 use sightline_core::timeout::timeout_match;
@@ -65,6 +65,9 @@ const ROW_HEIGHT: f64 = 26.0;
 /// scrolls on the compositor; a wheel step moves 3 rows). Every row in the DOM costs each frame
 /// style, layout and paint work, so the margin is kept small.
 const MARGIN_ROWS: usize = 8;
+/// How long the view rests after a jump before the margin rows are rendered. During a scrollbar
+/// drag every frame shows rows never rendered, and rows beyond the view would only slow it.
+const MARGIN_DELAY: std::time::Duration = std::time::Duration::from_millis(120);
 
 /// The row of node `index` at 1-based position `pos` under the current expansion.
 fn row_info(
@@ -231,6 +234,9 @@ pub fn Waterfall() -> impl IntoView {
     };
     let scroll_top = RwSignal::new(0.0f64);
     let viewport = RwSignal::new(0.0f64);
+    // False while the view jumps to rows never rendered, until it rests for MARGIN_DELAY.
+    let margins = RwSignal::new(true);
+    let margin_timer = StoredValue::new_local(None::<TimeoutHandle>);
     // Node indices shown under the current expansion, in order: cheap even for a million spans.
     // Spans far slower than their siblings, for the "slow" badge.
     let outliers = Memo::new(move |_| {
@@ -286,17 +292,25 @@ pub fn Waterfall() -> impl IntoView {
                 .unwrap_or_default()
         })
     });
-    // Only the rows in and near the viewport become DOM nodes.
+    // Only the rows in and near the viewport become DOM nodes; while the view jumps (a
+    // scrollbar drag), only those in view.
     let rendered = Memo::new(move |_| {
         let (trace, generation) = (state.trace.get(), state.generation.get());
         let height = viewport_height(viewport.get());
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        let first = ((scroll_top.get() / ROW_HEIGHT) as usize).saturating_sub(MARGIN_ROWS);
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        let count = (height / ROW_HEIGHT).ceil() as usize + 2 * MARGIN_ROWS;
+        let margins = margins.get();
         visible.with(|rows| {
-            let first = first.min(rows.len());
-            let last = (first + count).min(rows.len());
+            let RowWindow {
+                first,
+                last,
+                slots: count,
+            } = row_window(
+                scroll_top.get(),
+                height,
+                ROW_HEIGHT,
+                rows.len(),
+                MARGIN_ROWS,
+                margins,
+            );
             // Only keys here: a row's content is computed by its slot when the key changes.
             let span_of = |i: u32| {
                 state.data.with(|d| {
@@ -308,15 +322,15 @@ pub fn Waterfall() -> impl IntoView {
             };
             // Row elements are recycled: the row at position `pos` lives in slot `pos % count`,
             // so a scroll of a few rows moves those rows' elements to the other end and refills
-            // them, and a jump refills every slot in place; no row element is created or removed
-            // while the window keeps its size.
+            // them, and a jump refills the slots of the rows in view in place (the margins' slots
+            // are dropped until the view rests, then built again).
             let slots = rows[first..last]
                 .iter()
                 .enumerate()
                 .filter_map(|(k, &i)| {
                     let pos = first + k + 1;
                     span_of(i).map(|span| Slot {
-                        id: pos % count.max(1),
+                        id: pos % count,
                         key: (generation, span, pos),
                         index: i,
                         pos,
@@ -665,8 +679,21 @@ pub fn Waterfall() -> impl IntoView {
                 on:scroll=move |ev| {
                     if let Some(el) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok()) {
                         let top = f64::from(el.scroll_top());
+                        let from = scroll_top.get_untracked();
                         // The scroll that opening a trace made lands where its rows already are.
-                        if scroll_top.get_untracked() != top {
+                        if from != top {
+                            if let Some(timer) = margin_timer.try_update_value(Option::take).flatten() {
+                                timer.clear();
+                            }
+                            let height = viewport_height(viewport.get_untracked());
+                            if is_jump(from, top, height, ROW_HEIGHT, MARGIN_ROWS) {
+                                margins.set(false);
+                                margin_timer.set_value(
+                                    set_timeout_with_handle(move || margins.set(true), MARGIN_DELAY).ok(),
+                                );
+                            } else if !margins.get_untracked() {
+                                margins.set(true);
+                            }
                             scroll_top.set(top);
                         }
                     }

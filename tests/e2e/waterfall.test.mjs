@@ -204,6 +204,22 @@ test('a 100,000-span trace keeps under 1,000 rows in the DOM, scrolls to its end
         .map((r) => Number(r.getAttribute('aria-rowindex')))) === first, first);
       assert.equal(await inOrder(where), first, where);
     }
+    // A jump far away (a scrollbar drag) shows every row in view at once; the rows above and
+    // below the view follow once it rests, so a wheel step after it shows no gap either.
+    const top = 61_234 * 26 + 13;
+    const { height, shown } = await grid.evaluate((g, top) => new Promise((ok) => {
+      g.scrollTop = top;
+      requestAnimationFrame(() => requestAnimationFrame(() => ok({
+        height: g.clientHeight,
+        shown: [...g.querySelectorAll('[role=row]')].map((r) => Number(r.getAttribute('aria-rowindex'))),
+      })));
+    }), top);
+    const inView = [];
+    for (let n = Math.floor(top / 26) + 1; n <= Math.ceil((top + height - 28) / 26); n++) inView.push(n);
+    assert.deepEqual(inView.filter((n) => !shown.includes(n)), [], `rows in view after the jump: ${shown.join(',')}`);
+    await page.waitForFunction((first) => Math.min(...[...document.querySelectorAll('[role=treegrid] [role=row]')]
+      .map((r) => Number(r.getAttribute('aria-rowindex')))) === first, Math.floor(top / 26) - 7);
+    await inOrder('after the jump rested');
     // Scroll to the very end: the last row is rendered, and the DOM is still small.
     await grid.evaluate((g) => { g.scrollTop = g.scrollHeight; });
     await page.waitForFunction(() => document.querySelector('[role=row][aria-rowindex="100000"]'));
