@@ -553,7 +553,7 @@ pub fn Waterfall() -> impl IntoView {
     // every row whose index in it changed, which is all of them when the window scrolls by one
     // row; here only the rows that wrap around move (see `place_rows`).
     let rows_box = NodeRef::<leptos::html::Div>::new();
-    let slots: StoredValue<Vec<RowSlot>, LocalStorage> = StoredValue::new_local(Vec::new());
+    let slots: StoredValue<Rows, LocalStorage> = StoredValue::new_local(Rows::default());
     let owner = Owner::current();
     let make_row = move |entry: RwSignal<Option<Slot>>| {
         let info = Memo::new(move |_| {
@@ -583,8 +583,8 @@ pub fn Waterfall() -> impl IntoView {
         });
     });
     on_cleanup(move || {
-        slots.update_value(|slots| {
-            for slot in slots.drain(..) {
+        slots.update_value(|rows| {
+            for slot in rows.live.drain(..).chain(rows.spare.drain(..)) {
                 slot.owner.cleanup();
             }
         });
@@ -725,27 +725,39 @@ struct RowSlot {
     _view: Box<dyn std::any::Any>,
 }
 
+/// The row elements: those in the DOM, in children order, and those taken out of it (the
+/// margins' rows while the view jumps, or rows a shorter list no longer needs), kept to serve
+/// again: refilling a row costs less than building one, and dropping one costs its cleanup.
+#[derive(Default)]
+struct Rows {
+    live: Vec<RowSlot>,
+    spare: Vec<RowSlot>,
+}
+
 /// Makes the children of `parent` the rows of `wanted`, in order: refills the slots that get
-/// another row, creates the slots that are missing, drops those no longer wanted, and moves the
-/// fewest elements ([`rows_in_place`]) so a scroll of a few rows moves only those.
+/// another row, takes out those no longer wanted, brings back (or creates) the ones missing, and
+/// moves the fewest elements ([`rows_in_place`]) so a scroll of a few rows moves only those.
 fn place_rows<V: IntoView + 'static>(
     parent: &web_sys::Element,
     wanted: &[Slot],
-    slots: &mut Vec<RowSlot>,
+    rows: &mut Rows,
     owner: Option<&Owner>,
     make_row: impl Fn(RwSignal<Option<Slot>>) -> V,
 ) {
     use leptos::tachys::view::{Mountable, Render};
-    // Drop the slots no longer wanted.
-    slots.retain(|slot| {
-        let keep = wanted.iter().any(|w| w.id == slot.id);
-        if !keep {
+    let Rows { live: slots, spare } = rows;
+    // Take out the slots no longer wanted.
+    let mut k = 0;
+    while k < slots.len() {
+        if wanted.iter().any(|w| w.id == slots[k].id) {
+            k += 1;
+        } else {
+            let slot = slots.remove(k);
             slot.element.remove();
-            slot.owner.cleanup();
+            spare.push(slot);
         }
-        keep
-    });
-    // Refill or create the wanted ones, noting where each sits among the children now.
+    }
+    // Refill, bring back or create the wanted ones, noting where each sits among the children.
     let mut was = Vec::with_capacity(wanted.len());
     let mut order = Vec::with_capacity(wanted.len());
     for w in wanted {
@@ -757,6 +769,17 @@ fn place_rows<V: IntoView + 'static>(
                 }
                 was.push(Some(k));
                 order.push(k);
+            }
+            None if !spare.is_empty() => {
+                // Out of the DOM: the pass below inserts it in its place.
+                let mut slot = spare.swap_remove(spare.len() - 1);
+                slot.id = w.id;
+                if slot.entry.with_untracked(|e| e.as_ref() != Some(w)) {
+                    slot.entry.set(Some(w.clone()));
+                }
+                slots.push(slot);
+                was.push(None);
+                order.push(slots.len() - 1);
             }
             None => {
                 let scope = owner.map_or_else(Owner::new, |o| o.with(Owner::new));
