@@ -237,6 +237,19 @@ pub fn Waterfall() -> impl IntoView {
     // False while the view jumps to rows never rendered, until it rests for MARGIN_DELAY.
     let margins = RwSignal::new(true);
     let margin_timer = StoredValue::new_local(None::<TimeoutHandle>);
+    // After a jump the margins wait until the view rests; any other move brings them back.
+    let moved = move |jump: bool| {
+        if let Some(timer) = margin_timer.try_update_value(Option::take).flatten() {
+            timer.clear();
+        }
+        if jump {
+            margins.set(false);
+            margin_timer
+                .set_value(set_timeout_with_handle(move || margins.set(true), MARGIN_DELAY).ok());
+        } else if !margins.get_untracked() {
+            margins.set(true);
+        }
+    };
     // Node indices shown under the current expansion, in order: cheap even for a million spans.
     // Spans far slower than their siblings, for the "slow" badge.
     let outliers = Memo::new(move |_| {
@@ -353,9 +366,8 @@ pub fn Waterfall() -> impl IntoView {
     });
     on_cleanup(move || resize.remove());
     // A new trace opens scrolled to the span it was opened on (the failure), without taking focus.
-    Effect::new(move |_| {
-        state.trace.track();
-        state.generation.track();
+    Effect::new(move |shown: Option<(usize, u64)>| {
+        let now = (state.trace.get(), state.generation.get());
         state.reveal.track();
         let selected = state.selected.get_untracked();
         let pos = visible.with_untracked(|rows| rows.iter().position(|&r| Some(r) == selected));
@@ -368,6 +380,10 @@ pub fn Waterfall() -> impl IntoView {
         let top = pos
             .and_then(|pos| scroll_to_reveal(pos, 0.0, height))
             .unwrap_or(0.0);
+        // A new view is a jump too: the rows in view are built first, for the first paint, and
+        // the margins once it rests.
+        let from = scroll_top.get_untracked();
+        moved(shown != Some(now) || is_jump(from, top, height, ROW_HEIGHT, MARGIN_ROWS));
         scroll_top.set(top);
         request_animation_frame(move || {
             if let Some(el) = grid.get_untracked() {
@@ -377,6 +393,7 @@ pub fn Waterfall() -> impl IntoView {
             // With the real height (the first frame of a new view may differ from the guess).
             reveal_selected(grid, pos, false);
         });
+        now
     });
 
     let on_key = move |ev: leptos::ev::KeyboardEvent| {
@@ -682,18 +699,8 @@ pub fn Waterfall() -> impl IntoView {
                         let from = scroll_top.get_untracked();
                         // The scroll that opening a trace made lands where its rows already are.
                         if from != top {
-                            if let Some(timer) = margin_timer.try_update_value(Option::take).flatten() {
-                                timer.clear();
-                            }
                             let height = viewport_height(viewport.get_untracked());
-                            if is_jump(from, top, height, ROW_HEIGHT, MARGIN_ROWS) {
-                                margins.set(false);
-                                margin_timer.set_value(
-                                    set_timeout_with_handle(move || margins.set(true), MARGIN_DELAY).ok(),
-                                );
-                            } else if !margins.get_untracked() {
-                                margins.set(true);
-                            }
+                            moved(is_jump(from, top, height, ROW_HEIGHT, MARGIN_ROWS));
                             scroll_top.set(top);
                         }
                     }
