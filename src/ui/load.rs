@@ -29,10 +29,7 @@ async fn read_file(file: &web_sys::File) -> Result<Uint8Array, String> {
 /// superseded: its fetch is aborted, its decoder ended, and what it read is dropped, so the
 /// files the user opened last are the ones shown, whichever load would have finished last.
 fn begin(state: AppState) -> u64 {
-    if let Some(controller) = state.cancel.try_update_value(Option::take).flatten() {
-        controller.abort();
-    }
-    decoder::cancel(state, "Replaced by a newer load.");
+    stop(state, "Replaced by a newer load.");
     state.load.update_value(|n| *n += 1);
     state.load.get_value()
 }
@@ -311,10 +308,15 @@ pub fn open_sample(state: AppState) {
 
 /// Stops a fetch or a decode in progress.
 pub fn cancel(state: AppState) {
-    if let Some(controller) = state.cancel.get_value() {
+    stop(state, "Cancelled.");
+}
+
+/// Aborts the fetch in progress and ends the decode in progress (which ends with `why`).
+fn stop(state: AppState, why: &str) {
+    if let Some(controller) = state.cancel.try_update_value(Option::take).flatten() {
         controller.abort();
     }
-    decoder::cancel(state, "Cancelled.");
+    decoder::cancel(state, why);
 }
 
 /// The files of a `FileList` (from an input or a drop).

@@ -237,12 +237,14 @@ pub fn Waterfall() -> impl IntoView {
     // False while the view jumps to rows never rendered, until it rests for MARGIN_DELAY.
     let margins = RwSignal::new(true);
     let margin_timer = StoredValue::new_local(None::<TimeoutHandle>);
-    // After a jump the margins wait until the view rests; any other move brings them back.
-    let moved = move |jump: bool| {
+    // The view moved from `from` to `to` (px), or to a new view: after a jump the margins wait
+    // until the view rests; any other move brings them back.
+    let moved = move |from: f64, to: f64, new_view: bool| {
         if let Some(timer) = margin_timer.try_update_value(Option::take).flatten() {
             timer.clear();
         }
-        if jump {
+        let height = viewport_height(viewport.get_untracked());
+        if new_view || is_jump(from, to, height, ROW_HEIGHT, MARGIN_ROWS) {
             margins.set(false);
             margin_timer
                 .set_value(set_timeout_with_handle(move || margins.set(true), MARGIN_DELAY).ok());
@@ -335,8 +337,8 @@ pub fn Waterfall() -> impl IntoView {
             };
             // Row elements are recycled: the row at position `pos` lives in slot `pos % count`,
             // so a scroll of a few rows moves those rows' elements to the other end and refills
-            // them, and a jump refills the slots of the rows in view in place (the margins' slots
-            // are dropped until the view rests, then built again).
+            // them, and a jump refills the slots of the rows in view in place (the margins' rows
+            // wait out of the DOM until the view rests, then are refilled: see `Rows`).
             let slots = rows[first..last]
                 .iter()
                 .enumerate()
@@ -382,8 +384,7 @@ pub fn Waterfall() -> impl IntoView {
             .unwrap_or(0.0);
         // A new view is a jump too: the rows in view are built first, for the first paint, and
         // the margins once it rests.
-        let from = scroll_top.get_untracked();
-        moved(shown != Some(now) || is_jump(from, top, height, ROW_HEIGHT, MARGIN_ROWS));
+        moved(scroll_top.get_untracked(), top, shown != Some(now));
         scroll_top.set(top);
         request_animation_frame(move || {
             if let Some(el) = grid.get_untracked() {
@@ -699,8 +700,7 @@ pub fn Waterfall() -> impl IntoView {
                         let from = scroll_top.get_untracked();
                         // The scroll that opening a trace made lands where its rows already are.
                         if from != top {
-                            let height = viewport_height(viewport.get_untracked());
-                            moved(is_jump(from, top, height, ROW_HEIGHT, MARGIN_ROWS));
+                            moved(from, top, false);
                             scroll_top.set(top);
                         }
                     }
@@ -768,45 +768,40 @@ fn place_rows<V: IntoView + 'static>(
     let mut was = Vec::with_capacity(wanted.len());
     let mut order = Vec::with_capacity(wanted.len());
     for w in wanted {
-        match slots.iter().position(|s| s.id == w.id) {
-            Some(k) => {
-                let slot = &slots[k];
-                if slot.entry.with_untracked(|e| e.as_ref() != Some(w)) {
-                    slot.entry.set(Some(w.clone()));
-                }
-                was.push(Some(k));
-                order.push(k);
+        if let Some(k) = slots.iter().position(|s| s.id == w.id) {
+            let slot = &slots[k];
+            if slot.entry.with_untracked(|e| e.as_ref() != Some(w)) {
+                slot.entry.set(Some(w.clone()));
             }
-            None if !spare.is_empty() => {
-                // Out of the DOM: the pass below inserts it in its place.
-                let mut slot = spare.swap_remove(spare.len() - 1);
-                slot.id = w.id;
-                if slot.entry.with_untracked(|e| e.as_ref() != Some(w)) {
-                    slot.entry.set(Some(w.clone()));
-                }
-                slots.push(slot);
-                was.push(None);
-                order.push(slots.len() - 1);
+            was.push(Some(k));
+            order.push(k);
+        } else if let Some(mut slot) = spare.pop() {
+            // Out of the DOM: the pass below inserts it in its place.
+            slot.id = w.id;
+            if slot.entry.with_untracked(|e| e.as_ref() != Some(w)) {
+                slot.entry.set(Some(w.clone()));
             }
-            None => {
-                let scope = owner.map_or_else(Owner::new, |o| o.with(Owner::new));
-                let entry = scope.with(|| RwSignal::new(Some(w.clone())));
-                let mut state = scope.with(|| make_row(entry).into_view().build());
-                // Mounted at the end for now; the pass below puts it in its place.
-                state.mount(parent, None);
-                let Some(element) = parent.last_element_child() else {
-                    continue;
-                };
-                slots.push(RowSlot {
-                    id: w.id,
-                    entry,
-                    element,
-                    owner: scope,
-                    _view: Box::new(state),
-                });
-                was.push(None);
-                order.push(slots.len() - 1);
-            }
+            slots.push(slot);
+            was.push(None);
+            order.push(slots.len() - 1);
+        } else {
+            let scope = owner.map_or_else(Owner::new, |o| o.with(Owner::new));
+            let entry = scope.with(|| RwSignal::new(Some(w.clone())));
+            let mut state = scope.with(|| make_row(entry).into_view().build());
+            // Mounted at the end for now; the pass below puts it in its place.
+            state.mount(parent, None);
+            let Some(element) = parent.last_element_child() else {
+                continue;
+            };
+            slots.push(RowSlot {
+                id: w.id,
+                entry,
+                element,
+                owner: scope,
+                _view: Box::new(state),
+            });
+            was.push(None);
+            order.push(slots.len() - 1);
         }
     }
     // `slots` is in children order; put the rows that must move before the next row in place,
