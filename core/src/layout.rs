@@ -382,6 +382,18 @@ pub struct Tick {
     pub label: String,
 }
 
+/// The most ticks an axis `width` CSS pixels wide has room for: one per 80 px (the longest
+/// labels, such as "885.51µs" or "1m 40s", take about 50 px at the axis's font size), between 2
+/// and 8. A width not yet measured (0) gets 8.
+pub fn tick_count(width: f64) -> usize {
+    if width.is_nan() || width <= 0.0 {
+        return 8;
+    }
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let n = (width / 80.0).floor().min(8.0) as usize;
+    n.max(2)
+}
+
 /// Evenly spaced ticks at a 1-2-5 step, at most `max` of them, labelled relative to `origin`
 /// (the trace start).
 pub fn ticks(window: Window, origin: u64, max: usize) -> Vec<Tick> {
@@ -604,6 +616,25 @@ mod tests {
         let labels: Vec<&str> = t.iter().map(|t| t.label.as_str()).collect();
         assert_eq!(labels, ["0ns", "10ms", "20ms", "30ms", "40ms"]);
         assert!((t[1].fraction - 10.0 / 47.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_narrow_axis_gets_fewer_ticks_spaced_at_least_80px_apart() {
+        assert_eq!(tick_count(0.0), 8);
+        assert_eq!(tick_count(1200.0), 8);
+        assert_eq!(tick_count(400.0), 5);
+        assert_eq!(tick_count(75.0), 2);
+        // The 624 ms sample on a 100 px axis (a 1,000 px window): before, 8 labels overlapped.
+        let w = Window::new(0, 624_140_000);
+        for width in [100.0, 240.0, 400.0, 700.0] {
+            let t = ticks(w, 0, tick_count(width));
+            assert!(t.len() >= 2, "{width}: {t:?}");
+            let gap = (t[1].fraction - t[0].fraction) * width;
+            assert!(
+                gap >= 50.0 || t.len() == 2,
+                "{width} px: ticks {gap:.0} px apart"
+            );
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 use sightline_core::format_duration;
-use sightline_core::layout::{minimap, ticks, Window};
+use sightline_core::layout::{minimap, tick_count, ticks, Window};
 use sightline_core::{MINIMAP_COLUMNS, MINIMAP_ROWS};
 use wasm_bindgen::JsCast;
 
@@ -228,16 +228,21 @@ pub fn TimeAxis() -> impl IntoView {
         let Some((bounds, view)) = windows(state) else {
             return Vec::new();
         };
-        ticks(view, bounds.start, 8)
-            .into_iter()
-            .map(|t| {
-                view! {
-                    <span class="tick" style=format!("left:{:.4}%", t.fraction * 100.0)>
-                        {t.label}
-                    </span>
-                }
-            })
-            .collect_view()
+        // As many as the axis has room for (it is as wide as the minimap's canvas).
+        ticks(
+            view,
+            bounds.start,
+            tick_count(f64::from(canvas_width.get())),
+        )
+        .into_iter()
+        .map(|t| {
+            view! {
+                <span class="tick" style=format!("left:{:.4}%", t.fraction * 100.0)>
+                    {t.label}
+                </span>
+            }
+        })
+        .collect_view()
     };
     let zoomed = move || windows(state).is_some_and(|(b, v)| !v.covers(b));
     let shown = move || {
