@@ -234,6 +234,8 @@ pub fn Waterfall() -> impl IntoView {
     };
     let scroll_top = RwSignal::new(0.0f64);
     let viewport = RwSignal::new(0.0f64);
+    // The timeline column's width in CSS pixels, for placing duration labels.
+    let timeline_px = RwSignal::new(0.0f64);
     // False while the view jumps to rows never rendered, until it rests for MARGIN_DELAY.
     let margins = RwSignal::new(true);
     let margin_timer = StoredValue::new_local(None::<TimeoutHandle>);
@@ -356,16 +358,20 @@ pub fn Waterfall() -> impl IntoView {
         })
     });
     // Keep the viewport size current (mount, window resize).
-    Effect::new(move |_| {
-        if let Some(el) = grid.get() {
-            viewport.set(f64::from(el.client_height()));
-        }
-    });
-    let resize = window_event_listener(leptos::ev::resize, move |_| {
+    let measure = move || {
         if let Some(el) = grid.get_untracked() {
             viewport.set(f64::from(el.client_height()));
         }
+        if let Some(axis) = timeline_box() {
+            timeline_px.set(axis.get_bounding_client_rect().width());
+        }
+    };
+    Effect::new(move |_| {
+        if grid.get().is_some() {
+            measure();
+        }
     });
+    let resize = window_event_listener(leptos::ev::resize, move |_| measure());
     on_cleanup(move || resize.remove());
     // A new trace opens scrolled to the span it was opened on (the failure), without taking focus.
     Effect::new(move |shown: Option<(usize, u64)>| {
@@ -589,7 +595,14 @@ pub fn Waterfall() -> impl IntoView {
                 })
             })
         });
-        row_view(state, info, matches, critical, outliers, dragged, view)
+        row_view(
+            state,
+            info,
+            (matches, critical, outliers),
+            dragged,
+            view,
+            timeline_px,
+        )
     };
     Effect::new(move |_| {
         let Some(parent) = rows_box.get() else {
@@ -820,14 +833,16 @@ fn place_rows<V: IntoView + 'static>(
     slots.extend(order.iter().filter_map(|&k| placed[k].take()));
 }
 
+/// Sorted node indexes a row looks itself up in (search matches, the critical path, outliers).
+type Listed = Memo<Vec<u32>>;
+
 fn row_view(
     state: AppState,
     info: Memo<Option<RowInfo>>,
-    matches: Memo<Vec<u32>>,
-    critical: Memo<Vec<u32>>,
-    outliers: Memo<Vec<u32>>,
+    (matches, critical, outliers): (Listed, Listed, Listed),
     dragged: StoredValue<bool>,
     view: Memo<Option<Window>>,
+    timeline_px: RwSignal<f64>,
 ) -> impl IntoView {
     // Every binding reads the slot's current row, so refilling the slot updates the element.
     let flag = move |f: fn(&RowInfo) -> bool| move || info.with(|r| r.as_ref().is_some_and(f));
@@ -873,12 +888,13 @@ fn row_view(
     let label = move || {
         let (left, width) = geometry.get().unwrap_or((0.0, 0.0));
         let label_left = (left + width) * 100.0;
-        let inside = left <= 0.0 && label_left > 85.0;
+        let limit = label_limit(timeline_px.get());
+        let inside = left <= 0.0 && label_left > limit;
         let style = if left >= 1.0 {
             "right:0".to_string()
         } else if label_left <= 0.0 || inside {
             "left:0".to_string()
-        } else if label_left > 85.0 {
+        } else if label_left > limit {
             format!("right:{:.4}%", (100.0 - left * 100.0).clamp(0.0, 100.0))
         } else {
             format!("left:{label_left:.4}%")
@@ -954,6 +970,17 @@ fn row_view(
         "aria-level",
         move || info.with(|r| r.as_ref().map_or(1, |r| r.depth + 1)).to_string(),
     )
+}
+
+/// How far along the timeline (in percent) a bar may end and still have its duration label
+/// beside it on the right: 85%, or less on a timeline too narrow to hold a label (about 64 px,
+/// "188.24ms") in the last 15%. Past it the label goes before the bar.
+fn label_limit(timeline_px: f64) -> f64 {
+    if timeline_px > 0.0 {
+        (100.0 * (1.0 - 64.0 / timeline_px)).clamp(0.0, 85.0)
+    } else {
+        85.0
+    }
 }
 
 /// The marks that depend on the row alone (the error, a missing or linked parent, a cut cycle,

@@ -295,3 +295,53 @@ test('a test trace and the worker trace it enqueued open together, on the worker
     await page.waitForFunction(() => !location.hash.includes('linked=1'));
   });
 });
+
+test('a narrow window (a CI log beside it) keeps the axis readable and every duration on screen', async () => {
+  await withPage(browser, 'narrow window', async (page) => {
+    await page.setViewportSize({ width: 1000, height: 700 });
+    await page.goto(site.url);
+    await selectedRow(page).waitFor();
+    const tickBoxes = async () => {
+      const boxes = [];
+      for (const t of await page.locator('.wf-axis-ticks .tick').all()) {
+        // A tick's label, not its line: the text's own box.
+        boxes.push(await t.evaluate((el) => {
+          const r = document.createRange();
+          r.selectNodeContents(el);
+          const b = r.getBoundingClientRect();
+          return { left: b.left, right: b.right };
+        }));
+      }
+      return boxes;
+    };
+    const axis = await page.locator('.wf-axis-ticks').boundingBox();
+    assert.ok(axis.width >= 150, `the timeline column keeps room for bars: ${axis.width} px`);
+    const narrow = await tickBoxes();
+    assert.ok(narrow.length >= 2, `${narrow.length} ticks`);
+    for (let i = 1; i < narrow.length; i++) {
+      assert.ok(narrow[i - 1].right <= narrow[i].left, `tick labels ${i - 1} and ${i} overlap: ${JSON.stringify(narrow)}`);
+    }
+    // Every duration label of a row in view lies inside its timeline cell.
+    const grid = await waterfall(page).boundingBox();
+    for (const row of await rows(page).all()) {
+      const box = await row.boundingBox();
+      if (!box || box.y < grid.y || box.y + box.height > grid.y + grid.height) continue;
+      const cell = await row.locator('.wf-timeline').boundingBox();
+      const dur = await row.locator('.dur').evaluate((el) => {
+        const r = document.createRange();
+        r.selectNodeContents(el);
+        const b = r.getBoundingClientRect();
+        return { left: b.left, right: b.right, text: el.textContent };
+      });
+      if (!dur.text) continue;
+      assert.ok(dur.left >= cell.x - 0.5 && dur.right <= cell.x + cell.width + 0.5,
+        `"${dur.text}" at ${dur.left.toFixed(0)}-${dur.right.toFixed(0)} px, its cell ${cell.x.toFixed(0)}-${(cell.x + cell.width).toFixed(0)}`);
+    }
+    // The header's buttons stay on screen (it wraps rather than pushing them off).
+    const open = await page.getByText('Open trace files').boundingBox();
+    assert.ok(open.x + open.width <= 1000, `Open trace files ends at ${open.x + open.width} px`);
+    // Widening the window gives the axis more ticks.
+    await page.setViewportSize({ width: 1600, height: 900 });
+    await page.waitForFunction((n) => document.querySelectorAll('.wf-axis-ticks .tick').length > n, narrow.length);
+  });
+});
