@@ -382,15 +382,15 @@ pub struct Tick {
     pub label: String,
 }
 
-/// The most ticks an axis `width` CSS pixels wide has room for: one per 80 px (the longest
-/// labels, such as "885.51µs" or "1m 40s", take about 50 px at the axis's font size), between 2
-/// and 8. A width not yet measured (0) gets 8.
+/// The most ticks an axis `width` CSS pixels wide has room for: one per 56 px (tick labels are
+/// round steps, the longest such as "1m 40s" or "500µs" about 40 px at the axis's font size),
+/// between 2 and 8. A width not yet measured (0) gets 8.
 pub fn tick_count(width: f64) -> usize {
     if width.is_nan() || width <= 0.0 {
         return 8;
     }
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    let n = (width / 80.0).floor().min(8.0) as usize;
+    let n = (width / 56.0).floor().min(8.0) as usize;
     n.max(2)
 }
 
@@ -619,10 +619,10 @@ mod tests {
     }
 
     #[test]
-    fn a_narrow_axis_gets_fewer_ticks_spaced_at_least_80px_apart() {
+    fn a_narrow_axis_gets_fewer_ticks_spaced_at_least_56px_apart() {
         assert_eq!(tick_count(0.0), 8);
         assert_eq!(tick_count(1200.0), 8);
-        assert_eq!(tick_count(400.0), 5);
+        assert_eq!(tick_count(400.0), 7);
         assert_eq!(tick_count(75.0), 2);
         // The 624 ms sample on a 100 px axis (a 1,000 px window): before, 8 labels overlapped.
         let w = Window::new(0, 624_140_000);

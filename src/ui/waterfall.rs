@@ -973,11 +973,11 @@ fn row_view(
 }
 
 /// How far along the timeline (in percent) a bar may end and still have its duration label
-/// beside it on the right: 85%, or less on a timeline too narrow to hold a label (about 64 px,
-/// "188.24ms") in the last 15%. Past it the label goes before the bar.
+/// beside it on the right: 85%, or less on a timeline too narrow to hold a label (about 56 px,
+/// "188.24ms" with its padding) in the last 15%. Past it the label goes before the bar.
 fn label_limit(timeline_px: f64) -> f64 {
     if timeline_px > 0.0 {
-        (100.0 * (1.0 - 64.0 / timeline_px)).clamp(0.0, 85.0)
+        (100.0 * (1.0 - 56.0 / timeline_px)).clamp(0.0, 85.0)
     } else {
         85.0
     }
