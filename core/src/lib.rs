@@ -34,7 +34,7 @@ pub use format::{format_duration, format_timestamp_utc};
 pub use intern::{Interner, Sym};
 pub use model::{
     Event, KeyValue, Link, Resource, Scope, Session, Span, SpanId, SpanKind, Status, StatusCode,
-    TraceId, Value, Warning,
+    TraceId, Value, Warning, UNNAMED,
 };
 pub use snapshot::{decode_session, forest_parts, Assembler, Snapshot, Streamer};
 pub use tree::{Forest, Node, NodeFlags, Precomputed, TraceTree, MINIMAP_COLUMNS, MINIMAP_ROWS};

@@ -364,6 +364,9 @@ impl fmt::Display for Warning {
     }
 }
 
+/// What a span without a name is shown as ([`Session::shown_name`]).
+pub const UNNAMED: &str = "(no name)";
+
 /// Everything loaded into one viewing session, from one or several files.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Session {
@@ -530,6 +533,17 @@ impl Session {
             }
         }
         self.strings.get(span.name)
+    }
+
+    /// The name to show a person: [`Session::display_name`], or [`UNNAMED`] when that is empty or
+    /// blank (Zipkin and Jaeger spans may have no name), so a row or a title is never blank.
+    pub fn shown_name(&self, span: &Span) -> &str {
+        let name = self.display_name(span);
+        if name.trim().is_empty() {
+            UNNAMED
+        } else {
+            name
+        }
     }
 
     /// True when the span failed: status ERROR, or an `exception` event.

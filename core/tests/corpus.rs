@@ -247,6 +247,29 @@ fn zipkin_messaging_fan_out_keeps_every_receiver() {
 }
 
 #[test]
+fn spans_without_a_name_are_shown_as_such() {
+    // Zipkin's redirect hops in this file carry no name: rows and titles say so, never blank.
+    let (session, _, _) = load(&[corpus(
+        "openzipkin__zipkin__zipkin-lens_testdata_smartthings-oauth-authorization.json",
+    )]);
+    let unnamed: Vec<_> = session
+        .spans
+        .iter()
+        .filter(|s| session.display_name(s).is_empty())
+        .collect();
+    assert!(!unnamed.is_empty());
+    for span in unnamed {
+        assert_eq!(session.shown_name(span), sightline_core::UNNAMED);
+    }
+    let named = session
+        .spans
+        .iter()
+        .find(|s| !session.display_name(s).is_empty());
+    let named = named.expect("named spans");
+    assert_eq!(session.shown_name(named), session.display_name(named));
+}
+
+#[test]
 fn zipkin_clock_skew_is_visible() {
     let (session, _, forest) =
         load(&[corpus("openzipkin__zipkin__zipkin-lens_testdata_skew.json")]);

@@ -274,7 +274,7 @@ fn details_view(
         );
     }
     let span = &s.spans[node.span as usize];
-    let name = s.display_name(span).to_string();
+    let name = s.shown_name(span).to_string();
     let raw_name = s.strings.get(span.name).to_string();
     let service = s.service_of(span).to_string();
     let status_message = s.strings.get(span.status.message).to_string();

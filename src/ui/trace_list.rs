@@ -32,7 +32,7 @@ fn entries_of(d: &Loaded, generation: u64) -> Vec<TraceEntry> {
         t.root()
             .map(|n| {
                 d.session
-                    .display_name(&d.session.spans[n.span as usize])
+                    .shown_name(&d.session.spans[n.span as usize])
                     .to_string()
             })
             .unwrap_or_default()

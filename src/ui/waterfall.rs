@@ -115,7 +115,7 @@ fn row_info(
         key: (generation, node.span, pos),
         depth: node.depth,
         children: node.children,
-        name: s.display_name(span).to_string(),
+        name: s.shown_name(span).to_string(),
         hue: service_hue(&service),
         service,
         kind: span.kind.label(),
