@@ -184,12 +184,38 @@ fn not_a_trace_says_so() {
         sightline_core::decode_file(&mut session, "notes.txt", b"hello, this is not JSON");
     assert!(summary.not_a_trace);
     assert_eq!(session.warnings.len(), 1);
+    assert_eq!(
+        session.warnings[0].reason,
+        "not a trace file: neither JSON (OTLP, Jaeger, Zipkin) nor gzip, zstd or zip; it begins \"hello, this is not JSON\""
+    );
     let summary = sightline_core::decode_file(&mut session, "package.json", br#"{"name":"x"}"#);
     assert!(summary.not_a_trace);
     assert!(
         session.warnings[1].reason.contains("not a trace"),
         "{}",
         session.warnings[1]
+    );
+    // A CI log: one warning for the file, not one per line; a long first line is cut.
+    let mut session = sightline_core::Session::default();
+    let log = "\u{feff}  ============================= test session starts ==============================\nE   assert 500 == 200\n{ not json\n";
+    let summary = sightline_core::decode_file(&mut session, "ci.log", log.as_bytes());
+    assert!(summary.not_a_trace);
+    assert_eq!(session.warnings.len(), 1, "{:?}", session.warnings);
+    assert!(
+        session.warnings[0]
+            .reason
+            .ends_with("it begins \"============================= test sessi…\""),
+        "{}",
+        session.warnings[0]
+    );
+    // Broken JSON keeps its line-by-line report (it may be a damaged trace).
+    let mut session = sightline_core::Session::default();
+    let summary = sightline_core::decode_file(&mut session, "cut.json", br#"{"resourceSpans":[{"#);
+    assert!(summary.not_a_trace);
+    assert!(
+        session.warnings[0].reason.contains("not valid JSON"),
+        "{}",
+        session.warnings[0]
     );
 }
 

@@ -70,12 +70,25 @@ pub fn decode_file_with_progress(
     session.files.push(name.to_string());
     let format = container::decode_any(session, name, bytes, 0, progress);
     let spans = session.spans.len() - spans_before;
-    if format.is_none() && session.warnings.len() == warnings_before {
-        session.warnings.push(Warning {
-            source: name.to_string(),
-            location: String::new(),
-            reason: "not a trace file: no OTLP, Jaeger or Zipkin data found".into(),
-        });
+    if format.is_none() {
+        if let Some(start) = not_json(bytes) {
+            // Not JSON at all (a log, a page, a binary): one line saying so, not a "not valid
+            // JSON" for each line the reader tried (none of them held a trace).
+            session.warnings.truncate(warnings_before);
+            session.warnings.push(Warning {
+                source: name.to_string(),
+                location: String::new(),
+                reason: format!(
+                    "not a trace file: neither JSON (OTLP, Jaeger, Zipkin) nor gzip, zstd or zip; it begins {start:?}"
+                ),
+            });
+        } else if session.warnings.len() == warnings_before {
+            session.warnings.push(Warning {
+                source: name.to_string(),
+                location: String::new(),
+                reason: "not a trace file: no OTLP, Jaeger or Zipkin data found".into(),
+            });
+        }
     }
     FileSummary {
         fingerprint: fingerprint(bytes),
@@ -85,6 +98,28 @@ pub fn decode_file_with_progress(
         spans,
         warnings: session.warnings.len() - warnings_before,
     }
+}
+
+/// For content that cannot be JSON (its first character, after a byte-order mark and white
+/// space, opens no object or array): its first 40 characters on its first line, for a message.
+fn not_json(bytes: &[u8]) -> Option<String> {
+    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let start = text.iter().position(|b| !b.is_ascii_whitespace())?;
+    if matches!(text[start], b'{' | b'[') {
+        return None;
+    }
+    let rest = &text[start..text.len().min(start + 160)];
+    let line = rest.split(|&b| b == b'\n').next().unwrap_or(rest);
+    let line = String::from_utf8_lossy(line);
+    let mut excerpt: String = line
+        .chars()
+        .take(40)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if line.chars().count() > 40 {
+        excerpt.push('…');
+    }
+    Some(excerpt.trim_end().to_string())
 }
 
 /// JSON of any supported kind: a top-level array is Jaeger (traces or spans) or Zipkin v2;
