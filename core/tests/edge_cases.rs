@@ -466,3 +466,31 @@ fn spans_that_last_exactly_their_reported_timeout_are_found() {
         ]
     );
 }
+
+#[test]
+fn broken_json_lines_are_reported_where_they_are() {
+    // Broken documents among good ones, on lines of their own and indented: each report names
+    // the document's line and where the reader stopped, counted in the whole file.
+    let text = concat!(
+        "{\"resourceSpans\":[]}\n",
+        "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{\"traceId\":\"01\"\n",
+        "{\"resourceSpans\":[]}\n",
+        "  {\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{\"traceId\":\n",
+        "\n",
+        "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{\"traceId\":\"5b8efff798038103d269b633813fc60c\",\"spanId\":\"eee19b7ec3c1b174\",\"name\":\"ok\",\"startTimeUnixNano\":\"1\",\"endTimeUnixNano\":\"2\",\"kind\":\"SPAN_KIND_WRONG\"}]}]}]}\n",
+        "{\"a\":\n",
+    );
+    let mut session = sightline_core::Session::default();
+    let summary = sightline_core::decode_file(&mut session, "broken.jsonl", text.as_bytes());
+    assert_eq!(summary.spans, 1);
+    let said: Vec<String> = session.warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        said,
+        [
+            "broken.jsonl (line 2): not valid JSON (expected `,` or `}` at line 3, column 1); skipped to the next document",
+            "broken.jsonl (line 4): not valid JSON (expected `,` or `}` at line 7, column 1); skipped to the next document",
+            "broken.jsonl (line 6, resourceSpans[0].scopeSpans[0].spans[0]): unknown span kind \"SPAN_KIND_WRONG\": unspecified",
+            "broken.jsonl (line 7): not valid JSON (EOF while parsing a value at line 7, column 6); skipped to the next document",
+        ]
+    );
+}

@@ -195,7 +195,7 @@ pub(super) fn decode(
             break;
         }
         let start = offset + skip;
-        let line = lines.line_at(text, start);
+        let (line, column) = lines.position(text, start);
         let checkpoint = ingest.checkpoint();
         let mut reader = Reader {
             ingest: &mut ingest,
@@ -256,11 +256,17 @@ pub(super) fn decode(
                 match generic.next() {
                     Some(Ok(json)) => {
                         let end = start + generic.byte_offset();
-                        ingest.generic_document(&json, &text[..end], start, &typed_err);
+                        ingest.generic_document(
+                            &json,
+                            &text[..end],
+                            start,
+                            (line, column),
+                            &typed_err,
+                        );
                         offset = end;
                     }
                     _ => {
-                        let (eline, ecol) = error_position(text, start, &typed_err);
+                        let (eline, ecol) = error_position(text, start, (line, column), &typed_err);
                         let next = next_document_start(text, start);
                         ingest.warn(
                             format!("line {line}"),
@@ -283,9 +289,17 @@ fn strip_bom(bytes: &[u8]) -> &[u8] {
     bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
 }
 
-/// Line and column in the whole file of an error raised while reading from `start`.
-fn error_position(text: &[u8], start: usize, err: &serde_json::Error) -> (usize, usize) {
-    let (base_line, base_col) = line_col(text, start);
+/// Line and column in the whole file of an error raised while reading a document that starts
+/// at line `base_line`, column `base_col`. Only the document's own lines are looked at, so a
+/// file of many broken documents costs time in proportion to its size, not to its size times
+/// the number of documents (30,000 broken lines of a 4 MB file took 32 s when each error
+/// counted the lines from the start of the file).
+fn error_position(
+    text: &[u8],
+    start: usize,
+    (base_line, base_col): (usize, usize),
+    err: &serde_json::Error,
+) -> (usize, usize) {
     let (line, col) = if err.line() <= 1 {
         (base_line, base_col + err.column().saturating_sub(1))
     } else {
@@ -293,11 +307,19 @@ fn error_position(text: &[u8], start: usize, err: &serde_json::Error) -> (usize,
     };
     if col == 0 && line > 1 {
         // serde_json puts an error at a newline at column 0 of the next line: point at the
-        // newline itself, the end of the line where the problem is.
-        let width = text
-            .split(|&b| b == b'\n')
-            .nth(line - 2)
-            .map_or(0, <[u8]>::len);
+        // newline itself, the end of the line where the problem is. That line is the
+        // document's own line `err.line() - 1`: walk to it from the document's first line.
+        let mut at = start + 1 - base_col.max(1);
+        for _ in 0..err.line().saturating_sub(2) {
+            match text[at..].iter().position(|&b| b == b'\n') {
+                Some(i) => at += i + 1,
+                None => break,
+            }
+        }
+        let width = text[at..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .unwrap_or(text.len() - at);
         return (line - 1, width + 1);
     }
     (line, col)
@@ -316,26 +338,36 @@ fn next_document_start(text: &[u8], start: usize) -> usize {
     text.len()
 }
 
-/// Line numbers of byte offsets met in increasing order, without counting from the start each time.
+/// Line and column (1-based) of byte offsets met in increasing order, without counting from
+/// the start each time.
 #[derive(Default)]
 struct LineCounter {
     offset: usize,
     line: usize,
+    /// Where the line holding `offset` starts.
+    line_start: usize,
 }
 
 impl LineCounter {
-    fn line_at(&mut self, text: &[u8], offset: usize) -> usize {
+    fn position(&mut self, text: &[u8], offset: usize) -> (usize, usize) {
         if offset < self.offset || self.line == 0 {
-            self.offset = 0;
-            self.line = 1;
+            *self = LineCounter {
+                offset: 0,
+                line: 1,
+                line_start: 0,
+            };
         }
         let upto = offset.min(text.len());
-        self.line += text[self.offset..upto]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count();
+        let seen = &text[self.offset..upto];
+        let newlines = seen.iter().filter(|&&b| b == b'\n').count();
+        if newlines > 0 {
+            self.line += newlines;
+            if let Some(last) = seen.iter().rposition(|&b| b == b'\n') {
+                self.line_start = self.offset + last + 1;
+            }
+        }
         self.offset = upto;
-        self.line
+        (self.line, upto - self.line_start + 1)
     }
 }
 
@@ -705,9 +737,9 @@ impl Ingest<'_> {
         json: &Json,
         text: &[u8],
         start: usize,
+        (line, column): (usize, usize),
         err: &serde_json::Error,
     ) {
-        let (line, _) = line_col(text, start);
         let Some(batches) = find_batches(json) else {
             if !jaeger::decode_object(self, json, line) {
                 self.warn(
@@ -719,7 +751,7 @@ impl Ingest<'_> {
             return;
         };
         self.format.get_or_insert("OTLP/JSON");
-        let (eline, ecol) = error_position(text, start, err);
+        let (eline, ecol) = error_position(text, start, (line, column), err);
         self.warn(
             format!("line {eline}, column {ecol}"),
             format!(
