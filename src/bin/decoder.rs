@@ -38,6 +38,9 @@ mod worker {
     /// these take 30-36 ms).
     const PART_SIZE: usize = 10_000;
 
+    /// The least time between two progress messages (the last one is always sent).
+    const PROGRESS_EVERY_MS: f64 = 50.0;
+
     /// The spans of a piece for a session expected to hold `expected` spans: an eighth of them,
     /// between 1,000 and [`PART_SIZE`]. A small file's pieces are small too, since each piece is
     /// encoded while the file and the session are in memory: one piece of a 10,000-span file was
@@ -122,19 +125,28 @@ mod worker {
         let mut streamer = Streamer::new();
         let mut encode_ms = 0.0;
         let mut per_part = PART_SIZE;
+        let mut last_progress = f64::NEG_INFINITY;
         let (session, files) = decode_session(inputs, |done, session| {
-            post(
-                scope,
-                "progress",
-                |m| {
-                    #[allow(clippy::cast_precision_loss)]
-                    set(m, "done", &JsValue::from_f64(done as f64));
-                    set(m, "total", &JsValue::from_f64(total));
-                    #[allow(clippy::cast_precision_loss)]
-                    set(m, "spans", &JsValue::from_f64(session.spans.len() as f64));
-                },
-                None,
-            );
+            // The decoders report after every document: a JSON Lines file of 30,000 lines sent
+            // as many messages, each a task and a render on the page. A few per second suffice.
+            let now = js_sys::Date::now();
+            #[allow(clippy::cast_precision_loss)]
+            let finished = done as f64 >= total;
+            if now - last_progress >= PROGRESS_EVERY_MS || finished {
+                last_progress = now;
+                post(
+                    scope,
+                    "progress",
+                    |m| {
+                        #[allow(clippy::cast_precision_loss)]
+                        set(m, "done", &JsValue::from_f64(done as f64));
+                        set(m, "total", &JsValue::from_f64(total));
+                        #[allow(clippy::cast_precision_loss)]
+                        set(m, "spans", &JsValue::from_f64(session.spans.len() as f64));
+                    },
+                    None,
+                );
+            }
             // The spans there will be, from the share of the input read, and never more than one
             // per 128 bytes of input (an OTLP span takes over 200; the page is asked for room for
             // twice this, see `Streamer::parts`).
