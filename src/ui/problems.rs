@@ -4,43 +4,66 @@ use leptos::prelude::*;
 
 use super::state::AppState;
 
+/// Problems listed at first, and added per click of "Show more": a file with tens of thousands
+/// of broken lines would otherwise build as many list items in the task that opens it (30,000
+/// took 0.33 s there, and 3.4 s when the list was opened).
+const PAGE: usize = 200;
+
 #[component]
 pub fn Problems() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let warnings = move || {
-        state.data.with(|d| {
-            d.as_ref()
-                .map(|d| {
-                    d.session
-                        .warnings
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<_>>()
-                })
-                .unwrap_or_default()
-        })
+    let count = move || {
+        state
+            .data
+            .with(|d| d.as_ref().map_or(0, |d| d.session.warnings.len()))
     };
     move || {
         let failure = state.failure.get();
-        let warnings = warnings();
-        if failure.is_none() && warnings.is_empty() {
+        let total = count();
+        if failure.is_none() && total == 0 {
             return None;
         }
-        let headline = match (&failure, warnings.len()) {
+        let headline = match (&failure, total) {
             (Some(f), 0) => format!("Could not load: {f}"),
             (Some(f), n) => format!("Could not load: {f}. {n} more problems while decoding."),
             (None, 1) => "1 problem while decoding: the rest was loaded.".to_string(),
             (None, n) => format!("{n} problems while decoding: the rest was loaded."),
         };
+        // A new list starts with its first page shown.
+        let shown = RwSignal::new(PAGE.min(total));
+        let items = move || {
+            let n = shown.get();
+            state.data.with_untracked(|d| {
+                d.as_ref()
+                    .map(|d| {
+                        d.session
+                            .warnings
+                            .iter()
+                            .take(n)
+                            .map(|w| view! { <li>{w.to_string()}</li> })
+                            .collect_view()
+                    })
+                    .unwrap_or_default()
+            })
+        };
+        let more = move || {
+            let left = total - shown.get();
+            (left > 0).then(|| {
+                view! {
+                    <button type="button" class="show-more" on:click=move |_| shown.update(|n| *n = (*n + PAGE).min(total))>
+                        {format!("Show {} more ({left} not shown)", PAGE.min(left))}
+                    </button>
+                }
+            })
+        };
         Some(view! {
             <div class="problems" role="alert">
                 <p>{headline}</p>
-                {(!warnings.is_empty()).then(|| view! {
+                {(total > 0).then(|| view! {
                     <details>
                         <summary>"Show what was skipped or repaired"</summary>
-                        <ul>
-                            {warnings.into_iter().map(|w| view! { <li>{w}</li> }).collect_view()}
-                        </ul>
+                        <ul>{items}</ul>
+                        {more}
                     </details>
                 })}
             </div>

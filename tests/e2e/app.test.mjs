@@ -130,6 +130,35 @@ test('several dropped files become one session; a corrupt one is announced, the 
   });
 });
 
+test('hundreds of broken lines: the alert counts them all and lists them a page at a time', async () => {
+  await withPage(browser, 'many problems', async (page) => {
+    await page.goto(site.url);
+    await status(page).filter({ hasText: /traces/ }).waitFor();
+    // The sample's spans on the first line, then 450 lines cut short.
+    const sample = JSON.stringify(JSON.parse(await readFile(join(FIXTURES, 'order-e2e.json'), 'utf8')));
+    const broken = Array.from({ length: 450 }, (_, i) => `{"resourceSpans":[{"scopeSpans":[{"spans":[{"name":"cut ${i}"`);
+    const text = [sample, ...broken].join('\n') + '\n';
+    await page.evaluate((text) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([text], 'export.jsonl', { type: 'application/json' }));
+      document.body.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, text);
+    await page.getByRole('status').filter({ hasText: /^Loaded 33 spans/ }).waitFor();
+    const alert = page.getByRole('alert');
+    await alert.filter({ hasText: '450 problems while decoding' }).waitFor();
+    await alert.getByText('Show what was skipped or repaired').click();
+    const items = alert.getByRole('listitem');
+    assert.equal(await items.count(), 200);
+    assert.match(await items.first().textContent(), /^export\.jsonl \(line 2\): not valid JSON/);
+    await alert.getByRole('button', { name: 'Show 200 more (250 not shown)' }).click();
+    assert.equal(await items.count(), 400);
+    await alert.getByRole('button', { name: 'Show 50 more (50 not shown)' }).click();
+    assert.equal(await items.count(), 450);
+    assert.match(await items.last().textContent(), /^export\.jsonl \(line 451\): not valid JSON/);
+    assert.equal(await alert.getByRole('button').count(), 0);
+  });
+});
+
 test('search highlights matches, counts them, and Enter / Shift+Enter step through them', async () => {
   await withPage(browser, 'search', async (page) => {
     await page.goto(site.url);
