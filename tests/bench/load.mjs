@@ -26,19 +26,21 @@ try {
     await page.goto(site.url);
     await page.getByRole('status').filter({ hasText: 'Loaded' }).waitFor({ timeout: 60_000 });
 
-    // Baseline: the same bytes, already in memory, through TextDecoder + JSON.parse.
+    // Baseline: the same bytes, already in memory, through TextDecoder + JSON.parse (of each
+    // line, for JSON Lines).
     const runs = size > 200e6 ? 1 : 3;
-    const baselines = await page.evaluate(async ({ url, runs }) => {
+    const baselines = await page.evaluate(async ({ url, runs, lines }) => {
       const buf = await (await fetch(url)).arrayBuffer();
       const times = [];
       for (let i = 0; i < runs; i++) {
         const t0 = performance.now();
-        const parsed = JSON.parse(new TextDecoder().decode(buf));
+        const text = new TextDecoder().decode(buf);
+        const parsed = lines ? text.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l)) : JSON.parse(text);
         times.push(performance.now() - t0);
         if (!parsed) throw new Error('empty');
       }
       return times;
-    }, { url: data.url + basename(file), runs });
+    }, { url: data.url + basename(file), runs, lines: file.endsWith('.jsonl') });
     const baseline = median(baselines);
 
     // Sightline: from the moment the file's bytes are in memory (mark sightline:bytes) to the
