@@ -516,6 +516,22 @@ pub fn row_window(
     }
 }
 
+/// Where a list of rows `row_h` px high must scroll so the row at position `pos` (from 0) is in a
+/// view `view_h` px high that starts at `view_top`: `None` when it is in view already. A row above
+/// the view comes to its top edge, one below to its bottom edge.
+#[must_use]
+pub fn scroll_to_reveal(pos: usize, row_h: f64, view_top: f64, view_h: f64) -> Option<f64> {
+    #[allow(clippy::cast_precision_loss)]
+    let top = pos as f64 * row_h;
+    if top < view_top {
+        Some(top)
+    } else if top + row_h > view_top + view_h {
+        Some((top + row_h - view_h).ceil())
+    } else {
+        None
+    }
+}
+
 /// Whether scrolling from `from` to `to` (px) leaves every row rendered at `from` (the rows in a
 /// view `height` px high and `margin` rows on each side): a jump, such as a scrollbar drag, after
 /// which no rendered row is reused and rows beyond the view would only cost time.
@@ -556,6 +572,19 @@ pub fn rows_in_place(was: &[Option<usize>]) -> Vec<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scroll_to_reveal_moves_only_as_far_as_needed() {
+        // A view of 10 rows of 20 px, scrolled to rows 5 to 14.
+        assert_eq!(scroll_to_reveal(5, 20.0, 100.0, 200.0), None);
+        assert_eq!(scroll_to_reveal(14, 20.0, 100.0, 200.0), None);
+        // Above: to the top edge; below: to the bottom edge.
+        assert_eq!(scroll_to_reveal(4, 20.0, 100.0, 200.0), Some(80.0));
+        assert_eq!(scroll_to_reveal(15, 20.0, 100.0, 200.0), Some(120.0));
+        // A row cut by the bottom edge counts as out of view.
+        assert_eq!(scroll_to_reveal(14, 20.0, 105.0, 190.0), Some(110.0));
+        assert_eq!(scroll_to_reveal(0, 68.0, 0.0, 500.0), None);
+    }
 
     #[test]
     fn row_window_renders_margins_unless_jumping() {

@@ -1,6 +1,7 @@
 //! The traces of the session, failing ones first: a listbox the user picks the trace from.
 
 use leptos::prelude::*;
+use sightline_core::layout::{row_window, scroll_to_reveal};
 use sightline_core::{format_duration, format_timestamp_utc, TraceTree};
 
 use super::state::{AppState, Loaded};
@@ -87,6 +88,45 @@ fn entries_of(d: &Loaded, generation: u64) -> Vec<TraceEntry> {
     out
 }
 
+/// Height of one option in CSS pixels (style/main.css `.trace-option`, plus the gap below it).
+const OPTION_HEIGHT: f64 = 68.0;
+/// Options rendered above and below the list's view.
+const MARGIN_OPTIONS: usize = 6;
+/// The list's height before it is measured.
+const GUESSED_HEIGHT: f64 = 900.0;
+
+/// The options to render: those in the view `height` px high that starts `top` px into the
+/// list, with margins, and the selected one wherever it is (the listbox's
+/// `aria-activedescendant` names it), as (position in the list, entry), in list order.
+fn rendered(
+    entries: &[TraceEntry],
+    top: f64,
+    height: f64,
+    selected: Option<usize>,
+) -> Vec<(usize, TraceEntry)> {
+    let w = row_window(
+        top,
+        height,
+        OPTION_HEIGHT,
+        entries.len(),
+        MARGIN_OPTIONS,
+        true,
+    );
+    let mut out: Vec<(usize, TraceEntry)> = (w.first..w.last)
+        .map(|pos| (pos, entries[pos].clone()))
+        .collect();
+    if let Some(pos) = selected.filter(|p| !(w.first..w.last).contains(p)) {
+        let at = out.partition_point(|(p, _)| *p < pos);
+        out.insert(at, (pos, entries[pos].clone()));
+    }
+    out
+}
+
+/// The trace list. Only the options in view (and the selected one) are in the DOM, like the
+/// waterfall's rows: a test suite with a trace per test gives thousands of traces, and building
+/// 3,000 options took a 372-470 ms task. Every option has the same height, so its place follows
+/// from its position; `aria-setsize` and `aria-posinset` give assistive technology the whole
+/// list.
 #[component]
 pub fn TraceList() -> impl IntoView {
     let state = expect_context::<AppState>();
@@ -98,6 +138,64 @@ pub fn TraceList() -> impl IntoView {
                 .unwrap_or_default()
         })
     });
+    // Options are in list order, which is not the order of the views' indices.
+    let position = move |view: usize| entries.with(|e| e.iter().position(|e| e.index == view));
+    let selected_pos = Memo::new(move |_| position(state.trace.get()));
+    let nav = NodeRef::<leptos::html::Nav>::new();
+    let list = NodeRef::<leptos::html::Ul>::new();
+    // The list's view: how far into the list it starts (px), and how high it is.
+    let view_top = RwSignal::new(0.0f64);
+    let view_height = RwSignal::new(0.0f64);
+    let measure = move || {
+        if let (Some(nav), Some(list)) = (nav.get_untracked(), list.get_untracked()) {
+            let top = f64::from(nav.scroll_top()) - f64::from(list.offset_top());
+            let height = f64::from(nav.client_height());
+            if view_top.get_untracked() != top {
+                view_top.set(top);
+            }
+            if view_height.get_untracked() != height {
+                view_height.set(height);
+            }
+        }
+    };
+    Effect::new(move |_| {
+        if nav.get().is_some() {
+            // After the page is laid out: reading sizes now would force a layout of the page
+            // being built.
+            request_animation_frame(measure);
+        }
+    });
+    let resize = window_event_listener(leptos::ev::resize, move |_| measure());
+    on_cleanup(move || resize.remove());
+    // The selected option stays in view: the keyboard, a permalink or a followed link may
+    // select one far down the list.
+    Effect::new(move |_| {
+        let Some(pos) = selected_pos.get() else {
+            return;
+        };
+        let height = match view_height.get_untracked() {
+            h if h > 0.0 => h,
+            _ => return,
+        };
+        if let Some(top) = scroll_to_reveal(pos, OPTION_HEIGHT, view_top.get_untracked(), height) {
+            request_animation_frame(move || {
+                if let (Some(nav), Some(list)) = (nav.get_untracked(), list.get_untracked()) {
+                    #[allow(clippy::cast_possible_truncation)]
+                    nav.set_scroll_top((top + f64::from(list.offset_top())) as i32);
+                    measure();
+                }
+            });
+        }
+    });
+    let shown = Memo::new(move |_| {
+        let top = view_top.get();
+        let height = match view_height.get() {
+            h if h > 0.0 => h,
+            _ => GUESSED_HEIGHT,
+        };
+        let selected = selected_pos.get();
+        entries.with(|e| rendered(e, top, height, selected))
+    });
     // One signal per option: switching traces wakes the two options whose selection changed.
     // With an effect per option reading the current trace, 3,000 traces (a test suite with a
     // trace per test) made every switch a 409 ms task.
@@ -107,36 +205,40 @@ pub fn TraceList() -> impl IntoView {
         if count == 0 {
             return;
         }
-        // Options are in list order, which is not the order of the views' indices.
-        let current = state.trace.get_untracked();
-        let at = entries.with_untracked(|e| e.iter().position(|e| e.index == current).unwrap_or(0));
+        let at = selected_pos.get_untracked().unwrap_or(0);
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let page = ((view_height.get_untracked() / OPTION_HEIGHT).floor() as usize).max(1);
         let next = match ev.key().as_str() {
             "ArrowDown" => (at + 1).min(count - 1),
             "ArrowUp" => at.saturating_sub(1),
+            "PageDown" => (at + page).min(count - 1),
+            "PageUp" => at.saturating_sub(page),
             "Home" => 0,
             "End" => count - 1,
             _ => return,
         };
         ev.prevent_default();
         let next = entries.with_untracked(|e| e[next].index);
-        if next != current {
+        if next != state.trace.get_untracked() {
             state.select_trace(next);
         }
     };
     view! {
-        <nav class="trace-list">
+        <nav class="trace-list" node_ref=nav on:scroll=move |_| measure()>
             <h2 id="traces-heading">"Traces"</h2>
             <ul
                 role="listbox"
                 aria-label="Traces"
                 tabindex="0"
+                node_ref=list
                 on:keydown=on_key
                 aria-activedescendant=move || format!("trace-option-{}", state.trace.get())
+                style=move || format!("height:{}px", entries.with(Vec::len) as f64 * OPTION_HEIGHT)
             >
                 <For
-                    each=move || entries.get()
-                    key=|e| (e.generation, e.index)
-                    let:entry
+                    each=move || shown.get()
+                    key=|(_, e)| (e.generation, e.index)
+                    let:((pos, entry))
                 >
                     {
                         let index = entry.index;
@@ -151,12 +253,15 @@ pub fn TraceList() -> impl IntoView {
                                 class:together=entry.together
                                 data-status=(entry.errors > 0).then_some("error")
                                 aria-selected=move || selected().to_string()
+                                aria-setsize=move || entries.with(Vec::len)
+                                aria-posinset=pos + 1
+                                style=format!("top:{}px", pos as f64 * OPTION_HEIGHT)
                                 on:click=move |_| state.select_trace(index)
                             >
-                                <span class="trace-title">{entry.title.clone()}</span>
+                                <span class="trace-title" title=entry.title.clone()>{entry.title.clone()}</span>
                                 <span class="trace-meta">
-                                    {(!entry.linked.is_empty()).then(|| view! {
-                                        <span class="linked-mark" title="Its spans link to spans of other traces in this session">{format!("{} · ", entry.linked)}</span>
+                                    {(entry.errors > 0).then(|| view! {
+                                        <span class="error-count">{format!("{} error{} · ", entry.errors, if entry.errors == 1 { "" } else { "s" })}</span>
                                     })}
                                     {format!("{} spans · {}", entry.spans, entry.duration)}
                                     {(!entry.start.is_empty()).then(|| {
@@ -164,11 +269,13 @@ pub fn TraceList() -> impl IntoView {
                                         let time = entry.start.split(' ').nth(1).unwrap_or_default().to_string();
                                         view! { <span class="trace-start" title=format!("Started {}", entry.start)>{format!(" · {time}")}</span> }
                                     })}
-                                    {(entry.errors > 0).then(|| view! {
-                                        <span class="error-count">{format!(" · {} error{}", entry.errors, if entry.errors == 1 { "" } else { "s" })}</span>
-                                    })}
                                 </span>
-                                <span class="trace-services">{entry.services.clone()}</span>
+                                <span class="trace-services" title=entry.services.clone()>
+                                    {(!entry.linked.is_empty()).then(|| view! {
+                                        <span class="linked-mark" title="Its spans link to spans of other traces in this session">{format!("{} · ", entry.linked)}</span>
+                                    })}
+                                    {entry.services.clone()}
+                                </span>
                             </li>
                         }
                     }

@@ -6,7 +6,8 @@ use leptos::tachys::html::attribute::custom::CustomAttribute;
 use sightline_core::critical::critical_path;
 use sightline_core::layout::{
     bar, collapse_to_depth, duration_outliers, is_jump, row_window, rows_in_place,
-    rows_with_ancestors, service_hue, skew, visible_ancestor, visible_rows, RowWindow, Window,
+    rows_with_ancestors, scroll_to_reveal, service_hue, skew, visible_ancestor, visible_rows,
+    RowWindow, Window,
 };
 use sightline_core::search::Query;
 use sightline_core::timeout::timeout_match;
@@ -174,20 +175,6 @@ fn viewport_height(measured: f64) -> f64 {
     }
 }
 
-/// Where the grid must scroll so the row at position `pos` (from 0) is in a view `view_h` high
-/// that starts at `view_top`: `None` when it is in view already.
-fn scroll_to_reveal(pos: usize, view_top: f64, view_h: f64) -> Option<f64> {
-    #[allow(clippy::cast_precision_loss)]
-    let top = pos as f64 * ROW_HEIGHT;
-    if top < view_top {
-        Some(top)
-    } else if top + ROW_HEIGHT > view_top + view_h {
-        Some((top + ROW_HEIGHT - view_h).ceil())
-    } else {
-        None
-    }
-}
-
 /// Scrolls the grid so the selected row is in view, then (with `focus`) moves focus to it once it
 /// is rendered.
 fn reveal_selected(grid: NodeRef<leptos::html::Div>, pos: Option<usize>, focus: bool) {
@@ -195,7 +182,7 @@ fn reveal_selected(grid: NodeRef<leptos::html::Div>, pos: Option<usize>, focus: 
         return;
     };
     let view = (f64::from(el.scroll_top()), f64::from(el.client_height()));
-    if let Some(top) = pos.and_then(|pos| scroll_to_reveal(pos, view.0, view.1)) {
+    if let Some(top) = pos.and_then(|pos| scroll_to_reveal(pos, ROW_HEIGHT, view.0, view.1)) {
         #[allow(clippy::cast_possible_truncation)]
         el.set_scroll_top(top as i32);
     }
@@ -386,7 +373,7 @@ pub fn Waterfall() -> impl IntoView {
         // that follows would refill every row for the new position.
         let height = viewport_height(viewport.get_untracked());
         let top = pos
-            .and_then(|pos| scroll_to_reveal(pos, 0.0, height))
+            .and_then(|pos| scroll_to_reveal(pos, ROW_HEIGHT, 0.0, height))
             .unwrap_or(0.0);
         // A new view is a jump too: the rows in view are built first, for the first paint, and
         // the margins once it rests.

@@ -345,3 +345,83 @@ test('a narrow window (a CI log beside it) keeps the axis readable and every dur
     await page.waitForFunction((n) => document.querySelectorAll('.wf-axis-ticks .tick').length > n, narrow.length);
   });
 });
+
+test('a session of a thousand traces (a test suite with a trace per test) keeps the trace list small and the keyboard on it', async () => {
+  await withPage(browser, 'many traces', async (page) => {
+    await page.goto(site.url);
+    await selectedRow(page).waitFor();
+    // The sample's five traces, two hundred times under new trace ids.
+    const { readFile } = await import('node:fs/promises');
+    const sample = JSON.parse(await readFile(join(ROOT, 'tests/fixtures/order-e2e.json'), 'utf8'));
+    const copies = Array.from({ length: 200 }, (_, k) => {
+      const doc = structuredClone(sample);
+      for (const rs of doc.resourceSpans) for (const ss of rs.scopeSpans) for (const s of ss.spans) {
+        s.traceId = s.traceId.slice(0, 26) + k.toString(16).padStart(6, '0');
+      }
+      return JSON.stringify(doc);
+    });
+    await page.evaluate((text) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([text], 'suite.jsonl', { type: 'application/json' }));
+      document.body.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, copies.join('\n') + '\n');
+    await page.getByRole('status').filter({ hasText: /^Loaded 6600 spans · 1000 traces/ }).waitFor();
+
+    const list = page.getByRole('listbox', { name: 'Traces' });
+    const options = list.getByRole('option');
+    const rendered = await options.count();
+    assert.ok(rendered > 5 && rendered < 60, `only the options in view are in the DOM: ${rendered}`);
+    assert.equal(await options.first().getAttribute('aria-setsize'), '1000');
+    assert.equal(await options.first().getAttribute('aria-posinset'), '1');
+    assert.equal(await options.first().getAttribute('data-status'), 'error', 'failing traces first');
+    /** The selected option: named by aria-activedescendant, rendered, in view, and the only one. */
+    const selected = async () => {
+      const id = await list.getAttribute('aria-activedescendant');
+      const option = list.locator(`[id="${id}"]`);
+      assert.equal(await option.getAttribute('aria-selected'), 'true', `${id} is rendered and selected`);
+      assert.equal(await list.getByRole('option', { selected: true }).count(), 1);
+      return option;
+    };
+    const inView = async (option) => {
+      const box = await option.boundingBox();
+      const nav = await page.locator('nav.trace-list').boundingBox();
+      return box.y >= nav.y - 1 && box.y + box.height <= nav.y + nav.height + 1;
+    };
+    assert.equal(await (await selected()).getAttribute('aria-posinset'), '1');
+
+    await list.press('End');
+    // The last option gets selected, rendered and scrolled into view.
+    await page.waitForFunction(() => {
+      const o = document.querySelector('[role=option][aria-selected=true]');
+      if (o?.getAttribute('aria-posinset') !== '1000') return false;
+      const box = o.getBoundingClientRect();
+      const nav = document.querySelector('nav.trace-list').getBoundingClientRect();
+      return box.bottom <= nav.bottom + 1 && box.top >= nav.top - 1;
+    }, null, { timeout: 10_000 });
+    let option = await selected();
+    assert.ok(await inView(option), 'End scrolls the last trace into view');
+    assert.ok(await options.count() < 60);
+    // The waterfall shows the trace picked.
+    const title = (await option.locator('.trace-title').textContent()).trim();
+    assert.match(await rows(page).first().textContent(), new RegExp(`^${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+
+    await list.press('PageUp');
+    option = await selected();
+    const pos = Number(await option.getAttribute('aria-posinset'));
+    assert.ok(pos < 995 && pos > 980, `PageUp moves a page of options: ${pos}`);
+    await list.press('ArrowUp');
+    assert.equal(await (await selected()).getAttribute('aria-posinset'), String(pos - 1));
+
+    // Scrolled far from it, the selected option stays in the DOM for aria-activedescendant.
+    await page.locator('nav.trace-list').evaluate((nav) => { nav.scrollTop = 0; });
+    await list.locator('[aria-posinset="1"]').waitFor({ timeout: 10_000 });
+    option = await selected();
+    assert.equal(await option.getAttribute('aria-posinset'), String(pos - 1));
+    assert.ok(await options.count() < 60);
+    // A click on an option in view picks it.
+    await list.locator('[aria-posinset="3"]').click();
+    assert.equal(await (await selected()).getAttribute('aria-posinset'), '3');
+    await list.press('Home');
+    assert.equal(await (await selected()).getAttribute('aria-posinset'), '1');
+  });
+});
