@@ -61,6 +61,9 @@ pub struct AppState {
     pub reveal: RwSignal<u64>,
     /// Highlight the critical path.
     pub critical: RwSignal<bool>,
+    /// The timeline column's width in CSS pixels (the minimap's canvas is as wide as the axis),
+    /// measured by the time axis on mount and resize; 0 before then.
+    pub timeline_px: RwSignal<f64>,
     /// The text in the search box.
     pub search: RwSignal<String>,
     /// Show only matching spans (with their ancestors).
@@ -104,6 +107,7 @@ impl AppState {
             history: RwSignal::new(Vec::new()),
             reveal: RwSignal::new(0),
             critical: RwSignal::new(false),
+            timeline_px: RwSignal::new(0.0),
             search: RwSignal::new(String::new()),
             only_matches: RwSignal::new(false),
             progress: RwSignal::new(None),

@@ -109,15 +109,18 @@ pub fn TimeAxis() -> impl IntoView {
     let canvas = NodeRef::<leptos::html::Canvas>::new();
     let axis_drag = RwSignal::new(None::<Drag>);
     let map_drag = RwSignal::new(None::<Drag>);
-    let canvas_width = RwSignal::new(0u16);
-
-    // Keep the canvas's pixel size in step with its box.
+    // Keep the canvas's pixel size in step with its box; the waterfall places its duration
+    // labels by the same width.
     let measure = move || {
         if let Some(c) = canvas.get_untracked() {
-            let w = u16::try_from(c.client_width().max(1)).unwrap_or(u16::MAX);
-            canvas_width.set(w);
+            let w = f64::from(c.client_width().max(1));
+            if state.timeline_px.get_untracked() != w {
+                state.timeline_px.set(w);
+            }
         }
     };
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let canvas_width = Memo::new(move |_| state.timeline_px.get().clamp(0.0, 65_535.0) as u16);
     Effect::new(move |_| {
         if canvas.get().is_some() {
             measure();

@@ -221,8 +221,7 @@ pub fn Waterfall() -> impl IntoView {
     };
     let scroll_top = RwSignal::new(0.0f64);
     let viewport = RwSignal::new(0.0f64);
-    // The timeline column's width in CSS pixels, for placing duration labels.
-    let timeline_px = RwSignal::new(0.0f64);
+    let timeline_px = state.timeline_px;
     // False while the view jumps to rows never rendered, until it rests for MARGIN_DELAY.
     let margins = RwSignal::new(true);
     let margin_timer = StoredValue::new_local(None::<TimeoutHandle>);
@@ -348,9 +347,6 @@ pub fn Waterfall() -> impl IntoView {
     let measure = move || {
         if let Some(el) = grid.get_untracked() {
             viewport.set(f64::from(el.client_height()));
-        }
-        if let Some(axis) = timeline_box() {
-            timeline_px.set(axis.get_bounding_client_rect().width());
         }
     };
     Effect::new(move |_| {

@@ -100,11 +100,21 @@ pub fn decode_file_with_progress(
     }
 }
 
+/// The bytes after a UTF-8 byte-order mark, if they start with one.
+fn strip_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
+}
+
+/// Where the first byte that is not JSON white space is.
+fn first_non_blank(bytes: &[u8]) -> Option<usize> {
+    bytes.iter().position(|b| !b.is_ascii_whitespace())
+}
+
 /// For content that cannot be JSON (its first character, after a byte-order mark and white
 /// space, opens no object or array): its first 40 characters on its first line, for a message.
 fn not_json(bytes: &[u8]) -> Option<String> {
-    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let start = text.iter().position(|b| !b.is_ascii_whitespace())?;
+    let text = strip_bom(bytes);
+    let start = first_non_blank(text)?;
     if matches!(text[start], b'{' | b'[') {
         return None;
     }
@@ -130,12 +140,8 @@ fn decode_json(
     bytes: &[u8],
     progress: &mut dyn FnMut(usize, &Session),
 ) -> Option<String> {
-    let first = bytes
-        .strip_prefix(b"\xEF\xBB\xBF")
-        .unwrap_or(bytes)
-        .iter()
-        .find(|b| !b.is_ascii_whitespace());
-    if first != Some(&b'[') {
+    let text = strip_bom(bytes);
+    if first_non_blank(text).map(|i| text[i]) != Some(b'[') {
         return otlp::decode(session, source, bytes, progress).map(str::to_string);
     }
     let mut ingest = Ingest::new(session, source);

@@ -16,7 +16,7 @@ use serde_json::Value as Json;
 
 use super::ingest::{count, parse_span_id, parse_trace_id, Ingest};
 use super::lenient::{LenientEnum, LenientStr, LenientU64, RawKeyValue};
-use super::{jaeger, line_col};
+use super::{jaeger, line_col, strip_bom};
 use crate::model::{
     Event, Link, Scope, Session, Span, SpanId, SpanKind, Status, StatusCode, TraceId,
 };
@@ -283,10 +283,6 @@ pub(super) fn decode(
         progress(offset, ingest.session);
     }
     ingest.format
-}
-
-fn strip_bom(bytes: &[u8]) -> &[u8] {
-    bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
 }
 
 /// Line and column in the whole file of an error raised while reading a document that starts
