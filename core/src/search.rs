@@ -61,6 +61,35 @@ impl Query {
     }
 }
 
+/// The trace list's filter: terms separated by spaces must all match (AND), case-insensitively,
+/// each somewhere in the texts a trace is known by (the names of its root spans, its services,
+/// its trace ids). An empty filter keeps every trace.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TraceFilter {
+    terms: Vec<String>,
+}
+
+impl TraceFilter {
+    /// Parses what the user typed.
+    pub fn parse(text: &str) -> TraceFilter {
+        TraceFilter {
+            terms: text.split_whitespace().map(str::to_lowercase).collect(),
+        }
+    }
+
+    /// True when the filter keeps every trace.
+    pub fn is_empty(&self) -> bool {
+        self.terms.is_empty()
+    }
+
+    /// Does a trace known by `texts` match every term?
+    pub fn matches(&self, texts: &[&str]) -> bool {
+        self.terms
+            .iter()
+            .all(|t| texts.iter().any(|text| contains(text, t)))
+    }
+}
+
 fn contains(haystack: &str, needle: &str) -> bool {
     // ASCII case folding is enough for keys and most values; fall back to full folding otherwise.
     if haystack.is_ascii() && needle.is_ascii() {
@@ -125,6 +154,32 @@ mod tests {
             ]
         );
         assert_eq!(Query::parse("=x").terms, [Term::Text("=x".into())]);
+    }
+
+    #[test]
+    fn trace_filter_needs_every_term_somewhere() {
+        let texts = [
+            "test_orders.py::test_bulk_order",
+            "e2e-tests, order-api, order-worker",
+            "01a200f0829aba057a2e32b7dec5e98b",
+        ];
+        assert!(TraceFilter::parse("").matches(&texts), "empty keeps all");
+        assert!(TraceFilter::parse("  ").is_empty());
+        assert!(TraceFilter::parse("BULK").matches(&texts));
+        assert!(
+            TraceFilter::parse("bulk worker").matches(&texts),
+            "terms in different texts"
+        );
+        assert!(
+            TraceFilter::parse("01A200F0829A").matches(&texts),
+            "a trace id, any case"
+        );
+        assert!(
+            !TraceFilter::parse("bulk checkout").matches(&texts),
+            "every term must match"
+        );
+        // A term never matches across two texts.
+        assert!(!TraceFilter::parse("order-worker01a2").matches(&texts));
     }
 
     #[test]

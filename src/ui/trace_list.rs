@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 use sightline_core::layout::{row_window, scroll_to_reveal};
+use sightline_core::search::TraceFilter;
 use sightline_core::{format_duration, format_timestamp_utc, TraceTree};
 
 use super::state::{AppState, Loaded};
@@ -23,6 +24,8 @@ struct TraceEntry {
     linked: String,
     /// The option shows traces together.
     together: bool,
+    /// The trace ids it shows, in hex, for the filter.
+    trace_ids: String,
 }
 
 /// One option per trace, failing traces first; a group of traces that link to each other gets
@@ -58,6 +61,16 @@ fn entries_of(d: &Loaded, generation: u64) -> Vec<TraceEntry> {
         },
         linked,
         together: !t.members.is_empty(),
+        trace_ids: if t.members.is_empty() {
+            t.trace_id.to_string()
+        } else {
+            t.members
+                .iter()
+                .filter_map(|&m| forest.traces.get(m))
+                .map(|m| m.trace_id.to_string())
+                .collect::<Vec<_>>()
+                .join(" ")
+        },
     };
     let mut out = Vec::new();
     for (index, t) in forest.traces.iter().enumerate() {
@@ -100,6 +113,7 @@ const GUESSED_HEIGHT: f64 = 900.0;
 /// `aria-activedescendant` names it), as (position in the list, entry), in list order.
 fn rendered(
     entries: &[TraceEntry],
+    listed: &[usize],
     top: f64,
     height: f64,
     selected: Option<usize>,
@@ -108,25 +122,26 @@ fn rendered(
         top,
         height,
         OPTION_HEIGHT,
-        entries.len(),
+        listed.len(),
         MARGIN_OPTIONS,
         true,
     );
-    let mut out: Vec<(usize, TraceEntry)> = (w.first..w.last)
-        .map(|pos| (pos, entries[pos].clone()))
-        .collect();
+    let mut positions: Vec<usize> = (w.first..w.last).collect();
     if let Some(pos) = selected.filter(|p| !(w.first..w.last).contains(p)) {
-        let at = out.partition_point(|(p, _)| *p < pos);
-        out.insert(at, (pos, entries[pos].clone()));
+        let at = positions.partition_point(|p| *p < pos);
+        positions.insert(at, pos);
     }
-    out
+    positions
+        .into_iter()
+        .filter_map(|pos| Some((pos, entries.get(*listed.get(pos)?)?.clone())))
+        .collect()
 }
 
-/// The trace list. Only the options in view (and the selected one) are in the DOM, like the
-/// waterfall's rows: a test suite with a trace per test gives thousands of traces, and building
-/// 3,000 options took a 372-470 ms task. Every option has the same height, so its place follows
-/// from its position; `aria-setsize` and `aria-posinset` give assistive technology the whole
-/// list.
+/// The trace list, with a filter above it. Only the options in view (and the selected one) are
+/// in the DOM, like the waterfall's rows: a test suite with a trace per test gives thousands of
+/// traces, and building 3,000 options took a 372-470 ms task. Every option has the same height,
+/// so its place follows from its position; `aria-setsize` and `aria-posinset` give assistive
+/// technology the whole (filtered) list.
 #[component]
 pub fn TraceList() -> impl IntoView {
     let state = expect_context::<AppState>();
@@ -138,9 +153,31 @@ pub fn TraceList() -> impl IntoView {
                 .unwrap_or_default()
         })
     });
-    // Options are in list order, which is not the order of the views' indices.
-    let position = move |view: usize| entries.with(|e| e.iter().position(|e| e.index == view));
-    let selected_pos = Memo::new(move |_| position(state.trace.get()));
+    // What the filter box holds, and the entries it keeps (indices into `entries`, in order).
+    let filter = RwSignal::new(String::new());
+    let listed = Memo::new(move |_| {
+        let query = filter.with(|f| TraceFilter::parse(f));
+        entries.with(|e| {
+            e.iter()
+                .enumerate()
+                .filter(|(_, e)| {
+                    query.is_empty() || query.matches(&[&e.title, &e.services, &e.trace_ids])
+                })
+                .map(|(k, _)| k)
+                .collect::<Vec<usize>>()
+        })
+    });
+    // A new load starts unfiltered.
+    Effect::new(move |_| {
+        state.generation.track();
+        filter.set(String::new());
+    });
+    // Options are in list order, which is not the order of the views' indices. `None` when the
+    // current trace is filtered out.
+    let selected_pos = Memo::new(move |_| {
+        let view = state.trace.get();
+        entries.with(|e| listed.with(|l| l.iter().position(|&k| e[k].index == view)))
+    });
     let nav = NodeRef::<leptos::html::Nav>::new();
     let list = NodeRef::<leptos::html::Ul>::new();
     // The list's view: how far into the list it starts (px), and how high it is.
@@ -194,31 +231,32 @@ pub fn TraceList() -> impl IntoView {
             _ => GUESSED_HEIGHT,
         };
         let selected = selected_pos.get();
-        entries.with(|e| rendered(e, top, height, selected))
+        entries.with(|e| listed.with(|l| rendered(e, l, top, height, selected)))
     });
     // One signal per option: switching traces wakes the two options whose selection changed.
     // With an effect per option reading the current trace, 3,000 traces (a test suite with a
     // trace per test) made every switch a 409 ms task.
     let current = Selector::new(move || state.trace.get());
     let on_key = move |ev: leptos::ev::KeyboardEvent| {
-        let count = entries.with(Vec::len);
+        let count = listed.with(Vec::len);
         if count == 0 {
             return;
         }
-        let at = selected_pos.get_untracked().unwrap_or(0);
+        // With the current trace filtered out, the first key picks the first option.
+        let at = selected_pos.get_untracked();
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         let page = ((view_height.get_untracked() / OPTION_HEIGHT).floor() as usize).max(1);
-        let next = match ev.key().as_str() {
-            "ArrowDown" => (at + 1).min(count - 1),
-            "ArrowUp" => at.saturating_sub(1),
-            "PageDown" => (at + page).min(count - 1),
-            "PageUp" => at.saturating_sub(page),
-            "Home" => 0,
-            "End" => count - 1,
+        let next = match (ev.key().as_str(), at) {
+            ("Home", _) | ("ArrowDown" | "ArrowUp" | "PageDown" | "PageUp", None) => 0,
+            ("End", _) => count - 1,
+            ("ArrowDown", Some(at)) => (at + 1).min(count - 1),
+            ("ArrowUp", Some(at)) => at.saturating_sub(1),
+            ("PageDown", Some(at)) => (at + page).min(count - 1),
+            ("PageUp", Some(at)) => at.saturating_sub(page),
             _ => return,
         };
         ev.prevent_default();
-        let next = entries.with_untracked(|e| e[next].index);
+        let next = entries.with_untracked(|e| listed.with_untracked(|l| e[l[next]].index));
         if next != state.trace.get_untracked() {
             state.select_trace(next);
         }
@@ -226,14 +264,41 @@ pub fn TraceList() -> impl IntoView {
     view! {
         <nav class="trace-list" node_ref=nav on:scroll=move |_| measure()>
             <h2 id="traces-heading">"Traces"</h2>
+            <div class="trace-filter">
+                <input
+                    type="search"
+                    role="searchbox"
+                    aria-label="Filter traces"
+                    placeholder="Filter traces"
+                    title="Keeps the traces whose root span names, services or trace ids contain every word"
+                    prop:value=move || filter.get()
+                    on:input=move |ev| {
+                        filter.set(event_target_value(&ev));
+                        // The filtered list starts at its top.
+                        if let Some(nav) = nav.get_untracked() {
+                            nav.set_scroll_top(0);
+                        }
+                        measure();
+                    }
+                    on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                        if ev.key() == "Escape" {
+                            filter.set(String::new());
+                        }
+                    }
+                />
+                {move || filter.with(|f| !f.trim().is_empty()).then(|| {
+                    let (shown, all) = (listed.with(Vec::len), entries.with(Vec::len));
+                    view! { <span class="filter-count" role="status">{format!("{shown} of {all} shown")}</span> }
+                })}
+            </div>
             <ul
                 role="listbox"
                 aria-label="Traces"
                 tabindex="0"
                 node_ref=list
                 on:keydown=on_key
-                aria-activedescendant=move || format!("trace-option-{}", state.trace.get())
-                style=move || format!("height:{}px", entries.with(Vec::len) as f64 * OPTION_HEIGHT)
+                aria-activedescendant=move || selected_pos.get().map(|_| format!("trace-option-{}", state.trace.get()))
+                style=move || format!("height:{}px", listed.with(Vec::len) as f64 * OPTION_HEIGHT)
             >
                 <For
                     each=move || shown.get()
@@ -253,7 +318,7 @@ pub fn TraceList() -> impl IntoView {
                                 class:together=entry.together
                                 data-status=(entry.errors > 0).then_some("error")
                                 aria-selected=move || selected().to_string()
-                                aria-setsize=move || entries.with(Vec::len)
+                                aria-setsize=move || listed.with(Vec::len)
                                 aria-posinset=pos + 1
                                 style=format!("top:{}px", pos as f64 * OPTION_HEIGHT)
                                 on:click=move |_| state.select_trace(index)

@@ -346,7 +346,7 @@ test('a narrow window (a CI log beside it) keeps the axis readable and every dur
   });
 });
 
-test('a session of a thousand traces (a test suite with a trace per test) keeps the trace list small and the keyboard on it', async () => {
+test('a session of a thousand traces (a test suite with a trace per test) keeps the trace list small, the keyboard on it, and filters it', async () => {
   await withPage(browser, 'many traces', async (page) => {
     await page.goto(site.url);
     await selectedRow(page).waitFor();
@@ -423,5 +423,34 @@ test('a session of a thousand traces (a test suite with a trace per test) keeps 
     assert.equal(await (await selected()).getAttribute('aria-posinset'), '3');
     await list.press('Home');
     assert.equal(await (await selected()).getAttribute('aria-posinset'), '1');
+
+    // The filter keeps the traces whose root names, services or trace ids hold every term.
+    const filter = page.getByRole('searchbox', { name: 'Filter traces' });
+    const shown = page.getByRole('status').filter({ hasText: /of 1000 shown/ });
+    assert.equal(await shown.count(), 0, 'no count without a filter');
+    await filter.fill('pytest');
+    await shown.filter({ hasText: '200 of 1000 shown' }).waitFor();
+    assert.equal(await options.first().getAttribute('aria-setsize'), '200');
+    for (const text of await options.locator('.trace-title').allTextContents()) assert.match(text, /pytest/);
+    const failing = JSON.parse(await readFile(join(ROOT, 'tests/fixtures/order-e2e.json'), 'utf8'))
+      .resourceSpans[0].scopeSpans[0].spans[0].traceId;
+    const id = failing.slice(0, 26) + (7).toString(16).padStart(6, '0');
+    await filter.fill(id.toUpperCase());
+    await shown.filter({ hasText: '1 of 1000 shown' }).waitFor();
+    assert.equal(await options.count(), 1);
+    await options.first().click();
+    assert.equal(await (await selected()).getAttribute('aria-setsize'), '1');
+    assert.equal(await selectedRow(page).getAttribute('aria-selected'), 'true');
+    // Nothing kept: no option, and the listbox names no active option.
+    await filter.fill('pytest no-such-test');
+    await shown.filter({ hasText: '0 of 1000 shown' }).waitFor();
+    assert.equal(await options.count(), 0);
+    assert.equal(await list.getAttribute('aria-activedescendant'), null);
+    // Escape clears it: the whole list is back, the trace picked still selected.
+    await filter.press('Escape');
+    await page.waitForFunction(() => document.querySelector('[role=option]')?.getAttribute('aria-setsize') === '1000');
+    assert.equal(await shown.count(), 0);
+    assert.equal((await list.getAttribute('aria-activedescendant')) !== null, true);
+    await selected();
   });
 });
