@@ -340,23 +340,31 @@ pub fn minimap(session: &Session, tree: &TraceTree, width: u16, height: u16) -> 
             sweep_row(row, w, &mut edges, &mut runs);
             row = y;
         }
-        #[allow(
-            clippy::cast_precision_loss,
-            clippy::cast_possible_truncation,
-            clippy::cast_sign_loss
-        )]
-        let (x0, x1) = {
-            let a = (window.fraction(span.start) * w as f64).floor().max(0.0) as usize;
-            let b = (window.fraction(span.start + span.duration()) * w as f64)
-                .ceil()
-                .max(0.0) as usize;
-            (a.min(w - 1), b.clamp(a.min(w - 1) + 1, w))
-        };
+        let (x0, x1) = pixel_range(window, span, w);
         edges.push((x0, 1, node.flags.error));
         edges.push((x1, -1, node.flags.error));
     }
     sweep_row(row, w, &mut edges, &mut runs);
     runs
+}
+
+/// The minimap pixels `span` lights in a row `w` pixels wide showing `window`: at least one.
+fn pixel_range(window: Window, span: &crate::model::Span, w: usize) -> (usize, usize) {
+    #[allow(
+        clippy::cast_precision_loss,
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss
+    )]
+    let a = (window.fraction(span.start) * w as f64).floor().max(0.0) as usize;
+    #[allow(
+        clippy::cast_precision_loss,
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss
+    )]
+    let b = (window.fraction(span.start + span.duration()) * w as f64)
+        .ceil()
+        .max(0.0) as usize;
+    (a.min(w - 1), b.clamp(a.min(w - 1) + 1, w))
 }
 
 /// The runs of row `y` (`w` pixels wide) from its spans' range ends (emptied): a pixel is lit
@@ -651,18 +659,7 @@ mod tests {
                 continue;
             }
             let y = i * h / n;
-            #[allow(
-                clippy::cast_precision_loss,
-                clippy::cast_possible_truncation,
-                clippy::cast_sign_loss
-            )]
-            let (x0, x1) = {
-                let a = (window.fraction(span.start) * w as f64).floor().max(0.0) as usize;
-                let b = (window.fraction(span.start + span.duration()) * w as f64)
-                    .ceil()
-                    .max(0.0) as usize;
-                (a.min(w - 1), b.clamp(a.min(w - 1) + 1, w))
-            };
+            let (x0, x1) = pixel_range(window, span, w);
             let value = if node.flags.error { 2 } else { 1 };
             for p in &mut pixels[y * w + x0..y * w + x1] {
                 *p = (*p).max(value);
