@@ -7,72 +7,90 @@ use sightline_core::{format_duration, format_timestamp_utc, TraceTree};
 
 use super::state::{AppState, Loaded};
 
-/// What one option shows, computed once per load.
+/// One option of the list, computed once per load: only numbers, so a session of 50,000
+/// traces (a load test's requests) builds its list in a few milliseconds. Its texts (see
+/// [`texts`]) are made for the options rendered, and for all only once a filter is typed:
+/// making them for every trace up front took about 120 ms of the task that opens the session.
 #[derive(Clone, PartialEq)]
 struct TraceEntry {
     /// The load this entry belongs to: a new load never reuses an old row.
     generation: u64,
+    /// The view it shows (a trace, or traces shown together).
     index: usize,
-    title: String,
-    services: String,
     spans: usize,
     errors: usize,
-    duration: String,
-    /// Start, as "2026-11-22 01:48:12.204 UTC" (empty without times).
-    start: String,
-    /// "linked" on a trace that links to others, "2 linked traces together" on their joint view.
-    linked: String,
-    /// The option shows traces together.
-    together: bool,
-    /// The trace ids it shows, in hex, for the filter.
+    /// Duration and start in ns (start 0 without times).
+    duration: u64,
+    start: u64,
+    /// For a view of traces together, how many; for a trace that links to others, 0.
+    linked: Option<usize>,
+}
+
+/// What an option says in words: its title (the root span names, " + " between the traces of a
+/// joint view), its services, and its trace ids in hex (for the filter).
+struct Texts {
+    title: String,
+    services: String,
     trace_ids: String,
 }
 
-/// One option per trace, failing traces first; a group of traces that link to each other gets
-/// one more option before its first trace, showing them together.
-fn entries_of(d: &Loaded, generation: u64) -> Vec<TraceEntry> {
+fn texts(d: &Loaded, view: usize) -> Texts {
     let forest = &d.forest;
+    let Some(t) = forest.tree(view) else {
+        return Texts {
+            title: String::new(),
+            services: String::new(),
+            trace_ids: String::new(),
+        };
+    };
     let root_name = |t: &TraceTree| {
         t.root()
-            .map(|n| {
-                d.session
-                    .shown_name(&d.session.spans[n.span as usize])
-                    .to_string()
-            })
+            .map(|n| d.session.shown_name(&d.session.spans[n.span as usize]))
             .unwrap_or_default()
+            .to_string()
     };
-    let entry = |index: usize, t: &TraceTree, title: String, linked: String| TraceEntry {
-        generation,
-        index,
-        title,
+    let members: Vec<&TraceTree> = if t.members.is_empty() {
+        vec![t]
+    } else {
+        t.members
+            .iter()
+            .filter_map(|&m| forest.traces.get(m))
+            .collect()
+    };
+    Texts {
+        title: members
+            .iter()
+            .map(|m| root_name(m))
+            .collect::<Vec<_>>()
+            .join(" + "),
         services: t
             .services
             .iter()
             .map(|s| d.session.strings.get(*s))
             .collect::<Vec<_>>()
             .join(", "),
+        trace_ids: members
+            .iter()
+            .map(|m| m.trace_id.to_string())
+            .collect::<Vec<_>>()
+            .join(" "),
+    }
+}
+
+/// One option per trace, failing traces first; a group of traces that link to each other gets
+/// one more option before its first trace, showing them together.
+fn entries_of(d: &Loaded, generation: u64) -> Vec<TraceEntry> {
+    let forest = &d.forest;
+    let entry = |index: usize, t: &TraceTree, linked: Option<usize>| TraceEntry {
+        generation,
+        index,
         spans: t.span_count(),
         errors: t.error_count,
-        duration: format_duration(t.end - t.start),
-        start: if t.start == 0 {
-            String::new()
-        } else {
-            format_timestamp_utc(t.start)
-        },
+        duration: t.end - t.start,
+        start: t.start,
         linked,
-        together: !t.members.is_empty(),
-        trace_ids: if t.members.is_empty() {
-            t.trace_id.to_string()
-        } else {
-            t.members
-                .iter()
-                .filter_map(|&m| forest.traces.get(m))
-                .map(|m| m.trace_id.to_string())
-                .collect::<Vec<_>>()
-                .join(" ")
-        },
     };
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(forest.traces.len() + forest.joined.len());
     for (index, t) in forest.traces.iter().enumerate() {
         let group = forest.joined_view_of(index);
         if let Some(view) = group {
@@ -80,23 +98,10 @@ fn entries_of(d: &Loaded, generation: u64) -> Vec<TraceEntry> {
                 .tree(view)
                 .filter(|j| j.members.iter().min() == Some(&index));
             if let Some(j) = joined {
-                let title = j
-                    .members
-                    .iter()
-                    .filter_map(|&m| forest.traces.get(m))
-                    .map(root_name)
-                    .collect::<Vec<_>>()
-                    .join(" + ");
-                let linked = format!("{} linked traces together", j.members.len());
-                out.push(entry(view, j, title, linked));
+                out.push(entry(view, j, Some(j.members.len())));
             }
         }
-        let linked = if group.is_some() {
-            "linked".to_string()
-        } else {
-            String::new()
-        };
-        out.push(entry(index, t, root_name(t), linked));
+        out.push(entry(index, t, group.map(|_| 0)));
     }
     out
 }
@@ -155,16 +160,33 @@ pub fn TraceList() -> impl IntoView {
     });
     // What the filter box holds, and the entries it keeps (indices into `entries`, in order).
     let filter = RwSignal::new(String::new());
+    // What the filter looks in, per entry: made on the first filter typed (lines apart, so no
+    // term, which has no white space, matches across two of them).
+    let haystacks = Memo::new(move |_| {
+        let entries = entries.get();
+        state.data.with(|d| {
+            d.as_ref().map_or_else(Vec::new, |d| {
+                entries
+                    .iter()
+                    .map(|e| {
+                        let t = texts(d, e.index);
+                        format!("{}\n{}\n{}", t.title, t.services, t.trace_ids)
+                    })
+                    .collect::<Vec<String>>()
+            })
+        })
+    });
     let listed = Memo::new(move |_| {
         let query = filter.with(|f| TraceFilter::parse(f));
-        entries.with(|e| {
-            e.iter()
+        if query.is_empty() {
+            return (0..entries.with(Vec::len)).collect::<Vec<usize>>();
+        }
+        haystacks.with(|h| {
+            h.iter()
                 .enumerate()
-                .filter(|(_, e)| {
-                    query.is_empty() || query.matches(&[&e.title, &e.services, &e.trace_ids])
-                })
+                .filter(|(_, text)| query.matches(&[text.as_str()]))
                 .map(|(k, _)| k)
-                .collect::<Vec<usize>>()
+                .collect()
         })
     });
     // A new load starts unfiltered.
@@ -307,6 +329,13 @@ pub fn TraceList() -> impl IntoView {
                 >
                     {
                         let index = entry.index;
+                        let Texts { title, services, .. } = state.data.with_untracked(|d| {
+                            d.as_ref().map_or(
+                                Texts { title: String::new(), services: String::new(), trace_ids: String::new() },
+                                |d| texts(d, index),
+                            )
+                        });
+                        let together = entry.linked.is_some_and(|n| n > 0);
                         let current = current.clone();
                         let selected = move || current.selected(&index);
                         view! {
@@ -315,7 +344,7 @@ pub fn TraceList() -> impl IntoView {
                                 id=format!("trace-option-{index}")
                                 class="trace-option"
                                 class:selected=selected.clone()
-                                class:together=entry.together
+                                class:together=together
                                 data-status=(entry.errors > 0).then_some("error")
                                 aria-selected=move || selected().to_string()
                                 aria-setsize=move || listed.with(Vec::len)
@@ -323,23 +352,25 @@ pub fn TraceList() -> impl IntoView {
                                 style=format!("top:{}px", pos as f64 * OPTION_HEIGHT)
                                 on:click=move |_| state.select_trace(index)
                             >
-                                <span class="trace-title" title=entry.title.clone()>{entry.title.clone()}</span>
+                                <span class="trace-title" title=title.clone()>{title.clone()}</span>
                                 <span class="trace-meta">
                                     {(entry.errors > 0).then(|| view! {
                                         <span class="error-count">{format!("{} error{} · ", entry.errors, if entry.errors == 1 { "" } else { "s" })}</span>
                                     })}
-                                    {format!("{} spans · {}", entry.spans, entry.duration)}
-                                    {(!entry.start.is_empty()).then(|| {
+                                    {format!("{} spans · {}", entry.spans, format_duration(entry.duration))}
+                                    {(entry.start != 0).then(|| {
                                         // The clock time only; the date is in the tooltip.
-                                        let time = entry.start.split(' ').nth(1).unwrap_or_default().to_string();
-                                        view! { <span class="trace-start" title=format!("Started {}", entry.start)>{format!(" · {time}")}</span> }
+                                        let start = format_timestamp_utc(entry.start);
+                                        let time = start.split(' ').nth(1).unwrap_or_default().to_string();
+                                        view! { <span class="trace-start" title=format!("Started {start}")>{format!(" · {time}")}</span> }
                                     })}
                                 </span>
-                                <span class="trace-services" title=entry.services.clone()>
-                                    {(!entry.linked.is_empty()).then(|| view! {
-                                        <span class="linked-mark" title="Its spans link to spans of other traces in this session">{format!("{} · ", entry.linked)}</span>
+                                <span class="trace-services" title=services.clone()>
+                                    {entry.linked.map(|n| {
+                                        let text = if n > 0 { format!("{n} linked traces together · ") } else { "linked · ".to_string() };
+                                        view! { <span class="linked-mark" title="Its spans link to spans of other traces in this session">{text}</span> }
                                     })}
-                                    {entry.services.clone()}
+                                    {services.clone()}
                                 </span>
                             </li>
                         }
