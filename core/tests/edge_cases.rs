@@ -494,3 +494,30 @@ fn broken_json_lines_are_reported_where_they_are() {
         ]
     );
 }
+
+#[test]
+fn null_fields_read_as_left_out() {
+    // A span with `"links": null` (or `"attributes": null`, ...) was skipped whole.
+    let (session, summaries, forest) = load(&[edge("nulls.json")]);
+    assert!(session.warnings.is_empty(), "{:?}", session.warnings);
+    assert_eq!(summaries[0].spans, 2);
+    assert_eq!(outline(&session, &forest, 0), ["root", "  child"]);
+    let child = session
+        .spans
+        .iter()
+        .find(|s| session.strings.get(s.name) == "child")
+        .expect("the child");
+    let keys: Vec<&str> = child
+        .attributes
+        .iter()
+        .map(|kv| session.strings.get(kv.key))
+        .collect();
+    assert_eq!(
+        keys,
+        ["a", "b", "c"],
+        "attributes with null values are kept"
+    );
+    assert_eq!(child.events.len(), 1);
+    assert_eq!(child.links.len(), 1);
+    assert_eq!(session.service_of(child), "api");
+}

@@ -306,7 +306,22 @@ pub struct RawKeyValue<'a> {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct RawValues<T> {
+    #[serde(
+        deserialize_with = "null_default",
+        bound(deserialize = "T: Deserialize<'de>")
+    )]
     values: Vec<T>,
+}
+
+/// A field written as `null` reads as its default (an empty list, an empty object), as if it
+/// were left out: Go's `encoding/json` writes a nil slice as `null`, and a span with
+/// `"links": null` was skipped whole.
+pub(crate) fn null_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
 impl<'de: 'a, 'a> Deserialize<'de> for RawAnyValue<'a> {

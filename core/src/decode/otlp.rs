@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde_json::Value as Json;
 
 use super::ingest::{count, parse_span_id, parse_trace_id, Ingest};
-use super::lenient::{LenientEnum, LenientStr, LenientU64, RawKeyValue};
+use super::lenient::{null_default, LenientEnum, LenientStr, LenientU64, RawKeyValue};
 use super::{jaeger, line_col, strip_bom};
 use crate::model::{
     Event, Link, Scope, Session, Span, SpanId, SpanKind, Status, StatusCode, TraceId,
@@ -48,7 +48,7 @@ pub(crate) fn without_fast_path<T>(f: impl FnOnce() -> T) -> T {
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "camelCase")]
 struct RawResource<'a> {
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "null_default")]
     attributes: Vec<RawKeyValue<'a>>,
     #[serde(alias = "dropped_attributes_count")]
     dropped_attributes_count: LenientU64,
@@ -58,9 +58,9 @@ struct RawResource<'a> {
 #[serde(default, rename_all = "camelCase")]
 struct RawScopeSpans<'a> {
     #[serde(alias = "instrumentationLibrary", alias = "instrumentation_library")]
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "null_default")]
     scope: RawScope<'a>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "null_default")]
     spans: Vec<RawSpan<'a>>,
 }
 
@@ -71,7 +71,7 @@ struct RawScope<'a> {
     name: LenientStr<'a>,
     #[serde(borrow)]
     version: LenientStr<'a>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "null_default")]
     attributes: Vec<RawKeyValue<'a>>,
 }
 
@@ -98,19 +98,19 @@ struct RawSpan<'a> {
     start_time_unix_nano: LenientU64,
     #[serde(alias = "end_time_unix_nano")]
     end_time_unix_nano: LenientU64,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "null_default")]
     attributes: Vec<RawKeyValue<'a>>,
     #[serde(alias = "dropped_attributes_count")]
     dropped_attributes_count: LenientU64,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "null_default")]
     events: Vec<RawEvent<'a>>,
     #[serde(alias = "dropped_events_count")]
     dropped_events_count: LenientU64,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "null_default")]
     links: Vec<RawLink<'a>>,
     #[serde(alias = "dropped_links_count")]
     dropped_links_count: LenientU64,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "null_default")]
     status: RawStatus<'a>,
 }
 
@@ -121,7 +121,7 @@ struct RawEvent<'a> {
     time_unix_nano: LenientU64,
     #[serde(borrow)]
     name: LenientStr<'a>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "null_default")]
     attributes: Vec<RawKeyValue<'a>>,
     #[serde(alias = "dropped_attributes_count")]
     dropped_attributes_count: LenientU64,
@@ -139,7 +139,7 @@ struct RawLink<'a> {
     #[serde(alias = "trace_state")]
     #[serde(borrow)]
     trace_state: LenientStr<'a>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "null_default")]
     attributes: Vec<RawKeyValue<'a>>,
     #[serde(alias = "dropped_attributes_count")]
     dropped_attributes_count: LenientU64,
@@ -611,8 +611,9 @@ impl<'de> Visitor<'de> for MapSeed<'_, '_, '_> {
                 let mut waiting: Vec<RawScopeSpans<'de>> = Vec::new();
                 while let Some(key) = map.next_key::<Cow<'de, str>>()? {
                     if key == "resource" {
-                        let raw: RawResource<'de> = map.next_value()?;
-                        resource = Some(reader.ingest.resource(raw));
+                        // `null` reads as no resource, as the typed fields do (`null_default`).
+                        let raw: Option<RawResource<'de>> = map.next_value()?;
+                        resource = Some(reader.ingest.resource(raw.unwrap_or_default()));
                     } else if is_scope_spans_key(&key) {
                         match resource {
                             Some(resource) => map.next_value_seed(ListSeed {
@@ -651,8 +652,8 @@ impl<'de> Visitor<'de> for MapSeed<'_, '_, '_> {
                 let mut waiting: Vec<RawSpan<'de>> = Vec::new();
                 while let Some(key) = map.next_key::<Cow<'de, str>>()? {
                     if is_scope_key(&key) {
-                        let raw: RawScope<'de> = map.next_value()?;
-                        scope = Some(reader.ingest.scope(raw));
+                        let raw: Option<RawScope<'de>> = map.next_value()?;
+                        scope = Some(reader.ingest.scope(raw.unwrap_or_default()));
                     } else if key == "spans" {
                         match scope {
                             Some(scope) => map.next_value_seed(SpansSeed {
@@ -756,7 +757,8 @@ impl Ingest<'_> {
             ),
         );
         for (ri, rs) in batches.iter().enumerate() {
-            let resource = match rs.get("resource").map(RawResource::deserialize) {
+            let written = rs.get("resource").filter(|r| !r.is_null());
+            let resource = match written.map(RawResource::deserialize) {
                 Some(Ok(r)) => self.resource(r),
                 Some(Err(e)) => {
                     self.warn(

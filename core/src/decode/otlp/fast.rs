@@ -209,6 +209,7 @@ impl<'t> Scanner<'t> {
     }
 
     /// Consumes `null` if it comes next.
+    #[inline]
     fn null(&mut self) -> R<bool> {
         if self.peek()? == b'n' {
             self.literal(b"null")?;
@@ -465,9 +466,21 @@ impl<'t> Scanner<'t> {
         }
     }
 
-    /// Calls `element` for each element of an array, with its index.
+    /// An object that may be written `null` (read as empty, as the typed reader does).
+    fn object_or_null(&mut self, member: impl FnMut(&mut Self, &str) -> R<()>) -> R<()> {
+        if self.null()? {
+            return Ok(());
+        }
+        self.object(member)
+    }
+
+    /// Calls `element` for each element of an array, with its index. `null` is an empty array,
+    /// as in the typed reader (Go's `encoding/json` writes a nil slice so).
     #[inline]
     fn array(&mut self, mut element: impl FnMut(&mut Self, usize) -> R<()>) -> R<()> {
+        if self.null()? {
+            return Ok(());
+        }
         self.eat(b'[')?;
         if self.peek()? == b']' {
             self.pos += 1;
@@ -761,7 +774,7 @@ impl<'t> Scanner<'t> {
         let mut attributes = Vec::new();
         let mut dropped = 0;
         let mut seen = Seen(0);
-        self.object(|sc, k| {
+        self.object_or_null(|sc, k| {
             match k {
                 "attributes" => {
                     seen.first(0)?;
@@ -824,7 +837,7 @@ impl<'t> Scanner<'t> {
             attributes: Vec::new(),
         };
         let mut seen = Seen(0);
-        self.object(|sc, k| {
+        self.object_or_null(|sc, k| {
             match k {
                 "name" => {
                     seen.first(0)?;
@@ -1057,7 +1070,7 @@ impl<'t> Scanner<'t> {
     fn status(&mut self, reader: &mut Reader<'_, '_>) -> R<Status> {
         let mut status = Status::default();
         let mut seen = Seen(0);
-        self.object(|sc, k| {
+        self.object_or_null(|sc, k| {
             match k {
                 "code" => {
                     seen.first(0)?;
