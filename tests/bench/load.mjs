@@ -209,7 +209,15 @@ try {
       depth.value = '0'; depth.dispatchEvent(new Event('change', { bubbles: true }));
       await settle();
       const expandAll = performance.now() - t0;
-      return { scrollJump, jumpCount, plainDom, scrollWheel, plainWheel, zoom, expandAll, domNodes: document.querySelectorAll('*').length, rowCount: grid.getAttribute('aria-rowcount') };
+      const domNodes = document.querySelectorAll('*').length;
+      // A session of many traces: the next trace, 100 times, by ArrowDown in the trace list (a
+      // new waterfall each time, and the list following the selection).
+      const list = document.querySelector('[role=listbox][aria-label=Traces]');
+      const traces = Number(list?.querySelector('[role=option]')?.getAttribute('aria-setsize') ?? 0);
+      const switchTrace = traces > 1
+        ? await measure(Math.min(100, traces - 1), () => list.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowDown', bubbles: true, cancelable: true })))
+        : null;
+      return { scrollJump, jumpCount, plainDom, scrollWheel, plainWheel, zoom, expandAll, switchTrace, traces, domNodes, rowCount: grid.getAttribute('aria-rowcount') };
     });
     interaction.push({ file: basename(file), ...work });
     await page.close();
@@ -227,8 +235,9 @@ for (const r of rows) {
 }
 
 const f = (s) => `${s.p50.toFixed(1)} / ${s.p95.toFixed(1)} / ${s.max.toFixed(1)}`;
-console.log('\n| file | rows shown | scroll, jumps: p50 / p95 / max ms (rows in the DOM after a jump) | baseline: same rows via innerHTML | scroll, 3 rows a step | baseline: 3 plain rows a step | Ctrl+wheel zoom | expand all ms | DOM nodes |');
-console.log('|---|---|---|---|---|---|---|---|---|');
+console.log('\n| file | rows shown | scroll, jumps: p50 / p95 / max ms (rows in the DOM after a jump) | baseline: same rows via innerHTML | scroll, 3 rows a step | baseline: 3 plain rows a step | Ctrl+wheel zoom | expand all ms | DOM nodes | next trace (ArrowDown in the list; traces) |');
+console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const r of interaction) {
-  console.log(`| ${r.file} | ${r.rowCount} | ${f(r.scrollJump)} (${r.jumpCount}) | ${f(r.plainDom)} | ${f(r.scrollWheel)} | ${f(r.plainWheel)} | ${f(r.zoom)} | ${r.expandAll.toFixed(0)} | ${r.domNodes} |`);
+  const next = r.switchTrace ? `${f(r.switchTrace)} (${r.traces})` : 'one trace';
+  console.log(`| ${r.file} | ${r.rowCount} | ${f(r.scrollJump)} (${r.jumpCount}) | ${f(r.plainDom)} | ${f(r.scrollWheel)} | ${f(r.plainWheel)} | ${f(r.zoom)} | ${r.expandAll.toFixed(0)} | ${r.domNodes} | ${next} |`);
 }
