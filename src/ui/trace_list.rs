@@ -303,8 +303,27 @@ pub fn TraceList() -> impl IntoView {
                         measure();
                     }
                     on:keydown=move |ev: leptos::ev::KeyboardEvent| {
-                        if ev.key() == "Escape" {
-                            filter.set(String::new());
+                        match ev.key().as_str() {
+                            "Escape" => filter.set(String::new()),
+                            // Enter opens the first trace kept (unless the current one is kept),
+                            // ArrowDown goes on into the list.
+                            "Enter" | "ArrowDown" => {
+                                ev.prevent_default();
+                                if selected_pos.get_untracked().is_none() {
+                                    let first = entries.with_untracked(|e| {
+                                        listed.with_untracked(|l| l.first().map(|&k| e[k].index))
+                                    });
+                                    if let Some(view) = first {
+                                        state.select_trace(view);
+                                    }
+                                }
+                                if ev.key() == "ArrowDown" {
+                                    if let Some(list) = list.get_untracked() {
+                                        let _ = list.focus();
+                                    }
+                                }
+                            }
+                            _ => {}
                         }
                     }
                 />

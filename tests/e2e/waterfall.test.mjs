@@ -438,14 +438,24 @@ test('a session of a thousand traces (a test suite with a trace per test) keeps 
     await filter.fill(id.toUpperCase());
     await shown.filter({ hasText: '1 of 1000 shown' }).waitFor();
     assert.equal(await options.count(), 1);
-    await options.first().click();
+    // Enter opens the one trace kept.
+    const kept = (await options.first().locator('.trace-title').textContent()).trim();
+    await filter.press('Enter');
     assert.equal(await (await selected()).getAttribute('aria-setsize'), '1');
+    assert.equal((await (await selected()).locator('.trace-title').textContent()).trim(), kept);
+    assert.ok((await rows(page).first().textContent()).startsWith(kept), 'the waterfall shows it');
     assert.equal(await selectedRow(page).getAttribute('aria-selected'), 'true');
     // Nothing kept: no option, and the listbox names no active option.
     await filter.fill('pytest no-such-test');
     await shown.filter({ hasText: '0 of 1000 shown' }).waitFor();
     assert.equal(await options.count(), 0);
     assert.equal(await list.getAttribute('aria-activedescendant'), null);
+    // ArrowDown goes on into the list, on its first option.
+    await filter.fill('CREATE');
+    await shown.filter({ hasText: '400 of 1000 shown' }).waitFor();
+    await filter.press('ArrowDown');
+    assert.equal(await list.evaluate((el) => el === document.activeElement), true, 'the list has focus');
+    assert.match(await (await selected()).textContent(), /^CREATE TABLE/);
     // Escape clears it: the whole list is back, the trace picked still selected.
     await filter.press('Escape');
     await page.waitForFunction(() => document.querySelector('[role=option]')?.getAttribute('aria-setsize') === '1000');
