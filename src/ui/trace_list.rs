@@ -28,6 +28,7 @@ struct TraceEntry {
 
 /// What an option says in words: its title (the root span names, " + " between the traces of a
 /// joint view), its services, and its trace ids in hex (for the filter).
+#[derive(Default, PartialEq)]
 struct Texts {
     title: String,
     services: String,
@@ -37,11 +38,7 @@ struct Texts {
 fn texts(d: &Loaded, view: usize) -> Texts {
     let forest = &d.forest;
     let Some(t) = forest.tree(view) else {
-        return Texts {
-            title: String::new(),
-            services: String::new(),
-            trace_ids: String::new(),
-        };
+        return Texts::default();
     };
     let root_name = |t: &TraceTree| {
         t.root()
@@ -160,19 +157,16 @@ pub fn TraceList() -> impl IntoView {
     });
     // What the filter box holds, and the entries it keeps (indices into `entries`, in order).
     let filter = RwSignal::new(String::new());
-    // What the filter looks in, per entry: made on the first filter typed (lines apart, so no
-    // term, which has no white space, matches across two of them).
+    // What the filter looks in, per entry: made on the first filter typed.
     let haystacks = Memo::new(move |_| {
-        let entries = entries.get();
-        state.data.with(|d| {
-            d.as_ref().map_or_else(Vec::new, |d| {
-                entries
-                    .iter()
-                    .map(|e| {
-                        let t = texts(d, e.index);
-                        format!("{}\n{}\n{}", t.title, t.services, t.trace_ids)
-                    })
-                    .collect::<Vec<String>>()
+        entries.with(|entries| {
+            state.data.with(|d| {
+                d.as_ref().map_or_else(Vec::new, |d| {
+                    entries
+                        .iter()
+                        .map(|e| texts(d, e.index))
+                        .collect::<Vec<Texts>>()
+                })
             })
         })
     });
@@ -184,11 +178,15 @@ pub fn TraceList() -> impl IntoView {
         haystacks.with(|h| {
             h.iter()
                 .enumerate()
-                .filter(|(_, text)| query.matches(&[text.as_str()]))
+                .filter(|(_, t)| query.matches(&[&t.title, &t.services, &t.trace_ids]))
                 .map(|(k, _)| k)
                 .collect()
         })
     });
+    // The view shown by the option at position `pos` of the (filtered) list.
+    let view_at = move |pos: usize| {
+        entries.with_untracked(|e| listed.with_untracked(|l| l.get(pos).map(|&k| e[k].index)))
+    };
     // A new load starts unfiltered.
     Effect::new(move |_| {
         state.generation.track();
@@ -278,8 +276,7 @@ pub fn TraceList() -> impl IntoView {
             _ => return,
         };
         ev.prevent_default();
-        let next = entries.with_untracked(|e| listed.with_untracked(|l| e[l[next]].index));
-        if next != state.trace.get_untracked() {
+        if let Some(next) = view_at(next).filter(|&v| v != state.trace.get_untracked()) {
             state.select_trace(next);
         }
     };
@@ -310,10 +307,7 @@ pub fn TraceList() -> impl IntoView {
                             "Enter" | "ArrowDown" => {
                                 ev.prevent_default();
                                 if selected_pos.get_untracked().is_none() {
-                                    let first = entries.with_untracked(|e| {
-                                        listed.with_untracked(|l| l.first().map(|&k| e[k].index))
-                                    });
-                                    if let Some(view) = first {
+                                    if let Some(view) = view_at(0) {
                                         state.select_trace(view);
                                     }
                                 }
@@ -348,12 +342,10 @@ pub fn TraceList() -> impl IntoView {
                 >
                     {
                         let index = entry.index;
-                        let Texts { title, services, .. } = state.data.with_untracked(|d| {
-                            d.as_ref().map_or(
-                                Texts { title: String::new(), services: String::new(), trace_ids: String::new() },
-                                |d| texts(d, index),
-                            )
-                        });
+                        let Texts { title, services, .. } = state
+                            .data
+                            .with_untracked(|d| d.as_ref().map(|d| texts(d, index)))
+                            .unwrap_or_default();
                         let together = entry.linked.is_some_and(|n| n > 0);
                         let current = current.clone();
                         let selected = move || current.selected(&index);
