@@ -16,6 +16,7 @@ mod intern;
 pub mod joined;
 pub mod layout;
 mod model;
+pub mod panes;
 pub mod permalink;
 pub mod prepared;
 pub mod report;

@@ -13,9 +13,11 @@ use super::decoder;
 use super::load::{files_of, open_bytes, open_files, open_pasted, open_sample, open_sources};
 use super::permalink;
 use super::problems::Problems;
+use super::splitter::{layout_style, Splitter};
 use super::state::AppState;
 use super::trace_list::TraceList;
 use super::waterfall::Waterfall;
+use sightline_core::panes::Pane;
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -140,9 +142,11 @@ pub fn App() -> impl IntoView {
         <div class="app">
             <Header/>
             <Problems/>
-            <main class="layout">
+            <main class="layout" style=move || layout_style(state.panes.get())>
                 <TraceList/>
+                <Splitter pane=Pane::List label="Resize the trace list"/>
                 <Waterfall/>
+                <Splitter pane=Pane::Details label="Resize the span details"/>
                 <SpanDetails/>
             </main>
             <div class="drop-overlay" class:visible=move || dragging.get() aria-hidden="true">

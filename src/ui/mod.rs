@@ -15,6 +15,7 @@ mod panic;
 mod permalink;
 mod preferences;
 mod problems;
+mod splitter;
 mod state;
 mod timeline;
 mod trace_list;

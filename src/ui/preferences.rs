@@ -6,6 +6,30 @@ use wasm_bindgen::JsCast;
 /// The three themes, in the order the toggle cycles through them.
 const THEMES: [&str; 3] = ["system", "light", "dark"];
 
+/// The local storage key of the theme chosen.
+const THEME_KEY: &str = "sightline.theme";
+
+fn storage() -> Option<web_sys::Storage> {
+    // Local storage can be missing or refused (a sandboxed frame, a privacy setting): then
+    // preferences last for the visit only.
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+/// A preference kept from an earlier visit.
+pub(super) fn remembered(key: &str) -> Option<String> {
+    storage()?.get_item(key).ok().flatten()
+}
+
+/// Keeps a preference for later visits (`None` forgets it).
+pub(super) fn remember(key: &str, value: Option<&str>) {
+    if let Some(s) = storage() {
+        let _ = match value {
+            Some(v) => s.set_item(key, v),
+            None => s.remove_item(key),
+        };
+    }
+}
+
 fn apply(theme: &str) {
     if let Some(root) = web_sys::window()
         .and_then(|w| w.document())
@@ -21,7 +45,12 @@ fn apply(theme: &str) {
 
 #[component]
 pub fn ThemeToggle() -> impl IntoView {
-    let theme = RwSignal::new(0usize);
+    // The theme chosen on an earlier visit, applied at once.
+    let chosen = remembered(THEME_KEY)
+        .and_then(|t| THEMES.iter().position(|&name| name == t))
+        .unwrap_or(0);
+    apply(THEMES[chosen]);
+    let theme = RwSignal::new(chosen);
     view! {
         <button
             type="button"
@@ -29,7 +58,9 @@ pub fn ThemeToggle() -> impl IntoView {
             title="Colour theme: follow the system, or always light or dark"
             on:click=move |_| {
                 theme.update(|t| *t = (*t + 1) % THEMES.len());
-                apply(THEMES[theme.get_untracked()]);
+                let name = THEMES[theme.get_untracked()];
+                apply(name);
+                remember(THEME_KEY, (name != "system").then_some(name));
             }
         >
             {move || format!("Theme: {}", THEMES[theme.get()])}
@@ -86,6 +117,10 @@ pub fn KeyboardHelp() -> impl IntoView {
         ),
         ("Esc", "clear the search, close this help"),
         ("Ctrl+V", "open pasted trace JSON"),
+        (
+            "← → Home End",
+            "on a pane's separator (Tab to it): resize the pane; double-click it for the default",
+        ),
         ("?", "this help"),
     ];
     view! {

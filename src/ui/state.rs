@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 use sightline_core::layout::{open_on_failure, Window};
+use sightline_core::panes::PaneWidths;
 use sightline_core::url_state::HashState;
 
 /// A load in progress: what, and how many bytes of how many.
@@ -64,6 +65,8 @@ pub struct AppState {
     /// The timeline column's width in CSS pixels (the minimap's canvas is as wide as the axis),
     /// measured by the time axis on mount and resize; 0 before then.
     pub timeline_px: RwSignal<f64>,
+    /// The widths the user gave the panes (kept in local storage; see `splitter`).
+    pub panes: RwSignal<PaneWidths>,
     /// The text in the search box.
     pub search: RwSignal<String>,
     /// Show only matching spans (with their ancestors).
@@ -108,6 +111,7 @@ impl AppState {
             reveal: RwSignal::new(0),
             critical: RwSignal::new(false),
             timeline_px: RwSignal::new(0.0),
+            panes: RwSignal::new(super::splitter::stored_widths()),
             search: RwSignal::new(String::new()),
             only_matches: RwSignal::new(false),
             progress: RwSignal::new(None),

@@ -14,6 +14,7 @@ use sightline_core::timeout::timeout_match;
 use sightline_core::{format_duration, TraceTree};
 use wasm_bindgen::JsCast;
 
+use super::splitter::names_style;
 use super::state::{AppState, Loaded};
 use super::timeline::{fraction_in, pan_by, windows, zoom_by, TimeAxis};
 
@@ -605,7 +606,11 @@ pub fn Waterfall() -> impl IntoView {
     });
 
     view! {
-        <section class="waterfall-pane" aria-labelledby="waterfall-heading">
+        <section
+            class="waterfall-pane"
+            aria-labelledby="waterfall-heading"
+            style=move || names_style(state.panes.get())
+        >
             <h2 id="waterfall-heading" class="visually-hidden">"Waterfall"</h2>
             <div class="search-bar">
                 <input

@@ -211,7 +211,7 @@ test('the critical path toggle marks the chain that decided the end of the trace
   });
 });
 
-test('? shows the keyboard help; the theme toggle cycles system, light, dark', async () => {
+test('? shows the keyboard help; the theme toggle cycles system, light, dark, and is remembered', async () => {
   await withPage(browser, 'help and theme', async (page) => {
     await page.goto(site.url);
     await rows(page).first().waitFor();
@@ -229,8 +229,82 @@ test('? shows the keyboard help; the theme toggle cycles system, light, dark', a
     assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
     const bg = await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
     assert.equal(bg, 'rgb(20, 24, 31)', 'dark background');
+    // The next visit opens in the theme chosen.
+    await page.reload();
+    await rows(page).first().waitFor();
+    assert.equal(await theme.textContent(), 'Theme: dark');
+    assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
     await theme.click();
     assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), undefined);
+    await page.reload();
+    await rows(page).first().waitFor();
+    assert.equal(await theme.textContent(), 'Theme: system');
+  });
+});
+
+test('the trace list, the span names and the details are resized by drag or keyboard, and remembered', async () => {
+  await withPage(browser, 'resizable panes', async (page) => {
+    await page.goto(site.url);
+    await rows(page).first().waitFor();
+    const width = (selector) => page.evaluate((s) => document.querySelector(s).getBoundingClientRect().width, selector);
+    const names = page.getByRole('separator', { name: 'Resize the span names' });
+    const list = page.getByRole('separator', { name: 'Resize the trace list' });
+    const panel = page.getByRole('separator', { name: 'Resize the span details' });
+    const now = async (sep) => Number(await sep.getAttribute('aria-valuenow'));
+    await page.waitForFunction(() => Number(document.querySelector('[aria-label="Resize the span names"]')?.getAttribute('aria-valuenow')) > 0);
+
+    // Keyboard: each arrow moves the separator 16 px; the rows' name cells and the time axis follow.
+    const nameCell = '[role=treegrid] [role=row] [role=gridcell]';
+    const before = await width(nameCell);
+    assert.ok(Math.abs((await now(names)) - before) <= 1, 'aria-valuenow is the names column width');
+    const axisBefore = await width('.wf-axis-ticks');
+    await names.focus();
+    for (let i = 0; i < 5; i++) await page.keyboard.press('ArrowRight');
+    await page.waitForFunction((w) => Math.abs(document.querySelector('[role=treegrid] [role=row] [role=gridcell]').getBoundingClientRect().width - w) < 1, before + 80);
+    assert.equal(await now(names), Math.round(before + 80));
+    // The minimap's canvas is drawn for the narrower timeline.
+    await page.waitForFunction((w) => Number(document.querySelector('.wf-minimap canvas').getAttribute('width')) < w, axisBefore);
+    await page.keyboard.press('Home');
+    await page.waitForFunction(() => document.querySelector('[aria-label="Resize the span names"]').getAttribute('aria-valuenow') === '120');
+    assert.equal(Math.round(await width(nameCell)), 120);
+    await page.keyboard.press('End');
+    const max = Number(await names.getAttribute('aria-valuemax'));
+    await page.waitForFunction((m) => document.querySelector('[aria-label="Resize the span names"]').getAttribute('aria-valuenow') === String(m), max);
+
+    // Drag: the list widens by the distance dragged; the details, on the other side of their
+    // separator, widen when it is dragged left.
+    const listBefore = await width('.trace-list');
+    const box = await list.boundingBox();
+    await page.mouse.move(box.x + box.width / 2, box.y + 300);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width / 2 + 90, box.y + 300, { steps: 4 });
+    await page.mouse.up();
+    assert.equal(Math.round(await width('.trace-list')), Math.round(listBefore + 90));
+    assert.equal(await now(list), Math.round(listBefore + 90));
+    const panelBefore = await width('.span-details');
+    const pbox = await panel.boundingBox();
+    await page.mouse.move(pbox.x + pbox.width / 2, pbox.y + 300);
+    await page.mouse.down();
+    await page.mouse.move(pbox.x + pbox.width / 2 - 60, pbox.y + 300, { steps: 4 });
+    await page.mouse.up();
+    assert.equal(Math.round(await width('.span-details')), Math.round(panelBefore + 60));
+    // Never past the limits: a drag far to the right stops at the list's maximum.
+    await page.mouse.move(box.x + 90, box.y + 300);
+    await page.mouse.down();
+    await page.mouse.move(box.x + 1200, box.y + 300, { steps: 4 });
+    await page.mouse.up();
+    assert.equal(await now(list), Number(await list.getAttribute('aria-valuemax')));
+    const listWidth = await width('.trace-list');
+    const panelWidth = await width('.span-details');
+
+    // The next visit keeps the widths; a double click gives a pane its default back.
+    await page.reload();
+    await rows(page).first().waitFor();
+    assert.equal(Math.round(await width('.trace-list')), Math.round(listWidth));
+    assert.equal(Math.round(await width('.span-details')), Math.round(panelWidth));
+    await list.dblclick();
+    await page.waitForFunction(() => document.querySelector('.trace-list').getBoundingClientRect().width === 250);
+    assert.equal(Math.round(await width('.span-details')), Math.round(panelWidth));
   });
 });
 

@@ -1,0 +1,168 @@
+//! Separators between the page's panes (the WAI-ARIA window splitter): drag one, or focus it
+//! and use Left and Right (Home and End for the limits); a double click gives the pane its
+//! default width back. The limits and the stored form are the core's (`sightline_core::panes`);
+//! the widths the user chose are kept in the browser's local storage.
+
+use leptos::prelude::*;
+use sightline_core::panes::{self, Pane, PaneWidths};
+use wasm_bindgen::JsCast;
+
+use super::preferences::{remember, remembered};
+use super::state::AppState;
+
+/// The local storage key of the panes' widths.
+const STORAGE_KEY: &str = "sightline.panes";
+
+/// The widths kept from an earlier visit.
+pub fn stored_widths() -> PaneWidths {
+    remembered(STORAGE_KEY)
+        .map(|text| PaneWidths::from_pref(&text))
+        .unwrap_or_default()
+}
+
+fn store(widths: PaneWidths) {
+    let text = widths.to_pref();
+    remember(STORAGE_KEY, (!text.is_empty()).then_some(text.as_str()));
+}
+
+/// The style that gives the panes of the page the user's widths (CSS variables the stylesheet
+/// reads; a pane left at its default has none).
+pub fn layout_style(widths: PaneWidths) -> String {
+    [(Pane::List, "--list-w"), (Pane::Details, "--details-w")]
+        .into_iter()
+        .filter_map(|(pane, var)| {
+            widths
+                .get(pane)
+                .map(|w| format!("{var}:{};", pane.css_width(w)))
+        })
+        .collect()
+}
+
+/// The style that gives the waterfall's name column the user's width.
+pub fn names_style(widths: PaneWidths) -> Option<String> {
+    widths
+        .get(Pane::Names)
+        .map(|w| format!("--name-col:{}", Pane::Names.css_width(w)))
+}
+
+fn element(selector: &str) -> Option<web_sys::Element> {
+    web_sys::window()?
+        .document()?
+        .query_selector(selector)
+        .ok()
+        .flatten()
+}
+
+fn width_of(selector: &str) -> f64 {
+    element(selector).map_or(0.0, |e| e.get_bounding_client_rect().width())
+}
+
+/// The element that is the pane (its width is the pane's, whether set or the default).
+fn pane_selector(pane: Pane) -> &'static str {
+    match pane {
+        Pane::List => ".trace-list",
+        Pane::Names => ".wf-axis-name",
+        Pane::Details => ".span-details",
+    }
+}
+
+/// The pane's width now and its limits, measured on the page.
+fn measure(pane: Pane) -> (f64, f64, f64) {
+    let width = width_of(pane_selector(pane));
+    let (container, others) = match pane {
+        Pane::List => (width_of(".layout"), width_of(".span-details")),
+        Pane::Details => (width_of(".layout"), width_of(".trace-list")),
+        Pane::Names => (width_of(".wf-axis"), 0.0),
+    };
+    (width, pane.min_px(), pane.max_px(container, others))
+}
+
+/// A separator on the edge of `pane`, named `label` for assistive technology.
+#[component]
+pub fn Splitter(pane: Pane, label: &'static str) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    // What the separator announces: the pane's width and limits as last measured.
+    let shown = RwSignal::new((0.0, 0.0, 0.0));
+    let remeasure = move || shown.set(measure(pane));
+    // After the layout the widths give, measured in the next frame.
+    Effect::new(move |_| {
+        state.panes.track();
+        state.data.track();
+        request_animation_frame(remeasure);
+    });
+    let resize = window_event_listener(leptos::ev::resize, move |_| remeasure());
+    on_cleanup(move || resize.remove());
+
+    let set = move |width: Option<f64>| {
+        state.panes.update(|w| *w = w.with(pane, width));
+    };
+    // The pointer's x and the pane's width when the drag started.
+    let drag = StoredValue::new(None::<(f64, f64)>);
+    let on_down = move |ev: leptos::ev::PointerEvent| {
+        if ev.button() != 0 {
+            return;
+        }
+        if let Some(el) = ev
+            .current_target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        {
+            let _ = el.set_pointer_capture(ev.pointer_id());
+        }
+        ev.prevent_default();
+        let (width, ..) = measure(pane);
+        drag.set_value(Some((f64::from(ev.client_x()), width)));
+    };
+    let on_move = move |ev: leptos::ev::PointerEvent| {
+        let Some((from_x, width)) = drag.get_value() else {
+            return;
+        };
+        let (_, min, max) = shown.get_untracked();
+        let to = panes::dragged(pane, width, from_x, f64::from(ev.client_x()), min, max);
+        set(Some(to));
+    };
+    let on_up = move |_: leptos::ev::PointerEvent| {
+        if drag.get_value().is_some() {
+            drag.set_value(None);
+            store(state.panes.get_untracked());
+        }
+    };
+    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        let (width, min, max) = measure(pane);
+        if let Some(to) = panes::keyed(pane, width, &ev.key(), min, max) {
+            ev.prevent_default();
+            set(Some(to));
+            store(state.panes.get_untracked());
+        }
+    };
+    let reset = move |_| {
+        set(None);
+        store(state.panes.get_untracked());
+    };
+    #[allow(clippy::cast_possible_truncation)]
+    let value = move |i: usize| {
+        let (width, min, max) = shown.get();
+        let v = [width, min, max][i].round() as i64;
+        v.to_string()
+    };
+    view! {
+        <div
+            class="splitter"
+            class:splitter-names=pane == Pane::Names
+            role="separator"
+            aria-orientation="vertical"
+            aria-label=label
+            aria-valuenow=move || value(0)
+            aria-valuemin=move || value(1)
+            aria-valuemax=move || value(2)
+            aria-valuetext=move || format!("{} pixels wide", value(0))
+            tabindex="0"
+            title="Drag to resize, or use the arrow keys; double-click for the default width"
+            on:pointerdown=on_down
+            on:pointermove=on_move
+            on:pointerup=on_up
+            on:pointercancel=on_up
+            on:keydown=on_key
+            on:dblclick=reset
+        ></div>
+    }
+}
