@@ -207,3 +207,57 @@ fn interner_hashes_spread_in_wasm() {
         strings.distinct_hashes()
     );
 }
+
+#[wasm_bindgen_test]
+async fn the_names_separator_resizes_the_name_cells_by_keyboard() {
+    // Widths need the real stylesheet, which the test page lacks.
+    let doc = web_sys::window().unwrap().document().unwrap();
+    let style = doc.create_element("style").unwrap();
+    style.set_text_content(Some(include_str!("../style/main.css")));
+    doc.head().unwrap().append_child(&style).unwrap();
+    let (state, host) = mount_sample();
+    leptos::task::tick().await;
+    let sep: HtmlElement = host
+        .query_selector("[role=separator][aria-label='Resize the span names']")
+        .unwrap()
+        .expect("the names' separator")
+        .unchecked_into();
+    assert_eq!(sep.tab_index(), 0, "focusable");
+    let width = |selector: &str| {
+        host.query_selector(selector)
+            .unwrap()
+            .expect(selector)
+            .get_bounding_client_rect()
+            .width()
+    };
+    let before = width(".wf-axis-name");
+    let cell_before = width("[role=row] [role=gridcell]");
+    assert!(before > 0.0 && (cell_before - before).abs() < 1.0);
+    let press = |key: &str| {
+        let init = web_sys::KeyboardEventInit::new();
+        init.set_key(key);
+        init.set_bubbles(true);
+        let ev =
+            web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap();
+        sep.dispatch_event(&ev).unwrap();
+    };
+    // Each press is its own task in a browser: the page is updated in between.
+    press("ArrowRight");
+    leptos::task::tick().await;
+    press("ArrowRight");
+    leptos::task::tick().await;
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let wanted = (before + 16.0).round() as u16;
+    // The second press measured the width the first gave.
+    assert_eq!(state.panes.get_untracked().names, Some(wanted + 16));
+    assert!((width("[role=row] [role=gridcell]") - f64::from(wanted + 16)).abs() < 1.0);
+    // A key the separator does not handle changes nothing; a double click gives the default.
+    press("a");
+    assert_eq!(state.panes.get_untracked().names, Some(wanted + 16));
+    sep.dispatch_event(&web_sys::MouseEvent::new("dblclick").unwrap())
+        .unwrap();
+    leptos::task::tick().await;
+    assert_eq!(state.panes.get_untracked().names, None);
+    assert!((width("[role=row] [role=gridcell]") - cell_before).abs() < 1.0);
+    style.remove();
+}

@@ -45,34 +45,27 @@ pub fn names_style(widths: PaneWidths) -> Option<String> {
         .map(|w| format!("--name-col:{}", Pane::Names.css_width(w)))
 }
 
-fn element(selector: &str) -> Option<web_sys::Element> {
-    web_sys::window()?
-        .document()?
-        .query_selector(selector)
-        .ok()
-        .flatten()
+fn width_of(el: Option<web_sys::Element>) -> f64 {
+    el.map_or(0.0, |e| e.get_bounding_client_rect().width())
 }
 
-fn width_of(selector: &str) -> f64 {
-    element(selector).map_or(0.0, |e| e.get_bounding_client_rect().width())
-}
-
-/// The element that is the pane (its width is the pane's, whether set or the default).
-fn pane_selector(pane: Pane) -> &'static str {
-    match pane {
-        Pane::List => ".trace-list",
-        Pane::Names => ".wf-axis-name",
-        Pane::Details => ".span-details",
-    }
-}
-
-/// The pane's width now and its limits, measured on the page.
-fn measure(pane: Pane) -> (f64, f64, f64) {
-    let width = width_of(pane_selector(pane));
-    let (container, others) = match pane {
-        Pane::List => (width_of(".layout"), width_of(".span-details")),
-        Pane::Details => (width_of(".layout"), width_of(".trace-list")),
-        Pane::Names => (width_of(".wf-axis"), 0.0),
+/// The pane's width now and its limits, measured on the page from its separator `sep`: the
+/// list's separator follows it in the layout (whose last pane is the details), the details'
+/// separator precedes them (the first pane is the list), the names' follows the names' header
+/// in the axis.
+fn measure(pane: Pane, sep: &web_sys::Element) -> (f64, f64, f64) {
+    let parent = sep.parent_element();
+    let container = width_of(parent.clone());
+    let (width, others) = match pane {
+        Pane::List => (
+            width_of(sep.previous_element_sibling()),
+            width_of(parent.and_then(|p| p.last_element_child())),
+        ),
+        Pane::Details => (
+            width_of(sep.next_element_sibling()),
+            width_of(parent.and_then(|p| p.first_element_child())),
+        ),
+        Pane::Names => (width_of(sep.previous_element_sibling()), 0.0),
     };
     (width, pane.min_px(), pane.max_px(container, others))
 }
@@ -83,7 +76,13 @@ pub fn Splitter(pane: Pane, label: &'static str) -> impl IntoView {
     let state = expect_context::<AppState>();
     // What the separator announces: the pane's width and limits as last measured.
     let shown = RwSignal::new((0.0, 0.0, 0.0));
-    let remeasure = move || shown.set(measure(pane));
+    let sep = NodeRef::<leptos::html::Div>::new();
+    let measured = move || sep.get_untracked().map(|el| measure(pane, &el));
+    let remeasure = move || {
+        if let Some(m) = measured() {
+            shown.set(m);
+        }
+    };
     // After the layout the widths give, measured in the next frame.
     Effect::new(move |_| {
         state.panes.track();
@@ -109,8 +108,9 @@ pub fn Splitter(pane: Pane, label: &'static str) -> impl IntoView {
             let _ = el.set_pointer_capture(ev.pointer_id());
         }
         ev.prevent_default();
-        let (width, ..) = measure(pane);
-        drag.set_value(Some((f64::from(ev.client_x()), width)));
+        if let Some((width, ..)) = measured() {
+            drag.set_value(Some((f64::from(ev.client_x()), width)));
+        }
     };
     let on_move = move |ev: leptos::ev::PointerEvent| {
         let Some((from_x, width)) = drag.get_value() else {
@@ -127,7 +127,9 @@ pub fn Splitter(pane: Pane, label: &'static str) -> impl IntoView {
         }
     };
     let on_key = move |ev: leptos::ev::KeyboardEvent| {
-        let (width, min, max) = measure(pane);
+        let Some((width, min, max)) = measured() else {
+            return;
+        };
         if let Some(to) = panes::keyed(pane, width, &ev.key(), min, max) {
             ev.prevent_default();
             set(Some(to));
@@ -146,6 +148,7 @@ pub fn Splitter(pane: Pane, label: &'static str) -> impl IntoView {
     };
     view! {
         <div
+            node_ref=sep
             class="splitter"
             class:splitter-names=pane == Pane::Names
             role="separator"
