@@ -1,20 +1,146 @@
 //! Search inside a trace: what the search box matches. Terms separated by spaces must all match
-//! (AND), case-insensitively. A plain term matches the span's name or display name, its service,
-//! any attribute key or value (span, resource, event), or its span or trace id; `key=value`
-//! matches an attribute whose key is `key` and whose value contains `value`.
+//! (AND), case-insensitively; double quotes keep spaces in a term (`"assert 500"`,
+//! `name="POST /orders"`).
+//!
+//! - A plain term matches the span's name or display name, its service, any attribute key or
+//!   value (span, resource, event), an event's name, or its span or trace id.
+//! - `key=value` matches an attribute whose key is `key` and whose value contains `value`, and
+//!   four fields of the span itself: `name=`, `service=`, `kind=` (`server`, `client`, ...) and
+//!   `status=` (`error`, `ok`, `unset`, or words of the status message).
+//! - `key>n`, `key>=n`, `key<n`, `key<=n` compare a numeric attribute (a number, or a string that
+//!   reads as one: `http.response.status_code>=500`), or the span's duration:
+//!   `duration>100ms` (units `ns`, `us` or `µs`, `ms`, `s`, `m`, `h`; a bare number is in
+//!   milliseconds).
+//! - `-term` keeps the spans the term does not match (`-health`, `-status=ok`).
 
-use crate::model::{KeyValue, Session, Span};
+use crate::model::{KeyValue, Session, Span, StatusCode, Value};
 use crate::tree::TraceTree;
 
 /// One term of a query.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 enum Term {
     Text(String),
-    KeyValue { key: String, value: String },
+    KeyValue {
+        key: String,
+        value: String,
+    },
+    /// `key` compared with `limit` (nanoseconds for `duration`).
+    Compare {
+        key: String,
+        op: Op,
+        limit: f64,
+    },
+    Not(Box<Term>),
+}
+
+/// A comparison of a [`Term::Compare`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Op {
+    Less,
+    AtMost,
+    More,
+    AtLeast,
+}
+
+impl Op {
+    fn holds(self, value: f64, limit: f64) -> bool {
+        match self {
+            Op::Less => value < limit,
+            Op::AtMost => value <= limit,
+            Op::More => value > limit,
+            Op::AtLeast => value >= limit,
+        }
+    }
+}
+
+/// The words of a query: split at white space outside double quotes, the quotes taken out
+/// (an empty word, `""`, is no word).
+fn words(text: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut quoted = false;
+    for c in text.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            c if c.is_whitespace() && !quoted => {
+                if !word.is_empty() {
+                    words.push(std::mem::take(&mut word));
+                }
+            }
+            c => word.push(c),
+        }
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    words
+}
+
+/// A duration as the search box takes it (`250us`, `1.5s`, `100` for 100 ms), in nanoseconds.
+fn parse_duration(text: &str) -> Option<f64> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number.parse().ok()?;
+    let scale = match unit.trim() {
+        "ns" => 1.0,
+        "us" | "µs" | "μs" => 1e3,
+        "" | "ms" => 1e6,
+        "s" => 1e9,
+        "m" | "min" => 60e9,
+        "h" => 3_600e9,
+        _ => return None,
+    };
+    Some(number * scale)
+}
+
+impl Term {
+    fn parse(word: &str) -> Term {
+        if let Some(rest) = word.strip_prefix('-').filter(|r| !r.is_empty()) {
+            return Term::Not(Box::new(Term::parse(rest)));
+        }
+        if let Some(compare) = Term::compare(word) {
+            return compare;
+        }
+        match word.split_once('=') {
+            Some((k, v)) if !k.is_empty() => Term::KeyValue {
+                key: k.to_lowercase(),
+                value: v.to_lowercase(),
+            },
+            _ => Term::Text(word.to_lowercase()),
+        }
+    }
+
+    /// `key>n` and the like; `None` when the word is not a comparison of a number.
+    fn compare(word: &str) -> Option<Term> {
+        let at = word.find(['<', '>'])?;
+        let (key, rest) = word.split_at(at);
+        let (op, limit) = if let Some(l) = rest.strip_prefix(">=") {
+            (Op::AtLeast, l)
+        } else if let Some(l) = rest.strip_prefix("<=") {
+            (Op::AtMost, l)
+        } else if let Some(l) = rest.strip_prefix('>') {
+            (Op::More, l)
+        } else {
+            (Op::Less, &rest[1..])
+        };
+        let key = key.to_lowercase();
+        if key.is_empty() {
+            return None;
+        }
+        let limit = if key == "duration" {
+            parse_duration(limit)?
+        } else {
+            limit.trim().parse().ok().filter(|l: &f64| l.is_finite())?
+        };
+        Some(Term::Compare { key, op, limit })
+    }
 }
 
 /// A parsed search query. An empty query matches nothing (there is nothing to look for).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Query {
     terms: Vec<Term>,
 }
@@ -22,17 +148,9 @@ pub struct Query {
 impl Query {
     /// Parses what the user typed.
     pub fn parse(text: &str) -> Query {
-        let terms = text
-            .split_whitespace()
-            .map(|t| match t.split_once('=') {
-                Some((k, v)) if !k.is_empty() => Term::KeyValue {
-                    key: k.to_lowercase(),
-                    value: v.to_lowercase(),
-                },
-                _ => Term::Text(t.to_lowercase()),
-            })
-            .collect();
-        Query { terms }
+        Query {
+            terms: words(text).iter().map(|w| Term::parse(w)).collect(),
+        }
     }
 
     /// True when there is nothing to search for.
@@ -73,7 +191,7 @@ impl TraceFilter {
     /// Parses what the user typed.
     pub fn parse(text: &str) -> TraceFilter {
         TraceFilter {
-            terms: text.split_whitespace().map(str::to_lowercase).collect(),
+            terms: words(text).iter().map(|w| w.to_lowercase()).collect(),
         }
     }
 
@@ -129,10 +247,57 @@ fn term_matches(term: &Term, session: &Session, span: &Span) -> bool {
                     contains(strings.get(kv.key), t) || contains(&kv.value.display(strings), t)
                 })
         }
-        Term::KeyValue { key, value } => attributes(session, span).any(|kv| {
-            strings.get(kv.key).eq_ignore_ascii_case(key)
-                && contains(&kv.value.display(strings), value)
-        }),
+        Term::KeyValue { key, value } => {
+            field_matches(key, value, session, span)
+                || attributes(session, span).any(|kv| {
+                    strings.get(kv.key).eq_ignore_ascii_case(key)
+                        && contains(&kv.value.display(strings), value)
+                })
+        }
+        Term::Compare { key, op, limit } => {
+            if key == "duration" {
+                #[allow(clippy::cast_precision_loss)]
+                return op.holds(span.duration() as f64, *limit);
+            }
+            attributes(session, span).any(|kv| {
+                strings.get(kv.key).eq_ignore_ascii_case(key)
+                    && number(&kv.value, session).is_some_and(|v| op.holds(v, *limit))
+            })
+        }
+        Term::Not(term) => !term_matches(term, session, span),
+    }
+}
+
+/// The span's own fields a `key=value` term can name.
+fn field_matches(key: &str, value: &str, session: &Session, span: &Span) -> bool {
+    let strings = &session.strings;
+    match key {
+        "name" => {
+            contains(strings.get(span.name), value) || contains(session.display_name(span), value)
+        }
+        "service" => contains(session.service_of(span), value),
+        "kind" => span.kind.label() == value,
+        "status" => {
+            let code = match span.status.code {
+                StatusCode::Unset => "unset",
+                StatusCode::Ok => "ok",
+                StatusCode::Error => "error",
+            };
+            code == value
+                || (!value.is_empty() && contains(strings.get(span.status.message), value))
+        }
+        _ => false,
+    }
+}
+
+/// An attribute's value as a number: numbers, and strings that read as one.
+fn number(value: &Value, session: &Session) -> Option<f64> {
+    #[allow(clippy::cast_precision_loss)]
+    match value {
+        Value::Int(i) => Some(*i as f64),
+        Value::Double(d) => Some(*d),
+        Value::Str(s) => session.strings.get(*s).trim().parse().ok(),
+        _ => None,
     }
 }
 
@@ -154,6 +319,73 @@ mod tests {
             ]
         );
         assert_eq!(Query::parse("=x").terms, [Term::Text("=x".into())]);
+        // Quotes keep spaces; comparisons; negation.
+        assert_eq!(
+            Query::parse(r#"name="POST /orders" "assert 500""#).terms,
+            [
+                Term::KeyValue {
+                    key: "name".into(),
+                    value: "post /orders".into()
+                },
+                Term::Text("assert 500".into())
+            ]
+        );
+        assert_eq!(
+            Query::parse("duration>=1.5s http.status_code<500 -Health").terms,
+            [
+                Term::Compare {
+                    key: "duration".into(),
+                    op: Op::AtLeast,
+                    limit: 1.5e9
+                },
+                Term::Compare {
+                    key: "http.status_code".into(),
+                    op: Op::Less,
+                    limit: 500.0
+                },
+                Term::Not(Box::new(Term::Text("health".into())))
+            ]
+        );
+        assert_eq!(
+            Query::parse("duration<250us duration>2").terms,
+            [
+                Term::Compare {
+                    key: "duration".into(),
+                    op: Op::Less,
+                    limit: 250e3
+                },
+                Term::Compare {
+                    key: "duration".into(),
+                    op: Op::More,
+                    limit: 2e6
+                }
+            ]
+        );
+        // Not a comparison of a number: plain text, as before.
+        assert_eq!(
+            Query::parse("a<b duration>soon <5 -").terms,
+            [
+                Term::Text("a<b".into()),
+                Term::Text("duration>soon".into()),
+                Term::Text("<5".into()),
+                Term::Text("-".into())
+            ]
+        );
+        assert_eq!(
+            words(r#"  "" a"b c"d  "unclosed end"#),
+            ["ab cd", "unclosed end"]
+        );
+    }
+
+    #[test]
+    fn durations_read_with_their_units() {
+        assert_eq!(parse_duration("10ns"), Some(10.0));
+        assert_eq!(parse_duration("3µs"), Some(3e3));
+        assert_eq!(parse_duration("2m"), Some(120e9));
+        assert_eq!(parse_duration("1h"), Some(3_600e9));
+        assert_eq!(parse_duration("7"), Some(7e6));
+        assert_eq!(parse_duration("7 weeks"), None);
+        assert_eq!(parse_duration("ms"), None);
     }
 
     #[test]

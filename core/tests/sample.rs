@@ -102,12 +102,12 @@ fn the_sample_opens_on_the_worker_span_that_raised() {
     );
 }
 
-#[test]
-fn search_finds_spans_by_text_attribute_and_id() {
+/// The sample's search: the display names of the spans of its first trace a query matches.
+fn sample_search() -> impl Fn(&str) -> Vec<String> {
     use sightline_core::search::Query;
     let (session, _, forest) = load(&[fixture("order-e2e.json")]);
-    let tree = &forest.traces[0];
-    let names = |q: &str| -> Vec<String> {
+    move |q| {
+        let tree = &forest.traces[0];
         Query::parse(q)
             .matches_in(&session, tree)
             .iter()
@@ -117,7 +117,14 @@ fn search_finds_spans_by_text_attribute_and_id() {
                     .to_string()
             })
             .collect()
-    };
+    }
+}
+
+#[test]
+fn search_finds_spans_by_text_attribute_and_id() {
+    let names = sample_search();
+    let (session, _, forest) = load(&[fixture("order-e2e.json")]);
+    let tree = &forest.traces[0];
     // Every span that mentions the failing reservation: the span, the ones whose exception or
     // response body carries its message.
     assert_eq!(
@@ -544,4 +551,54 @@ fn what_the_decoder_precomputes_is_what_the_page_would_compute() {
         );
         assert!(!tree.minimap.is_empty());
     }
+}
+
+#[test]
+fn search_compares_numbers_durations_and_the_span_fields() {
+    let names = sample_search();
+    // The failing request, client and server side: the only 5xx responses.
+    assert_eq!(
+        names("http.status_code>=500"),
+        ["POST 127.0.0.1/orders", "POST /orders"]
+    );
+    // The 422 of the rejected order, client and server side, is a 4xx: in a 4xx search.
+    assert_eq!(
+        names("http.status_code>=400 http.status_code<500"),
+        ["POST 127.0.0.1/orders", "POST /orders"]
+    );
+    assert_eq!(names("status=error").len(), 7, "the trace's seven errors");
+    assert_eq!(
+        names("status=error kind=server"),
+        ["POST /orders"],
+        "the API span that failed"
+    );
+    // Words of the status message: the exception's message, as the spans it went through
+    // report it.
+    assert_eq!(
+        names("status=warehouse"),
+        [
+            "fulfil order for cus_2077",
+            "reserve TEAPOT-XL",
+            "fulfilment failed for cus_2077"
+        ]
+    );
+    assert_eq!(
+        names("duration>100ms"),
+        [
+            "pytest: e2e",
+            "test_orders.py::test_create_order",
+            "test_orders.py::test_bulk_order"
+        ]
+    );
+    assert!(names("duration>10m").is_empty());
+    assert_eq!(names(r#"name="POST /orders""#).len(), 3);
+    assert_eq!(names("kind=server").len(), 3);
+    // Negation: the worker's quick spans that did not fail.
+    let quick = names("service=worker duration<1ms -status=error");
+    assert_eq!(quick.len(), 8);
+    assert!(quick.iter().all(|n| n != "reserve TEAPOT-XL"));
+    assert_eq!(
+        names("service=worker -status=error").len() + names("service=worker status=error").len(),
+        names("service=worker").len()
+    );
 }

@@ -123,13 +123,36 @@ pub fn KeyboardHelp() -> impl IntoView {
         ),
         ("?", "this help"),
     ];
+    // What the search box takes (sightline_core::search).
+    let search = [
+        (
+            "words",
+            "every word must match: names, services, attributes, events, ids",
+        ),
+        (
+            "key=value",
+            "an attribute's value contains value; also name=, service=, kind=server, status=error",
+        ),
+        (
+            "key>n  key<=n",
+            "numbers: http.status_code>=500; durations: duration>100ms (ns, us, ms, s, m)",
+        ),
+        ("-word", "excludes what the word matches: -status=ok"),
+        ("\"a b\"", "keeps spaces in a word: name=\"POST /orders\""),
+    ];
+    let list = |items: &[(&'static str, &'static str)]| {
+        items
+            .iter()
+            .map(|&(k, what)| view! { <dt>{k}</dt><dd>{what}</dd> })
+            .collect_view()
+    };
     view! {
         <button type="button" class="header-button" on:click=move |_| open()>"Keyboard shortcuts"</button>
         <dialog class="help-dialog" node_ref=dialog aria-labelledby="help-title">
             <h2 id="help-title">"Keyboard shortcuts"</h2>
-            <dl>
-                {keys.into_iter().map(|(k, what)| view! { <dt>{k}</dt><dd>{what}</dd> }).collect_view()}
-            </dl>
+            <dl>{list(&keys)}</dl>
+            <h3>"Search"</h3>
+            <dl>{list(&search)}</dl>
             <form method="dialog">
                 <button type="submit" class="header-button">"Close"</button>
             </form>

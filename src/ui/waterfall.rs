@@ -618,7 +618,8 @@ pub fn Waterfall() -> impl IntoView {
                     role="searchbox"
                     id="span-search"
                     aria-label="Search spans"
-                    placeholder="Search spans: text, key=value, span or trace id  ( / )"
+                    placeholder="Search spans: text, key=value, duration>100ms, -text, ids  ( / )"
+                    title="Words must all match. key=value (also name=, service=, kind=, status=); key>n, key<=n on numbers and duration (ns, us, ms, s, m); -word excludes; \"quotes\" keep spaces"
                     prop:value=move || state.search.get()
                     on:input=move |ev| state.search.set(event_target_value(&ev))
                     on:keydown=move |ev: leptos::ev::KeyboardEvent| {

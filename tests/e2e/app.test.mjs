@@ -190,6 +190,20 @@ test('search highlights matches, counts them, and Enter / Shift+Enter step throu
     assert.ok(shown >= 3 + 1 && shown <= 3 * 4 + 1, `matches with their ancestors: ${shown}`);
     await box.fill('');
     assert.equal(await page.getByRole('status').filter({ hasText: /match/ }).count(), 0, 'no count without a search');
+    await page.getByLabel('Only matching spans').uncheck();
+    // Comparisons, the span's own fields, quotes and negation: the 5xx responses, then the
+    // failed server span, then the slow spans that did not fail.
+    await box.fill('http.status_code>=500');
+    await count.filter({ hasText: '2 matches' }).waitFor();
+    const matched = waterfall(page).locator('[role=row][data-match=true]');
+    assert.deepEqual(await matched.locator('.span-name').allTextContents(), ['POST 127.0.0.1/orders', 'POST /orders']);
+    await box.fill('status=error kind=server');
+    await count.filter({ hasText: /^1 match/ }).waitFor();
+    await box.fill('name="POST /orders" -status=error');
+    await count.filter({ hasText: '2 matches' }).waitFor();
+    await box.fill('duration>100ms -status=error');
+    await count.filter({ hasText: '2 matches' }).waitFor();
+    assert.deepEqual(await matched.locator('.span-name').allTextContents(), ['pytest: e2e', 'test_orders.py::test_create_order']);
   });
 });
 
