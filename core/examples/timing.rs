@@ -29,10 +29,14 @@ fn main() {
     let t = Instant::now();
     forest.precompute(&session);
     let precompute = t.elapsed();
+    let t = Instant::now();
+    let failures = sightline_core::report::Failures::of(&session, &forest);
+    let failing = t.elapsed();
     let snapshot = sightline_core::Snapshot {
         session,
         forest,
         files: Vec::new(),
+        failures,
     };
     let t = Instant::now();
     let out = snapshot.to_bytes();
@@ -70,9 +74,11 @@ fn main() {
         t.elapsed()
     );
     println!(
-        "{} MB: serde_json::Value {generic:?}, decode {decode:?} ({} documents left the fast path), trees {tree:?}, precompute {precompute:?}, encode {encode:?} ({} MB), decode on page {read_back:?}, {} strings",
+        "{} MB: serde_json::Value {generic:?}, decode {decode:?} ({} documents left the fast path), trees {tree:?}, precompute {precompute:?}, failures {failing:?} ({} listed of {}), encode {encode:?} ({} MB), decode on page {read_back:?}, {} strings",
         bytes.len() / 1_000_000,
         sightline_core::fuzzing::fast_path_bails(),
+        snapshot.failures.listed.len(),
+        snapshot.failures.total,
         out.len() / 1_000_000,
         back.session.strings.len()
     );

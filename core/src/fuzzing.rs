@@ -29,6 +29,7 @@ fn pipeline(session: Session) {
         session,
         forest,
         files: Vec::new(),
+        failures: Default::default(),
     };
     let mut assembler = Assembler::new();
     for part in snapshot.to_parts(7) {

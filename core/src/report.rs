@@ -1,13 +1,16 @@
 //! The failing tests of a session and, for each, the span that caused the failure: what the
 //! command-line report prints into a CI log, with a permalink per cause.
 
-use crate::model::{Session, Span, StatusCode};
+use serde::{Deserialize, Serialize};
+
+use crate::intern::Sym;
+use crate::model::{Session, Span};
 use crate::snapshot::Snapshot;
-use crate::tree::TraceTree;
+use crate::tree::{Forest, TraceTree};
 use crate::url_state::HashState;
 
 /// Where a failure started.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cause {
     pub node: u32,
     pub service: String,
@@ -21,7 +24,7 @@ pub struct Cause {
 }
 
 /// A failed test and its cause.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FailingTest {
     pub trace: usize,
     pub node: u32,
@@ -29,26 +32,79 @@ pub struct FailingTest {
     pub cause: Cause,
 }
 
-/// The outcome a test span records, lower-cased: Logfire's `test.outcome`, the semantic
-/// conventions' `test.case.result.status`, or pytest's `pytest.outcome`.
-fn test_outcome(session: &Session, span: &Span) -> Option<String> {
-    ["test.case.result.status", "test.outcome", "pytest.outcome"]
-        .iter()
-        .find_map(|k| session.str_attribute(span, k))
-        .map(str::to_ascii_lowercase)
+/// The attribute keys that tell test spans, looked up once per session (a key the session
+/// never uses is `None`, and a session with none of them has no test spans at all).
+struct TestKeys<'a> {
+    session: &'a Session,
+    /// Logfire's `test.outcome`, the semantic conventions' `test.case.result.status`, pytest's
+    /// `pytest.outcome`: the first of them a span has counts.
+    outcomes: [Option<Sym>; 3],
+    span_type: Option<Sym>,
+    case_name: Option<Sym>,
+    exception: Option<Sym>,
 }
 
-fn is_test_span(session: &Session, span: &Span) -> bool {
-    test_outcome(session, span).is_some()
-        || session.str_attribute(span, "pytest.span_type") == Some("test")
-        || session.str_attribute(span, "test.case.name").is_some()
-}
+impl<'a> TestKeys<'a> {
+    fn new(session: &'a Session) -> TestKeys<'a> {
+        let key = |k: &str| session.strings.lookup(k);
+        TestKeys {
+            session,
+            outcomes: [
+                key("test.case.result.status"),
+                key("test.outcome"),
+                key("pytest.outcome"),
+            ],
+            span_type: key("pytest.span_type"),
+            case_name: key("test.case.name"),
+            exception: key("exception"),
+        }
+    }
 
-fn failed(session: &Session, span: &Span) -> bool {
-    match test_outcome(session, span).as_deref() {
-        Some("failed" | "fail" | "error" | "errored" | "timedout" | "timed_out") => true,
-        Some(_) => false,
-        None => session.is_error(span) || span.status.code == StatusCode::Error,
+    /// True when no span can be a test span.
+    fn none(&self) -> bool {
+        self.outcomes.iter().all(Option::is_none)
+            && self.span_type.is_none()
+            && self.case_name.is_none()
+    }
+
+    /// What a span's attributes say of it as a test, in one pass over them: `None` for a span
+    /// that is no test, else the outcome it records (the first of [`TestKeys::outcomes`] it
+    /// has), if any.
+    fn test(&self, span: &'a Span) -> Option<Option<&'a str>> {
+        let mut outcome: Option<(usize, &str)> = None;
+        let mut test = false;
+        for kv in &span.attributes {
+            let key = Some(kv.key);
+            if let Some(rank) = self.outcomes.iter().position(|&k| k == key) {
+                if let Some(text) = kv.value.as_str().map(|s| self.session.strings.get(s)) {
+                    if outcome.is_none_or(|(r, _)| rank < r) {
+                        outcome = Some((rank, text));
+                    }
+                }
+            } else if key == self.case_name && kv.value.as_str().is_some() {
+                test = true;
+            } else if key == self.span_type {
+                test |= kv.value.as_str().map(|s| self.session.strings.get(s)) == Some("test");
+            }
+        }
+        (test || outcome.is_some()).then_some(outcome.map(|(_, text)| text))
+    }
+
+    /// True for a test span that failed, given the outcome it records ([`TestKeys::test`]):
+    /// by that outcome, else by its status or an exception.
+    fn failed_test(&self, span: &Span, outcome: Option<&str>) -> bool {
+        const FAILED: [&str; 6] = [
+            "failed",
+            "fail",
+            "error",
+            "errored",
+            "timedout",
+            "timed_out",
+        ];
+        match outcome {
+            Some(outcome) => FAILED.iter().any(|f| f.eq_ignore_ascii_case(outcome)),
+            None => Session::is_error_with(span, self.exception),
+        }
     }
 }
 
@@ -103,36 +159,100 @@ fn cause_in(session: &Session, tree: &TraceTree, at: u32) -> Cause {
 /// Every failed test, in trace order. When the session has no test spans at all, each failing
 /// trace counts as one test (its root's name).
 pub fn failing_tests(snapshot: &Snapshot) -> Vec<FailingTest> {
-    let session = &snapshot.session;
-    let any_tests = snapshot.forest.traces.iter().any(|t| {
-        t.nodes
+    find(&snapshot.session, &snapshot.forest, usize::MAX).listed
+}
+
+/// The failures a session's page lists: the first [`Failures::MAX_LISTED`], with the count of
+/// all.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Failures {
+    /// True when the session has test spans; else each failing trace counts as a failure.
+    pub tests: bool,
+    /// The first failures, in trace order.
+    pub listed: Vec<FailingTest>,
+    /// How many in all.
+    pub total: usize,
+}
+
+impl Failures {
+    /// The most failures listed: a load test's failing requests can be tens of thousands.
+    pub const MAX_LISTED: usize = 200;
+
+    /// The failures of a session with its trees.
+    pub fn of(session: &Session, forest: &Forest) -> Failures {
+        find(session, forest, Failures::MAX_LISTED)
+    }
+}
+
+fn find(session: &Session, forest: &Forest, limit: usize) -> Failures {
+    let keys = TestKeys::new(session);
+    // The spans are read in the order they are stored, once: in tree order a million spans
+    // were read from all over memory, which took three times as long.
+    let mut any_tests = false;
+    let mut failed = Vec::new();
+    if !keys.none() {
+        failed = session
+            .spans
             .iter()
-            .any(|n| !n.flags.placeholder && is_test_span(session, &session.spans[n.span as usize]))
-    });
-    let mut out = Vec::new();
-    for (ti, tree) in snapshot.forest.traces.iter().enumerate() {
+            .map(|span| {
+                keys.test(span).is_some_and(|outcome| {
+                    any_tests = true;
+                    keys.failed_test(span, outcome)
+                })
+            })
+            .collect();
+    }
+    // Then the trees, in order: the failed test spans, and each failing trace's first root in
+    // case there are no test spans at all.
+    let mut tests: Vec<(usize, u32)> = Vec::new();
+    let mut test_total = 0;
+    let mut roots: Vec<(usize, u32)> = Vec::new();
+    let mut root_total = 0;
+    for (ti, tree) in forest.traces.iter().enumerate() {
+        let mut root_seen = false;
         for (i, n) in tree.nodes.iter().enumerate() {
             let Ok(i) = u32::try_from(i) else { break };
             if n.flags.placeholder {
                 continue;
             }
-            let span = &session.spans[n.span as usize];
-            let is_test = if any_tests {
-                is_test_span(session, span) && failed(session, span)
-            } else {
-                n.depth == 0 && (n.flags.error || n.flags.error_below)
-            };
-            if is_test {
-                out.push(FailingTest {
-                    trace: ti,
-                    node: i,
-                    name: session.display_name(span).to_string(),
-                    cause: cause_in(session, tree, i),
-                });
+            if !root_seen && n.depth == 0 && (n.flags.error || n.flags.error_below) {
+                root_seen = true;
+                root_total += 1;
+                if roots.len() < limit {
+                    roots.push((ti, i));
+                }
+            }
+            if failed.get(n.span as usize) == Some(&true) {
+                test_total += 1;
+                if tests.len() < limit {
+                    tests.push((ti, i));
+                }
             }
         }
     }
-    out
+    let (found, total) = if any_tests {
+        (tests, test_total)
+    } else {
+        (roots, root_total)
+    };
+    let listed = found
+        .into_iter()
+        .map(|(ti, i)| {
+            let tree = &forest.traces[ti];
+            let span = &session.spans[tree.nodes[i as usize].span as usize];
+            FailingTest {
+                trace: ti,
+                node: i,
+                name: session.display_name(span).to_string(),
+                cause: cause_in(session, tree, i),
+            }
+        })
+        .collect();
+    Failures {
+        tests: any_tests,
+        listed,
+        total,
+    }
 }
 
 /// The address of a cause in a hosted Sightline: `base_url#src=<src>&trace=…&span=…`.
@@ -145,4 +265,48 @@ pub fn permalink(base_url: &str, src: Option<&str>, cause: &Cause) -> String {
     };
     let base = base_url.split('#').next().unwrap_or(base_url);
     format!("{base}{}", link.to_hash())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `traces` traces of one root span each, every third one failed.
+    fn session_of(traces: usize) -> Snapshot {
+        let spans: Vec<String> = (0..traces)
+            .map(|i| {
+                let status = if i % 3 == 0 { r#","status":{"code":2,"message":"boom"}"# } else { "" };
+                format!(
+                    r#"{{"traceId":"{i:032x}","spanId":"{:016x}","name":"GET /item/{i}","startTimeUnixNano":"1","endTimeUnixNano":"2"{status}}}"#,
+                    i + 1
+                )
+            })
+            .collect();
+        let json = format!(
+            r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{}]}}]}}]}}"#,
+            spans.join(",")
+        );
+        Snapshot::decode(vec![("load.json".into(), json.into_bytes())])
+    }
+
+    #[test]
+    fn without_test_spans_each_failing_trace_counts_and_the_page_gets_the_first_few() {
+        let small = session_of(10);
+        assert!(!small.failures.tests);
+        assert_eq!(small.failures.total, 4);
+        let names: Vec<&str> = small
+            .failures
+            .listed
+            .iter()
+            .map(|f| f.name.as_str())
+            .collect();
+        assert_eq!(names.len(), 4);
+        assert!(names.iter().all(|n| n.starts_with("GET /item/")));
+        assert_eq!(small.failures.listed[0].cause.message, "boom");
+        // A load test's thousand failed requests: all counted, the first 200 listed.
+        let big = session_of(3_000);
+        assert_eq!(big.failures.total, 1_000);
+        assert_eq!(big.failures.listed.len(), Failures::MAX_LISTED);
+        assert_eq!(failing_tests(&big).len(), 1_000);
+    }
 }

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::decode::{decode_file_with_progress, FileSummary};
 use crate::intern::{Interner, StringRun};
 use crate::model::{Resource, Scope, Session, Span, Warning};
+use crate::report::Failures;
 use crate::tree::{Forest, Node, TraceTree};
 
 /// Everything the UI shows of a load.
@@ -14,6 +15,8 @@ pub struct Snapshot {
     pub session: Session,
     pub forest: Forest,
     pub files: Vec<FileSummary>,
+    /// The failing tests and their causes (the first few hundred).
+    pub failures: Failures,
 }
 
 impl Snapshot {
@@ -27,10 +30,12 @@ impl Snapshot {
     pub fn with_trees(session: Session, files: Vec<FileSummary>) -> Snapshot {
         let mut forest = Forest::build(&session);
         forest.precompute(&session);
+        let failures = Failures::of(&session, &forest);
         Snapshot {
             session,
             forest,
             files,
+            failures,
         }
     }
 
@@ -126,6 +131,7 @@ struct SessionHead {
 struct ForestHead {
     forest: Forest,
     files: Vec<FileSummary>,
+    failures: Failures,
     /// Each view's node count (traces, then traces shown together), so the page makes room for
     /// a tree's nodes once: a million-node vector that grows as pieces come is copied whole at
     /// each doubling (82 ms of the page's main thread at the last one).
@@ -237,7 +243,12 @@ impl Streamer {
 
 /// The trees' pieces: their head (summaries, minimaps, counts, the files' summaries), then each
 /// tree's nodes `per_part` at a time.
-pub fn forest_parts(forest: &Forest, files: &[FileSummary], per_part: usize) -> Vec<Vec<u8>> {
+pub fn forest_parts(
+    forest: &Forest,
+    files: &[FileSummary],
+    failures: &Failures,
+    per_part: usize,
+) -> Vec<Vec<u8>> {
     let head = ForestHead {
         forest: Forest {
             traces: forest
@@ -253,6 +264,7 @@ pub fn forest_parts(forest: &Forest, files: &[FileSummary], per_part: usize) -> 
             ..forest.clone_without_traces()
         },
         files: files.to_vec(),
+        failures: failures.clone(),
         nodes: forest
             .traces
             .iter()
@@ -289,7 +301,12 @@ impl Snapshot {
     /// at once ([`Streamer::finish`]), then the trees' ([`forest_parts`]).
     pub fn to_parts(&self, per_part: usize) -> Vec<Vec<u8>> {
         let mut parts = Streamer::new().finish(&self.session, per_part);
-        parts.extend(forest_parts(&self.forest, &self.files, per_part));
+        parts.extend(forest_parts(
+            &self.forest,
+            &self.files,
+            &self.failures,
+            per_part,
+        ));
         parts
     }
 }
@@ -299,7 +316,7 @@ pub struct Assembler {
     session: Session,
     /// True once the session's head came: its strings and spans are complete.
     session_done: bool,
-    forest: Option<(Forest, Vec<FileSummary>)>,
+    forest: Option<(Forest, Vec<FileSummary>, Failures)>,
 }
 
 impl Default for Assembler {
@@ -374,10 +391,10 @@ impl Assembler {
                         let _ = tree.nodes.try_reserve_exact(nodes as usize);
                     }
                 }
-                self.forest = Some((head.forest, head.files));
+                self.forest = Some((head.forest, head.files, head.failures));
             }
             Part::Nodes(groups) => {
-                let (forest, _) = self.forest.as_mut().ok_or_else(out_of_order)?;
+                let (forest, ..) = self.forest.as_mut().ok_or_else(out_of_order)?;
                 for (trace, nodes) in groups {
                     let tree = forest
                         .tree_mut(trace as usize)
@@ -395,13 +412,14 @@ impl Assembler {
         if !self.session_done {
             return Err("the decoder's answer is incomplete".into());
         }
-        let (forest, files) = self
+        let (forest, files, failures) = self
             .forest
             .ok_or_else(|| "the decoder's answer has no trees".to_string())?;
         Ok(Snapshot {
             session: self.session,
             forest,
             files,
+            failures,
         })
     }
 }
@@ -448,6 +466,7 @@ mod tests {
         let mut copy = assembler.finish().expect("assembled");
         assert_eq!(copy.session.spans, original.session.spans);
         assert_eq!(copy.forest, original.forest);
+        assert_eq!(copy.failures, original.failures);
         // The trees' head announced the node count: room was made once, not grown.
         let nodes = &copy.forest.traces[0].nodes;
         assert_eq!(nodes.capacity(), nodes.len());

@@ -368,6 +368,10 @@ fn the_report_names_the_failing_test_and_the_worker_span_that_caused_it() {
     let names: Vec<&str> = failing.iter().map(|f| f.name.as_str()).collect();
     // The 422 test passed (it expects the rejection); the bulk order failed.
     assert_eq!(names, ["test_orders.py::test_bulk_order"]);
+    // The page gets the same list with the snapshot.
+    assert!(snapshot.failures.tests);
+    assert_eq!(snapshot.failures.total, 1);
+    assert_eq!(snapshot.failures.listed, failing);
     let cause = &failing[0].cause;
     assert_eq!(cause.service, "order-worker");
     assert_eq!(cause.span, "reserve TEAPOT-XL");

@@ -152,7 +152,7 @@ fn spans_sent_while_decoding_are_taken_back_when_a_document_is_read_again() {
         assembler.add(&part).expect("part");
     }
     let forest = Forest::build(&session);
-    for part in forest_parts(&forest, &[], 1_000) {
+    for part in forest_parts(&forest, &[], &Default::default(), 1_000) {
         assembler.add(&part).expect("part");
     }
     let received = assembler.finish().expect("assembled");

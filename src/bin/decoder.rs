@@ -177,7 +177,12 @@ mod worker {
         );
         let snapshot = Snapshot::with_trees(session, files);
         let parts = timed(&mut encode_ms, || {
-            forest_parts(&snapshot.forest, &snapshot.files, per_part)
+            forest_parts(
+                &snapshot.forest,
+                &snapshot.files,
+                &snapshot.failures,
+                per_part,
+            )
         });
         let decode_ms = js_sys::Date::now() - started;
         let copy_ms = started - received;

@@ -5,6 +5,7 @@ use leptos::ev;
 use leptos::prelude::*;
 
 use super::details::SpanDetails;
+use super::failures::FailingTests;
 use super::header::Header;
 use sightline_core::url_state::HashState;
 use wasm_bindgen::JsCast;
@@ -143,7 +144,10 @@ pub fn App() -> impl IntoView {
             <Header/>
             <Problems/>
             <main class="layout" style=move || layout_style(state.panes.get())>
-                <TraceList/>
+                <div class="sidebar">
+                    <FailingTests/>
+                    <TraceList/>
+                </div>
                 <Splitter pane=Pane::List label="Resize the trace list"/>
                 <Waterfall/>
                 <Splitter pane=Pane::Details label="Resize the span details"/>

@@ -7,6 +7,7 @@ mod copy;
 mod decoder;
 mod details;
 mod exception;
+mod failures;
 mod header;
 mod json_tree;
 mod load;
@@ -23,6 +24,7 @@ mod waterfall;
 
 pub use app::App;
 pub use details::SpanDetails;
+pub use failures::FailingTests;
 pub use header::Header;
 pub use open_button::OpenButton;
 pub use panic::install_panic_hook;

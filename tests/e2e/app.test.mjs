@@ -62,6 +62,36 @@ test('the sample opens on the failure: the worker span that raised, with its exc
   });
 });
 
+test('the failures list names the failing test and its cause; a click opens the cause from anywhere', async () => {
+  await withPage(browser, 'failures list', async (page) => {
+    await page.goto(site.url);
+    await rows(page).first().waitFor();
+    const failures = page.getByRole('region', { name: 'Failures' });
+    await failures.getByRole('heading', { name: '1 failing test' }).waitFor();
+    const items = failures.getByRole('button');
+    assert.equal(await items.count(), 1, 'the 422 test passed: only the bulk order failed');
+    const item = items.first();
+    const text = await item.textContent();
+    assert.match(text, /test_orders\.py::test_bulk_order/);
+    assert.match(text, /ValueError: cannot reserve 250 x TEAPOT-XL/);
+    assert.match(text, /order-worker · reserve TEAPOT-XL/);
+    // The trace opened on that cause: the item says it is the one shown.
+    assert.equal(await item.getAttribute('aria-current'), 'true');
+    // From another trace, a click goes back to the failing trace and selects the cause.
+    await page.getByRole('listbox', { name: 'Traces' }).getByRole('option', { name: /order-api ready/ }).click();
+    await page.waitForFunction(() => !document.querySelector('.failure[aria-current]'));
+    await item.click();
+    const selected = waterfall(page).locator('[role=row][aria-selected=true]');
+    await page.waitForFunction(() => document.querySelector('.failure')?.getAttribute('aria-current') === 'true');
+    assert.match(await selected.getByRole('gridcell').first().textContent(), /^reserve TEAPOT-XL/);
+    assert.equal(await page.getByRole('listbox', { name: 'Traces' }).getByRole('option', { selected: true }).getAttribute('data-status'), 'error');
+    await details(page).getByRole('heading', { name: 'reserve TEAPOT-XL' }).waitFor();
+    // Back returns to where the user was.
+    await details(page).getByRole('button', { name: /Back to the previous span/ }).click();
+    await page.getByRole('listbox', { name: 'Traces' }).getByRole('option', { name: /order-api ready/, selected: true }).waitFor();
+  });
+});
+
 test('clicking a row shows that span in the details panel', async () => {
   await withPage(browser, 'row click details', async (page) => {
     await page.goto(site.url);
