@@ -29,6 +29,10 @@ pub struct FailingTest {
     pub trace: usize,
     pub node: u32,
     pub name: String,
+    /// The test span's own error, as [`Cause::kind`] and [`Cause::message`] (the assertion
+    /// that failed, say), both empty when it records none.
+    pub kind: String,
+    pub message: String,
     pub cause: Cause,
 }
 
@@ -133,6 +137,22 @@ fn cause_in(session: &Session, tree: &TraceTree, at: u32) -> Cause {
         .or_else(|| deepest(&|i| tree.nodes[i].flags.error))
         .unwrap_or(at as usize);
     let span = &session.spans[tree.nodes[i].span as usize];
+    let (kind, message) = error_of(session, span);
+    Cause {
+        node: u32::try_from(i).unwrap_or(at),
+        service: session.service_of(span).to_string(),
+        span: session.display_name(span).to_string(),
+        kind,
+        message,
+        trace_id: span.trace_id.to_string(),
+        span_id: span.span_id.to_string(),
+    }
+}
+
+/// A span's error: the type and message of its (first) exception event, else no type and its
+/// status message.
+fn error_of(session: &Session, span: &Span) -> (String, String) {
+    let exception = session.strings.lookup("exception");
     let event_attr = |key: &str| {
         let exc = exception?;
         let ev = span.events.iter().find(|e| e.name == exc)?;
@@ -143,17 +163,12 @@ fn cause_in(session: &Session, tree: &TraceTree, at: u32) -> Cause {
             .map(|kv| kv.value.display(&session.strings))
     };
     let status = session.strings.get(span.status.message).to_string();
-    Cause {
-        node: u32::try_from(i).unwrap_or(at),
-        service: session.service_of(span).to_string(),
-        span: session.display_name(span).to_string(),
-        kind: event_attr("exception.type").unwrap_or_default(),
-        message: event_attr("exception.message")
+    (
+        event_attr("exception.type").unwrap_or_default(),
+        event_attr("exception.message")
             .filter(|m| !m.is_empty())
             .unwrap_or(status),
-        trace_id: span.trace_id.to_string(),
-        span_id: span.span_id.to_string(),
-    }
+    )
 }
 
 /// Every failed test, in trace order. When the session has no test spans at all, each failing
@@ -240,10 +255,13 @@ fn find(session: &Session, forest: &Forest, limit: usize) -> Failures {
         .map(|(ti, i)| {
             let tree = &forest.traces[ti];
             let span = &session.spans[tree.nodes[i as usize].span as usize];
+            let (kind, message) = error_of(session, span);
             FailingTest {
                 trace: ti,
                 node: i,
                 name: session.display_name(span).to_string(),
+                kind,
+                message,
                 cause: cause_in(session, tree, i),
             }
         })

@@ -368,6 +368,13 @@ fn the_report_names_the_failing_test_and_the_worker_span_that_caused_it() {
     let names: Vec<&str> = failing.iter().map(|f| f.name.as_str()).collect();
     // The 422 test passed (it expects the rejection); the bulk order failed.
     assert_eq!(names, ["test_orders.py::test_bulk_order"]);
+    // The test's own error: the assertion the CI log shows, which the cause explains.
+    assert_eq!(failing[0].kind, "AssertionError");
+    assert!(
+        failing[0].message.starts_with("assert 500 == 200\n"),
+        "{}",
+        failing[0].message
+    );
     // The page gets the same list with the snapshot.
     assert!(snapshot.failures.tests);
     assert_eq!(snapshot.failures.total, 1);

@@ -3,7 +3,6 @@
 //! cause, wherever it is (another trace, a folded subtree), and Back returns.
 
 use leptos::prelude::*;
-use sightline_core::report::FailingTest;
 
 use super::state::AppState;
 
@@ -11,10 +10,11 @@ fn plural(n: usize, what: &str) -> String {
     format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }
 
-/// "ValueError: cannot reserve 250 x TEAPOT-XL", or the status message alone.
-fn cause_text(test: &FailingTest) -> String {
-    match (test.cause.kind.as_str(), test.cause.message.as_str()) {
-        ("", "") => "failed (no message)".into(),
+/// "ValueError: cannot reserve 250 x TEAPOT-XL", or the message alone, on one line (the first
+/// of a multi-line message); empty when there is neither.
+fn error_text(kind: &str, message: &str) -> String {
+    let message = message.lines().next().unwrap_or_default().trim();
+    match (kind, message) {
         ("", message) => message.to_string(),
         (kind, "") => kind.to_string(),
         (kind, message) => format!("{kind}: {message}"),
@@ -42,9 +42,19 @@ pub fn FailingTests() -> impl IntoView {
                 .iter()
                 .map(|test| {
                     let (trace, node) = (test.trace, test.cause.node);
-                    let cause = cause_text(test);
+                    let cause = match error_text(&test.cause.kind, &test.cause.message) {
+                        text if text.is_empty() => "failed (no message)".to_string(),
+                        text => text,
+                    };
+                    // The test's own error (the assertion in the CI log), when the cause is
+                    // another span's.
+                    let own = Some(error_text(&test.kind, &test.message))
+                        .filter(|own| !own.is_empty() && *own != cause && test.node != node);
                     let place = format!("{} · {}", test.cause.service, test.cause.span);
-                    let title = format!("{}\n{cause}\nin {place}", test.name);
+                    let title = match &own {
+                        Some(own) => format!("{}\n{own}\ncaused by {cause}\nin {place}", test.name),
+                        None => format!("{}\n{cause}\nin {place}", test.name),
+                    };
                     // The cause on screen now: marked for sight and for screen readers.
                     let current = move || {
                         state.trace.get() == trace && state.selected.get() == Some(node)
@@ -59,7 +69,10 @@ pub fn FailingTests() -> impl IntoView {
                                 on:click=move |_| state.go_to(trace, node)
                             >
                                 <span class="failure-test">{test.name.clone()}</span>
-                                <span class="failure-cause">{cause}</span>
+                                {own.map(|own| view! { <span class="failure-own">{own}</span> })}
+                                <span class="failure-cause">
+                                    {(test.node != node).then_some("caused by ")}{cause}
+                                </span>
                                 <span class="failure-where">{place}</span>
                             </button>
                         </li>

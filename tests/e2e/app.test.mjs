@@ -73,7 +73,8 @@ test('the failures list names the failing test and its cause; a click opens the 
     const item = items.first();
     const text = await item.textContent();
     assert.match(text, /test_orders\.py::test_bulk_order/);
-    assert.match(text, /ValueError: cannot reserve 250 x TEAPOT-XL/);
+    // The assertion the CI log shows, and what caused it.
+    assert.match(text, /AssertionError: assert 500 == 200caused by ValueError: cannot reserve 250 x TEAPOT-XL/);
     assert.match(text, /order-worker · reserve TEAPOT-XL/);
     // The trace opened on that cause: the item says it is the one shown.
     assert.equal(await item.getAttribute('aria-current'), 'true');
