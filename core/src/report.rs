@@ -26,6 +26,7 @@ pub struct Cause {
 /// A failed test and its cause.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FailingTest {
+    /// The view the test is in: a trace, or traces shown together ([`Forest::tree`]).
     pub trace: usize,
     pub node: u32,
     pub name: String,
@@ -199,6 +200,30 @@ impl Failures {
     }
 }
 
+/// The views a failure is looked for in, in trace order, each trace once: a trace on its own,
+/// or, for traces that link to each other (a test and the worker trace it enqueued), their
+/// joint view in place of the first of them, so that a cause in the worker's trace is found
+/// under the test that enqueued it.
+fn views(forest: &Forest) -> impl Iterator<Item = (usize, &TraceTree)> {
+    let mut joint: Vec<Option<(usize, bool)>> = vec![None; forest.traces.len()];
+    for (j, tree) in forest.joined.iter().enumerate() {
+        for (k, &member) in tree.members.iter().enumerate() {
+            if let Some(slot) = joint.get_mut(member) {
+                *slot = Some((forest.traces.len() + j, k == 0));
+            }
+        }
+    }
+    joint
+        .into_iter()
+        .enumerate()
+        .filter_map(|(trace, joint)| match joint {
+            None => Some(trace),
+            Some((view, true)) => Some(view),
+            Some((_, false)) => None,
+        })
+        .filter_map(|view| Some((view, forest.tree(view)?)))
+}
+
 fn find(session: &Session, forest: &Forest, limit: usize) -> Failures {
     let keys = TestKeys::new(session);
     // The spans are read in the order they are stored, once: in tree order a million spans
@@ -217,13 +242,13 @@ fn find(session: &Session, forest: &Forest, limit: usize) -> Failures {
             })
             .collect();
     }
-    // Then the trees, in order: the failed test spans, and each failing trace's first root in
-    // case there are no test spans at all.
+    // Then the views, in trace order: the failed test spans, and each failing view's first
+    // root in case there are no test spans at all.
     let mut tests: Vec<(usize, u32)> = Vec::new();
     let mut test_total = 0;
     let mut roots: Vec<(usize, u32)> = Vec::new();
     let mut root_total = 0;
-    for (ti, tree) in forest.traces.iter().enumerate() {
+    for (ti, tree) in views(forest) {
         let mut root_seen = false;
         for (i, n) in tree.nodes.iter().enumerate() {
             let Ok(i) = u32::try_from(i) else { break };
@@ -252,18 +277,18 @@ fn find(session: &Session, forest: &Forest, limit: usize) -> Failures {
     };
     let listed = found
         .into_iter()
-        .map(|(ti, i)| {
-            let tree = &forest.traces[ti];
+        .filter_map(|(ti, i)| {
+            let tree = forest.tree(ti)?;
             let span = &session.spans[tree.nodes[i as usize].span as usize];
             let (kind, message) = error_of(session, span);
-            FailingTest {
+            Some(FailingTest {
                 trace: ti,
                 node: i,
                 name: session.display_name(span).to_string(),
                 kind,
                 message,
                 cause: cause_in(session, tree, i),
-            }
+            })
         })
         .collect();
     Failures {

@@ -156,3 +156,33 @@ fn a_link_to_traces_shown_together_opens_them_together() {
     assert_eq!(found.missing.len(), 1, "{:?}", found.missing);
     assert!(found.missing[0].starts_with("no trace linked to trace "));
 }
+
+#[test]
+fn the_failing_test_is_explained_by_the_exception_in_the_worker_trace_it_enqueued() {
+    let bytes = std::fs::read(fixture("linked-traces.json")).expect("fixture");
+    let snapshot = sightline_core::Snapshot::decode(vec![("linked.json".into(), bytes)]);
+    let failures = &snapshot.failures;
+    assert!(failures.tests);
+    assert_eq!(
+        failures.total, 1,
+        "the test, once, though two traces hold parts of it"
+    );
+    let failed = &failures.listed[0];
+    assert_eq!(failed.name, "test_order_is_fulfilled");
+    assert_eq!(
+        (failed.kind.as_str(), failed.message.as_str()),
+        ("AssertionError", "order ord-1 is 'failed'")
+    );
+    // Found in the joint view, so the cause is the worker's deepest exception, not the test's.
+    assert_eq!(failed.trace, snapshot.forest.first_view());
+    let cause = &failed.cause;
+    assert_eq!(
+        (cause.service.as_str(), cause.span.as_str()),
+        ("order-worker", "reserve stock")
+    );
+    assert_eq!(cause.kind, "__main__.InsufficientStock");
+    assert_eq!(cause.message, "TEAPOT-XL: wanted 5, 3 in stock");
+    let tree = snapshot.forest.tree(failed.trace).expect("view");
+    let span = &snapshot.session.spans[tree.nodes[cause.node as usize].span as usize];
+    assert_eq!(snapshot.session.display_name(span), "reserve stock");
+}
