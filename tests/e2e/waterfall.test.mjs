@@ -271,6 +271,11 @@ test('a test trace and the worker trace it enqueued open together, on the worker
     assert.equal(await consumer.getAttribute('aria-level'), '5', 'hung under the publish span');
     assert.match(await consumer.locator('.linked-mark').getAttribute('title'), /^Trace [0-9a-f]{32}, joined to the span above by a span link/);
     assert.match(await selectedRow(page).textContent(), /^reserve stock/);
+    // The failures list explains the test's assertion by the worker's exception.
+    const failure = page.getByRole('region', { name: 'Failures' }).getByRole('button');
+    assert.equal(await failure.count(), 1);
+    assert.match(await failure.textContent(), /test_order_is_fulfilled.*AssertionError: order ord-1 is 'failed'.*caused by __main__\.InsufficientStock: TEAPOT-XL: wanted 5, 3 in stock.*order-worker · reserve stock/);
+    assert.equal(await failure.getAttribute('aria-current'), 'true');
     const publish = rows(page).filter({ hasText: 'orders publish' });
     await publish.locator('.toggle').click();
     assert.equal(await waterfall(page).getAttribute('aria-rowcount'), '6');
