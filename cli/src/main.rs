@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use sightline_core::report::{failing_tests, permalink};
+use sightline_core::report::{failing_tests, markdown_table, md, permalink};
 use sightline_core::Snapshot;
 
 const USAGE: &str = "usage: sightline [--base-url URL] [--src URL] [--markdown] [--verbose] FILE...
@@ -146,18 +146,6 @@ fn run(args: &Args, out: &mut impl Write) -> std::io::Result<u8> {
     Ok(u8::from(!failing.is_empty()))
 }
 
-/// Markdown text with the characters that would format it escaped.
-fn md(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if "\\`*_{}[]<>()#+-.!|~".contains(c) {
-            out.push('\\');
-        }
-        out.push(if c == '\n' { ' ' } else { c });
-    }
-    out
-}
-
 fn markdown(
     args: &Args,
     snapshot: &Snapshot,
@@ -180,27 +168,15 @@ fn markdown(
         plural(snapshot.forest.traces.len(), "trace"),
         md(&args.files.join(", "))
     )?;
-    if !failing.is_empty() {
-        writeln!(out, "| test | cause | error |")?;
-        writeln!(out, "|---|---|---|")?;
-    }
-    for f in failing {
-        let c = &f.cause;
-        let error = match (c.kind.is_empty(), c.message.is_empty()) {
-            (false, false) => format!("{}: {}", c.kind, c.message),
-            (false, true) => c.kind.clone(),
-            _ => c.message.clone(),
-        };
-        writeln!(
-            out,
-            "| {} | [{} › {}]({}) | {} |",
-            md(&f.name),
-            md(&c.service),
-            md(&c.span),
-            permalink(&args.base_url, args.src.as_deref(), c),
-            md(&error)
-        )?;
-    }
+    write!(
+        out,
+        "{}",
+        markdown_table(failing, &|f| permalink(
+            &args.base_url,
+            args.src.as_deref(),
+            &f.cause
+        ))
+    )?;
     let warnings = snapshot.session.warnings.len();
     if warnings > 0 {
         writeln!(

@@ -298,6 +298,47 @@ fn find(session: &Session, forest: &Forest, limit: usize) -> Failures {
     }
 }
 
+/// Markdown text with the characters that would format it escaped, on one line.
+pub fn md(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if "\\`*_{}[]<>()#+-.!|~".contains(c) {
+            out.push('\\');
+        }
+        out.push(if c == '\n' { ' ' } else { c });
+    }
+    out
+}
+
+/// The failures as a Markdown table (test, cause, error), each cause linked to `link(test)`:
+/// what a CI job summary or a pull request comment shows.
+pub fn markdown_table(failing: &[FailingTest], link: &dyn Fn(&FailingTest) -> String) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    if failing.is_empty() {
+        return out;
+    }
+    out.push_str("| test | cause | error |\n|---|---|---|\n");
+    for f in failing {
+        let c = &f.cause;
+        let error = match (c.kind.is_empty(), c.message.is_empty()) {
+            (false, false) => format!("{}: {}", c.kind, c.message),
+            (false, true) => c.kind.clone(),
+            _ => c.message.clone(),
+        };
+        let _ = writeln!(
+            out,
+            "| {} | [{} › {}]({}) | {} |",
+            md(&f.name),
+            md(&c.service),
+            md(&c.span),
+            link(f),
+            md(&error)
+        );
+    }
+    out
+}
+
 /// The address of a cause in a hosted Sightline: `base_url#src=<src>&trace=…&span=…`.
 pub fn permalink(base_url: &str, src: Option<&str>, cause: &Cause) -> String {
     let link = HashState {

@@ -3,7 +3,11 @@
 //! cause, wherever it is (another trace, a folded subtree), and Back returns.
 
 use leptos::prelude::*;
+use sightline_core::permalink::{describe, View};
+use sightline_core::report::{markdown_table, FailingTest};
+use sightline_core::url_state::HashState;
 
+use super::copy::CopyButton;
 use super::state::AppState;
 
 fn plural(n: usize, what: &str) -> String {
@@ -19,6 +23,50 @@ fn error_text(kind: &str, message: &str) -> String {
         (kind, "") => kind.to_string(),
         (kind, message) => format!("{kind}: {message}"),
     }
+}
+
+/// This page's address without its fragment: where links to causes point.
+fn page_address() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().href().ok())
+        .map(|href| href.split('#').next().unwrap_or_default().to_string())
+        .unwrap_or_default()
+}
+
+/// The failures as Markdown for a pull request or an issue: a heading, then a table of the
+/// tests with their causes, each linked to its cause here (by the URLs the session was fetched
+/// from, else by the local files' fingerprints, as "Copy link" does).
+fn markdown(state: AppState, heading: &str) -> String {
+    let base = page_address();
+    let sources = state.sources.get_value();
+    state.data.with_untracked(|d| {
+        let Some(d) = d.as_ref() else {
+            return String::new();
+        };
+        let link = |f: &FailingTest| {
+            let mut link = HashState {
+                sources: sources.clone(),
+                ..HashState::default()
+            };
+            let view = View {
+                trace: f.trace,
+                selected: Some(f.cause.node),
+                ..View::default()
+            };
+            describe(d, &view, &mut link);
+            format!("{base}{}", link.to_hash())
+        };
+        let failures = &d.failures;
+        let mut text = format!(
+            "### Sightline: {heading}\n\n{}",
+            markdown_table(&failures.listed, &link)
+        );
+        let more = failures.total.saturating_sub(failures.listed.len());
+        if more > 0 {
+            text.push_str(&format!("\nand {more} more.\n"));
+        }
+        text
+    })
 }
 
 #[component]
@@ -82,7 +130,14 @@ pub fn FailingTests() -> impl IntoView {
             Some(view! {
                 <section class="failures" aria-label="Failures">
                     <details open>
-                        <summary><h2>{heading}</h2></summary>
+                        <summary><h2>{heading.clone()}</h2></summary>
+                        <div class="failures-tools">
+                            <CopyButton
+                                what="the failures as Markdown"
+                                text=Callback::new(move |()| markdown(state, &heading))
+                            />
+                            <span class="failures-hint">"as Markdown, with links"</span>
+                        </div>
                         <ul>{items}</ul>
                         {(more > 0).then(|| view! {
                             <p class="failures-more">

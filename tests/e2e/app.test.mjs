@@ -68,7 +68,7 @@ test('the failures list names the failing test and its cause; a click opens the 
     await rows(page).first().waitFor();
     const failures = page.getByRole('region', { name: 'Failures' });
     await failures.getByRole('heading', { name: '1 failing test' }).waitFor();
-    const items = failures.getByRole('button');
+    const items = failures.getByRole('list').getByRole('button');
     assert.equal(await items.count(), 1, 'the 422 test passed: only the bulk order failed');
     const item = items.first();
     const text = await item.textContent();
@@ -90,6 +90,18 @@ test('the failures list names the failing test and its cause; a click opens the 
     // Back returns to where the user was.
     await details(page).getByRole('button', { name: /Back to the previous span/ }).click();
     await page.getByRole('listbox', { name: 'Traces' }).getByRole('option', { name: /order-api ready/, selected: true }).waitFor();
+
+    // Copied as Markdown for a pull request: the table links the cause, and the link opens it.
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+    await failures.getByRole('button', { name: 'Copy the failures as Markdown' }).click();
+    await failures.getByRole('button', { name: 'Copy the failures as Markdown' }).filter({ hasText: 'Copied' }).waitFor();
+    const markdown = await page.evaluate(() => navigator.clipboard.readText());
+    assert.match(markdown, /^### Sightline: 1 failing test\n\n\| test \| cause \| error \|\n/);
+    const link = markdown.match(/\| test\\_orders\\\.py::test\\_bulk\\_order \| \[order\\-worker › reserve TEAPOT\\-XL\]\(([^)]+)\) \| ValueError: cannot reserve 250 x TEAPOT\\-XL/);
+    assert.ok(link, markdown);
+    assert.ok(link[1].startsWith(site.url), link[1]);
+    assert.match(link[1], /[#&]trace=[0-9a-f]{32}&span=[0-9a-f]{16}/);
+    assert.match(link[1], /file=/, 'the sample is named by its fingerprint');
   });
 });
 

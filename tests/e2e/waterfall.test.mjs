@@ -272,7 +272,7 @@ test('a test trace and the worker trace it enqueued open together, on the worker
     assert.match(await consumer.locator('.linked-mark').getAttribute('title'), /^Trace [0-9a-f]{32}, joined to the span above by a span link/);
     assert.match(await selectedRow(page).textContent(), /^reserve stock/);
     // The failures list explains the test's assertion by the worker's exception.
-    const failure = page.getByRole('region', { name: 'Failures' }).getByRole('button');
+    const failure = page.getByRole('region', { name: 'Failures' }).getByRole('list').getByRole('button');
     assert.equal(await failure.count(), 1);
     assert.match(await failure.textContent(), /test_order_is_fulfilled.*AssertionError: order ord-1 is 'failed'.*caused by __main__\.InsufficientStock: TEAPOT-XL: wanted 5, 3 in stock.*order-worker · reserve stock/);
     assert.equal(await failure.getAttribute('aria-current'), 'true');
