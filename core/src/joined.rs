@@ -82,10 +82,20 @@ pub fn join_linked(session: &Session, traces: &[TraceTree]) -> Vec<TraceTree> {
         });
         groups[g].push(t);
     }
+    // Each group gets its own edges: every group going through all of them took 0.8 s for
+    // 20,000 tests that each enqueued a job.
+    let mut group_edges: Vec<Vec<Edge>> = vec![Vec::new(); groups.len()];
+    for e in edges {
+        let leader = find(&mut leader, e.from);
+        if let Some(&g) = group_of.get(&leader) {
+            group_edges[g].push(e);
+        }
+    }
     groups
         .into_iter()
-        .filter(|g| g.len() > 1)
-        .map(|members| join_group(session, traces, &members, &edges))
+        .zip(group_edges)
+        .filter(|(g, _)| g.len() > 1)
+        .map(|(members, edges)| join_group(session, traces, &members, &edges))
         .collect()
 }
 

@@ -205,21 +205,17 @@ impl Failures {
 /// joint view in place of the first of them, so that a cause in the worker's trace is found
 /// under the test that enqueued it.
 fn views(forest: &Forest) -> impl Iterator<Item = (usize, &TraceTree)> {
-    let mut joint: Vec<Option<(usize, bool)>> = vec![None; forest.traces.len()];
-    for (j, tree) in forest.joined.iter().enumerate() {
-        for (k, &member) in tree.members.iter().enumerate() {
-            if let Some(slot) = joint.get_mut(member) {
-                *slot = Some((forest.traces.len() + j, k == 0));
-            }
-        }
-    }
-    joint
+    forest
+        .joined_views()
         .into_iter()
         .enumerate()
         .filter_map(|(trace, joint)| match joint {
             None => Some(trace),
-            Some((view, true)) => Some(view),
-            Some((_, false)) => None,
+            // The group's first trace (the one its tree is drawn from) stands for it.
+            Some(view) => forest
+                .tree(view)
+                .filter(|t| t.members.first() == Some(&trace))
+                .map(|_| view),
         })
         .filter_map(|view| Some((view, forest.tree(view)?)))
 }

@@ -251,6 +251,21 @@ impl Forest {
         }
     }
 
+    /// For each trace, the view showing it together with the traces it links to, if any: one
+    /// pass, for callers that ask for every trace ([`Forest::joined_view_of`] looks through
+    /// every group).
+    pub fn joined_views(&self) -> Vec<Option<usize>> {
+        let mut views = vec![None; self.traces.len()];
+        for (j, tree) in self.joined.iter().enumerate() {
+            for &member in &tree.members {
+                if let Some(slot) = views.get_mut(member) {
+                    *slot = Some(self.traces.len() + j);
+                }
+            }
+        }
+        views
+    }
+
     /// The view showing trace `trace` together with the traces it links to, if any.
     pub fn joined_view_of(&self, trace: usize) -> Option<usize> {
         self.joined

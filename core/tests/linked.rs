@@ -186,3 +186,75 @@ fn the_failing_test_is_explained_by_the_exception_in_the_worker_trace_it_enqueue
     let span = &snapshot.session.spans[tree.nodes[cause.node as usize].span as usize];
     assert_eq!(snapshot.session.display_name(span), "reserve stock");
 }
+
+#[test]
+fn many_tests_each_with_the_job_it_enqueued_make_as_many_joint_views() {
+    // 300 test traces, each linked from the worker trace of the job it enqueued, and one trace
+    // alone: each group is joined with its own links only.
+    let mut test_spans = Vec::new();
+    let mut job_spans = Vec::new();
+    for i in 0..300u64 {
+        let start = 1_700_000_000_000_000_000 + i * 1_000_000;
+        test_spans.push(format!(
+            r#"{{"traceId":"{:032x}","spanId":"{:016x}","name":"test_{i}","startTimeUnixNano":"{start}","endTimeUnixNano":"{}"}}"#,
+            i + 1,
+            i + 1,
+            start + 500_000
+        ));
+        job_spans.push(format!(
+            r#"{{"traceId":"{:032x}","spanId":"{:016x}","name":"job_{i}","startTimeUnixNano":"{}","endTimeUnixNano":"{}","links":[{{"traceId":"{:032x}","spanId":"{:016x}"}}]}}"#,
+            i + 10_001,
+            i + 10_001,
+            start + 100_000,
+            start + 400_000,
+            i + 1,
+            i + 1
+        ));
+    }
+    test_spans.push(
+        r#"{"traceId":"ffffffffffffffffffffffffffffffff","spanId":"ffffffffffffffff","name":"alone","startTimeUnixNano":"1","endTimeUnixNano":"2"}"#
+            .into(),
+    );
+    let json = format!(
+        r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{}]}}]}},{{"scopeSpans":[{{"spans":[{}]}}]}}]}}"#,
+        test_spans.join(","),
+        job_spans.join(",")
+    );
+    let snapshot = sightline_core::Snapshot::decode(vec![("many.json".into(), json.into_bytes())]);
+    let forest = &snapshot.forest;
+    assert_eq!(forest.traces.len(), 601);
+    assert_eq!(forest.joined.len(), 300);
+    let views = forest.joined_views();
+    for (i, tree) in forest.joined.iter().enumerate() {
+        assert_eq!(tree.members.len(), 2);
+        assert_eq!(tree.nodes.len(), 2, "the test span, the job under it");
+        let name = |n: usize| {
+            snapshot
+                .session
+                .display_name(&snapshot.session.spans[tree.nodes[n].span as usize])
+        };
+        let number = name(0).strip_prefix("test_").expect("a test on top");
+        assert_eq!(
+            name(1),
+            format!("job_{number}"),
+            "its own job, not another's"
+        );
+        assert_eq!(tree.nodes[1].parent, Some(0));
+        for &m in &tree.members {
+            assert_eq!(views[m], Some(forest.traces.len() + i));
+            assert_eq!(forest.joined_view_of(m), views[m]);
+        }
+    }
+    let alone = forest
+        .traces
+        .iter()
+        .position(|t| {
+            t.nodes.len() == 1
+                && snapshot
+                    .session
+                    .display_name(&snapshot.session.spans[t.nodes[0].span as usize])
+                    == "alone"
+        })
+        .expect("the trace alone");
+    assert_eq!(views[alone], None);
+}

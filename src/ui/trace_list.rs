@@ -88,8 +88,9 @@ fn entries_of(d: &Loaded, generation: u64) -> Vec<TraceEntry> {
         linked,
     };
     let mut out = Vec::with_capacity(forest.traces.len() + forest.joined.len());
+    let joined = forest.joined_views();
     for (index, t) in forest.traces.iter().enumerate() {
-        let group = forest.joined_view_of(index);
+        let group = joined[index];
         if let Some(view) = group {
             let joined = forest
                 .tree(view)
