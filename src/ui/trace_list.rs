@@ -22,8 +22,18 @@ struct TraceEntry {
     /// Duration and start in ns (start 0 without times).
     duration: u64,
     start: u64,
-    /// For a view of traces together, how many; for a trace that links to others, 0.
-    linked: Option<usize>,
+    linked: Linked,
+}
+
+/// How an option's trace stands to the traces it links to.
+#[derive(Clone, Copy, PartialEq)]
+enum Linked {
+    /// It links to no other trace of the session.
+    Alone,
+    /// It links to others, which another option shows it together with.
+    Member,
+    /// The option shows this many traces together.
+    Together(usize),
 }
 
 /// What an option says in words: its title (the root span names, " + " between the traces of a
@@ -78,7 +88,7 @@ fn texts(d: &Loaded, view: usize) -> Texts {
 /// one more option before its first trace, showing them together.
 fn entries_of(d: &Loaded, generation: u64) -> Vec<TraceEntry> {
     let forest = &d.forest;
-    let entry = |index: usize, t: &TraceTree, linked: Option<usize>| TraceEntry {
+    let entry = |index: usize, t: &TraceTree, linked: Linked| TraceEntry {
         generation,
         index,
         spans: t.span_count(),
@@ -96,10 +106,15 @@ fn entries_of(d: &Loaded, generation: u64) -> Vec<TraceEntry> {
                 .tree(view)
                 .filter(|j| j.members.iter().min() == Some(&index));
             if let Some(j) = joined {
-                out.push(entry(view, j, Some(j.members.len())));
+                out.push(entry(view, j, Linked::Together(j.members.len())));
             }
         }
-        out.push(entry(index, t, group.map(|_| 0)));
+        let linked = if group.is_some() {
+            Linked::Member
+        } else {
+            Linked::Alone
+        };
+        out.push(entry(index, t, linked));
     }
     out
 }
@@ -347,7 +362,7 @@ pub fn TraceList() -> impl IntoView {
                             .data
                             .with_untracked(|d| d.as_ref().map(|d| texts(d, index)))
                             .unwrap_or_default();
-                        let together = entry.linked.is_some_and(|n| n > 0);
+                        let together = matches!(entry.linked, Linked::Together(_));
                         let current = current.clone();
                         let selected = move || current.selected(&index);
                         view! {
@@ -378,9 +393,12 @@ pub fn TraceList() -> impl IntoView {
                                     })}
                                 </span>
                                 <span class="trace-services" title=services.clone()>
-                                    {entry.linked.map(|n| {
-                                        let text = if n > 0 { format!("{n} linked traces together · ") } else { "linked · ".to_string() };
-                                        view! { <span class="linked-mark" title="Its spans link to spans of other traces in this session">{text}</span> }
+                                    {match entry.linked {
+                                        Linked::Alone => None,
+                                        Linked::Member => Some("linked · ".to_string()),
+                                        Linked::Together(n) => Some(format!("{n} linked traces together · ")),
+                                    }.map(|text| view! {
+                                        <span class="linked-mark" title="Its spans link to spans of other traces in this session">{text}</span>
                                     })}
                                     {services.clone()}
                                 </span>
