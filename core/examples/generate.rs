@@ -2,12 +2,15 @@
 //! `sightline_core::synthetic`, which the decoder worker also uses to warm up.
 //!
 //! `cargo run --release -p sightline-core --example generate -- SPANS PROFILE OUT`, PROFILE one of
-//! rich, lean, rich-lines, rich-traces, lean-traces.
+//! rich, lean, rich-lines, rich-traces, lean-traces, linked-jobs.
 //!
 //! `rich-lines` writes the rich trace as JSON Lines the way the Collector's file exporter does
 //! with small batches: one `ExportTraceServiceRequest` per span, each with its resource and scope.
 //! `*-traces` gives each test its own trace (a test suite whose runner starts a trace per test):
 //! the suite's root span goes, each test span becomes a root, and its spans take its trace id.
+//! `linked-jobs` is a suite where each test enqueues a job that a worker runs in a trace of its
+//! own, linked back to the test (OpenTelemetry's messaging conventions): half the spans are
+//! tests, half jobs, every tenth pair failing.
 
 use serde_json::{json, Value};
 
@@ -18,9 +21,17 @@ fn main() {
         args.get(1),
         args.get(2),
     ) else {
-        eprintln!("usage: generate SPANS rich|lean|rich-lines|rich-traces|lean-traces OUT");
+        eprintln!(
+            "usage: generate SPANS rich|lean|rich-lines|rich-traces|lean-traces|linked-jobs OUT"
+        );
         std::process::exit(2);
     };
+    if profile == "linked-jobs" {
+        let body = linked_jobs(count);
+        std::fs::write(out, &body).expect("write");
+        eprintln!("{out}: {count} spans, {} bytes", body.len());
+        return;
+    }
     let rich = profile.starts_with("rich");
     // The trace per test drops the suite's root: one span more keeps the count.
     let traces = profile.ends_with("-traces");
@@ -123,4 +134,57 @@ fn trace_per_test(document: &str) -> String {
         }
     }
     doc.to_string()
+}
+
+/// `count / 2` test traces of one span, each with the trace of the job it enqueued: a consumer
+/// span linking to the test's span; every tenth test fails with the job's exception.
+fn linked_jobs(count: usize) -> String {
+    let base: u64 = 1_763_769_600_000_000_000;
+    let mut tests = Vec::new();
+    let mut jobs = Vec::new();
+    for i in 0..(count / 2) as u64 {
+        let start = base + i * 2_000_000;
+        let failed = i % 10 == 0;
+        let status = |message: &str| {
+            if failed {
+                json!({"code": 2, "message": message})
+            } else {
+                json!({"code": 1})
+            }
+        };
+        let (test_trace, test_span) = (format!("{:032x}", i + 1), format!("{:016x}", i + 1));
+        tests.push(json!({
+            "traceId": test_trace, "spanId": test_span, "name": format!("test_order_{i}"),
+            "kind": 1, "startTimeUnixNano": start.to_string(),
+            "endTimeUnixNano": (start + 1_500_000).to_string(),
+            "attributes": [
+                {"key": "test.case.name", "value": {"stringValue": format!("test_order_{i}")}},
+                {"key": "test.case.result.status", "value": {"stringValue": if failed { "fail" } else { "pass" }}},
+            ],
+            "status": status("AssertionError: order is 'failed'"),
+        }));
+        let mut job = json!({
+            "traceId": format!("{:032x}", (1u128 << 100) + u128::from(i)),
+            "spanId": format!("{:016x}", (1u64 << 60) + i), "name": "orders process",
+            "kind": 5, "startTimeUnixNano": (start + 200_000).to_string(),
+            "endTimeUnixNano": (start + 1_200_000).to_string(),
+            "attributes": [{"key": "messaging.system", "value": {"stringValue": "redis"}}],
+            "links": [{"traceId": test_trace, "spanId": test_span}],
+            "status": status("InsufficientStock: wanted 5, 3 in stock"),
+        });
+        if failed {
+            job["events"] = json!([{"name": "exception", "timeUnixNano": (start + 1_100_000).to_string(),
+            "attributes": [
+                {"key": "exception.type", "value": {"stringValue": "InsufficientStock"}},
+                {"key": "exception.message", "value": {"stringValue": "wanted 5, 3 in stock"}},
+            ]}]);
+        }
+        jobs.push(job);
+    }
+    let service = |name: &str, spans: Vec<Value>| {
+        json!({"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": name}}]},
+            "scopeSpans": [{"scope": {"name": "bench"}, "spans": spans}]})
+    };
+    json!({"resourceSpans": [service("e2e-tests", tests), service("order-worker", jobs)]})
+        .to_string()
 }

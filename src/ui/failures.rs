@@ -69,9 +69,18 @@ fn markdown(state: AppState, heading: &str) -> String {
     })
 }
 
+/// The failures shown at first: the list is laid out with the page as a trace opens (200 of
+/// them took most of a 96 ms task there); the rest come with a click.
+const FIRST_SHOWN: usize = 20;
+
 #[component]
 pub fn FailingTests() -> impl IntoView {
     let state = expect_context::<AppState>();
+    let shown = RwSignal::new(FIRST_SHOWN);
+    Effect::new(move |_| {
+        state.generation.track();
+        shown.set(FIRST_SHOWN);
+    });
     move || {
         state.data.with(|d| {
             let failures = &d.as_ref()?.failures;
@@ -85,9 +94,11 @@ pub fn FailingTests() -> impl IntoView {
             };
             let heading = plural(failures.total, what);
             let more = failures.total.saturating_sub(failures.listed.len());
+            let hidden = failures.listed.len().saturating_sub(shown.get());
             let items = failures
                 .listed
                 .iter()
+                .take(shown.get())
                 .map(|test| {
                     let (trace, node) = (test.trace, test.cause.node);
                     let cause = match error_text(&test.cause.kind, &test.cause.message) {
@@ -139,6 +150,15 @@ pub fn FailingTests() -> impl IntoView {
                             <span class="failures-hint">"as Markdown, with links"</span>
                         </div>
                         <ul>{items}</ul>
+                        {(hidden > 0).then(|| view! {
+                            <button
+                                type="button"
+                                class="show-more"
+                                on:click=move |_| shown.set(usize::MAX)
+                            >
+                                {format!("Show {hidden} more")}
+                            </button>
+                        })}
                         {(more > 0).then(|| view! {
                             <p class="failures-more">
                                 {format!("and {} more (the trace list has them, failing traces first)", plural(more, what))}

@@ -379,6 +379,14 @@ test('a session of a thousand traces (a test suite with a trace per test) keeps 
     assert.equal(await options.first().getAttribute('aria-setsize'), '1000');
     assert.equal(await options.first().getAttribute('aria-posinset'), '1');
     assert.equal(await options.first().getAttribute('data-status'), 'error', 'failing traces first');
+    // The failures list: the bulk order test of each copy, the first twenty shown until asked.
+    const failures = page.getByRole('region', { name: 'Failures' });
+    await failures.getByRole('heading', { name: '200 failing tests' }).waitFor();
+    const failed = failures.getByRole('list').getByRole('button');
+    assert.equal(await failed.count(), 20);
+    await failures.getByRole('button', { name: 'Show 180 more' }).click();
+    await page.waitForFunction(() => document.querySelectorAll('.failures li').length === 200);
+    assert.equal(await failures.getByRole('button', { name: /^Show/ }).count(), 0);
     /** The selected option: named by aria-activedescendant, rendered, in view, and the only one. */
     const selected = async () => {
       const id = await list.getAttribute('aria-activedescendant');
