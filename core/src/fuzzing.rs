@@ -11,8 +11,16 @@ use crate::model::{Event, KeyValue, Link, Span, Value};
 use crate::snapshot::{Assembler, Snapshot};
 use crate::tree::Forest;
 
-fn pipeline(session: Session) {
+fn pipeline(session: Session, data: &[u8]) {
     let forest = Forest::build(&session);
+    // The search box takes any text: the input's first bytes, as a query over every trace.
+    let text = String::from_utf8_lossy(&data[..data.len().min(80)]);
+    let query = crate::search::Query::parse(&text);
+    for tree in forest.traces.iter().chain(&forest.joined) {
+        let _ = query.matches_in(&session, tree);
+    }
+    let failures = crate::report::Failures::of(&session, &forest);
+    assert!(failures.listed.len() <= failures.total);
     for tree in &forest.traces {
         let rows = visible_rows(tree, &Default::default());
         assert_eq!(rows.len(), tree.nodes.len());
@@ -29,7 +37,7 @@ fn pipeline(session: Session) {
         session,
         forest,
         files: Vec::new(),
-        failures: Default::default(),
+        failures,
     };
     let mut assembler = Assembler::new();
     for part in snapshot.to_parts(7) {
@@ -42,28 +50,28 @@ fn pipeline(session: Session) {
 pub fn otlp(data: &[u8]) {
     let mut session = Session::default();
     decode::fuzz_otlp(&mut session, data);
-    pipeline(session);
+    pipeline(session, data);
 }
 
 /// Jaeger JSON, as an array or an object.
 pub fn jaeger(data: &[u8]) {
     let mut session = Session::default();
     decode::fuzz_jaeger(&mut session, data);
-    pipeline(session);
+    pipeline(session, data);
 }
 
 /// Zipkin v2 JSON arrays.
 pub fn zipkin(data: &[u8]) {
     let mut session = Session::default();
     decode::fuzz_zipkin(&mut session, data);
-    pipeline(session);
+    pipeline(session, data);
 }
 
 /// Whatever a file may be: gzip, zstd, Collector frames, zip, JSON.
 pub fn containers(data: &[u8]) {
     let mut session = Session::default();
     decode::decode_file(&mut session, "fuzz", data);
-    pipeline(session);
+    pipeline(session, data);
 }
 
 /// Decodes a file with the OTLP reader's fast path turned off: every document goes through the

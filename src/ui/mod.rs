@@ -16,6 +16,7 @@ mod panic;
 mod permalink;
 mod preferences;
 mod problems;
+mod resize;
 mod splitter;
 mod state;
 mod timeline;

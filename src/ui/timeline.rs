@@ -6,9 +6,9 @@ use leptos::prelude::*;
 use sightline_core::format_duration;
 use sightline_core::layout::{minimap, tick_count, ticks, Window};
 use sightline_core::{MINIMAP_COLUMNS, MINIMAP_ROWS};
-use wasm_bindgen::prelude::Closure;
 use wasm_bindgen::JsCast;
 
+use super::resize::observe_size;
 use super::splitter::Splitter;
 use super::state::AppState;
 use sightline_core::panes::Pane;
@@ -130,18 +130,7 @@ pub fn TimeAxis() -> impl IntoView {
         }
     });
     // Any change of its box: the window's, or a pane's width dragged by the user.
-    // (The callback lives as long as the component: its owner drops it.)
-    let on_resize = Closure::<dyn FnMut()>::new(measure);
-    let observer = web_sys::ResizeObserver::new(on_resize.as_ref().unchecked_ref()).ok();
-    let observer = StoredValue::new_local((observer, on_resize));
-    Effect::new(move |_| {
-        if let Some(c) = canvas.get() {
-            observer.with_value(|(o, _)| o.as_ref().map(|o| o.observe(&c)));
-        }
-    });
-    on_cleanup(move || {
-        observer.try_with_value(|(o, _)| o.as_ref().map(web_sys::ResizeObserver::disconnect));
-    });
+    observe_size(move || canvas.get().map(Into::into), measure);
 
     // Draw the minimap once per trace (and per size): it shows the whole trace, not the view.
     // Drawn in the next frame: its colours come from the computed style, which read while the

@@ -5,6 +5,7 @@ use sightline_core::layout::{row_window, scroll_to_reveal};
 use sightline_core::search::TraceFilter;
 use sightline_core::{format_duration, format_timestamp_utc, TraceTree};
 
+use super::resize::observe_size;
 use super::state::{AppState, Loaded};
 
 /// One option of the list, computed once per load: only numbers, so a session of 50,000
@@ -231,15 +232,9 @@ pub fn TraceList() -> impl IntoView {
             }
         }
     };
-    Effect::new(move |_| {
-        if nav.get().is_some() {
-            // After the page is laid out: reading sizes now would force a layout of the page
-            // being built.
-            request_animation_frame(measure);
-        }
-    });
-    let resize = window_event_listener(leptos::ev::resize, move |_| measure());
-    on_cleanup(move || resize.remove());
+    // Its height changes with the window and with the failures list above it (shown for a
+    // load, folded by the user).
+    observe_size(move || nav.get().map(Into::into), measure);
     // The selected option stays in view: the keyboard, a permalink or a followed link may
     // select one far down the list.
     Effect::new(move |_| {
