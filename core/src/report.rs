@@ -41,8 +41,8 @@ pub struct FailingTest {
 /// never uses is `None`, and a session with none of them has no test spans at all).
 struct TestKeys<'a> {
     session: &'a Session,
-    /// Logfire's `test.outcome`, the semantic conventions' `test.case.result.status`, pytest's
-    /// `pytest.outcome`: the first of them a span has counts.
+    /// The keys of a test's outcome, most preferred first: the semantic conventions'
+    /// `test.case.result.status`, Logfire's `test.outcome`, pytest's `pytest.outcome`.
     outcomes: [Option<Sym>; 3],
     span_type: Option<Sym>,
     case_name: Option<Sym>,
