@@ -1,6 +1,38 @@
 //! Times each stage of a load natively: `cargo run --release -p sightline-core --example timing -- FILE`
 
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
+
+/// Counts the bytes allocated now and at most, so each stage's peak can be printed. (The only
+/// unsafe code in the project: a global allocator is an unsafe trait. It forwards to the system
+/// allocator and only counts.)
+struct Counting;
+static NOW: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+#[allow(unsafe_code)]
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let now = NOW.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+        PEAK.fetch_max(now, Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        NOW.fetch_sub(layout.size(), Ordering::Relaxed);
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// "now 12 MB, peak 30 MB" (and the peak starts again from now).
+fn memory() -> String {
+    let now = NOW.load(Ordering::Relaxed);
+    let peak = PEAK.swap(now, Ordering::Relaxed);
+    format!("now {} MB, peak {} MB", now / 1_000_000, peak / 1_000_000)
+}
 
 fn main() {
     let Some(path) = std::env::args().nth(1) else {
@@ -8,6 +40,7 @@ fn main() {
         std::process::exit(2);
     };
     let bytes = std::fs::read(&path).expect("read");
+    eprintln!("memory: the file read, {}", memory());
     // SKIP_GENERIC=1 leaves out the serde_json::Value baseline (for profiling the decoder alone).
     let t = Instant::now();
     if std::env::var_os("SKIP_GENERIC").is_none() {
@@ -23,15 +56,18 @@ fn main() {
         sightline_core::decode_file(&mut session, &path, &bytes);
     }
     let decode = t.elapsed();
+    eprintln!("memory: decoded, {}", memory());
     let t = Instant::now();
     let mut forest = sightline_core::Forest::build(&session);
     let tree = t.elapsed();
+    eprintln!("memory: trees built, {}", memory());
     let t = Instant::now();
     forest.precompute(&session);
     let precompute = t.elapsed();
     let t = Instant::now();
     let failures = sightline_core::report::Failures::of(&session, &forest);
     let failing = t.elapsed();
+    eprintln!("memory: precomputed, {}", memory());
     let snapshot = sightline_core::Snapshot {
         session,
         forest,
@@ -48,6 +84,7 @@ fn main() {
     let t = Instant::now();
     let parts = snapshot.to_parts(20_000);
     let encode_parts = t.elapsed();
+    eprintln!("memory: the answer in parts, {}", memory());
     let runs = snapshot.session.strings.runs_from(0).len();
     let spans = snapshot.session.spans.len().div_ceil(20_000);
     let mut assembler = sightline_core::Assembler::new();

@@ -91,12 +91,16 @@ pub fn join_linked(session: &Session, traces: &[TraceTree]) -> Vec<TraceTree> {
             group_edges[g].push(e);
         }
     }
-    groups
-        .into_iter()
-        .zip(group_edges)
-        .filter(|(g, _)| g.len() > 1)
-        .map(|(members, edges)| join_group(session, traces, &members, &edges))
-        .collect()
+    // Room for every joint tree at once (as for the traces, see `Forest::build`).
+    let mut joined = Vec::with_capacity(groups.iter().filter(|g| g.len() > 1).count());
+    joined.extend(
+        groups
+            .into_iter()
+            .zip(group_edges)
+            .filter(|(g, _)| g.len() > 1)
+            .map(|(members, edges)| join_group(session, traces, &members, &edges)),
+    );
+    joined
 }
 
 /// Hangs the traces of one group under the earliest one.
