@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use sightline_core::report::{failing_tests, markdown_table, md, permalink};
+use sightline_core::report::{error_text, failing_tests, markdown_table, md, permalink};
 use sightline_core::Snapshot;
 
 const USAGE: &str = "usage: sightline [--base-url URL] [--src URL] [--markdown] [--verbose] FILE...
@@ -131,11 +131,11 @@ fn run(args: &Args, out: &mut impl Write) -> std::io::Result<u8> {
         writeln!(out)?;
         writeln!(out, "FAILED {}", f.name)?;
         writeln!(out, "  cause: {} › {}", c.service, c.span)?;
-        match (c.kind.is_empty(), c.message.is_empty()) {
-            (false, false) => writeln!(out, "  {}: {}", c.kind, c.message)?,
-            (false, true) => writeln!(out, "  {}", c.kind)?,
-            (true, false) => writeln!(out, "  {}", c.message)?,
-            (true, true) => writeln!(out, "  (failed without an exception or message)")?,
+        match error_text(&c.kind, &c.message) {
+            error if error.is_empty() => {
+                writeln!(out, "  (failed without an exception or message)")?;
+            }
+            error => writeln!(out, "  {error}")?,
         }
         writeln!(
             out,

@@ -294,6 +294,16 @@ fn find(session: &Session, forest: &Forest, limit: usize) -> Failures {
     }
 }
 
+/// An error as one text: "ValueError: cannot reserve 250 x TEAPOT-XL", the type or the message
+/// alone when the other is empty, and empty when both are.
+pub fn error_text(kind: &str, message: &str) -> String {
+    match (kind, message) {
+        ("", message) => message.to_string(),
+        (kind, "") => kind.to_string(),
+        (kind, message) => format!("{kind}: {message}"),
+    }
+}
+
 /// Markdown text with the characters that would format it escaped, on one line.
 pub fn md(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -317,11 +327,7 @@ pub fn markdown_table(failing: &[FailingTest], link: &dyn Fn(&FailingTest) -> St
     out.push_str("| test | cause | error |\n|---|---|---|\n");
     for f in failing {
         let c = &f.cause;
-        let error = match (c.kind.is_empty(), c.message.is_empty()) {
-            (false, false) => format!("{}: {}", c.kind, c.message),
-            (false, true) => c.kind.clone(),
-            _ => c.message.clone(),
-        };
+        let error = error_text(&c.kind, &c.message);
         let _ = writeln!(
             out,
             "| {} | [{} › {}]({}) | {} |",

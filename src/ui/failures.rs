@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 use sightline_core::permalink::{describe, View};
-use sightline_core::report::{markdown_table, FailingTest};
+use sightline_core::report::{error_text, markdown_table, FailingTest};
 use sightline_core::url_state::HashState;
 
 use super::copy::CopyButton;
@@ -14,15 +14,9 @@ fn plural(n: usize, what: &str) -> String {
     format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }
 
-/// "ValueError: cannot reserve 250 x TEAPOT-XL", or the message alone, on one line (the first
-/// of a multi-line message); empty when there is neither.
-fn error_text(kind: &str, message: &str) -> String {
-    let message = message.lines().next().unwrap_or_default().trim();
-    match (kind, message) {
-        ("", message) => message.to_string(),
-        (kind, "") => kind.to_string(),
-        (kind, message) => format!("{kind}: {message}"),
-    }
+/// [`error_text`] on one line: the first of a multi-line message.
+fn error_line(kind: &str, message: &str) -> String {
+    error_text(kind, message.lines().next().unwrap_or_default().trim())
 }
 
 /// This page's address without its fragment: where links to causes point.
@@ -101,13 +95,13 @@ pub fn FailingTests() -> impl IntoView {
                 .take(shown.get())
                 .map(|test| {
                     let (trace, node) = (test.trace, test.cause.node);
-                    let cause = match error_text(&test.cause.kind, &test.cause.message) {
+                    let cause = match error_line(&test.cause.kind, &test.cause.message) {
                         text if text.is_empty() => "failed (no message)".to_string(),
                         text => text,
                     };
                     // The test's own error (the assertion in the CI log), when the cause is
                     // another span's.
-                    let own = Some(error_text(&test.kind, &test.message))
+                    let own = Some(error_line(&test.kind, &test.message))
                         .filter(|own| !own.is_empty() && *own != cause && test.node != node);
                     let place = format!("{} · {}", test.cause.service, test.cause.span);
                     let title = match &own {

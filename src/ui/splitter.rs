@@ -8,6 +8,7 @@ use sightline_core::panes::{self, Pane, PaneWidths};
 use wasm_bindgen::JsCast;
 
 use super::preferences::{remember, remembered};
+use super::resize::observe_size;
 use super::state::AppState;
 
 /// The local storage key of the panes' widths.
@@ -89,8 +90,11 @@ pub fn Splitter(pane: Pane, label: &'static str) -> impl IntoView {
         state.data.track();
         request_animation_frame(remeasure);
     });
-    let resize = window_event_listener(leptos::ev::resize, move |_| remeasure());
-    on_cleanup(move || resize.remove());
+    // And whenever the container changes size (the window, for one), which moves the limits.
+    observe_size(
+        move || sep.get().and_then(|s| s.parent_element()),
+        remeasure,
+    );
 
     let set = move |width: Option<f64>| {
         state.panes.update(|w| *w = w.with(pane, width));
