@@ -68,6 +68,15 @@ fn main() {
     let failures = sightline_core::report::Failures::of(&session, &forest);
     let failing = t.elapsed();
     eprintln!("memory: precomputed, {}", memory());
+    // What the worker sends last: the trees' pieces (their head, then the nodes).
+    let tree_parts = sightline_core::forest_parts(&forest, &[], &failures, 10_000);
+    let tree_bytes: usize = tree_parts.iter().map(Vec::len).sum();
+    drop(tree_parts);
+    eprintln!(
+        "memory: the trees in parts ({} MB), {}",
+        tree_bytes / 1_000_000,
+        memory()
+    );
     let snapshot = sightline_core::Snapshot {
         session,
         forest,
@@ -104,7 +113,10 @@ fn main() {
         by_kind[kind] += took;
         slowest = slowest.max(took);
     }
-    let _ = assembler.finish().expect("assembled");
+    let assembled = assembler.finish().expect("assembled");
+    // Over the parts held above: what the page holds once it has read them, and its peak.
+    eprintln!("memory: read back as the page does, {}", memory());
+    drop(assembled);
     println!(
         "parts: {} encoded in {encode_parts:?}, read in {:?} (head, strings, spans, trees: {by_kind:?}), slowest part {slowest:?}",
         parts.len(),

@@ -1,6 +1,8 @@
 //! A decoded session with its trees: what the decoder (in a Web Worker) hands the page, in a
 //! compact binary form, so the page never parses JSON itself.
 
+use std::cell::Cell;
+
 use serde::{Deserialize, Serialize};
 
 use crate::decode::{decode_file_with_progress, FileSummary};
@@ -52,8 +54,8 @@ impl Snapshot {
 
     /// Reads the binary form back, rebuilding the indexes that do not travel.
     pub fn from_bytes(bytes: &[u8]) -> Result<Snapshot, String> {
-        let mut snapshot: Snapshot = postcard::from_bytes(bytes)
-            .map_err(|e| format!("the decoder's answer is unreadable: {e}"))?;
+        let mut snapshot: Snapshot =
+            read_within(bytes).map_err(|e| format!("the decoder's answer is unreadable: {e}"))?;
         snapshot.session.rebuild_index();
         Ok(snapshot)
     }
@@ -80,6 +82,53 @@ pub fn decode_session(
     }
     session.spans.shrink_to_fit();
     (session, summaries)
+}
+
+thread_local! {
+    /// The bytes of the piece being read ([`read_within`]), which bound how many trees it can
+    /// hold (see [`trees`]).
+    static READING: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Reads `bytes` (postcard), letting [`trees`] size its vectors from their counts.
+fn read_within<'de, T: Deserialize<'de>>(bytes: &'de [u8]) -> postcard::Result<T> {
+    let before = READING.replace(bytes.len());
+    let read = postcard::from_bytes(bytes);
+    READING.set(before);
+    read
+}
+
+/// The fewest bytes a tree takes in the binary form (its 16-byte trace id and a byte for each
+/// of its other fields).
+const TREE_BYTES: usize = 24;
+
+/// Reads a list of trees into a vector made its exact size once. serde's own reading trusts a
+/// count only up to 1 MiB of room and then grows by doubling: the head of 60,000 small trees
+/// (a session of one-span traces) held 1.9x the vectors' room at the last doubling, and the
+/// page's memory never gives that back. The count is trusted as far as the bytes being read
+/// could hold that many trees, so a corrupt count cannot claim more.
+pub(crate) fn trees<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<TraceTree>, D::Error> {
+    struct Trees;
+    impl<'de> serde::de::Visitor<'de> for Trees {
+        type Value = Vec<TraceTree>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a list of trees")
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Self::Value, A::Error> {
+            let room = seq.size_hint().unwrap_or(0).min(READING.get() / TREE_BYTES);
+            let mut out = Vec::new();
+            // Fallible: with no room to spare, the list grows as it is read.
+            let _ = out.try_reserve_exact(room);
+            while let Some(tree) = seq.next_element()? {
+                out.push(tree);
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_seq(Trees)
 }
 
 /// One piece of a snapshot in transit. The page reads the pieces one at a time, yielding to the
@@ -110,7 +159,7 @@ enum PartRef<'a> {
     Truncate(u32),
     Expect(u32),
     Session(&'a SessionHead),
-    Forest(&'a ForestHead),
+    Forest(&'a ForestHeadRef<'a>),
     Nodes(&'a [(u32, &'a [Node])]),
 }
 
@@ -136,6 +185,76 @@ struct ForestHead {
     /// a tree's nodes once: a million-node vector that grows as pieces come is copied whole at
     /// each doubling (82 ms of the page's main thread at the last one).
     nodes: Vec<u32>,
+}
+
+/// [`ForestHead`] as it is written: the trees borrowed, each without its nodes, so the head of a
+/// session of 60,000 small trees is not a copy of them (that copy took 19 MB at its peak
+/// natively, more than the trees' 15 MB). Field for field the same shape, as [`PartRef`] is of
+/// [`Part`]; a test holds the two to the same bytes.
+#[derive(Serialize)]
+struct ForestHeadRef<'a> {
+    forest: ForestRef<'a>,
+    files: &'a [FileSummary],
+    failures: &'a Failures,
+    nodes: Vec<u32>,
+}
+
+/// [`Forest`]'s fields, its trees as [`TreeHeads`].
+#[derive(Serialize)]
+struct ForestRef<'a> {
+    traces: TreeHeads<'a>,
+    joined: TreeHeads<'a>,
+    duplicates: usize,
+    missing_parents: usize,
+    cycles_broken: usize,
+    pending_folded: usize,
+}
+
+/// Trees written as [`TraceTree`]s with no nodes.
+struct TreeHeads<'a>(&'a [TraceTree]);
+
+/// [`TraceTree`]'s fields, borrowed, with `nodes` empty.
+#[derive(Serialize)]
+struct TreeHeadRef<'a> {
+    trace_id: &'a crate::model::TraceId,
+    nodes: &'a [Node],
+    start: u64,
+    end: u64,
+    error_count: usize,
+    services: &'a [crate::intern::Sym],
+    minimap: &'a [crate::layout::MiniRun],
+    precomputed: &'a Option<crate::tree::Precomputed>,
+    members: &'a [usize],
+}
+
+impl Serialize for TreeHeads<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(|t| {
+            // Every field named, so a field added to TraceTree fails to compile here.
+            let TraceTree {
+                trace_id,
+                nodes: _,
+                start,
+                end,
+                error_count,
+                services,
+                minimap,
+                precomputed,
+                members,
+            } = t;
+            TreeHeadRef {
+                trace_id,
+                nodes: &[],
+                start: *start,
+                end: *end,
+                error_count: *error_count,
+                services,
+                minimap,
+                precomputed,
+                members,
+            }
+        }))
+    }
 }
 
 fn encode(part: &PartRef<'_>) -> Vec<u8> {
@@ -249,22 +368,25 @@ pub fn forest_parts(
     failures: &Failures,
     per_part: usize,
 ) -> Vec<Vec<u8>> {
-    let head = ForestHead {
-        forest: Forest {
-            traces: forest
-                .traces
-                .iter()
-                .map(TraceTree::clone_without_nodes)
-                .collect(),
-            joined: forest
-                .joined
-                .iter()
-                .map(TraceTree::clone_without_nodes)
-                .collect(),
-            ..forest.clone_without_traces()
+    let Forest {
+        traces,
+        joined,
+        duplicates,
+        missing_parents,
+        cycles_broken,
+        pending_folded,
+    } = forest;
+    let head = ForestHeadRef {
+        forest: ForestRef {
+            traces: TreeHeads(traces),
+            joined: TreeHeads(joined),
+            duplicates: *duplicates,
+            missing_parents: *missing_parents,
+            cycles_broken: *cycles_broken,
+            pending_folded: *pending_folded,
         },
-        files: files.to_vec(),
-        failures: failures.clone(),
+        files,
+        failures,
         nodes: forest
             .traces
             .iter()
@@ -339,8 +461,8 @@ impl Assembler {
 
     /// Reads one piece.
     pub fn add(&mut self, bytes: &[u8]) -> Result<(), String> {
-        let part: Part<'_> = postcard::from_bytes(bytes)
-            .map_err(|e| format!("the decoder's answer is unreadable: {e}"))?;
+        let part: Part<'_> =
+            read_within(bytes).map_err(|e| format!("the decoder's answer is unreadable: {e}"))?;
         let out_of_order = || "the decoder's answer came out of order".to_string();
         let session = &mut self.session;
         match part {

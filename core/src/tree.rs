@@ -94,21 +94,6 @@ pub const MINIMAP_COLUMNS: u16 = 1024;
 pub const MINIMAP_ROWS: u16 = 36;
 
 impl TraceTree {
-    /// A copy of everything but the nodes.
-    pub fn clone_without_nodes(&self) -> TraceTree {
-        TraceTree {
-            trace_id: self.trace_id,
-            nodes: Vec::new(),
-            start: self.start,
-            end: self.end,
-            error_count: self.error_count,
-            services: self.services.clone(),
-            minimap: self.minimap.clone(),
-            precomputed: self.precomputed.clone(),
-            members: self.members.clone(),
-        }
-    }
-
     /// The node index of a span, if it is in this tree (a tree of linked traces holds spans of
     /// several traces, so the trace id is compared too).
     pub fn find(&self, session: &Session, trace_id: TraceId, span_id: SpanId) -> Option<u32> {
@@ -168,10 +153,12 @@ impl TraceTree {
 /// All traces of a session, failing traces first, then by start time.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Forest {
+    #[serde(deserialize_with = "crate::snapshot::trees")]
     pub traces: Vec<TraceTree>,
     /// Groups of traces that link to each other (a test trace and the worker trace it enqueued),
     /// each drawn as one tree ([`crate::joined`]). As views they follow the traces: view
     /// `traces.len() + j` is `joined[j]` (see [`Forest::tree`]).
+    #[serde(deserialize_with = "crate::snapshot::trees")]
     pub joined: Vec<TraceTree>,
     /// Spans dropped because the very same span was loaded before (at decode time, or here when
     /// two spans share a (trace id, span id) pair).
@@ -185,15 +172,6 @@ pub struct Forest {
 }
 
 impl Forest {
-    /// A copy of the counts, without the traces.
-    pub fn clone_without_traces(&self) -> Forest {
-        Forest {
-            traces: Vec::new(),
-            joined: Vec::new(),
-            ..*self
-        }
-    }
-
     /// Draws the minimap of every trace and computes what opening a trace needs (see
     /// [`TraceTree::minimap`], [`Precomputed`]).
     pub fn precompute(&mut self, session: &Session) {

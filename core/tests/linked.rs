@@ -258,3 +258,24 @@ fn many_tests_each_with_the_job_it_enqueued_make_as_many_joint_views() {
         .expect("the trace alone");
     assert_eq!(views[alone], None);
 }
+
+#[test]
+fn traces_shown_together_and_their_failures_reach_the_page_whole() {
+    use sightline_core::{Assembler, Snapshot};
+    // The trees' head is written from borrowed trees (not a copy of them); the page reads it as
+    // the owned form, so both must agree field for field.
+    let bytes = std::fs::read(fixture("linked-traces.json")).expect("fixture");
+    let original = Snapshot::decode(vec![("linked-traces.json".into(), bytes)]);
+    assert_eq!(original.forest.joined.len(), 1);
+    assert!(original.failures.total > 0);
+    for per_part in [1, 4, 10_000] {
+        let mut assembler = Assembler::new();
+        for part in original.to_parts(per_part) {
+            assembler.add(&part).expect("part");
+        }
+        let copy = assembler.finish().expect("assembled");
+        assert_eq!(copy.forest, original.forest);
+        assert_eq!(copy.failures, original.failures);
+        assert_eq!(copy.files, original.files);
+    }
+}

@@ -164,3 +164,29 @@ fn spans_sent_while_decoding_are_taken_back_when_a_document_is_read_again() {
         .iter()
         .all(|s| received.session.service_of(s) == "late-service"));
 }
+
+/// The page keeps what it reads for as long as the trace is open, and its wasm memory never
+/// shrinks: the trees' lists are read into vectors of their exact size, not grown by doubling.
+#[test]
+fn the_page_reads_a_session_of_many_small_traces_into_lists_of_their_exact_size() {
+    use sightline_core::{Assembler, Snapshot};
+    let spans: Vec<_> = (0..12_000)
+        .map(|i| {
+            let mut s = span(i, None);
+            s["traceId"] = format!("{:032x}", i + 1).into();
+            s
+        })
+        .collect();
+    let doc = serde_json::json!({"resourceSpans": [{"scopeSpans": [{"spans": spans}]}]});
+    let snapshot = Snapshot::decode(vec![("many.json".into(), doc.to_string().into_bytes())]);
+    assert_eq!(snapshot.forest.traces.len(), 12_000);
+    let mut assembler = Assembler::new();
+    for part in snapshot.to_parts(1_000) {
+        assembler.add(&part).expect("part");
+    }
+    let received = assembler.finish().expect("assembled");
+    assert_eq!(received.forest, snapshot.forest);
+    assert_eq!(received.forest.traces.capacity(), 12_000);
+    let whole = Snapshot::from_bytes(&snapshot.to_bytes()).expect("whole");
+    assert_eq!(whole.forest.traces.capacity(), 12_000);
+}
