@@ -37,5 +37,7 @@ pub use model::{
     Event, KeyValue, Link, Resource, Scope, Session, Span, SpanId, SpanKind, Status, StatusCode,
     TraceId, Value, Warning, UNNAMED,
 };
-pub use snapshot::{decode_session, forest_parts, Assembler, Snapshot, Streamer};
+pub use snapshot::{
+    decode_session, forest_parts, forest_parts_each, Assembler, Snapshot, Streamer,
+};
 pub use tree::{Forest, Node, NodeFlags, Precomputed, TraceTree, MINIMAP_COLUMNS, MINIMAP_ROWS};

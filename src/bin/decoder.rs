@@ -28,7 +28,9 @@ mod worker {
 
     use js_sys::{Array, Object, Reflect, Uint8Array};
     use sightline_core::prepared::Prepared;
-    use sightline_core::{decode_file, decode_session, forest_parts, Session, Snapshot, Streamer};
+    use sightline_core::{
+        decode_file, decode_session, forest_parts_each, Session, Snapshot, Streamer,
+    };
     use wasm_bindgen::prelude::*;
     use wasm_bindgen::JsCast;
     use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
@@ -175,20 +177,27 @@ mod worker {
             |m| set(m, "model", &model),
             Some(&transfer),
         );
-        let snapshot = Snapshot::with_trees(session, files);
-        let parts = timed(&mut encode_ms, || {
-            forest_parts(
-                &snapshot.forest,
-                &snapshot.files,
-                &snapshot.failures,
-                per_part,
-            )
+        let Snapshot {
+            session,
+            forest,
+            files,
+            failures,
+        } = Snapshot::with_trees(session, files);
+        // The page has the session; the trees' pieces do not need it. Freed first, its room
+        // holds them (the trees' head of 60,000 small trees, 3.4 MB in one run, grew the
+        // worker's memory when encoded beside it).
+        drop(session);
+        // Each piece leaves the worker's memory as soon as it is encoded.
+        let (model, transfer) = (Array::new(), Array::new());
+        timed(&mut encode_ms, || {
+            forest_parts_each(&forest, &files, &failures, per_part, &mut |part| {
+                push_js(&model, &transfer, &part);
+            });
         });
         let decode_ms = js_sys::Date::now() - started;
         let copy_ms = started - received;
         let memory = memory_bytes();
-        drop(snapshot);
-        let (model, transfer) = to_js(parts);
+        drop(forest);
         post(
             scope,
             "done",
@@ -214,14 +223,18 @@ mod worker {
 
     /// Pieces of the answer as `Uint8Array`s, with the list of their buffers to transfer.
     fn to_js(parts: Vec<Vec<u8>>) -> (Array, Array) {
-        let model = Array::new();
-        let transfer = Array::new();
+        let (model, transfer) = (Array::new(), Array::new());
         for part in &parts {
-            let bytes = Uint8Array::from(part.as_slice());
-            transfer.push(&bytes.buffer());
-            model.push(&bytes);
+            push_js(&model, &transfer, part);
         }
         (model, transfer)
+    }
+
+    /// Copies a piece out of the worker's memory into a new buffer, listed to be transferred.
+    fn push_js(model: &Array, transfer: &Array, part: &[u8]) {
+        let bytes = Uint8Array::from(part);
+        transfer.push(&bytes.buffer());
+        model.push(&bytes);
     }
 
     /// Warm-up rounds, each decoding a synthetic trace of this many spans (about 0.5 MB). Many
