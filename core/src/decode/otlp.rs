@@ -187,6 +187,7 @@ pub(super) fn decode(
     };
     let text = text_str.as_bytes();
     let mut lines = LineCounter::default();
+    let mut buffers = fast::Buffers::default();
     let mut offset = 0;
     while offset < text.len() {
         let rest = &text[offset..];
@@ -208,7 +209,7 @@ pub(super) fn decode(
         // The fast path first; when it gives up, forget what it added and read the document
         // with the typed reader.
         let fast = if fast_path_enabled() {
-            let read = fast::document(&mut reader, text_str, start).ok();
+            let read = fast::document(&mut reader, text_str, start, &mut buffers).ok();
             if read.is_none() {
                 FAST_PATH_BAILS.with(|c| c.set(c.get() + 1));
             }
@@ -355,12 +356,9 @@ impl LineCounter {
         }
         let upto = offset.min(text.len());
         let seen = &text[self.offset..upto];
-        let newlines = seen.iter().filter(|&&b| b == b'\n').count();
-        if newlines > 0 {
-            self.line += newlines;
-            if let Some(last) = seen.iter().rposition(|&b| b == b'\n') {
-                self.line_start = self.offset + last + 1;
-            }
+        if let Some(last) = memchr::memrchr(b'\n', seen) {
+            self.line += memchr::memchr_iter(b'\n', seen).count();
+            self.line_start = self.offset + last + 1;
         }
         self.offset = upto;
         (self.line, upto - self.line_start + 1)

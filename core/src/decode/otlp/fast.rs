@@ -31,25 +31,35 @@ const RESERVE_AFTER: usize = 2048;
 const MAX_DEPTH: u32 = 64;
 
 /// Reads the document starting at `start` (its first byte is not whitespace). Returns whether it
-/// held resourceSpans and where it ends.
+/// held resourceSpans and where it ends. `buffers` are kept from document to document.
 pub(in crate::decode) fn document(
     reader: &mut Reader<'_, '_>,
     text: &str,
     start: usize,
+    buffers: &mut Buffers,
 ) -> R<(bool, usize)> {
     let mut sc = Scanner::new(text, start);
-    let found = sc.document(reader, 0)?;
-    Ok((found, sc.pos))
+    sc.buffers = std::mem::take(buffers);
+    let found = sc.document(reader, 0);
+    *buffers = sc.buffers;
+    Ok((found?, sc.pos))
+}
+
+/// What the scanner reuses from span to span and from document to document (a JSON Lines file
+/// is a document per line, often a span per line).
+#[derive(Default)]
+pub(in crate::decode) struct Buffers {
+    /// Text of a string with escapes, before it is interned.
+    scratch: String,
+    /// Attribute lists being read (one per nesting level), emptied after each use.
+    values: Vec<Vec<KeyValue>>,
 }
 
 struct Scanner<'t> {
     s: &'t str,
     b: &'t [u8],
     pos: usize,
-    /// Text of a string with escapes, before it is interned.
-    scratch: String,
-    /// Attribute lists being read, reused from span to span (one per nesting level).
-    values: Vec<Vec<KeyValue>>,
+    buffers: Buffers,
 }
 
 const LO: u64 = 0x0101_0101_0101_0101;
@@ -160,8 +170,7 @@ impl<'t> Scanner<'t> {
             s: text,
             b: text.as_bytes(),
             pos,
-            scratch: String::new(),
-            values: Vec::new(),
+            buffers: Buffers::default(),
         }
     }
 
@@ -280,10 +289,10 @@ impl<'t> Scanner<'t> {
 
     /// A string, interned (unescaped in a buffer kept from string to string).
     fn string_sym(&mut self, reader: &mut Reader<'_, '_>) -> R<Sym> {
-        let mut out = std::mem::take(&mut self.scratch);
+        let mut out = std::mem::take(&mut self.buffers.scratch);
         let read = self.string_or_unescaped(&mut out);
         let sym = read.map(|text| reader.ingest.intern(text.unwrap_or(&out)));
-        self.scratch = out;
+        self.buffers.scratch = out;
         sym
     }
 
@@ -566,10 +575,10 @@ impl<'t> Scanner<'t> {
             return Err(Bail);
         }
         let level = depth as usize;
-        while self.values.len() <= level {
-            self.values.push(Vec::new());
+        while self.buffers.values.len() <= level {
+            self.buffers.values.push(Vec::new());
         }
-        let mut list = std::mem::take(&mut self.values[level]);
+        let mut list = std::mem::take(&mut self.buffers.values[level]);
         list.clear();
         let read = self.array(|sc, _| {
             let kv = sc.key_value(reader, depth)?;
@@ -580,7 +589,7 @@ impl<'t> Scanner<'t> {
         // vector is allocated once at its exact size.
         #[allow(clippy::drain_collect)]
         let out = read.map(|()| list.drain(..).collect());
-        self.values[level] = list;
+        self.buffers.values[level] = list;
         out
     }
 
