@@ -275,6 +275,25 @@ fn count(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
+/// Up to this many expected spans, the reader is asked for room for a quarter more; above it,
+/// for twice as many.
+const SMALL_SESSION: usize = 100_000;
+
+/// The room to ask the reader (the page) for, for `expected` spans. A vector that outgrows its
+/// room is copied whole, and an early estimate can be a fifth short, since spans differ in size
+/// through a file. For a big session that copy is long (a million spans' copy blocked the page
+/// for 0.36 s), so the room is twice the estimate: room never written costs address space, not
+/// memory the system has to provide. For a small one the copy is short (100,000 spans, 13 MB,
+/// take a few milliseconds), and twice its spans' room was 0.4x of a lean file of 40,000
+/// one-span traces in the page's wasm memory.
+fn room_for(expected: usize) -> usize {
+    if expected <= SMALL_SESSION {
+        expected + expected / 4
+    } else {
+        expected.saturating_mul(2)
+    }
+}
+
 /// Sends a session's strings and spans while it is being decoded: each call to
 /// [`Streamer::parts`] gives the pieces for what was added since the last one (taking back
 /// spans a decoder removed), and [`Streamer::finish`] the rest and the session's head.
@@ -294,16 +313,13 @@ impl Streamer {
 
     /// Pieces for the spans (and the strings) added since the last call, once at least
     /// `per_part` spans are new; none before that. `expected` estimates the spans there will be
-    /// in all (from the share of the input read): the reader is asked for room for twice that
-    /// with the first spans, and again only if the estimate outgrows the room asked. A vector
-    /// that outgrows its room is copied whole (a million spans' copy blocked the page for
-    /// 0.36 s), and an early estimate can be a fifth short, since spans differ in size through a
-    /// file; room never used costs address space, not memory the system has to provide.
+    /// in all (from the share of the input read): the reader is asked for room for them with
+    /// the first spans ([`room_for`]), and again only if the estimate outgrows the room asked.
     pub fn parts(&mut self, session: &Session, per_part: usize, expected: usize) -> Vec<Vec<u8>> {
         let mut parts = self.take_back(session);
         if session.spans.len() >= self.spans_sent + per_part.max(1) {
             if expected > self.room_asked {
-                self.room_asked = expected.saturating_mul(2);
+                self.room_asked = room_for(expected);
                 parts.push(encode(&PartRef::Expect(count(self.room_asked))));
             }
             self.send_new(session, per_part, true, &mut parts);

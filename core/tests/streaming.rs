@@ -190,3 +190,37 @@ fn the_page_reads_a_session_of_many_small_traces_into_lists_of_their_exact_size(
     let whole = Snapshot::from_bytes(&snapshot.to_bytes()).expect("whole");
     assert_eq!(whole.forest.traces.capacity(), 12_000);
 }
+
+/// The page makes room for the spans the decoder expects: a quarter more for a small session
+/// (outgrowing it costs a short copy), twice as many for a big one (whose copy would block the
+/// page).
+#[test]
+fn the_page_makes_room_for_the_expected_spans_with_a_margin_that_grows_with_the_session() {
+    use sightline_core::{forest_parts, Assembler, Forest, Streamer};
+    let spans: Vec<_> = (0..4_000).map(|i| span(i, i.checked_sub(1))).collect();
+    let doc = serde_json::json!({"resourceSpans": [{"scopeSpans": [{"spans": spans}]}]});
+    let mut session = Session::default();
+    decode_file(
+        &mut session,
+        "four-thousand.json",
+        doc.to_string().as_bytes(),
+    );
+    let forest = Forest::build(&session);
+    for (expected, room) in [(4_000, 5_000), (40_000, 50_000), (200_000, 400_000)] {
+        let mut streamer = Streamer::new();
+        let mut assembler = Assembler::new();
+        let mut parts = streamer.parts(&session, 1_000, expected);
+        parts.extend(streamer.finish(&session, 1_000));
+        parts.extend(forest_parts(&forest, &[], &Default::default(), 1_000));
+        for part in parts {
+            assembler.add(&part).expect("part");
+        }
+        let received = assembler.finish().expect("assembled");
+        assert_eq!(received.session.spans.len(), 4_000);
+        assert_eq!(
+            received.session.spans.capacity(),
+            room,
+            "{expected} expected"
+        );
+    }
+}
