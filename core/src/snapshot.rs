@@ -275,11 +275,8 @@ fn count(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
-/// Up to this many expected spans, the reader is asked for room for a quarter more; above it,
-/// for twice as many.
-const SMALL_SESSION: usize = 100_000;
-
-/// The room to ask the reader (the page) for, for `expected` spans. A vector that outgrows its
+/// The room to ask the reader (the page) for, for `expected` spans: a quarter more up to
+/// [`crate::model::SMALL_SESSION`] spans, twice as many above. A vector that outgrows its
 /// room is copied whole, and an early estimate can be a fifth short, since spans differ in size
 /// through a file. For a big session that copy is long (a million spans' copy blocked the page
 /// for 0.36 s), so the room is twice the estimate: room never written costs address space, not
@@ -287,7 +284,7 @@ const SMALL_SESSION: usize = 100_000;
 /// take a few milliseconds), and twice its spans' room was 0.4x of a lean file of 40,000
 /// one-span traces in the page's wasm memory.
 fn room_for(expected: usize) -> usize {
-    if expected <= SMALL_SESSION {
+    if expected <= crate::model::SMALL_SESSION {
         expected + expected / 4
     } else {
         expected.saturating_mul(2)
