@@ -16,7 +16,7 @@ fn pipeline(session: Session, data: &[u8]) {
     // The search box takes any text: the input's first bytes, as a query over every trace.
     let text = String::from_utf8_lossy(&data[..data.len().min(80)]);
     let query = crate::search::Query::parse(&text);
-    for tree in forest.traces.iter().chain(&forest.joined) {
+    for tree in forest.views() {
         let _ = query.matches_in(&session, tree);
     }
     let failures = crate::report::Failures::of(&session, &forest);

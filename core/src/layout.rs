@@ -710,7 +710,7 @@ mod tests {
             let mut session = Session::default();
             crate::decode_file(&mut session, "f", &bytes);
             let forest = crate::Forest::build(&session);
-            for t in forest.traces.iter().chain(&forest.joined) {
+            for t in forest.views() {
                 for (w, h) in [(1024, 36), (200, 40), (7, 3), (1, 1)] {
                     assert_eq!(
                         minimap(&session, t, w, h),

@@ -427,12 +427,7 @@ pub fn forest_parts_each(
         },
         files,
         failures,
-        nodes: forest
-            .traces
-            .iter()
-            .chain(&forest.joined)
-            .map(|t| count(t.nodes.len()))
-            .collect(),
+        nodes: forest.views().map(|t| count(t.nodes.len())).collect(),
     };
     emit(encode_sized(&PartRef::Forest(&head)));
     drop(head);
@@ -441,8 +436,7 @@ pub fn forest_parts_each(
     let per_part = per_part.max(1);
     let mut groups: Vec<(u32, &[Node])> = Vec::new();
     let mut filled = 0;
-    let views = forest.traces.iter().chain(&forest.joined);
-    for (i, t) in views.enumerate() {
+    for (i, t) in forest.views().enumerate() {
         for chunk in t.nodes.chunks(per_part) {
             if filled + chunk.len() > per_part && !groups.is_empty() {
                 emit(encode(&PartRef::Nodes(&groups)));

@@ -216,6 +216,12 @@ impl Forest {
         forest
     }
 
+    /// Every view in order, the `i`th being [`Forest::tree`]`(i)`: the traces, then the traces
+    /// shown together.
+    pub fn views(&self) -> impl Iterator<Item = &TraceTree> {
+        self.traces.iter().chain(&self.joined)
+    }
+
     /// View `i`: a trace, or past the traces a group of linked traces shown together.
     pub fn tree(&self, i: usize) -> Option<&TraceTree> {
         match i.checked_sub(self.traces.len()) {
