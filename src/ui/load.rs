@@ -155,12 +155,10 @@ pub fn open_pasted(state: AppState, text: String) {
     ));
 }
 
-/// Why a fetch failed, in words that say how to fix it.
-fn fetch_error(url: &str, err: &JsValue) -> String {
-    let name = Reflect::get(err, &"name".into())
-        .ok()
-        .and_then(|n| n.as_string());
-    if name.as_deref() == Some("AbortError") {
+/// Why a fetch failed (the rejection's error name, e.g. `AbortError` or `TypeError`), in words
+/// that say how to fix it.
+fn fetch_error(url: &str, name: Option<&str>) -> String {
+    if name == Some("AbortError") {
         return format!("Cancelled loading {url}.");
     }
     format!(
@@ -170,23 +168,27 @@ fn fetch_error(url: &str, err: &JsValue) -> String {
     )
 }
 
-/// Fetches one URL with progress; `Err` says what went wrong and how to fix it.
+/// The `name` of a JavaScript error value (a rejected read of the body).
+fn error_name(err: &JsValue) -> Option<String> {
+    Reflect::get(err, &"name".into())
+        .ok()
+        .and_then(|n| n.as_string())
+}
+
+/// Fetches one URL (with gloo-net) with progress; `Err` says what went wrong and how to fix it.
 async fn fetch_with_progress(
     state: AppState,
     url: &str,
     signal: Option<&web_sys::AbortSignal>,
 ) -> Result<Uint8Array, String> {
-    let window = web_sys::window().ok_or("no window")?;
-    let init = web_sys::RequestInit::new();
-    if let Some(signal) = signal {
-        init.set_signal(Some(signal));
-    }
-    let response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
+    let response = gloo_net::http::Request::get(url)
+        .abort_signal(signal)
+        .send()
         .await
-        .map_err(|e| fetch_error(url, &e))?;
-    let response: web_sys::Response = response
-        .dyn_into()
-        .map_err(|_| format!("{url}: not an HTTP response"))?;
+        .map_err(|e| match e {
+            gloo_net::Error::JsError(e) => fetch_error(url, Some(&e.name)),
+            other => format!("Could not fetch {url}: {other}."),
+        })?;
     if !response.ok() {
         return Err(format!(
             "Could not fetch {url}: the server answered HTTP {} {}.",
@@ -197,8 +199,6 @@ async fn fetch_with_progress(
     let total = response
         .headers()
         .get("content-length")
-        .ok()
-        .flatten()
         .and_then(|v| v.parse::<u64>().ok());
     // The decoder makes memory ready for the body while it downloads (a compressed transfer's
     // body outgrows this size; its bytes then get memory when they come, as without it).
@@ -218,7 +218,7 @@ async fn fetch_with_progress(
     loop {
         let chunk = JsFuture::from(reader.read())
             .await
-            .map_err(|e| fetch_error(url, &e))?;
+            .map_err(|e| fetch_error(url, error_name(&e).as_deref()))?;
         if Reflect::get(&chunk, &"done".into())
             .ok()
             .and_then(|d| d.as_bool())
