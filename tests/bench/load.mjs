@@ -89,6 +89,11 @@ try {
       const at = m.longest ? `${(m.longest.start - m.bytesAt).toFixed(0)} ms after the bytes` : '';
       console.error(`${basename(file)}: the longest main-thread task (${m.blocked.toFixed(0)} ms, ${at})\n` +
         (m.longest ? describe(profile, synced, m.longest.start, m.longest.start + m.longest.duration, +(process.env.SIGHTLINE_PROFILE_TOP || 15)) : '  none'));
+      // With no long task, what ran from the decoded model to the first paint (opening the view).
+      if (!m.longest) {
+        console.error(`${basename(file)}: from the decoded model to the first paint (${(m.painted - m.decoded).toFixed(0)} ms)\n` +
+          describe(profile, synced, m.bytesAt + m.decoded, m.bytesAt + m.painted, +(process.env.SIGHTLINE_PROFILE_TOP || 15)));
+      }
       await cdp.detach();
     }
     rows.push({
