@@ -541,6 +541,35 @@ pub fn service_hue(name: &str) -> u16 {
     u16::try_from((h % 64) * 137 % 360).unwrap_or(0)
 }
 
+/// One service in a trace's legend: its name and the hue of its spans' bars.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LegendEntry {
+    pub service: String,
+    pub hue: u16,
+}
+
+/// The waterfall's legend: the services of `tree` in the order they first appear in it, each
+/// with the hue its bars are drawn in ([`service_hue`] of the name a row shows,
+/// [`Session::service_of`]). Reads the tree's list of services, never its spans.
+pub fn service_legend(session: &Session, tree: &TraceTree) -> Vec<LegendEntry> {
+    let mut legend: Vec<LegendEntry> = Vec::with_capacity(tree.services.len());
+    for &sym in &tree.services {
+        // A span with no resource has the empty name, shown as the SDKs' default.
+        let service = if sym == crate::intern::Sym::EMPTY {
+            crate::model::UNKNOWN_SERVICE
+        } else {
+            session.strings.get(sym)
+        };
+        if !legend.iter().any(|e| e.service == service) {
+            legend.push(LegendEntry {
+                service: service.to_string(),
+                hue: service_hue(service),
+            });
+        }
+    }
+    legend
+}
+
 /// The rows of a virtualised list that exist in the DOM: positions `first..last` (from 0).
 /// The row at position `p` lives in slot `p % slots`, so rows keep their slot (their element)
 /// while the window moves, and margins added later fill other slots.

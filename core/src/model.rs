@@ -373,6 +373,9 @@ impl fmt::Display for Warning {
 /// What a span without a name is shown as ([`Session::shown_name`]).
 pub const UNNAMED: &str = "(no name)";
 
+/// The service of a span whose resource names none, as the OpenTelemetry SDKs default it.
+pub const UNKNOWN_SERVICE: &str = "unknown_service";
+
 /// Sessions of up to this many spans grow their span list straight to the estimate of the
 /// spans to come ([`Session::push_span`]).
 pub const SMALL_SESSION: usize = 100_000;
@@ -537,7 +540,7 @@ impl Session {
     pub fn service_of(&self, span: &Span) -> &str {
         self.resources
             .get(span.resource as usize)
-            .map_or("unknown_service", |r| self.strings.get(r.service))
+            .map_or(UNKNOWN_SERVICE, |r| self.strings.get(r.service))
     }
 
     /// The name to show for a span: Logfire's formatted `logfire.msg` when present, else the name.

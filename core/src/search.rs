@@ -6,7 +6,8 @@
 //!   value (span, resource, event), an event's name, or its span or trace id.
 //! - `key=value` matches an attribute whose key is `key` and whose value contains `value`, and
 //!   four fields of the span itself: `name=`, `service=`, `kind=` (`server`, `client`, ...) and
-//!   `status=` (`error`, `ok`, `unset`, or words of the status message).
+//!   `status=` (`error`, `ok`, `unset`, or words of the status message). `key==value` wants the
+//!   whole value as written, case included (`service==api` keeps `api`, not `order-api` or `API`).
 //! - `key>n`, `key>=n`, `key<n`, `key<=n` compare a numeric attribute (a number, or a string that
 //!   reads as one: `http.response.status_code>=500`), or the span's duration:
 //!   `duration>100ms` (units `ns`, `us` or `µs`, `ms`, `s`, `m`, `h`; a bare number is in
@@ -23,6 +24,8 @@ enum Term {
     KeyValue {
         key: String,
         value: String,
+        /// `key==value`: the whole value, not a part of it.
+        exact: bool,
     },
     /// `key` compared with `limit` (nanoseconds for `duration`).
     Compare {
@@ -105,17 +108,28 @@ impl Term {
             return compare;
         }
         match word.split_once('=') {
-            Some((k, v)) if !k.is_empty() => Term::KeyValue {
-                key: k.to_lowercase(),
-                value: v.to_lowercase(),
-            },
+            Some((k, v)) if !k.is_empty() => {
+                let (value, exact) = match v.strip_prefix('=') {
+                    Some(whole) => (whole.to_string(), true),
+                    None => (v.to_lowercase(), false),
+                };
+                Term::KeyValue {
+                    key: k.to_lowercase(),
+                    value,
+                    exact,
+                }
+            }
             _ => Term::Text(word.to_lowercase()),
         }
     }
 
-    /// `key>n` and the like; `None` when the word is not a comparison of a number.
+    /// `key>n` and the like; `None` when the word is not a comparison of a number (nor when an
+    /// `=` comes first: `key=a>5` is a value to look for).
     fn compare(word: &str) -> Option<Term> {
         let at = word.find(['<', '>'])?;
+        if word.find('=').is_some_and(|eq| eq < at) {
+            return None;
+        }
         let (key, rest) = word.split_at(at);
         let (op, limit) = if let Some(l) = rest.strip_prefix(">=") {
             (Op::AtLeast, l)
@@ -221,6 +235,18 @@ fn contains(haystack: &str, needle: &str) -> bool {
     }
 }
 
+/// The search that finds the spans of one service and no other: `service==name`, the name in
+/// double quotes when it holds white space (the legend's buttons set it). A name holding a
+/// double quote cannot be written in one word; such a search finds nothing rather than
+/// another service's spans.
+pub fn service_query(service: &str) -> String {
+    if service.is_empty() || service.chars().any(char::is_whitespace) {
+        format!("service==\"{service}\"")
+    } else {
+        format!("service=={service}")
+    }
+}
+
 fn attributes<'a>(session: &'a Session, span: &'a Span) -> impl Iterator<Item = &'a KeyValue> {
     let resource = session
         .resources
@@ -247,11 +273,18 @@ fn term_matches(term: &Term, session: &Session, span: &Span) -> bool {
                     contains(strings.get(kv.key), t) || contains(&kv.value.display(strings), t)
                 })
         }
-        Term::KeyValue { key, value } => {
-            field_matches(key, value, session, span)
+        Term::KeyValue { key, value, exact } => {
+            let found = |text: &str| {
+                if *exact {
+                    text == value
+                } else {
+                    contains(text, value)
+                }
+            };
+            field_matches(key, value, found, session, span)
                 || attributes(session, span).any(|kv| {
                     strings.get(kv.key).eq_ignore_ascii_case(key)
-                        && contains(&kv.value.display(strings), value)
+                        && found(&kv.value.display(strings))
                 })
         }
         Term::Compare { key, op, limit } => {
@@ -268,14 +301,19 @@ fn term_matches(term: &Term, session: &Session, span: &Span) -> bool {
     }
 }
 
-/// The span's own fields a `key=value` term can name.
-fn field_matches(key: &str, value: &str, session: &Session, span: &Span) -> bool {
+/// The span's own fields a `key=value` term can name; `found` says whether a text holds the
+/// value (contains it, or for `key==value` is it).
+fn field_matches(
+    key: &str,
+    value: &str,
+    found: impl Fn(&str) -> bool,
+    session: &Session,
+    span: &Span,
+) -> bool {
     let strings = &session.strings;
     match key {
-        "name" => {
-            contains(strings.get(span.name), value) || contains(session.display_name(span), value)
-        }
-        "service" => contains(session.service_of(span), value),
+        "name" => found(strings.get(span.name)) || found(session.display_name(span)),
+        "service" => found(session.service_of(span)),
         "kind" => span.kind.label() == value,
         "status" => {
             let code = match span.status.code {
@@ -283,8 +321,7 @@ fn field_matches(key: &str, value: &str, session: &Session, span: &Span) -> bool
                 StatusCode::Ok => "ok",
                 StatusCode::Error => "error",
             };
-            code == value
-                || (!value.is_empty() && contains(strings.get(span.status.message), value))
+            code == value || (!value.is_empty() && found(strings.get(span.status.message)))
         }
         _ => false,
     }
@@ -314,7 +351,8 @@ mod tests {
                 Term::Text("post".into()),
                 Term::KeyValue {
                     key: "http.route".into(),
-                    value: "/orders".into()
+                    value: "/orders".into(),
+                    exact: false
                 }
             ]
         );
@@ -325,7 +363,8 @@ mod tests {
             [
                 Term::KeyValue {
                     key: "name".into(),
-                    value: "post /orders".into()
+                    value: "post /orders".into(),
+                    exact: false
                 },
                 Term::Text("assert 500".into())
             ]
@@ -371,6 +410,22 @@ mod tests {
                 Term::Text("-".into())
             ]
         );
+        // `==` wants the whole value; an `=` before `<` or `>` makes a value, not a comparison.
+        assert_eq!(
+            Query::parse(r#"service=="Order API" a=b>5"#).terms,
+            [
+                Term::KeyValue {
+                    key: "service".into(),
+                    value: "Order API".into(),
+                    exact: true
+                },
+                Term::KeyValue {
+                    key: "a".into(),
+                    value: "b>5".into(),
+                    exact: false
+                }
+            ]
+        );
         assert_eq!(
             words(r#"  "" a"b c"d  "unclosed end"#),
             ["ab cd", "unclosed end"]
@@ -412,6 +467,24 @@ mod tests {
         );
         // A term never matches across two texts.
         assert!(!TraceFilter::parse("order-worker01a2").matches(&texts));
+    }
+
+    #[test]
+    fn a_service_query_is_one_word_that_names_the_whole_service() {
+        assert_eq!(service_query("order-api"), "service==order-api");
+        assert_eq!(service_query("order api"), r#"service=="order api""#);
+        assert_eq!(service_query(""), r#"service=="""#);
+        for name in ["order-api", "order api", "Straße", "a=b>5", "-x"] {
+            assert_eq!(
+                Query::parse(&service_query(name)).terms,
+                [Term::KeyValue {
+                    key: "service".into(),
+                    value: name.into(),
+                    exact: true
+                }],
+                "{name}"
+            );
+        }
     }
 
     #[test]

@@ -521,3 +521,41 @@ fn null_fields_read_as_left_out() {
     assert_eq!(child.links.len(), 1);
     assert_eq!(session.service_of(child), "api");
 }
+
+#[test]
+fn the_legend_lists_each_service_once_and_its_search_keeps_that_service_alone() {
+    use sightline_core::layout::{service_hue, service_legend, LegendEntry};
+    use sightline_core::search::{service_query, Query};
+    let (session, _, forest) = load(&[edge("similar_services.json")]);
+    let tree = &forest.traces[0];
+    assert_eq!(
+        outline(&session, &forest, 0),
+        [
+            "POST /orders",
+            "  GET /stock",
+            "    SELECT stock",
+            "  cleanup"
+        ]
+    );
+    // In the order the tree meets them (pre-order), each with the hue its bars have.
+    let legend = service_legend(&session, tree);
+    let names: Vec<&str> = legend.iter().map(|e| e.service.as_str()).collect();
+    assert_eq!(names, ["order-api", "api", "API", "unknown_service"]);
+    assert!(legend
+        .iter()
+        .all(|LegendEntry { service, hue }| *hue == service_hue(service)));
+    // A legend entry's search keeps its own service's spans: not those whose service contains
+    // the name, nor those that differ in case.
+    let services_found = |query: &str| -> Vec<&str> {
+        Query::parse(query)
+            .matches_in(&session, tree)
+            .iter()
+            .map(|&i| session.service_of(&session.spans[tree.nodes[i as usize].span as usize]))
+            .collect()
+    };
+    for name in names {
+        assert_eq!(services_found(&service_query(name)), [name], "{name}");
+    }
+    // The plain `service=` search still finds every service holding the text, in any case.
+    assert_eq!(services_found("service=api"), ["order-api", "api", "API"]);
+}

@@ -10,6 +10,7 @@ mod exception;
 mod failures;
 mod header;
 mod json_tree;
+mod legend;
 mod load;
 mod open_button;
 mod panic;

@@ -134,6 +134,10 @@ pub fn KeyboardHelp() -> impl IntoView {
             "an attribute's value contains value; also name=, service=, kind=server, status=error",
         ),
         (
+            "key==value",
+            "the whole value, case included: service==order-api (the legend's buttons)",
+        ),
+        (
             "key>n  key<=n",
             "numbers: http.status_code>=500; durations: duration>100ms (ns, us, ms, s, m)",
         ),

@@ -14,6 +14,7 @@ use sightline_core::timeout::timeout_match;
 use sightline_core::{format_duration, TraceTree};
 use wasm_bindgen::JsCast;
 
+use super::legend::ServiceLegend;
 use super::splitter::names_style;
 use super::state::{AppState, Loaded};
 use super::timeline::{fraction_in, pan_by, windows, zoom_by, TimeAxis};
@@ -619,7 +620,7 @@ pub fn Waterfall() -> impl IntoView {
                     id="span-search"
                     aria-label="Search spans"
                     placeholder="Search spans: text, key=value, duration>100ms, -text, ids  ( / )"
-                    title="Words must all match. key=value (also name=, service=, kind=, status=); key>n, key<=n on numbers and duration (ns, us, ms, s, m); -word excludes; \"quotes\" keep spaces"
+                    title="Words must all match. key=value (also name=, service=, kind=, status=); key==value for the whole value; key>n, key<=n on numbers and duration (ns, us, ms, s, m); -word excludes; \"quotes\" keep spaces"
                     prop:value=move || state.search.get()
                     on:input=move |ev| state.search.set(event_target_value(&ev))
                     on:keydown=move |ev: leptos::ev::KeyboardEvent| {
@@ -682,6 +683,7 @@ pub fn Waterfall() -> impl IntoView {
                     view! { <span class="match-count" role="status">{text}</span> }
                 })}
             </div>
+            <ServiceLegend/>
             <TimeAxis/>
             <div
                 role="treegrid"

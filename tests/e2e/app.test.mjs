@@ -250,6 +250,43 @@ test('search highlights matches, counts them, and Enter / Shift+Enter step throu
   });
 });
 
+test('the legend names the services in their bar colours; each service button finds its spans alone', async () => {
+  await withPage(browser, 'legend', async (page) => {
+    await page.goto(site.url);
+    await rows(page).first().waitFor();
+    const legend = page.getByRole('list', { name: 'Services' });
+    // In the order the trace meets them: the test, the API, the worker.
+    assert.deepEqual(await legend.getByRole('button').allTextContents(), ['e2e-tests', 'order-api', 'order-worker']);
+    const worker = legend.getByRole('button', { name: 'order-worker' });
+    // Its swatch is the colour of the worker's bars (a span that did not fail).
+    const swatch = await worker.locator('.swatch').evaluate((el) => getComputedStyle(el).backgroundColor);
+    const workerRow = rows(page).filter({ has: page.locator('.svc', { hasText: /^order-worker$/ }) }).filter({ hasNot: page.locator('.bar.error') }).first();
+    assert.equal(await workerRow.locator('.bar').evaluate((el) => getComputedStyle(el).backgroundColor), swatch);
+
+    // Pressed, it searches for that service's spans: every row of the worker, no other.
+    assert.equal(await worker.getAttribute('aria-pressed'), 'false');
+    await worker.click();
+    const box = page.getByRole('searchbox', { name: 'Search spans' });
+    assert.equal(await box.inputValue(), 'service==order-worker');
+    assert.equal(await worker.getAttribute('aria-pressed'), 'true');
+    const workerRows = await waterfall(page).locator('[role=row]').evaluateAll((all) =>
+      all.filter((r) => r.querySelector('.svc')?.textContent === 'order-worker').length);
+    assert.ok(workerRows > 0);
+    await page.getByRole('status').filter({ hasText: `${workerRows} matches` }).waitFor();
+    const matched = await waterfall(page).locator('[role=row][data-match=true] .svc').allTextContents();
+    assert.deepEqual([...new Set(matched)], ['order-worker']);
+    assert.equal(matched.length, workerRows);
+    // Another service's button takes over the search; pressed again, it clears it.
+    const api = legend.getByRole('button', { name: 'order-api' });
+    await api.click();
+    assert.equal(await box.inputValue(), 'service==order-api');
+    assert.equal(await worker.getAttribute('aria-pressed'), 'false');
+    await api.click();
+    assert.equal(await box.inputValue(), '');
+    assert.equal(await page.getByRole('status').filter({ hasText: /match/ }).count(), 0);
+  });
+});
+
 test('the critical path toggle marks the chain that decided the end of the trace', async () => {
   await withPage(browser, 'critical path', async (page) => {
     await page.goto(site.url);

@@ -55,7 +55,7 @@ impl<'a> Ingest<'a> {
             .find(|kv| Some(kv.key) == key)
             .and_then(|kv| kv.value.as_str())
             .filter(|s| *s != Sym::EMPTY)
-            .unwrap_or_else(|| self.session.strings.intern("unknown_service"));
+            .unwrap_or_else(|| self.session.strings.intern(crate::model::UNKNOWN_SERVICE));
         let resource = Resource {
             attributes,
             dropped_attributes,
