@@ -38,6 +38,38 @@ pub fn collapse_to_depth(tree: &TraceTree, levels: u32) -> HashSet<u32> {
         .collect()
 }
 
+/// Unfolds node `index` and everything below it (Shift+Right, Alt/Shift+click on its triangle):
+/// the whole subtree shows, whatever was folded inside it.
+pub fn expand_subtree(tree: &TraceTree, collapsed: &mut HashSet<u32>, index: u32) {
+    let Some(node) = tree.nodes.get(index as usize) else {
+        return;
+    };
+    // Whichever is smaller: the folded set, or the subtree (a million nodes under the root).
+    if collapsed.len() < node.subtree_end.saturating_sub(index) as usize {
+        collapsed.retain(|&c| c < index || c >= node.subtree_end);
+    } else {
+        for i in index..node.subtree_end {
+            collapsed.remove(&i);
+        }
+    }
+}
+
+/// Folds node `index` and every node below it that has children (Shift+Left, Alt/Shift+click on
+/// its triangle), so unfolding it again shows one level at a time.
+pub fn collapse_subtree(tree: &TraceTree, collapsed: &mut HashSet<u32>, index: u32) {
+    let Some(node) = tree.nodes.get(index as usize) else {
+        return;
+    };
+    let end = node
+        .subtree_end
+        .min(u32::try_from(tree.nodes.len()).unwrap_or(u32::MAX));
+    for i in index..end {
+        if tree.nodes[i as usize].children > 0 {
+            collapsed.insert(i);
+        }
+    }
+}
+
 /// The closest ancestor-or-self of `index` that the collapsed set leaves visible.
 pub fn visible_ancestor(tree: &TraceTree, collapsed: &HashSet<u32>, index: u32) -> u32 {
     let mut shown = index;

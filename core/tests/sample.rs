@@ -623,3 +623,66 @@ fn the_sample_legend_follows_the_test_into_the_api_and_the_worker() {
     assert_eq!(names, ["e2e-tests", "order-api", "order-worker"]);
     assert_eq!(legend[2].hue, service_hue("order-worker"));
 }
+
+#[test]
+fn a_whole_subtree_folds_and_unfolds_at_once_and_the_rest_keeps_its_folds() {
+    use sightline_core::layout::{collapse_subtree, expand_subtree, visible_rows};
+    use std::collections::HashSet;
+    let (_, _, forest) = load(&[fixture("order-e2e.json")]);
+    let tree = &forest.traces[0];
+    let node = |i: u32| tree.nodes[i as usize];
+    let inside = |top: u32| top..node(top).subtree_end;
+    let tests: Vec<u32> = (0..tree.nodes.len() as u32)
+        .filter(|&i| node(i).depth == 1)
+        .collect();
+    // The first test and the last (the failing bulk order, the deepest).
+    let (first, second) = (tests[0], tests[tests.len() - 1]);
+
+    // Folding the first test folds every node with children below it, and nothing else.
+    let mut folded = HashSet::new();
+    collapse_subtree(tree, &mut folded, first);
+    let parents_in =
+        |top: u32| -> HashSet<u32> { inside(top).filter(|&i| node(i).children > 0).collect() };
+    assert_eq!(folded, parents_in(first));
+    assert!(folded.len() > 2, "{folded:?}");
+    let hidden = node(first).subtree_end - first - 1;
+    assert_eq!(
+        visible_rows(tree, &folded).len(),
+        tree.nodes.len() - hidden as usize
+    );
+    // Unfolded by one level, it shows its children, themselves still folded.
+    folded.remove(&first);
+    let shown: Vec<u32> = visible_rows(tree, &folded)
+        .into_iter()
+        .filter(|&i| inside(first).contains(&i))
+        .collect();
+    let children: Vec<u32> = inside(first)
+        .filter(|&i| node(i).parent == Some(first))
+        .collect();
+    assert_eq!(shown[1..], children[..]);
+
+    // With the last test folded whole too, unfolding the first whole leaves the last folded
+    // (the folded set is smaller than the first's subtree here).
+    collapse_subtree(tree, &mut folded, second);
+    expand_subtree(tree, &mut folded, first);
+    assert_eq!(folded, parents_in(second));
+    // A small subtree inside the last, unfolded whole (the set is larger than it here): only
+    // its own folds go.
+    let small = inside(second)
+        .rfind(|&i| node(i).children > 0)
+        .expect("the last test has a span with children below it");
+    assert!(folded.len() > (node(small).subtree_end - small) as usize);
+    expand_subtree(tree, &mut folded, small);
+    assert_eq!(
+        folded,
+        parents_in(second)
+            .into_iter()
+            .filter(|i| !inside(small).contains(i))
+            .collect()
+    );
+    // Out of range: nothing happens.
+    let before = folded.clone();
+    expand_subtree(tree, &mut folded, 10_000);
+    collapse_subtree(tree, &mut folded, 10_000);
+    assert_eq!(folded, before);
+}

@@ -99,6 +99,10 @@ pub fn KeyboardHelp() -> impl IntoView {
             "← →",
             "collapse / expand, or go to the parent / first child",
         ),
+        (
+            "Shift+← Shift+→",
+            "collapse / expand the whole subtree (or Alt- or Shift-click its triangle)",
+        ),
         ("Home End", "first / last span"),
         ("PageUp PageDown", "20 spans up / down"),
         ("Enter", "move to the span's details"),

@@ -4,7 +4,9 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use leptos::prelude::*;
-use sightline_core::layout::{open_on_failure, Window};
+use sightline_core::layout::{
+    collapse_subtree, expand_subtree, open_on_failure, visible_ancestor, Window,
+};
 use sightline_core::panes::PaneWidths;
 use sightline_core::url_state::HashState;
 
@@ -183,12 +185,57 @@ impl AppState {
         self.reveal.update(|r| *r += 1);
     }
 
+    /// Folds node `i` and every node below it (`fold`), or unfolds the whole subtree: Alt- or
+    /// Shift-click on a triangle, Shift+Left / Shift+Right.
+    pub fn toggle_all(&self, i: u32, fold: bool) {
+        let trace = self.trace.get_untracked();
+        self.data.with_untracked(|d| {
+            let Some(tree) = d.as_ref().and_then(|d| d.tree(trace)) else {
+                return;
+            };
+            self.collapsed.update(|c| {
+                if fold {
+                    collapse_subtree(tree, c, i);
+                } else {
+                    expand_subtree(tree, c, i);
+                }
+            });
+        });
+        if fold {
+            self.keep_selection_shown();
+        }
+    }
+
     /// Folds or unfolds the subtree of node `i`.
     pub fn toggle(&self, i: u32) {
-        self.collapsed.update(|c| {
-            if !c.remove(&i) {
+        let folded = self.collapsed.try_update(|c| {
+            let unfolded = c.remove(&i);
+            if !unfolded {
                 c.insert(i);
             }
+            !unfolded
         });
+        if folded == Some(true) {
+            self.keep_selection_shown();
+        }
+    }
+
+    /// A fold that hid the selected span moves the selection to the row that now stands for it
+    /// (its closest shown ancestor), so the selection is never on a row nobody can see.
+    fn keep_selection_shown(&self) {
+        let Some(selected) = self.selected.get_untracked() else {
+            return;
+        };
+        let trace = self.trace.get_untracked();
+        let shown = self.data.with_untracked(|d| {
+            let tree = d.as_ref().and_then(|d| d.tree(trace))?;
+            Some(
+                self.collapsed
+                    .with_untracked(|c| visible_ancestor(tree, c, selected)),
+            )
+        });
+        if let Some(shown) = shown.filter(|&s| s != selected) {
+            self.selected.set(Some(shown));
+        }
     }
 }

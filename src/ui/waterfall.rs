@@ -402,6 +402,19 @@ pub fn Waterfall() -> impl IntoView {
             return;
         };
         let expanded = children > 0 && !state.collapsed.with_untracked(|c| c.contains(&current));
+        // Shift+Right / Shift+Left: the whole subtree at once, the selection where it is.
+        if ev.shift_key() && children > 0 {
+            let fold = match ev.key().as_str() {
+                "ArrowRight" => Some(false),
+                "ArrowLeft" => Some(true),
+                _ => None,
+            };
+            if let Some(fold) = fold {
+                ev.prevent_default();
+                state.toggle_all(current, fold);
+                return;
+            }
+        }
         let target = visible.with_untracked(|rows| {
             let pos = rows.iter().position(|&r| r == current)?;
             match ev.key().as_str() {
@@ -927,7 +940,12 @@ fn row_view(
                     on:click=move |ev| {
                         ev.stop_propagation();
                         if let Some(i) = info.with_untracked(|r| r.as_ref().filter(|r| r.children > 0).map(|r| r.index)) {
-                            state.toggle(i);
+                            // Alt- or Shift-click: the whole subtree, as in browsers' devtools.
+                            if ev.alt_key() || ev.shift_key() {
+                                state.toggle_all(i, !collapsed());
+                            } else {
+                                state.toggle(i);
+                            }
                         }
                     }
                 ></span>

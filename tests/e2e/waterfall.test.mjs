@@ -173,6 +173,49 @@ test('the keyboard moves through rows, folds and unfolds, and jumps to the ends'
   });
 });
 
+test('a whole subtree folds and unfolds at once: Shift+Left / Shift+Right, Alt- or Shift-click on its triangle', async () => {
+  await withPage(browser, 'fold all', async (page) => {
+    await page.goto(site.url);
+    await selectedRow(page).waitFor();
+    await rows(page).first().click();
+    await rows(page).first().focus();
+    const rowCount = async () => Number(await waterfall(page).getAttribute('aria-rowcount'));
+    const all = await rowCount();
+    // Shift+Left on the root folds everything: unfolding the root by one level then shows the
+    // three tests, each still folded.
+    await page.keyboard.press('Shift+ArrowLeft');
+    assert.equal(await rowCount(), 1);
+    await page.keyboard.press('ArrowRight');
+    assert.equal(await rowCount(), 4);
+    const levelTwo = waterfall(page).locator('[role=row][aria-level="2"]');
+    assert.deepEqual(await levelTwo.evaluateAll((r) => r.map((e) => e.getAttribute('aria-expanded'))), ['false', 'false', 'false']);
+    assert.match(await selectedRow(page).textContent(), /^pytest: e2e/, 'the selection stays');
+    // Shift+Right unfolds the whole tree again.
+    await page.keyboard.press('Shift+ArrowRight');
+    assert.equal(await rowCount(), all);
+
+    // Alt-click on the failing test's triangle folds its subtree whole; a plain click unfolds one
+    // level (its request, still folded); Shift-click unfolds the rest.
+    // The failure, selected inside it, hands the selection to the folded test's row.
+    const bulk = rows(page).filter({ hasText: 'test_bulk_order' });
+    await rows(page).filter({ hasText: 'reserve TEAPOT-XL' }).click();
+    await bulk.locator('.toggle').click({ modifiers: ['Alt'] });
+    assert.equal(await bulk.getAttribute('aria-expanded'), 'false');
+    assert.equal(await bulk.getAttribute('aria-selected'), 'true');
+    const folded = await rowCount();
+    assert.ok(folded < all - 5, `${folded} of ${all}`);
+    await bulk.locator('.toggle').click();
+    assert.equal(await rowCount(), folded + 1);
+    const request = rows(page).filter({ hasText: 'POST 127.0.0.1/orders' }).last();
+    assert.equal(await request.getAttribute('aria-expanded'), 'false');
+    await bulk.locator('.toggle').click({ modifiers: ['Shift'] });
+    assert.equal(await bulk.getAttribute('aria-expanded'), 'false', 'Shift-click on an unfolded row folds it whole');
+    await bulk.locator('.toggle').click({ modifiers: ['Shift'] });
+    assert.equal(await rowCount(), all);
+    assert.equal(await request.getAttribute('aria-expanded'), 'true');
+  });
+});
+
 test('a 100,000-span trace keeps under 1,000 rows in the DOM, scrolls to its end and zooms', async () => {
   const file = join(dir, 'trace-100000-lean.json');
   execFileSync('cargo', ['run', '--quiet', '--release', '-p', 'sightline-core', '--example', 'generate', '--', '100000', 'lean', file], {
