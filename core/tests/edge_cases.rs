@@ -559,3 +559,112 @@ fn the_legend_lists_each_service_once_and_its_search_keeps_that_service_alone() 
     // The plain `service=` search still finds every service holding the text, in any case.
     assert_eq!(services_found("service=api"), ["order-api", "api", "API"]);
 }
+
+/// A trace of `n` spans whose parents were all left out of the file (an export of one service's
+/// spans, say): span `i` names the missing parent `i / share`, so `share` spans share each one,
+/// and starts at `(n - i) ms` (the last span first). Every third missing parent is instead
+/// the id of the span before it, so some spans do find their parent.
+fn orphans(n: u64, share: u64) -> Vec<u8> {
+    let spans: Vec<String> = (0..n)
+        .map(|i| {
+            let parent = if i % 3 == 2 {
+                format!("{:016x}", i)
+            } else {
+                format!("{:016x}", 0xf000_0000_0000_0000 + i / share)
+            };
+            format!(
+                r#"{{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"{:016x}","parentSpanId":"{parent}","name":"s{i}","startTimeUnixNano":"{}","endTimeUnixNano":"{}"}}"#,
+                i + 1,
+                1_700_000_000_000_000_000 + (n - i) * 1_000_000,
+                1_700_000_000_000_000_000 + (n - i) * 1_000_000 + 500,
+            )
+        })
+        .collect();
+    format!(
+        r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{}]}}]}}]}}"#,
+        spans.join(",")
+    )
+    .into_bytes()
+}
+
+#[test]
+fn thousands_of_missing_parents_each_get_one_row_where_their_first_span_starts() {
+    use sightline_core::{decode_file, Forest, Session};
+    for share in [1, 2] {
+        let n = 3_000;
+        let mut session = Session::default();
+        decode_file(&mut session, "orphans.json", &orphans(n, share));
+        let forest = Forest::build(&session);
+        let tree = &forest.traces[0];
+        assert_eq!(forest.span_count(), n as usize);
+        // One placeholder row per missing id that a span names (the spans that find their
+        // parent hang under it instead).
+        let named: std::collections::HashSet<u64> =
+            (0..n).filter(|i| i % 3 != 2).map(|i| i / share).collect();
+        let placeholders: Vec<usize> = (0..tree.nodes.len())
+            .filter(|&i| tree.nodes[i].flags.placeholder)
+            .collect();
+        assert_eq!(placeholders.len(), named.len(), "share {share}");
+        assert_eq!(
+            forest.missing_parents,
+            (0..n).filter(|i| i % 3 != 2).count()
+        );
+        // Each placeholder is a root holding exactly the spans that name its id, and the
+        // placeholders come in the order of their earliest span's start.
+        let mut last_start = 0;
+        for &p in &placeholders {
+            let node = tree.nodes[p];
+            assert_eq!((node.depth, node.parent), (0, None));
+            let kids: Vec<u32> = (p + 1..node.subtree_end as usize)
+                .filter(|&k| tree.nodes[k].parent == Some(p as u32))
+                .map(|k| tree.nodes[k].span)
+                .collect();
+            assert_eq!(kids.len() as u32, node.children);
+            let missing = session.spans[kids[0] as usize].parent_id;
+            assert!(kids
+                .iter()
+                .all(|&k| session.spans[k as usize].parent_id == missing));
+            let start = kids
+                .iter()
+                .map(|&k| session.spans[k as usize].start)
+                .min()
+                .unwrap_or_default();
+            assert!(start >= last_start, "placeholders out of order");
+            last_start = start;
+        }
+    }
+}
+
+#[test]
+fn thousands_of_parent_cycles_are_each_cut_once() {
+    use sightline_core::{decode_file, Forest, Session};
+    // Spans 2k and 2k+1 name each other as parent.
+    let n = 4_000u64;
+    let spans: Vec<String> = (0..n)
+        .map(|i| {
+            format!(
+                r#"{{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"{:016x}","parentSpanId":"{:016x}","name":"s{i}","startTimeUnixNano":"{}","endTimeUnixNano":"{}"}}"#,
+                i + 1,
+                (i ^ 1) + 1,
+                1_700_000_000_000_000_000 + i * 1_000,
+                1_700_000_000_000_000_000 + i * 1_000 + 500,
+            )
+        })
+        .collect();
+    let file = format!(
+        r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{}]}}]}}]}}"#,
+        spans.join(",")
+    );
+    let mut session = Session::default();
+    decode_file(&mut session, "cycles.json", file.as_bytes());
+    let forest = Forest::build(&session);
+    assert_eq!(forest.cycles_broken, (n / 2) as usize);
+    let tree = &forest.traces[0];
+    assert_eq!(tree.nodes.len(), n as usize);
+    // Each pair is cut at its earlier span, which becomes a root with the other below it.
+    for pair in tree.nodes.chunks(2) {
+        assert!(pair[0].flags.cycle_broken && pair[0].depth == 0);
+        assert_eq!(pair[1].depth, 1);
+        assert_eq!(pair[0].span + 1, pair[1].span);
+    }
+}
