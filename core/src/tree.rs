@@ -531,6 +531,10 @@ fn build_trace(
         .zip(session.strings.lookup("log"));
     let exception = session.strings.lookup("exception");
     let mut services: Vec<Sym> = Vec::new();
+    // Services seen, and the resource of the span before: a hash probe only when the resource
+    // changes (spans of a resource come together), never a search of the list per span.
+    let mut seen_services: HashSet<Sym> = HashSet::default();
+    let mut last_resource = None;
     let mut error_count = 0;
     let (mut start, mut end) = (u64::MAX, 0u64);
     for (node, &local) in nodes.iter_mut().zip(&locals) {
@@ -546,12 +550,15 @@ fn build_trace(
             .is_some_and(|(key, log)| s.attribute(key).and_then(Value::as_str) == Some(log));
         node.flags.error = Session::is_error_with(s, exception);
         error_count += usize::from(node.flags.error);
-        let svc = session
-            .resources
-            .get(s.resource as usize)
-            .map_or(Sym::EMPTY, |r| r.service);
-        if !services.contains(&svc) {
-            services.push(svc);
+        if last_resource != Some(s.resource) {
+            last_resource = Some(s.resource);
+            let svc = session
+                .resources
+                .get(s.resource as usize)
+                .map_or(Sym::EMPTY, |r| r.service);
+            if seen_services.insert(svc) {
+                services.push(svc);
+            }
         }
         if s.start > 0 {
             start = start.min(s.start);

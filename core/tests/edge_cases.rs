@@ -538,9 +538,14 @@ fn the_legend_lists_each_service_once_and_its_search_keeps_that_service_alone() 
         ]
     );
     // In the order the tree meets them (pre-order), each with the hue its bars have.
-    let legend = service_legend(&session, tree);
+    let (legend, more) = service_legend(&session, tree, 10);
     let names: Vec<&str> = legend.iter().map(|e| e.service.as_str()).collect();
     assert_eq!(names, ["order-api", "api", "API", "unknown_service"]);
+    assert_eq!(more, 0);
+    // A trace of many services lists the first few and counts the rest.
+    let (first, rest) = service_legend(&session, tree, 2);
+    assert_eq!(first, legend[..2]);
+    assert_eq!(rest, 2);
     assert!(legend
         .iter()
         .all(|LegendEntry { service, hue }| *hue == service_hue(service)));
@@ -667,4 +672,43 @@ fn thousands_of_parent_cycles_are_each_cut_once() {
         assert_eq!(pair[1].depth, 1);
         assert_eq!(pair[0].span + 1, pair[1].span);
     }
+}
+
+#[test]
+fn a_resource_or_scope_met_again_is_kept_once_and_different_ones_apart() {
+    use sightline_core::{decode_file, Session};
+    let batch = |service: &str, zone: &str, scope: &str, id: u32| {
+        format!(
+            r#"{{"resourceSpans":[{{"resource":{{"attributes":[{{"key":"service.name","value":{{"stringValue":"{service}"}}}},{{"key":"cloud.zone","value":{{"stringValue":"{zone}"}}}},{{"key":"weight","value":{{"doubleValue":{w}}}}}]}},"scopeSpans":[{{"scope":{{"name":"{scope}"}},"spans":[{{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"{id:016x}","name":"s","startTimeUnixNano":"1","endTimeUnixNano":"2"}}]}}]}}]}}"#,
+            // 0.0 and -0.0 compare equal, so they are one resource.
+            w = if id.is_multiple_of(2) { "0.0" } else { "-0.0" },
+        )
+    };
+    let lines = [
+        batch("api", "a", "http", 1),
+        batch("api", "a", "http", 2),
+        batch("api", "b", "http", 3),
+        batch("worker", "a", "jobs", 4),
+        batch("api", "a", "jobs", 5),
+        batch("worker", "a", "jobs", 6),
+    ]
+    .join("\n");
+    let mut session = Session::default();
+    decode_file(&mut session, "batches.jsonl", lines.as_bytes());
+    assert_eq!(session.spans.len(), 6);
+    // api in zone a, api in zone b, worker in zone a.
+    assert_eq!(session.resources.len(), 3);
+    assert_eq!(session.scopes.len(), 2);
+    let resource_of: Vec<u32> = session.spans.iter().map(|s| s.resource).collect();
+    assert_eq!(resource_of, [0, 0, 1, 2, 0, 2]);
+    let scope_of: Vec<u32> = session.spans.iter().map(|s| s.scope).collect();
+    assert_eq!(scope_of, [0, 0, 0, 1, 1, 1]);
+    // A second file meets the same resources and scopes again.
+    decode_file(
+        &mut session,
+        "more.jsonl",
+        batch("worker", "a", "jobs", 7).as_bytes(),
+    );
+    assert_eq!((session.resources.len(), session.scopes.len()), (3, 2));
+    assert_eq!(session.spans[6].resource, 2);
 }
