@@ -580,11 +580,17 @@ pub struct LegendEntry {
     pub hue: u16,
 }
 
-/// The waterfall's legend: the services of `tree` in the order they first appear in it, each
-/// with the hue its bars are drawn in ([`service_hue`] of the name a row shows,
-/// [`Session::service_of`]). Reads the tree's list of services, never its spans.
-pub fn service_legend(session: &Session, tree: &TraceTree) -> Vec<LegendEntry> {
-    let mut legend: Vec<LegendEntry> = Vec::with_capacity(tree.services.len());
+/// The waterfall's legend: the first `limit` services of `tree` in the order they first appear
+/// in it, each with the hue its bars are drawn in ([`service_hue`] of the name a row shows,
+/// [`Session::service_of`]), and how many more there are. Reads the tree's list of services,
+/// never its spans.
+pub fn service_legend(
+    session: &Session,
+    tree: &TraceTree,
+    limit: usize,
+) -> (Vec<LegendEntry>, usize) {
+    let mut legend: Vec<LegendEntry> = Vec::new();
+    let mut names: HashSet<&str> = HashSet::new();
     for &sym in &tree.services {
         // A span with no resource has the empty name, shown as the SDKs' default.
         let service = if sym == crate::intern::Sym::EMPTY {
@@ -592,14 +598,15 @@ pub fn service_legend(session: &Session, tree: &TraceTree) -> Vec<LegendEntry> {
         } else {
             session.strings.get(sym)
         };
-        if !legend.iter().any(|e| e.service == service) {
+        if names.insert(service) && legend.len() < limit {
             legend.push(LegendEntry {
                 service: service.to_string(),
                 hue: service_hue(service),
             });
         }
     }
-    legend
+    let more = names.len() - legend.len();
+    (legend, more)
 }
 
 /// The rows of a virtualised list that exist in the DOM: positions `first..last` (from 0).

@@ -618,7 +618,8 @@ fn search_compares_numbers_durations_and_the_span_fields() {
 fn the_sample_legend_follows_the_test_into_the_api_and_the_worker() {
     use sightline_core::layout::{service_hue, service_legend};
     let (session, _, forest) = load(&[fixture("order-e2e.json")]);
-    let legend = service_legend(&session, &forest.traces[0]);
+    let (legend, more) = service_legend(&session, &forest.traces[0], 24);
+    assert_eq!(more, 0);
     let names: Vec<&str> = legend.iter().map(|e| e.service.as_str()).collect();
     assert_eq!(names, ["e2e-tests", "order-api", "order-worker"]);
     assert_eq!(legend[2].hue, service_hue("order-worker"));

@@ -9,14 +9,21 @@ use sightline_core::search::service_query;
 
 use super::state::AppState;
 
+/// Services the legend names; a trace of more (a mesh, or a resource per span) says how many
+/// others there are. 50,000 buttons took seconds to build and nobody reads them.
+const LEGEND_LIMIT: usize = 24;
+
 #[component]
 pub fn ServiceLegend() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let entries = Memo::new(move |_| {
+    let legend = Memo::new(move |_| {
         let trace = state.trace.get();
         state.data.with(|d| {
             d.as_ref()
-                .and_then(|d| d.tree(trace).map(|t| service_legend(&d.session, t)))
+                .and_then(|d| {
+                    d.tree(trace)
+                        .map(|t| service_legend(&d.session, t, LEGEND_LIMIT))
+                })
                 .unwrap_or_default()
         })
     });
@@ -46,8 +53,16 @@ pub fn ServiceLegend() -> impl IntoView {
         }
     };
     view! {
-        <ul class="legend" role="list" aria-label="Services" hidden=move || entries.with(Vec::is_empty)>
-            <For each=move || entries.get() key=|e| e.service.clone() children=item/>
+        <ul class="legend" role="list" aria-label="Services" hidden=move || legend.with(|(l, _)| l.is_empty())>
+            <For each=move || legend.get().0 key=|e| e.service.clone() children=item/>
+            {move || {
+                let more = legend.with(|(_, more)| *more);
+                (more > 0).then(|| view! {
+                    <li class="legend-more" title="Search service==name for any of them">
+                        {format!("and {more} more")}
+                    </li>
+                })
+            }}
         </ul>
     }
 }

@@ -42,9 +42,16 @@ enum Linked {
 #[derive(Default, PartialEq)]
 struct Texts {
     title: String,
+    /// Every service, for the filter.
     services: String,
+    /// The first [`SHOWN_SERVICES`] and how many more, for the option: a trace of 50,000
+    /// services (a resource per span) laid out its whole list, 166 ms of one task.
+    services_shown: String,
     trace_ids: String,
 }
+
+/// Services an option names before "and N more".
+const SHOWN_SERVICES: usize = 12;
 
 fn texts(d: &Loaded, view: usize) -> Texts {
     let forest = &d.forest;
@@ -65,18 +72,27 @@ fn texts(d: &Loaded, view: usize) -> Texts {
             .filter_map(|&m| forest.traces.get(m))
             .collect()
     };
+    let services: Vec<&str> = t
+        .services
+        .iter()
+        .map(|s| d.session.strings.get(*s))
+        .collect();
+    let services_shown = match services.get(..SHOWN_SERVICES) {
+        Some(first) if services.len() > SHOWN_SERVICES => format!(
+            "{} and {} more",
+            first.join(", "),
+            services.len() - SHOWN_SERVICES
+        ),
+        _ => services.join(", "),
+    };
     Texts {
         title: members
             .iter()
             .map(|m| root_name(m))
             .collect::<Vec<_>>()
             .join(" + "),
-        services: t
-            .services
-            .iter()
-            .map(|s| d.session.strings.get(*s))
-            .collect::<Vec<_>>()
-            .join(", "),
+        services: services.join(", "),
+        services_shown,
         trace_ids: members
             .iter()
             .map(|m| m.trace_id.to_string())
@@ -353,7 +369,7 @@ pub fn TraceList() -> impl IntoView {
                 >
                     {
                         let index = entry.index;
-                        let Texts { title, services, .. } = state
+                        let Texts { title, services_shown: services, .. } = state
                             .data
                             .with_untracked(|d| d.as_ref().map(|d| texts(d, index)))
                             .unwrap_or_default();
