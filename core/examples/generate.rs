@@ -2,7 +2,7 @@
 //! `sightline_core::synthetic`, which the decoder worker also uses to warm up.
 //!
 //! `cargo run --release -p sightline-core --example generate -- SPANS PROFILE OUT`, PROFILE one of
-//! rich, lean, rich-lines, rich-traces, lean-traces, linked-jobs.
+//! rich, lean, rich-lines, rich-traces, lean-traces, linked-jobs, orphans, cycles, services.
 //!
 //! `rich-lines` writes the rich trace as JSON Lines the way the Collector's file exporter does
 //! with small batches: one `ExportTraceServiceRequest` per span, each with its resource and scope.
@@ -11,6 +11,11 @@
 //! `linked-jobs` is a suite where each test enqueues a job that a worker runs in a trace of its
 //! own, linked back to the test (OpenTelemetry's messaging conventions): half the spans are
 //! tests, half jobs, every tenth pair failing.
+//!
+//! Three messy shapes, not in the default run (`scripts/bench 100000:orphans`): `orphans`, one
+//! trace whose spans each name a different parent that is not in the file (an export of one
+//! service's spans); `cycles`, spans in pairs that name each other as parent; `services`, a
+//! chain of spans each from a service (a resource) of its own.
 
 use serde_json::{json, Value};
 
@@ -22,12 +27,16 @@ fn main() {
         args.get(2),
     ) else {
         eprintln!(
-            "usage: generate SPANS rich|lean|rich-lines|rich-traces|lean-traces|linked-jobs OUT"
+            "usage: generate SPANS rich|lean|rich-lines|rich-traces|lean-traces|linked-jobs|orphans|cycles|services OUT"
         );
         std::process::exit(2);
     };
-    if profile == "linked-jobs" {
-        let body = linked_jobs(count);
+    let messy = match profile.as_str() {
+        "linked-jobs" => Some(linked_jobs(count)),
+        "orphans" | "cycles" | "services" => Some(messy(count, profile)),
+        _ => None,
+    };
+    if let Some(body) = messy {
         std::fs::write(out, &body).expect("write");
         eprintln!("{out}: {count} spans, {} bytes", body.len());
         return;
@@ -187,4 +196,44 @@ fn linked_jobs(count: usize) -> String {
     };
     json!({"resourceSpans": [service("e2e-tests", tests), service("order-worker", jobs)]})
         .to_string()
+}
+
+/// The messy shapes (see the module's doc): lean spans of one trace, 10 µs apart.
+fn messy(count: usize, profile: &str) -> String {
+    let base: u64 = 1_763_769_600_000_000_000;
+    let span = |i: u64, parent: Option<u64>| {
+        let start = base + i * 10_000;
+        let mut span = json!({
+            "traceId": "0af7651916cd43dd8448eb211c80319c", "spanId": format!("{:016x}", i + 1),
+            "name": format!("call {}", i % 50), "kind": 3,
+            "startTimeUnixNano": start.to_string(), "endTimeUnixNano": (start + 5_000).to_string(),
+        });
+        if let Some(p) = parent {
+            span["parentSpanId"] = json!(format!("{p:016x}"));
+        }
+        span
+    };
+    let n = count as u64;
+    let resource = |name: String, spans: Vec<Value>| {
+        json!({"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": name}}]},
+            "scopeSpans": [{"scope": {"name": "bench"}, "spans": spans}]})
+    };
+    let resources: Vec<Value> = match profile {
+        // Parents 0xf000… + i: never a span's id.
+        "orphans" => vec![resource(
+            "db".into(),
+            (0..n)
+                .map(|i| span(i, Some(0xf000_0000_0000_0000 + i)))
+                .collect(),
+        )],
+        // Span ids are i + 1: 2k and 2k + 1 name each other.
+        "cycles" => vec![resource(
+            "db".into(),
+            (0..n).map(|i| span(i, Some((i ^ 1) + 1))).collect(),
+        )],
+        _ => (0..n)
+            .map(|i| resource(format!("svc-{i}"), vec![span(i, (i > 0).then_some(i))]))
+            .collect(),
+    };
+    json!({ "resourceSpans": resources }).to_string()
 }
