@@ -190,12 +190,14 @@ fn linked_jobs(count: usize) -> String {
         }
         jobs.push(job);
     }
-    let service = |name: &str, spans: Vec<Value>| {
-        json!({"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": name}}]},
-            "scopeSpans": [{"scope": {"name": "bench"}, "spans": spans}]})
-    };
-    json!({"resourceSpans": [service("e2e-tests", tests), service("order-worker", jobs)]})
+    json!({"resourceSpans": [resource_spans("e2e-tests", tests), resource_spans("order-worker", jobs)]})
         .to_string()
+}
+
+/// One `ResourceSpans`: `spans` of the service `name`, in one scope.
+fn resource_spans(name: &str, spans: Vec<Value>) -> Value {
+    json!({"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": name}}]},
+        "scopeSpans": [{"scope": {"name": "bench"}, "spans": spans}]})
 }
 
 /// The messy shapes (see the module's doc): lean spans of one trace, 10 µs apart.
@@ -214,25 +216,21 @@ fn messy(count: usize, profile: &str) -> String {
         span
     };
     let n = count as u64;
-    let resource = |name: String, spans: Vec<Value>| {
-        json!({"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": name}}]},
-            "scopeSpans": [{"scope": {"name": "bench"}, "spans": spans}]})
-    };
     let resources: Vec<Value> = match profile {
         // Parents 0xf000… + i: never a span's id.
-        "orphans" => vec![resource(
-            "db".into(),
+        "orphans" => vec![resource_spans(
+            "db",
             (0..n)
                 .map(|i| span(i, Some(0xf000_0000_0000_0000 + i)))
                 .collect(),
         )],
         // Span ids are i + 1: 2k and 2k + 1 name each other.
-        "cycles" => vec![resource(
-            "db".into(),
+        "cycles" => vec![resource_spans(
+            "db",
             (0..n).map(|i| span(i, Some((i ^ 1) + 1))).collect(),
         )],
         _ => (0..n)
-            .map(|i| resource(format!("svc-{i}"), vec![span(i, (i > 0).then_some(i))]))
+            .map(|i| resource_spans(&format!("svc-{i}"), vec![span(i, (i > 0).then_some(i))]))
             .collect(),
     };
     json!({ "resourceSpans": resources }).to_string()

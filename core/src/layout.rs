@@ -592,12 +592,7 @@ pub fn service_legend(
     let mut legend: Vec<LegendEntry> = Vec::new();
     let mut names: HashSet<&str> = HashSet::new();
     for &sym in &tree.services {
-        // A span with no resource has the empty name, shown as the SDKs' default.
-        let service = if sym == crate::intern::Sym::EMPTY {
-            crate::model::UNKNOWN_SERVICE
-        } else {
-            session.strings.get(sym)
-        };
+        let service = session.service_name(sym);
         if names.insert(service) && legend.len() < limit {
             legend.push(LegendEntry {
                 service: service.to_string(),

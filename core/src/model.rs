@@ -540,7 +540,17 @@ impl Session {
     pub fn service_of(&self, span: &Span) -> &str {
         self.resources
             .get(span.resource as usize)
-            .map_or(UNKNOWN_SERVICE, |r| self.strings.get(r.service))
+            .map_or(UNKNOWN_SERVICE, |r| self.service_name(r.service))
+    }
+
+    /// The name of a service ([`crate::TraceTree::services`] holds [`Sym::EMPTY`] for spans
+    /// with no resource): [`UNKNOWN_SERVICE`] for the empty one, as the SDKs default it.
+    pub fn service_name(&self, service: Sym) -> &str {
+        if service == Sym::EMPTY {
+            UNKNOWN_SERVICE
+        } else {
+            self.strings.get(service)
+        }
     }
 
     /// The name to show for a span: Logfire's formatted `logfire.msg` when present, else the name.

@@ -570,18 +570,27 @@ fn the_legend_lists_each_service_once_and_its_search_keeps_that_service_alone() 
 /// and starts at `(n - i) ms` (the last span first). Every third missing parent is instead
 /// the id of the span before it, so some spans do find their parent.
 fn orphans(n: u64, share: u64) -> Vec<u8> {
-    let spans: Vec<String> = (0..n)
-        .map(|i| {
-            let parent = if i % 3 == 2 {
-                format!("{:016x}", i)
-            } else {
-                format!("{:016x}", 0xf000_0000_0000_0000 + i / share)
-            };
+    one_trace((0..n).map(|i| {
+        let parent = if i % 3 == 2 {
+            i
+        } else {
+            0xf000_0000_0000_0000 + i / share
+        };
+        (parent, (n - i) * 1_000_000)
+    }))
+}
+
+/// An OTLP document of one trace whose span `i` (id `i + 1`) has the given (parent id, start
+/// offset in ns) and lasts 500 ns.
+fn one_trace(spans: impl Iterator<Item = (u64, u64)>) -> Vec<u8> {
+    let spans: Vec<String> = spans
+        .enumerate()
+        .map(|(i, (parent, offset))| {
+            let start = 1_700_000_000_000_000_000 + offset;
             format!(
-                r#"{{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"{:016x}","parentSpanId":"{parent}","name":"s{i}","startTimeUnixNano":"{}","endTimeUnixNano":"{}"}}"#,
+                r#"{{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"{:016x}","parentSpanId":"{parent:016x}","name":"s{i}","startTimeUnixNano":"{start}","endTimeUnixNano":"{}"}}"#,
                 i + 1,
-                1_700_000_000_000_000_000 + (n - i) * 1_000_000,
-                1_700_000_000_000_000_000 + (n - i) * 1_000_000 + 500,
+                start + 500,
             )
         })
         .collect();
@@ -645,23 +654,9 @@ fn thousands_of_parent_cycles_are_each_cut_once() {
     use sightline_core::{decode_file, Forest, Session};
     // Spans 2k and 2k+1 name each other as parent.
     let n = 4_000u64;
-    let spans: Vec<String> = (0..n)
-        .map(|i| {
-            format!(
-                r#"{{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"{:016x}","parentSpanId":"{:016x}","name":"s{i}","startTimeUnixNano":"{}","endTimeUnixNano":"{}"}}"#,
-                i + 1,
-                (i ^ 1) + 1,
-                1_700_000_000_000_000_000 + i * 1_000,
-                1_700_000_000_000_000_000 + i * 1_000 + 500,
-            )
-        })
-        .collect();
-    let file = format!(
-        r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{}]}}]}}]}}"#,
-        spans.join(",")
-    );
+    let file = one_trace((0..n).map(|i| ((i ^ 1) + 1, i * 1_000)));
     let mut session = Session::default();
-    decode_file(&mut session, "cycles.json", file.as_bytes());
+    decode_file(&mut session, "cycles.json", &file);
     let forest = Forest::build(&session);
     assert_eq!(forest.cycles_broken, (n / 2) as usize);
     let tree = &forest.traces[0];

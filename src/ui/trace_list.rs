@@ -75,7 +75,7 @@ fn texts(d: &Loaded, view: usize) -> Texts {
     let services: Vec<&str> = t
         .services
         .iter()
-        .map(|s| d.session.strings.get(*s))
+        .map(|&s| d.session.service_name(s))
         .collect();
     let services_shown = match services.get(..SHOWN_SERVICES) {
         Some(first) if services.len() > SHOWN_SERVICES => format!(

@@ -33,6 +33,13 @@ const zoomShows = (page, re, not = false) =>
     return new RegExp(src, flags).test(text) !== not;
   }, [re.source, re.flags, not]);
 const barWidth = async (row) => (await row.locator('.bar').boundingBox()).width;
+/** Opens the sample and moves the selection and focus to its root row. */
+const openOnRoot = async (page) => {
+  await page.goto(site.url);
+  await selectedRow(page).waitFor();
+  await rows(page).first().click();
+  await rows(page).first().focus();
+};
 
 test('dragging across the time axis zooms to that range; Ctrl+wheel zooms, Reset shows it all', async () => {
   await withPage(browser, 'zoom by drag', async (page) => {
@@ -131,11 +138,7 @@ test('the minimap shows the whole trace, the window in view, and zooms by draggi
 
 test('the keyboard moves through rows, folds and unfolds, and jumps to the ends', async () => {
   await withPage(browser, 'keyboard navigation', async (page) => {
-    await page.goto(site.url);
-    await selectedRow(page).waitFor();
-    // Start from the root.
-    await rows(page).first().click();
-    await rows(page).first().focus();
+    await openOnRoot(page);
     const name = async () => (await selectedRow(page).getByRole('gridcell').first().textContent()).trim();
     assert.match(await name(), /^pytest: e2e/);
     assert.equal(await page.evaluate(() => document.activeElement.getAttribute('aria-selected')), 'true');
@@ -175,10 +178,7 @@ test('the keyboard moves through rows, folds and unfolds, and jumps to the ends'
 
 test('a whole subtree folds and unfolds at once: Shift+Left / Shift+Right, Alt- or Shift-click on its triangle', async () => {
   await withPage(browser, 'fold all', async (page) => {
-    await page.goto(site.url);
-    await selectedRow(page).waitFor();
-    await rows(page).first().click();
-    await rows(page).first().focus();
+    await openOnRoot(page);
     const rowCount = async () => Number(await waterfall(page).getAttribute('aria-rowcount'));
     const all = await rowCount();
     // Shift+Left on the root folds everything: unfolding the root by one level then shows the

@@ -40,21 +40,38 @@ struct Kept {
 
 impl Kept {
     fn of(session: &Session) -> Kept {
-        let mut kept = Kept::default();
-        for (i, r) in session.resources.iter().enumerate() {
-            kept.resources
-                .entry(resource_hash(r))
-                .or_default()
-                .push(index_u32(i));
+        Kept {
+            resources: by_hash(&session.resources, resource_hash),
+            scopes: by_hash(&session.scopes, scope_hash),
         }
-        for (i, s) in session.scopes.iter().enumerate() {
-            kept.scopes
-                .entry(scope_hash(s))
-                .or_default()
-                .push(index_u32(i));
-        }
-        kept
     }
+}
+
+/// The indices of `items` by `hash`.
+fn by_hash<T>(items: &[T], hash: fn(&T) -> u64) -> FxHashMap<u64, Vec<u32>> {
+    let mut map: FxHashMap<u64, Vec<u32>> = FxHashMap::default();
+    for (i, item) in items.iter().enumerate() {
+        map.entry(hash(item)).or_default().push(index_u32(i));
+    }
+    map
+}
+
+/// The index of an item equal to `item` in `items` (found through `index`, where its hash is
+/// `hash`), or of `item` added at the end.
+fn keep<T: PartialEq>(
+    items: &mut Vec<T>,
+    index: &mut FxHashMap<u64, Vec<u32>>,
+    hash: u64,
+    item: T,
+) -> u32 {
+    let same = index.entry(hash).or_default();
+    if let Some(&i) = same.iter().find(|&&i| items[i as usize] == item) {
+        return i;
+    }
+    let i = index_u32(items.len());
+    items.push(item);
+    same.push(i);
+    i
 }
 
 /// Feeds an attribute value to `h` as `==` compares it (0.0 and -0.0 alike).
@@ -141,31 +158,16 @@ impl<'a> Ingest<'a> {
         };
         let session = &mut *self.session;
         let kept = self.kept.get_or_insert_with(|| Kept::of(session));
-        let same = kept.resources.entry(resource_hash(&resource)).or_default();
-        if let Some(&i) = same
-            .iter()
-            .find(|&&i| session.resources[i as usize] == resource)
-        {
-            return i;
-        }
-        let i = index_u32(session.resources.len());
-        session.resources.push(resource);
-        same.push(i);
-        i
+        let hash = resource_hash(&resource);
+        keep(&mut session.resources, &mut kept.resources, hash, resource)
     }
 
     /// Adds an instrumentation scope (kept once) and returns its index.
     pub fn add_scope(&mut self, scope: Scope) -> u32 {
         let session = &mut *self.session;
         let kept = self.kept.get_or_insert_with(|| Kept::of(session));
-        let same = kept.scopes.entry(scope_hash(&scope)).or_default();
-        if let Some(&i) = same.iter().find(|&&i| session.scopes[i as usize] == scope) {
-            return i;
-        }
-        let i = index_u32(session.scopes.len());
-        session.scopes.push(scope);
-        same.push(i);
-        i
+        let hash = scope_hash(&scope);
+        keep(&mut session.scopes, &mut kept.scopes, hash, scope)
     }
 
     /// What the session holds now, to go back to with [`Ingest::rollback`].
