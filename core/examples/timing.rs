@@ -57,6 +57,11 @@ fn main() {
     }
     let decode = t.elapsed();
     eprintln!("memory: decoded, {}", memory());
+    // DECODE_ONLY=1 stops here (for profiling the decoder alone).
+    if std::env::var_os("DECODE_ONLY").is_some() {
+        println!("decode {decode:?}, {} spans", session.spans.len());
+        return;
+    }
     let t = Instant::now();
     let mut forest = sightline_core::Forest::build(&session);
     let tree = t.elapsed();
