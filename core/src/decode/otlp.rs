@@ -22,6 +22,7 @@ use crate::model::{
 };
 
 mod fast;
+mod salvage;
 
 thread_local! {
     static FAST_PATH: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
@@ -250,11 +251,13 @@ pub(super) fn decode(
             }
             Err(typed_err) => {
                 // Not readable with the typed structs: forget what this document added, find its
-                // extent as generic JSON and read it span by span.
+                // extent as generic JSON and read it span by span. (A syntax error fails the
+                // generic reader as well: such a document is salvaged straight away.)
                 ingest.rollback(checkpoint);
+                let syntax = typed_err.is_syntax() || typed_err.is_eof();
                 let mut generic =
                     serde_json::Deserializer::from_str(&text_str[start..]).into_iter::<Json>();
-                match generic.next() {
+                match if syntax { None } else { generic.next() } {
                     Some(Ok(json)) => {
                         let end = start + generic.byte_offset();
                         ingest.generic_document(
@@ -269,13 +272,29 @@ pub(super) fn decode(
                     _ => {
                         let (eline, ecol) = error_position(text, start, (line, column), &typed_err);
                         let next = next_document_start(text, start);
-                        ingest.warn(
-                            format!("line {line}"),
-                            format!(
-                                "not valid JSON ({} at line {eline}, column {ecol}); skipped to the next document",
-                                typed_err.to_string().split(" at line").next().unwrap_or("")
-                            ),
-                        );
+                        let why = typed_err.to_string();
+                        let why = why.split(" at line").next().unwrap_or("");
+                        let checkpoint = ingest.checkpoint();
+                        let (got, _) = salvage::document(&mut ingest, text_str, start, next);
+                        if got.spans > 0 {
+                            ingest.format.get_or_insert("OTLP/JSON");
+                            ingest.warn(
+                                format!("line {line}"),
+                                salvage_report(
+                                    &format!("{why} at line {eline}, column {ecol}"),
+                                    &got,
+                                ),
+                            );
+                        } else {
+                            // Nothing whole in it: one line for the document.
+                            ingest.rollback(checkpoint);
+                            ingest.warn(
+                                format!("line {line}"),
+                                format!(
+                                    "not valid JSON ({why} at line {eline}, column {ecol}); skipped to the next document"
+                                ),
+                            );
+                        }
                         offset = next;
                     }
                 }
@@ -284,6 +303,31 @@ pub(super) fn decode(
         progress(offset, ingest.session);
     }
     ingest.format
+}
+
+/// What salvaging a document that is not valid JSON read, kept and left.
+fn salvage_report(why: &str, got: &salvage::Salvaged) -> String {
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    let mut text = format!(
+        "not valid JSON ({why}): read span by span, {} span{} kept",
+        got.spans,
+        plural(got.spans)
+    );
+    if got.repaired > 0 {
+        text += &format!(
+            "; {} of the spans, resources and scopes repaired (raw control characters, bare NaN or Infinity, bad escapes)",
+            got.repaired
+        );
+    }
+    if got.skipped > 0 {
+        text += &format!(", {} skipped (each listed with its place)", got.skipped);
+    }
+    if let Some(at) = got.cut_at {
+        text += &format!(
+            "; the document stops at byte {at} before it is complete (the file looks cut off): what follows that point was lost"
+        );
+    }
+    text
 }
 
 /// Line and column in the whole file of an error raised while reading a document that starts

@@ -1,0 +1,822 @@
+//! Spans out of an OTLP/JSON document that is not valid JSON: a file cut off while it was being
+//! written (a CI job killed at its time limit, an upload or a download that stopped), one bad
+//! byte in a file of a hundred thousand spans, a writer that put raw tabs or `NaN` in its JSON.
+//! A JSON parser gives up on such a document as a whole; here every span that is whole in it is
+//! kept.
+//!
+//! The document is walked as far as it goes, tolerating what is not JSON: objects and arrays are
+//! followed by the keys that lead to spans (`resourceSpans` / `batches`, `resource`,
+//! `scopeSpans`, `scope`, `spans`, the wrappers `trace` and `result`), every span is taken whole
+//! as text (brackets matched outside strings) and read on its own, with its resource and scope.
+//! A span that does not read is first repaired where the damage is a known writer's habit (raw
+//! control characters in strings, bare `NaN` / `Infinity`, an unknown escape, an unpaired
+//! surrogate); a span still unreadable is skipped and named (line and byte offset). When a
+//! span's brackets do not close before the next span begins (a lost quote or brace), it ends
+//! there. A document that ends inside a span was cut off: the spans before are kept and the
+//! cut is reported.
+
+use std::fmt::{self, Display};
+
+use super::{Ingest, LineCounter, RawResource, RawScope, RawSpan};
+
+/// What salvaging one document found.
+pub(super) struct Salvaged {
+    /// Whether the document led to any list of resourceSpans (it is OTLP).
+    pub found: bool,
+    pub spans: usize,
+    pub repaired: usize,
+    pub skipped: usize,
+    /// Byte offset where the document was cut off, when it ended inside a span or an object.
+    pub cut_at: Option<usize>,
+}
+
+/// What an open object or array is, by the key that led to it.
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Role {
+    /// A document (or Tempo's `trace`, Jaeger v3's `result`).
+    Document,
+    ResourceSpansList,
+    ResourceSpans,
+    ScopeSpansList,
+    ScopeSpans,
+    Spans,
+    /// Anything else: walked past.
+    Other,
+}
+
+/// Where the walk goes on after a span.
+enum Next {
+    At(usize),
+    /// At a key of a new document, resourceSpans or scopeSpans met after damage: the walk
+    /// closes what was open down to that level and opens it anew.
+    Resync(usize, Level),
+}
+
+#[derive(Clone, Copy)]
+enum Level {
+    Document,
+    Resource,
+    Scope,
+}
+
+/// The spans of one scopeSpans, read when it closes (its scope may come after them).
+#[derive(Default)]
+struct Group {
+    scope: Option<(usize, usize)>,
+    spans: Vec<(usize, usize)>,
+}
+
+/// The groups of one resourceSpans, read when it closes (its resource may come after them).
+#[derive(Default)]
+struct Pending {
+    resource: Option<(usize, usize)>,
+    groups: Vec<Group>,
+}
+
+/// Where a salvaged span was.
+struct At {
+    line: usize,
+    byte: usize,
+}
+
+impl Display for At {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}, byte {}", self.line, self.byte)
+    }
+}
+
+struct Walk<'t, 'i, 's> {
+    ingest: &'i mut Ingest<'s>,
+    text: &'t str,
+    b: &'t [u8],
+    /// End of the region the document may occupy.
+    end: usize,
+    lines: LineCounter,
+    pending: Vec<Pending>,
+    out: Salvaged,
+    /// The last search for a span's start: where it began, what it found.
+    last_search: std::cell::Cell<(usize, Option<usize>)>,
+}
+
+/// Salvages the document at `start`, which may run to `end` at most. Returns what it found and
+/// where reading goes on.
+pub(super) fn document(
+    ingest: &mut Ingest<'_>,
+    text: &str,
+    start: usize,
+    end: usize,
+) -> (Salvaged, usize) {
+    let mut walk = Walk {
+        ingest,
+        text,
+        b: text.as_bytes(),
+        end,
+        lines: LineCounter::default(),
+        pending: Vec::new(),
+        last_search: std::cell::Cell::new((usize::MAX, None)),
+        out: Salvaged {
+            found: false,
+            spans: 0,
+            repaired: 0,
+            skipped: 0,
+            cut_at: None,
+        },
+    };
+    let stop = walk.run(start);
+    (walk.out, stop)
+}
+
+impl<'t> Walk<'t, '_, '_> {
+    fn ws(&self, mut i: usize) -> usize {
+        while i < self.end && self.b[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        i
+    }
+
+    /// The end (after the closing quote) of the string whose opening quote is at `i`; `None`
+    /// when the region ends first.
+    fn string_end(&self, i: usize, to: usize) -> Option<usize> {
+        let mut j = i + 1;
+        while j < to {
+            match self.b[j] {
+                b'\\' => j += 2,
+                b'"' => return Some(j + 1),
+                _ => j += 1,
+            }
+        }
+        None
+    }
+
+    /// The end of the value at `i`: a string, an object or array (brackets matched outside
+    /// strings, whatever their kind), or a scalar up to the next delimiter. `None` when the
+    /// region ends first.
+    fn value_end(&self, i: usize) -> Option<usize> {
+        self.value_end_to(i, self.end)
+    }
+
+    /// [`Walk::value_end`], looking no further than `to`.
+    fn value_end_to(&self, i: usize, to: usize) -> Option<usize> {
+        match self.b.get(i)? {
+            b'"' => self.string_end(i, to),
+            b'{' | b'[' => {
+                let mut depth = 0usize;
+                let mut j = i;
+                while j < to {
+                    match self.b[j] {
+                        b'"' => {
+                            j = self.string_end(j, to)?;
+                            continue;
+                        }
+                        b'{' | b'[' => depth += 1,
+                        b'}' | b']' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                return Some(j + 1);
+                            }
+                        }
+                        _ => {}
+                    }
+                    j += 1;
+                }
+                None
+            }
+            _ => {
+                let mut j = i;
+                while j < self.end && !matches!(self.b[j], b',' | b'}' | b']' | b'"' | b'{' | b'[')
+                {
+                    if self.b[j].is_ascii_whitespace() {
+                        break;
+                    }
+                    j += 1;
+                }
+                Some(j.max(i + 1))
+            }
+        }
+    }
+
+    /// Where the next span seems to begin after `from` and before `to`: an object whose first
+    /// key is a trace or span id, as every OTLP writer orders a span's fields, with a name or a
+    /// start time before its first nested object or array (which a link has not).
+    fn next_span_start(&self, from: usize, to: usize) -> Option<usize> {
+        const FIRST: [&[u8]; 4] = [
+            b"\"traceId\"",
+            b"\"trace_id\"",
+            b"\"spanId\"",
+            b"\"span_id\"",
+        ];
+        const SPAN: [&[u8]; 3] = [
+            b"\"name\"",
+            b"\"startTimeUnixNano\"",
+            b"\"start_time_unix_nano\"",
+        ];
+        let mut i = from;
+        while i < to {
+            let at = i + memchr::memchr(b'{', &self.b[i..to])?;
+            let k = self.ws(at + 1);
+            let rest = &self.b[k..self.end];
+            if FIRST.iter().any(|key| rest.starts_with(key)) {
+                let head = memchr::memchr2(b'{', b'[', rest).map_or(rest, |n| &rest[..n]);
+                if SPAN
+                    .iter()
+                    .any(|key| memchr::memmem::find(head, key).is_some())
+                {
+                    return Some(at);
+                }
+            }
+            i = at + 1;
+        }
+        None
+    }
+
+    /// [`Walk::next_span_start`] to the end of the region, remembering the last answer: no
+    /// span starts between where that search began and what it found, so the searches of a
+    /// whole walk read the region once.
+    fn next_span(&self, from: usize) -> Option<usize> {
+        let (searched, found) = self.last_search.get();
+        if from >= searched && found.is_none_or(|n| from <= n) {
+            return found;
+        }
+        let found = self.next_span_start(from, self.end);
+        self.last_search.set((from, found));
+        found
+    }
+
+    /// Whether `a..b` is JSON as it is or once repaired.
+    fn is_json(&self, a: usize, b: usize) -> bool {
+        let text = &self.text[a..b];
+        serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok()
+            || serde_json::from_str::<serde::de::IgnoredAny>(&repair(text)).is_ok()
+    }
+
+    /// Walks from `start` to the end of the region; returns where it stopped.
+    fn run(&mut self, start: usize) -> usize {
+        // Open objects and arrays, with the key met last in each object.
+        let mut stack: Vec<(Role, Option<&str>)> = Vec::new();
+        let mut i = start;
+        loop {
+            i = self.ws(i);
+            if i >= self.end {
+                break;
+            }
+            let c = self.b[i];
+            let top = stack.last().map(|&(role, _)| role);
+            match c {
+                b'{' | b'[' => {
+                    let key = stack.last().and_then(|&(_, key)| key);
+                    let role = child_role(top, key, c);
+                    match role {
+                        Role::Spans if c == b'{' => {
+                            // A span, taken whole.
+                            match self.span(i) {
+                                Next::At(e) => i = e,
+                                Next::Resync(at, level) => {
+                                    self.resync(&mut stack, level);
+                                    i = at;
+                                }
+                            }
+                            continue;
+                        }
+                        Role::Other if top.is_some() => {
+                            // The resource, the scope, or anything else: taken whole.
+                            let kept =
+                                matches!((top, key), (Some(Role::ResourceSpans), Some("resource")))
+                                    || (top == Some(Role::ScopeSpans)
+                                        && key.is_some_and(super::is_scope_key));
+                            // Nothing before the next span holds it: it ends before it.
+                            let n = self.next_span(i + 1).unwrap_or(self.end);
+                            let extent = self.value_end_to(i, n);
+                            let whole = extent.filter(|&e| !kept || self.is_json(i, e));
+                            let Some(e) = whole else {
+                                // Damaged (or cut off): the walk takes up again at the first
+                                // key of a new scope or resource before the next span.
+                                if let Some((at, level)) = self.boundary(i + 1, n) {
+                                    if kept {
+                                        let place = self.at(i);
+                                        self.ingest.warn(
+                                            place.to_string(),
+                                            format!(
+                                                "{} not valid JSON: its spans are kept without it",
+                                                if key == Some("resource") {
+                                                    "resource"
+                                                } else {
+                                                    "scope"
+                                                }
+                                            ),
+                                        );
+                                    }
+                                    self.resync(&mut stack, level);
+                                    i = at;
+                                    continue;
+                                }
+                                match extent {
+                                    Some(e) => {
+                                        i = e;
+                                        continue;
+                                    }
+                                    None => {
+                                        self.out.cut_at = Some(i);
+                                        i = self.end;
+                                        break;
+                                    }
+                                }
+                            };
+                            if let Some(Role::ResourceSpans) = top {
+                                if key == Some("resource") {
+                                    if let Some(p) = self.pending.last_mut() {
+                                        p.resource = Some((i, e));
+                                    }
+                                }
+                            }
+                            if let Some(Role::ScopeSpans) = top {
+                                if key.is_some_and(super::is_scope_key) {
+                                    if let Some(g) =
+                                        self.pending.last_mut().and_then(|p| p.groups.last_mut())
+                                    {
+                                        g.scope = Some((i, e));
+                                    }
+                                }
+                            }
+                            if let Some(last) = stack.last_mut() {
+                                last.1 = None;
+                            }
+                            i = e;
+                            continue;
+                        }
+                        Role::ResourceSpansList => self.out.found = true,
+                        role => self.opened(role),
+                    }
+                    if let Some(last) = stack.last_mut() {
+                        last.1 = None;
+                    }
+                    stack.push((role, None));
+                    i += 1;
+                }
+                b'}' | b']' => {
+                    if let Some((role, _)) = stack.pop() {
+                        if role == Role::ResourceSpans {
+                            self.flush();
+                        }
+                    }
+                    i += 1;
+                    if stack.is_empty() {
+                        // A document closed; another may follow in the region.
+                        continue;
+                    }
+                }
+                b'"' => {
+                    let Some(e) = self.string_end(i, self.end) else {
+                        i = self.end;
+                        break;
+                    };
+                    let after = self.ws(e);
+                    if self.b.get(after) == Some(&b':') && after < self.end {
+                        // A key: it decides the role of the value after it.
+                        let key = &self.text[i + 1..e - 1];
+                        if let Some(last) = stack.last_mut() {
+                            last.1 = Some(key);
+                        }
+                        i = after + 1;
+                    } else {
+                        if let Some(last) = stack.last_mut() {
+                            last.1 = None;
+                        }
+                        i = e;
+                    }
+                }
+                _ => {
+                    // A scalar, a comma, or bytes that are not JSON: stepped over.
+                    if c != b',' && c != b':' {
+                        if let Some(last) = stack.last_mut() {
+                            last.1 = None;
+                        }
+                    }
+                    i = self.value_end(i).unwrap_or(self.end);
+                }
+            }
+        }
+        if !stack.is_empty() && self.out.cut_at.is_none() {
+            self.out.cut_at = Some(self.end);
+        }
+        while !self.pending.is_empty() {
+            self.flush();
+        }
+        i.max(start + 1).min(self.b.len())
+    }
+
+    /// The span whose `{` is at `i`: recorded with its resourceSpans and scopeSpans, to be read
+    /// when they close. Says where the walk goes on.
+    fn span(&mut self, i: usize) -> Next {
+        // A span holds no other span: it ends before the next one starts.
+        let n = self.next_span(i + 1);
+        let extent = self.value_end_to(i, n.unwrap_or(self.end));
+        let (e, next) = match extent.filter(|&e| self.is_json(i, e)) {
+            Some(e) => (e, Next::At(e)),
+            None => {
+                // Its brackets do not close (the document was cut off inside it), or what they
+                // hold is not JSON (a lost quote or bracket, which also misleads bracket
+                // matching): it ends where the next span begins, or before the first key of a
+                // new scope or resource on the way there, where the walk takes up again.
+                match n {
+                    Some(n) => match self.boundary(i + 1, n) {
+                        Some((at, level)) => (at, Next::Resync(at, level)),
+                        None => (n, Next::At(n)),
+                    },
+                    None => match extent {
+                        Some(e) => (e, Next::At(e)),
+                        None => {
+                            self.out.cut_at = Some(i);
+                            return Next::At(self.end);
+                        }
+                    },
+                }
+            }
+        };
+        if self.pending.is_empty() {
+            self.pending.push(Pending::default());
+        }
+        let pending = self.pending.last_mut().expect("pushed above");
+        if pending.groups.is_empty() {
+            pending.groups.push(Group::default());
+        }
+        if let Some(g) = pending.groups.last_mut() {
+            g.spans.push((i, e));
+        }
+        next
+    }
+
+    /// The first key in `from..to` that opens a new document, resource or scope (a key: a
+    /// string followed by a colon), and the level it belongs to.
+    fn boundary(&self, from: usize, to: usize) -> Option<(usize, Level)> {
+        let mut i = from;
+        while i < to {
+            let q = i + memchr::memchr(b'"', &self.b[i..to])?;
+            let close = q + 1 + memchr::memchr(b'"', &self.b[q + 1..to])?;
+            let key = &self.text[q + 1..close];
+            let colon = self.ws(close + 1);
+            if self.b.get(colon) == Some(&b':') {
+                let level = match key {
+                    "resourceSpans" | "resource_spans" | "batches" => Some(Level::Document),
+                    "resource" => Some(Level::Resource),
+                    k if super::is_scope_spans_key(k) => Some(Level::Resource),
+                    "spans" => Some(Level::Scope),
+                    k if super::is_scope_key(k) => Some(Level::Scope),
+                    _ => None,
+                };
+                if let Some(level) = level {
+                    return Some((q, level));
+                }
+            }
+            i = q + 1;
+        }
+        None
+    }
+
+    /// Closes what is open down to the list that holds `level`'s objects and opens a new
+    /// object of that level in it, as if the damage before had closed properly.
+    fn resync(&mut self, stack: &mut Vec<(Role, Option<&str>)>, level: Level) {
+        let (list, item) = match level {
+            Level::Document => (None, Role::Document),
+            Level::Resource => (Some(Role::ResourceSpansList), Role::ResourceSpans),
+            Level::Scope => (Some(Role::ScopeSpansList), Role::ScopeSpans),
+        };
+        while let Some(&(role, _)) = stack.last() {
+            if Some(role) == list {
+                break;
+            }
+            stack.pop();
+            if role == Role::ResourceSpans {
+                self.flush();
+            }
+        }
+        if stack.is_empty() {
+            // The list is not open (the damage hid it): start over from a document.
+            while !self.pending.is_empty() {
+                self.flush();
+            }
+            match level {
+                Level::Document => {}
+                Level::Resource => {
+                    stack.push((Role::Document, None));
+                    stack.push((Role::ResourceSpansList, None));
+                }
+                Level::Scope => {
+                    stack.push((Role::Document, None));
+                    stack.push((Role::ResourceSpansList, None));
+                    stack.push((Role::ResourceSpans, None));
+                    stack.push((Role::ScopeSpansList, None));
+                    self.pending.push(Pending::default());
+                }
+            }
+        }
+        self.opened(item);
+        stack.push((item, None));
+    }
+
+    /// A resourceSpans or scopeSpans opened: what its spans will be read with starts.
+    fn opened(&mut self, role: Role) {
+        match role {
+            Role::ResourceSpans => self.pending.push(Pending::default()),
+            Role::ScopeSpans => {
+                if self.pending.is_empty() {
+                    self.pending.push(Pending::default());
+                }
+                if let Some(p) = self.pending.last_mut() {
+                    p.groups.push(Group::default());
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Reads the innermost pending resourceSpans: its resource, scopes and spans.
+    fn flush(&mut self) {
+        let Some(p) = self.pending.pop() else { return };
+        let mut fixed = String::new();
+        let raw: RawResource = self.part(p.resource, &mut fixed, "resource");
+        let resource = self.ingest.resource(raw);
+        for g in p.groups {
+            let mut fixed = String::new();
+            let raw: RawScope = self.part(g.scope, &mut fixed, "scope");
+            let scope = self.ingest.scope(raw);
+            for (a, b) in g.spans {
+                let at = self.at(a);
+                let mut fixed = String::new();
+                match read::<RawSpan>(self.slice(a, b), &mut fixed) {
+                    Ok((raw, _)) if raw.trace_id.0.is_none() && raw.span_id.0.is_none() => {
+                        // Walked into after damage that hid where it was: not a span.
+                        self.out.skipped += 1;
+                        self.ingest.warn(
+                            at.to_string(),
+                            "an object with no trace or span id where a span was expected: skipped"
+                                .into(),
+                        );
+                    }
+                    Ok((raw, repaired)) => {
+                        self.ingest.span(raw, resource, scope, &at);
+                        self.out.spans += 1;
+                        self.out.repaired += usize::from(repaired);
+                    }
+                    Err(e) => {
+                        self.out.skipped += 1;
+                        self.ingest.warn(
+                            at.to_string(),
+                            format!("span skipped: not valid JSON even when repaired ({e})"),
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// The resource or scope at `place`: read (repaired if need be), or else none, said.
+    fn part<'x, T: serde::Deserialize<'x> + Default>(
+        &mut self,
+        place: Option<(usize, usize)>,
+        fixed: &'x mut String,
+        what: &str,
+    ) -> T
+    where
+        't: 'x,
+    {
+        let Some((a, b)) = place else {
+            return T::default();
+        };
+        match read::<T>(self.slice(a, b), fixed) {
+            Ok((part, repaired)) => {
+                self.out.repaired += usize::from(repaired);
+                part
+            }
+            Err(e) => {
+                let at = self.at(a);
+                self.ingest.warn(
+                    at.to_string(),
+                    format!("unreadable {what} ({e}); its spans are kept without it"),
+                );
+                T::default()
+            }
+        }
+    }
+
+    fn at(&mut self, byte: usize) -> At {
+        let (line, _) = self.lines.position(self.b, byte);
+        At { line, byte }
+    }
+
+    /// The text of `a..b`, without a trailing comma.
+    fn slice(&self, a: usize, b: usize) -> &'t str {
+        let text: &'t str = self.text;
+        text[a..b].trim_end_matches(|c: char| c == ',' || c.is_whitespace())
+    }
+}
+
+/// Reads `text` as a `T`, or else its repair (written into `fixed`). The bool says whether it
+/// was repaired.
+fn read<'x, T: serde::Deserialize<'x>>(
+    text: &'x str,
+    fixed: &'x mut String,
+) -> Result<(T, bool), String> {
+    match serde_json::from_str::<T>(text) {
+        Ok(v) => Ok((v, false)),
+        Err(first) => {
+            *fixed = repair(text);
+            let fixed: &'x String = fixed;
+            if fixed == text {
+                return Err(short(&first));
+            }
+            serde_json::from_str::<T>(fixed)
+                .map(|v| (v, true))
+                .map_err(|_| short(&first))
+        }
+    }
+}
+
+/// serde_json's message without its position (the warning names the span's own place).
+fn short(e: &serde_json::Error) -> String {
+    e.to_string()
+        .split(" at line")
+        .next()
+        .unwrap_or("")
+        .to_string()
+}
+
+/// The role of an object or array opened with `open` inside `parent`, after `key`.
+fn child_role(parent: Option<Role>, key: Option<&str>, open: u8) -> Role {
+    let object = open == b'{';
+    match (parent, key) {
+        (None, _) if object => Role::Document,
+        (Some(Role::Document), Some("resourceSpans" | "resource_spans" | "batches")) if !object => {
+            Role::ResourceSpansList
+        }
+        (Some(Role::Document), Some("trace" | "result")) if object => Role::Document,
+        (Some(Role::ResourceSpansList), None) if object => Role::ResourceSpans,
+        (Some(Role::ResourceSpans), Some(k)) if !object && super::is_scope_spans_key(k) => {
+            Role::ScopeSpansList
+        }
+        (Some(Role::ScopeSpansList), None) if object => Role::ScopeSpans,
+        (Some(Role::ScopeSpans), Some("spans")) if !object => Role::Spans,
+        (Some(Role::Spans), None) => Role::Spans,
+        _ => Role::Other,
+    }
+}
+
+/// The JSON of one span or object with what real writers get wrong put right: raw control
+/// characters in strings escaped, an unknown escape kept as its character, an unpaired UTF-16
+/// surrogate escape made U+FFFD, and bare `NaN`, `Infinity` and `-Infinity` (Python's `json`
+/// writes them) made strings, which the readers take as those numbers.
+fn repair(text: &str) -> String {
+    let b = text.as_bytes();
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut i = 0;
+    let mut in_string = false;
+    let mut plain = 0;
+    while i < b.len() {
+        let c = b[i];
+        if in_string {
+            match c {
+                b'"' => {
+                    in_string = false;
+                    i += 1;
+                }
+                b'\\' => {
+                    out.push_str(&text[plain..i]);
+                    let next = b.get(i + 1).copied();
+                    match next {
+                        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => {
+                            out.push_str(&text[i..i + 2]);
+                            i += 2;
+                        }
+                        Some(b'u') => {
+                            let (escape, len) = unicode_escape(b, i);
+                            out.push_str(&escape);
+                            i += len;
+                        }
+                        _ => {
+                            // An unknown escape: the backslash itself, escaped.
+                            out.push_str("\\\\");
+                            i += 1;
+                        }
+                    }
+                    plain = i;
+                    continue;
+                }
+                0..=0x1f => {
+                    out.push_str(&text[plain..i]);
+                    out.push_str(&format!("\\u{c:04x}"));
+                    i += 1;
+                    plain = i;
+                    continue;
+                }
+                _ => i += 1,
+            }
+            continue;
+        }
+        match c {
+            b'"' => {
+                in_string = true;
+                i += 1;
+            }
+            b'N' | b'I' | b'-' => {
+                let word = ["NaN", "Infinity", "-Infinity"]
+                    .into_iter()
+                    .find(|w| b[i..].starts_with(w.as_bytes()));
+                match word {
+                    Some(w) => {
+                        out.push_str(&text[plain..i]);
+                        out.push('"');
+                        out.push_str(w);
+                        out.push('"');
+                        i += w.len();
+                        plain = i;
+                    }
+                    None => i += 1,
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    out.push_str(&text[plain..]);
+    out
+}
+
+/// A `\u` escape at `i`: kept when it is a character or a whole surrogate pair, U+FFFD when it
+/// is an unpaired surrogate or not four hex digits. Returns the text to write and the length
+/// read.
+fn unicode_escape(b: &[u8], i: usize) -> (String, usize) {
+    let hex = |at: usize| -> Option<u32> {
+        let digits = b.get(at..at + 4)?;
+        let s = std::str::from_utf8(digits).ok()?;
+        u32::from_str_radix(s, 16).ok()
+    };
+    let Some(first) = hex(i + 2) else {
+        return ("\\\\".into(), 1);
+    };
+    let escape = |at: usize| String::from_utf8_lossy(&b[at..at + 6]).into_owned();
+    match first {
+        0xD800..=0xDBFF => {
+            let low = (b.get(i + 6..i + 8) == Some(b"\\u"))
+                .then(|| hex(i + 8))
+                .flatten();
+            match low {
+                Some(0xDC00..=0xDFFF) => (format!("{}{}", escape(i), escape(i + 6)), 12),
+                _ => ("\\ufffd".into(), 6),
+            }
+        }
+        0xDC00..=0xDFFF => ("\\ufffd".into(), 6),
+        _ => (escape(i), 6),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repairs_what_writers_get_wrong_and_leaves_json_alone() {
+        let good = r#"{"a":"x\"y\\z\u00e9\ud83d\ude00","b":-1.5e3,"c":[true,null]}"#;
+        assert_eq!(repair(good), good);
+        assert_eq!(repair("{\"a\":\"tab\there\"}"), r#"{"a":"tab\u0009here"}"#);
+        assert_eq!(
+            repair(r#"{"v":NaN,"w":-Infinity,"x":"NaN"}"#),
+            r#"{"v":"NaN","w":"-Infinity","x":"NaN"}"#
+        );
+        assert_eq!(repair(r#"{"p":"C:\dir"}"#), r#"{"p":"C:\\dir"}"#);
+        assert_eq!(repair(r#"{"s":"\ud800!"}"#), r#"{"s":"\ufffd!"}"#);
+        assert_eq!(repair(r#"{"s":"\udc00"}"#), r#"{"s":"\ufffd"}"#);
+        for fixed in [
+            repair("{\"a\":\"tab\there\"}"),
+            repair(r#"{"p":"C:\dir","s":"\ud800"}"#),
+        ] {
+            assert!(
+                serde_json::from_str::<serde_json::Value>(&fixed).is_ok(),
+                "{fixed}"
+            );
+        }
+    }
+
+    #[test]
+    fn roles_follow_the_keys_that_lead_to_spans() {
+        assert_eq!(child_role(None, None, b'{'), Role::Document);
+        assert_eq!(
+            child_role(Some(Role::Document), Some("batches"), b'['),
+            Role::ResourceSpansList
+        );
+        assert_eq!(
+            child_role(
+                Some(Role::ResourceSpans),
+                Some("instrumentationLibrarySpans"),
+                b'['
+            ),
+            Role::ScopeSpansList
+        );
+        assert_eq!(
+            child_role(Some(Role::ResourceSpans), Some("resource"), b'{'),
+            Role::Other
+        );
+        assert_eq!(
+            child_role(Some(Role::ScopeSpans), Some("spans"), b'['),
+            Role::Spans
+        );
+        assert_eq!(child_role(Some(Role::Spans), None, b'{'), Role::Spans);
+    }
+}
