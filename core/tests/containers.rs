@@ -164,3 +164,35 @@ fn a_trace_split_across_files_is_joined() {
     assert_eq!(forest.span_count(), sample_spans());
     assert_eq!(forest.missing_parents, 0);
 }
+
+#[test]
+fn utf16_as_windows_powershell_writes_it_is_read_in_either_byte_order() {
+    let text = String::from_utf8(sample()).expect("UTF-8");
+    let units: Vec<u16> = text.encode_utf16().collect();
+    let little = utf16_le(&units);
+    let big: Vec<u8> = [0xFE, 0xFF]
+        .into_iter()
+        .chain(units.iter().flat_map(|u| u.to_be_bytes()))
+        .collect();
+    for (name, bytes) in [("le.json", little), ("be.json", big)] {
+        let (session, summary, forest) = decode(name, &bytes);
+        assert_eq!(summary.format, "OTLP/JSON", "{name}");
+        assert_eq!(forest.span_count(), sample_spans(), "{name}");
+        assert_eq!(session.warnings.len(), 1, "{:?}", session.warnings);
+        assert!(session.warnings[0].reason.starts_with("UTF-16 text"));
+    }
+    // A gzip of UTF-16 too; and without its byte-order mark it is not taken for UTF-16.
+    let (_, summary, forest) = decode("le.json.gz", &gzip(&utf16_le(&units)));
+    assert_eq!(forest.span_count(), sample_spans());
+    assert_eq!(summary.format, "gzip: OTLP/JSON");
+    let bare: Vec<u8> = units.iter().flat_map(|u| u.to_le_bytes()).collect();
+    let (_, summary, _) = decode("bare.json", &bare);
+    assert!(summary.not_a_trace);
+}
+
+fn utf16_le(units: &[u16]) -> Vec<u8> {
+    [0xFF, 0xFE]
+        .into_iter()
+        .chain(units.iter().flat_map(|u| u.to_le_bytes()))
+        .collect()
+}

@@ -90,7 +90,40 @@ pub(super) fn decode_any(
     if bytes.starts_with(ZIP) || bytes.starts_with(ZIP_EMPTY) {
         return zip(session, source, bytes, depth, progress);
     }
+    if let Some(text) = utf16(bytes) {
+        // Windows PowerShell 5.1 writes `>` redirections and `Out-File` as UTF-16 with a BOM.
+        session.warnings.push(Warning {
+            source: source.to_string(),
+            location: String::new(),
+            reason: "UTF-16 text (as Windows PowerShell writes files): read as UTF-8".into(),
+        });
+        let scaled = &mut |at: usize, s: &Session| progress(scale(at, text.len(), bytes.len()), s);
+        return decode_any(session, source, text.as_bytes(), depth, scaled);
+    }
     super::decode_json(session, source, bytes, progress)
+}
+
+/// The text of UTF-16 bytes that start with a byte-order mark (little or big endian), as UTF-8;
+/// unpaired surrogates become U+FFFD.
+fn utf16(bytes: &[u8]) -> Option<String> {
+    let little = match bytes {
+        [0xFF, 0xFE, ..] => true,
+        [0xFE, 0xFF, ..] => false,
+        _ => return None,
+    };
+    let units = bytes[2..].chunks_exact(2).map(|p| {
+        let pair = [p[0], p[1]];
+        if little {
+            u16::from_le_bytes(pair)
+        } else {
+            u16::from_be_bytes(pair)
+        }
+    });
+    Some(
+        char::decode_utf16(units)
+            .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+            .collect(),
+    )
 }
 
 /// `at` of `inner` bytes as the same share of `outer` bytes: where decoding of decompressed
