@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { serve, launch, withPage, otlpCounts, makeArtifacts, FIXTURES } from './harness.mjs';
 
 let site;
@@ -94,6 +94,33 @@ test('a corrupt file is announced and the other files still load', async () => {
     const text = await alert.textContent();
     assert.match(text, /bad_span\.json \(line 1, resourceSpans\[0\]\.scopeSpans\[0\]\.spans\[1\]\): span skipped/);
     assert.match(text, /README\.md.*not/);
+  });
+});
+
+test('a file cut off while it was written keeps every whole span and says where it stops', async () => {
+  // The sample cut just after its 20th span closes, and a few bytes into the 21st: a CI job
+  // killed while its exporter wrote.
+  const text = await readFile(join(FIXTURES, 'order-e2e.json'), 'utf8');
+  const lines = text.split('\n');
+  let offset = 0, spans = 0, open = false, cut = 0;
+  for (let i = 0; i < lines.length && !cut; i++) {
+    if (lines[i - 1] === '      {' && lines[i].startsWith('       "traceId"')) open = true;
+    if (open && /^      \},?$/.test(lines[i]) && ++spans === 20) cut = offset + lines[i].length + 40;
+    if (/^      \},?$/.test(lines[i])) open = false;
+    offset += lines[i].length + 1;
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'sightline-cut-'));
+  const path = join(dir, 'cut-off.json');
+  await writeFile(path, text.slice(0, cut));
+  await withPage(browser, 'cut file', async (page) => {
+    await page.goto(site.url);
+    await loaded(page, 'traces').waitFor();
+    await page.getByRole('button', { name: 'Open trace files' }).setInputFiles([path]);
+    await loaded(page, 'Loaded 20 spans').waitFor();
+    const alert = page.getByRole('alert');
+    await alert.getByText('Show what was skipped or repaired').click();
+    assert.match(await alert.textContent(), /cut-off\.json \(line 1\): not valid JSON \(EOF while parsing .*20 spans kept; the document stops at byte \d+ before it is complete \(the file looks cut off\)/);
+    assert.ok(await page.getByRole('treegrid', { name: 'Waterfall' }).getByRole('row').count() > 0);
   });
 });
 
