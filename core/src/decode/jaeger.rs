@@ -136,9 +136,17 @@ pub(super) fn decode_array(ingest: &mut Ingest<'_>, items: &[Json]) -> bool {
         }
     } else if is_span(first) && first.get("traceID").is_some() {
         let processes = HashMap::new();
+        let mut missing = Missing::new();
         for (i, span) in items.iter().enumerate() {
-            decode_span(ingest, span, &processes, None, &format!("[{i}]"));
+            decode_span(
+                ingest,
+                span,
+                (&processes, &mut missing),
+                None,
+                &format!("[{i}]"),
+            );
         }
+        report_missing(ingest, "", missing);
     } else {
         return false;
     }
@@ -166,13 +174,39 @@ fn decode_trace(ingest: &mut Ingest<'_>, json: &Json, path: &str) {
     for (id, process) in &trace.processes {
         resources.insert(id.clone(), process_resource(ingest, process));
     }
+    let mut missing = Missing::new();
     for (i, span) in trace.spans.iter().enumerate() {
         let span_path = if path.ends_with(']') {
             format!("{path}.spans[{i}]")
         } else {
             format!("{path}, spans[{i}]")
         };
-        decode_span(ingest, span, &resources, fallback, &span_path);
+        decode_span(
+            ingest,
+            span,
+            (&resources, &mut missing),
+            fallback,
+            &span_path,
+        );
+    }
+    report_missing(ingest, path, missing);
+}
+
+/// Process ids spans named that their trace does not hold: per id, how many spans named it and
+/// the first one's place.
+type Missing = std::collections::BTreeMap<String, (usize, String)>;
+
+/// One warning per missing process, not one per span (a trace cut off before its `processes`
+/// would otherwise list every span).
+fn report_missing(ingest: &mut Ingest<'_>, path: &str, missing: Missing) {
+    for (process, (spans, first)) in missing {
+        let reason = if spans == 1 {
+            format!("process {process:?} is not in the trace's processes: the span has no service")
+        } else {
+            format!("process {process:?} is not in the trace's processes: {spans} spans name it (the first at {first}) and have no service")
+        };
+        let location = if spans == 1 { first } else { path.to_string() };
+        ingest.warn(location, reason);
     }
 }
 
@@ -223,7 +257,7 @@ fn tag(ingest: &mut Ingest<'_>, t: &JTag) -> Option<KeyValue> {
 fn decode_span(
     ingest: &mut Ingest<'_>,
     json: &Json,
-    resources: &HashMap<String, u32>,
+    (resources, missing): (&HashMap<String, u32>, &mut Missing),
     trace_fallback: Option<TraceId>,
     path: &str,
 ) {
@@ -263,10 +297,10 @@ fn decode_span(
         (None, Some(&r)) => r,
         (None, None) => {
             if let Some(p) = raw.process_id.0.as_deref() {
-                ingest.warn(
-                    path.into(),
-                    format!("process {p:?} is not in the trace's processes"),
-                );
+                missing
+                    .entry(p.to_string())
+                    .or_insert_with(|| (0, path.to_string()))
+                    .0 += 1;
             }
             ingest.add_resource(Vec::new(), 0)
         }
