@@ -283,3 +283,210 @@ fn a_cut_json_lines_file_keeps_its_whole_lines_and_the_whole_spans_of_the_last()
     assert_eq!(report.location, "line 2", "{report}");
     assert!(report.reason.contains("cut off"), "{report}");
 }
+
+/// Where each element of the array at `path` (keys and indexes from the top; `None` for every
+/// element of an array on the way) ends: the byte after its closing brace. For JSON known valid.
+fn element_ends(text: &[u8], array_key: Option<&str>) -> Vec<usize> {
+    // The array: the top-level one, or the value of the first `"array_key":` member.
+    let open = match array_key {
+        None => text.iter().position(|&b| b == b'[').expect("an array"),
+        Some(key) => {
+            let needle = format!("\"{key}\"");
+            let at = text
+                .windows(needle.len())
+                .position(|w| w == needle.as_bytes())
+                .expect("the key");
+            at + text[at..]
+                .iter()
+                .position(|&b| b == b'[')
+                .expect("its array")
+        }
+    };
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    let mut ends = Vec::new();
+    for (i, &b) in text.iter().enumerate().skip(open) {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                depth -= 1;
+                match depth {
+                    0 => return ends,
+                    1 => ends.push(i + 1),
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+    ends
+}
+
+fn corpus(name: &str) -> Vec<u8> {
+    std::fs::read(common::repo_root().join("../shared/corpus").join(name)).expect("corpus file")
+}
+
+#[test]
+fn a_zipkin_file_cut_off_anywhere_reads_as_its_whole_spans_would() {
+    // 175 real spans, 8 services, pretty-printed: cut at every 211th byte.
+    let bytes =
+        corpus("openzipkin__zipkin__zipkin-lens_testdata_smartthings-oauth-authorization.json");
+    let items: Vec<serde_json::Value> = serde_json::from_slice(&bytes).expect("valid");
+    let ends = element_ends(&bytes, None);
+    assert_eq!(ends.len(), items.len());
+    let mut cuts = 0;
+    for cut in (1..bytes.len()).step_by(211) {
+        let whole = ends.iter().filter(|&&e| e <= cut).count();
+        let (session, summary) = decode("cut.json", &bytes[..cut]);
+        // The oracle: the same decoder on an array of the whole spans alone.
+        let reference = serde_json::to_vec(&items[..whole]).expect("json");
+        let (expected, _) = decode("whole.json", &reference);
+        assert_eq!(seen(&session), seen(&expected), "cut at {cut}");
+        if whole == 0 {
+            assert!(
+                summary.not_a_trace,
+                "cut at {cut}: nothing whole, nothing read"
+            );
+            continue;
+        }
+        cuts += 1;
+        assert_eq!(summary.format, "Zipkin v2 JSON");
+        let warning = session
+            .warnings
+            .iter()
+            .find(|w| w.reason.contains("not valid JSON"))
+            .expect("the cut is reported");
+        assert!(
+            warning.reason.contains(&format!(
+                "the document stops at byte {cut} before it is complete (the file looks cut off); the {} whole span",
+                expected.spans.len()
+            )),
+            "cut at {cut}: {}",
+            warning.reason
+        );
+    }
+    assert!(cuts > 500, "{cuts} cuts read");
+}
+
+#[test]
+fn a_jaeger_trace_cut_off_keeps_its_whole_spans_and_says_their_processes_were_lost() {
+    for name in [
+        "jaegertracing__jaeger__internal_uimodel_converter_v1_json_fixtures_ui_01.json",
+        "jaegertracing__jaeger__cmd_jaeger_internal_extension_jaegerquery_internal_fixture_otlp2jaeger-out.json",
+    ] {
+        let bytes = corpus(name);
+        let (whole_session, _) = decode(name, &bytes);
+        let whole = seen(&whole_session);
+        let ends = element_ends(&bytes, Some("spans"));
+        let processes = bytes
+            .windows(11)
+            .position(|w| w == b"\"processes\"")
+            .expect("processes");
+        // Every cut before the closing brace (after it, the document is whole).
+        let last = bytes.iter().rposition(|&b| b == b'}').expect("closing brace");
+        for cut in 1..=last {
+            let (session, summary) = decode(name, &bytes[..cut]);
+            let complete = ends.iter().filter(|&&e| e <= cut).count();
+            if complete == 0 {
+                assert!(summary.not_a_trace, "{name} cut at {cut}");
+                continue;
+            }
+            // The oracle: the same decoder on the whole document with only the whole spans,
+            // and without its processes while they are not reached.
+            let mut reference: serde_json::Value = serde_json::from_slice(&bytes).expect("valid");
+            let trace = match reference.get_mut("data") {
+                Some(data) => &mut data[0],
+                None => &mut reference,
+            };
+            trace["spans"].as_array_mut().expect("spans").truncate(complete);
+            if cut <= processes {
+                trace.as_object_mut().expect("trace").remove("processes");
+            } else {
+                // A process names its service once its serviceName is whole.
+                let find = |from: usize, needle: &[u8]| {
+                    from + bytes[from..]
+                        .windows(needle.len())
+                        .position(|w| w == needle)
+                        .expect("in the file")
+                };
+                let map = trace["processes"].as_object_mut().expect("processes");
+                map.retain(|id, _| {
+                    let key = find(processes, format!("\"{id}\"").as_bytes());
+                    let value = find(key, b"\"serviceName\"") + 13;
+                    let open = find(value, b"\"");
+                    find(open + 1, b"\"") < cut
+                });
+            }
+            let (expected, _) = decode(name, &serde_json::to_vec(&reference).expect("json"));
+            assert_eq!(seen(&session), seen(&expected), "{name} cut at {cut}");
+            assert_eq!(summary.format, "Jaeger JSON", "{name} cut at {cut}");
+            for (id, span) in seen(&session) {
+                let Some(full) = whole.get(&id) else { continue };
+                assert_eq!(
+                    (&span.name, span.start, span.end),
+                    (&full.name, full.start, full.end),
+                    "{name} cut at {cut}: span {id}"
+                );
+            }
+            let reasons: Vec<&str> = session.warnings.iter().map(|w| w.reason.as_str()).collect();
+            assert!(
+                reasons.iter().any(|r| r.contains("the file looks cut off")),
+                "{name} cut at {cut}: {reasons:?}"
+            );
+            if cut <= processes {
+                // One warning per process the spans name, not one per span.
+                let missing = reasons.iter().filter(|r| r.contains("is not in the trace's processes")).count();
+                assert!((1..=2).contains(&missing), "{name} cut at {cut}: {reasons:?}");
+            }
+        }
+        // Cut in the processes: every span is kept.
+        let (session, _) = decode(name, &bytes[..bytes.len() - 3]);
+        assert_eq!(session.spans.len(), whole_session.spans.len(), "{name}");
+    }
+}
+
+#[test]
+fn a_damaged_zipkin_file_keeps_the_spans_before_the_damage() {
+    let bytes = corpus("openzipkin__zipkin__zipkin-lens_testdata_yelp.json");
+    let items: Vec<serde_json::Value> = serde_json::from_slice(&bytes).expect("valid");
+    let ends = element_ends(&bytes, None);
+    // A lost comma between the 10th and 11th spans' members, inside the 11th span.
+    let mut damaged = bytes.clone();
+    let at = ends[9]
+        + bytes[ends[9]..]
+            .windows(2)
+            .position(|w| w == b",\n")
+            .expect("comma");
+    let at = at
+        + 1
+        + bytes[at + 1..]
+            .iter()
+            .position(|&b| b == b',')
+            .expect("a member comma");
+    damaged[at] = b' ';
+    let (session, summary) = decode("damaged.json", &damaged);
+    let (expected, _) = decode("ten.json", &serde_json::to_vec(&items[..10]).expect("json"));
+    assert_eq!(summary.format, "Zipkin v2 JSON");
+    assert_eq!(seen(&session), seen(&expected));
+    let warning = session
+        .warnings
+        .iter()
+        .find(|w| w.reason.contains("not valid JSON"))
+        .expect("reported");
+    assert!(
+        warning
+            .reason
+            .contains("the 10 whole spans before that point are kept, the span written only in part where it stops was dropped; what follows it was not read"),
+        "{}",
+        warning.reason
+    );
+}

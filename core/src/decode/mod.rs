@@ -2,6 +2,7 @@
 //! skipped or repaired. The format is recognised from the content, never the file name. A decoder
 //! never panics and never gives up on a whole file because one part of it is bad.
 
+mod close;
 mod container;
 mod ingest;
 mod jaeger;
@@ -145,29 +146,74 @@ fn decode_json(
         return otlp::decode(session, source, bytes, progress).map(str::to_string);
     }
     let mut ingest = Ingest::new(session, source);
-    match serde_json::from_slice::<Json>(bytes) {
-        Ok(Json::Array(items)) => {
-            if zipkin::looks_like(&items) {
-                zipkin::decode_array(&mut ingest, &items);
-            } else if !jaeger::decode_array(&mut ingest, &items) {
-                ingest.warn(
-                    String::new(),
-                    "a JSON array of neither Jaeger traces/spans nor Zipkin spans: not a trace"
-                        .into(),
-                );
+    match serde_json::from_slice::<Json>(text) {
+        Ok(Json::Array(items)) => decode_array(&mut ingest, &items),
+        Ok(_) => {}
+        Err(e) => {
+            // Cut off or damaged: the whole spans before that point are read.
+            let (limit, cut_off) = close::stop(text, &e);
+            let spans = ingest.session.spans.len();
+            let checkpoint = ingest.checkpoint();
+            let closed = close::close(text, limit);
+            if let Some(Json::Array(items)) = closed.as_ref().map(|c| &c.json) {
+                decode_array(&mut ingest, items);
+            }
+            let kept = ingest.session.spans.len() - spans;
+            let why = e.to_string();
+            let why = why.split(" at line").next().unwrap_or("");
+            let location = format!("line {}, column {}", e.line(), e.column());
+            match closed.filter(|_| kept > 0) {
+                Some(closed) => {
+                    let report = closed_report(why, cut_off, limit, kept, &closed);
+                    ingest.warn(location, report);
+                }
+                None => {
+                    ingest.rollback(checkpoint);
+                    ingest.warn(location, format!("not valid JSON ({why}); nothing read"));
+                }
             }
         }
-        Ok(_) => {}
-        Err(e) => ingest.warn(
-            format!("line {}, column {}", e.line(), e.column()),
-            format!(
-                "not valid JSON ({}); nothing read",
-                e.to_string().split(" at line").next().unwrap_or("")
-            ),
-        ),
     }
     progress(bytes.len(), ingest.session);
     ingest.format.map(str::to_string)
+}
+
+/// A top-level JSON array: Zipkin v2 spans, Jaeger traces or spans, or not a trace.
+fn decode_array(ingest: &mut Ingest<'_>, items: &[Json]) {
+    if zipkin::looks_like(items) {
+        zipkin::decode_array(ingest, items);
+    } else if !jaeger::decode_array(ingest, items) {
+        ingest.warn(
+            String::new(),
+            "a JSON array of neither Jaeger traces/spans nor Zipkin spans: not a trace".into(),
+        );
+    }
+}
+
+/// What reading a Jaeger or Zipkin document up to where it stops being JSON kept and lost
+/// (`limit`: that byte; `cut_off`: the text ended there).
+fn closed_report(
+    why: &str,
+    cut_off: bool,
+    limit: usize,
+    kept: usize,
+    closed: &close::Closed,
+) -> String {
+    let spans = if kept == 1 { "span" } else { "spans" };
+    let dropped = if closed.dropped > 0 {
+        ", the span written only in part where it stops was dropped"
+    } else {
+        ""
+    };
+    if cut_off {
+        format!(
+            "not valid JSON ({why}): the document stops at byte {limit} before it is complete (the file looks cut off); the {kept} whole {spans} before that are kept{dropped}, and what was to follow is lost"
+        )
+    } else {
+        format!(
+            "not valid JSON ({why} at byte {limit}): the {kept} whole {spans} before that point are kept{dropped}; what follows it was not read"
+        )
+    }
 }
 
 /// Line and column (1-based) of a byte offset, for warnings that point into a file.
@@ -191,23 +237,28 @@ pub(crate) fn fuzz_otlp(session: &mut Session, bytes: &[u8]) {
 }
 
 /// Fuzzing entry: the Jaeger reader on arbitrary bytes (arrays and objects).
+/// Invalid JSON goes to the file reader, which reads what it can of it (see [`close`]).
 pub(crate) fn fuzz_jaeger(session: &mut Session, bytes: &[u8]) {
-    let mut ingest = Ingest::new(session, "fuzz");
     match serde_json::from_slice::<Json>(bytes) {
         Ok(Json::Array(items)) => {
-            let _ = jaeger::decode_array(&mut ingest, &items);
+            let _ = jaeger::decode_array(&mut Ingest::new(session, "fuzz"), &items);
         }
         Ok(json) => {
-            let _ = jaeger::decode_object(&mut ingest, &json, 1);
+            let _ = jaeger::decode_object(&mut Ingest::new(session, "fuzz"), &json, 1);
         }
-        Err(_) => {}
+        Err(_) => {
+            let _ = decode_json(session, "fuzz", bytes, &mut |_, _| {});
+        }
     }
 }
 
-/// Fuzzing entry: the Zipkin reader on arbitrary bytes.
+/// Fuzzing entry: the Zipkin reader on arbitrary bytes (invalid JSON as [`fuzz_jaeger`]).
 pub(crate) fn fuzz_zipkin(session: &mut Session, bytes: &[u8]) {
-    let mut ingest = Ingest::new(session, "fuzz");
-    if let Ok(Json::Array(items)) = serde_json::from_slice::<Json>(bytes) {
-        zipkin::decode_array(&mut ingest, &items);
+    match serde_json::from_slice::<Json>(bytes) {
+        Ok(Json::Array(items)) => zipkin::decode_array(&mut Ingest::new(session, "fuzz"), &items),
+        Ok(_) => {}
+        Err(_) => {
+            let _ = decode_json(session, "fuzz", bytes, &mut |_, _| {});
+        }
     }
 }

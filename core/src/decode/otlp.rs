@@ -285,6 +285,14 @@ pub(super) fn decode(
                                     &got,
                                 ),
                             );
+                        } else if let Some(report) = jaeger_before_damage(
+                            &mut ingest,
+                            (text, start..next),
+                            &typed_err,
+                            line,
+                            why,
+                        ) {
+                            ingest.warn(format!("line {line}"), report);
                         } else {
                             // Nothing whole in it: one line for the document.
                             ingest.rollback(checkpoint);
@@ -303,6 +311,40 @@ pub(super) fn decode(
         progress(offset, ingest.session);
     }
     ingest.format
+}
+
+/// A Jaeger envelope or trace (the bytes `doc` of `text`, starting on line `line`) that stops
+/// being JSON where `err` says: its whole spans before that point, read into `ingest`, and the
+/// report of what was kept and lost; `None`, with nothing read, when no span was whole there.
+fn jaeger_before_damage(
+    ingest: &mut Ingest<'_>,
+    (text, doc): (&[u8], std::ops::Range<usize>),
+    err: &serde_json::Error,
+    line: usize,
+    why: &str,
+) -> Option<String> {
+    let start = doc.start;
+    let doc = &text[doc];
+    let (limit, cut_off) = super::close::stop(doc, err);
+    let closed = super::close::close(doc, limit)?;
+    let spans = ingest.session.spans.len();
+    let checkpoint = ingest.checkpoint();
+    let format = ingest.format;
+    if jaeger::decode_object(ingest, &closed.json, line) {
+        let kept = ingest.session.spans.len() - spans;
+        if kept > 0 {
+            return Some(super::closed_report(
+                why,
+                cut_off,
+                start + limit,
+                kept,
+                &closed,
+            ));
+        }
+    }
+    ingest.rollback(checkpoint);
+    ingest.format = format;
+    None
 }
 
 /// What salvaging a document that is not valid JSON read, kept and left.
