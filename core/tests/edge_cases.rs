@@ -312,6 +312,43 @@ fn concatenated_pretty_documents_both_load() {
 }
 
 #[test]
+fn json_array_of_otlp_documents_loads_each_and_reports_what_it_skips() {
+    let (session, summaries, forest) = load(&[edge("otlp_array.json")]);
+    assert_eq!(summaries[0].format, "OTLP/JSON");
+    assert!(!summaries[0].not_a_trace);
+    assert_eq!(
+        outline(&session, &forest, 0),
+        ["test_checkout", "  POST /checkout"]
+    );
+    let services: Vec<_> = session
+        .spans
+        .iter()
+        .map(|s| session.service_of(s))
+        .collect();
+    assert_eq!(services, ["runner", "api"]);
+    let found: Vec<_> = session
+        .warnings
+        .iter()
+        .map(|w| {
+            (
+                w.location.as_str(),
+                w.reason.split(':').next().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "[1].resourceSpans[0].scopeSpans[0].spans[1]",
+                "span skipped"
+            ),
+            ("[2]", "array element without resourceSpans")
+        ]
+    );
+}
+
+#[test]
 fn jaeger_bare_array_of_traces() {
     let (session, summaries, forest) = load(&[edge("jaeger_trace_array.json")]);
     assert_eq!(summaries[0].format, "Jaeger JSON");

@@ -178,14 +178,16 @@ fn decode_json(
     ingest.format.map(str::to_string)
 }
 
-/// A top-level JSON array: Zipkin v2 spans, Jaeger traces or spans, or not a trace.
+/// A top-level JSON array: Zipkin v2 spans, Jaeger traces or spans, OTLP documents, or not a
+/// trace.
 fn decode_array(ingest: &mut Ingest<'_>, items: &[Json]) {
     if zipkin::looks_like(items) {
         zipkin::decode_array(ingest, items);
-    } else if !jaeger::decode_array(ingest, items) {
+    } else if !jaeger::decode_array(ingest, items) && !otlp::decode_documents(ingest, items) {
         ingest.warn(
             String::new(),
-            "a JSON array of neither Jaeger traces/spans nor Zipkin spans: not a trace".into(),
+            "a JSON array of neither Jaeger traces/spans, Zipkin spans nor OTLP documents: not a trace"
+                .into(),
         );
     }
 }

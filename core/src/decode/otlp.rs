@@ -840,13 +840,19 @@ impl Ingest<'_> {
                 err.to_string().split(" at line").next().unwrap_or("")
             ),
         );
+        self.batches(batches, &format!("line {line}, "));
+    }
+
+    /// The spans of a list of ResourceSpans read from a JSON tree, each on its own (a span the
+    /// typed structs reject costs only itself); `at` starts each warning's location.
+    fn batches(&mut self, batches: &[Json], at: &str) {
         for (ri, rs) in batches.iter().enumerate() {
             let written = rs.get("resource").filter(|r| !r.is_null());
             let resource = match written.map(RawResource::deserialize) {
                 Some(Ok(r)) => self.resource(r),
                 Some(Err(e)) => {
                     self.warn(
-                        format!("line {line}, resourceSpans[{ri}].resource"),
+                        format!("{at}resourceSpans[{ri}].resource"),
                         format!("unreadable resource ({e}); its spans are kept without it"),
                     );
                     self.resource(RawResource::default())
@@ -871,8 +877,7 @@ impl Ingest<'_> {
                 let scope = self.scope(raw_scope);
                 let spans = ss.get("spans").and_then(Json::as_array);
                 for (pi, span) in spans.into_iter().flatten().enumerate() {
-                    let path =
-                        format!("line {line}, resourceSpans[{ri}].scopeSpans[{si}].spans[{pi}]");
+                    let path = format!("{at}resourceSpans[{ri}].scopeSpans[{si}].spans[{pi}]");
                     match RawSpan::deserialize(span) {
                         Ok(raw) => self.span(raw, resource, scope, &path),
                         Err(e) => self.warn(path, format!("span skipped: {e}")),
@@ -1026,6 +1031,26 @@ impl Ingest<'_> {
         };
         self.push_span(span, path);
     }
+}
+
+/// A JSON array whose elements are OTLP documents (`[{"resourceSpans": ...}, ...]`, as a script
+/// that collected several exports into one list writes it): each one's spans are read. False,
+/// with nothing read, when no element is an OTLP document.
+pub(super) fn decode_documents(ingest: &mut Ingest<'_>, items: &[Json]) -> bool {
+    if !items.iter().any(|item| find_batches(item).is_some()) {
+        return false;
+    }
+    ingest.format.get_or_insert("OTLP/JSON");
+    for (i, item) in items.iter().enumerate() {
+        match find_batches(item) {
+            Some(batches) => ingest.batches(batches, &format!("[{i}].")),
+            None => ingest.warn(
+                format!("[{i}]"),
+                "array element without resourceSpans: not an OTLP document, skipped".into(),
+            ),
+        }
+    }
+    true
 }
 
 fn find_batches(json: &Json) -> Option<&Vec<Json>> {
