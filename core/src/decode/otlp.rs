@@ -1037,12 +1037,13 @@ impl Ingest<'_> {
 /// that collected several exports into one list writes it): each one's spans are read. False,
 /// with nothing read, when no element is an OTLP document.
 pub(super) fn decode_documents(ingest: &mut Ingest<'_>, items: &[Json]) -> bool {
-    if !items.iter().any(|item| find_batches(item).is_some()) {
+    let documents: Vec<_> = items.iter().map(find_batches).collect();
+    if documents.iter().all(Option::is_none) {
         return false;
     }
     ingest.format.get_or_insert("OTLP/JSON");
-    for (i, item) in items.iter().enumerate() {
-        match find_batches(item) {
+    for (i, batches) in documents.into_iter().enumerate() {
+        match batches {
             Some(batches) => ingest.batches(batches, &format!("[{i}].")),
             None => ingest.warn(
                 format!("[{i}]"),
