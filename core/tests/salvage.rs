@@ -454,39 +454,104 @@ fn a_jaeger_trace_cut_off_keeps_its_whole_spans_and_says_their_processes_were_lo
     }
 }
 
+/// `bytes` with the first comma of the first object opening after `from` turned into a space:
+/// the damage a lost comma does, inside that object (its first member's value is an id, without
+/// commas).
+fn lose_a_comma(bytes: &[u8], from: usize) -> Vec<u8> {
+    let open = from
+        + bytes[from..]
+            .iter()
+            .position(|&b| b == b'{')
+            .expect("a brace");
+    let at = open
+        + bytes[open..]
+            .iter()
+            .position(|&b| b == b',')
+            .expect("a comma");
+    let mut damaged = bytes.to_vec();
+    damaged[at] = b' ';
+    damaged
+}
+
 #[test]
-fn a_damaged_zipkin_file_keeps_the_spans_before_the_damage() {
+fn a_damaged_zipkin_file_loses_only_the_damaged_span() {
     let bytes = corpus("openzipkin__zipkin__zipkin-lens_testdata_yelp.json");
     let items: Vec<serde_json::Value> = serde_json::from_slice(&bytes).expect("valid");
     let ends = element_ends(&bytes, None);
-    // A lost comma between the 10th and 11th spans' members, inside the 11th span.
-    let mut damaged = bytes.clone();
-    let at = ends[9]
-        + bytes[ends[9]..]
-            .windows(2)
-            .position(|w| w == b",\n")
-            .expect("comma");
-    let at = at
-        + 1
-        + bytes[at + 1..]
+    for k in 0..items.len() {
+        let damaged = lose_a_comma(&bytes, if k == 0 { 0 } else { ends[k - 1] });
+        let (session, summary) = decode("damaged.json", &damaged);
+        // The oracle: the same decoder on the spans but the damaged one.
+        let mut others = items.clone();
+        others.remove(k);
+        let (expected, _) = decode("others.json", &serde_json::to_vec(&others).expect("json"));
+        assert_eq!(summary.format, "Zipkin v2 JSON", "span {k}");
+        assert_eq!(seen(&session), seen(&expected), "span {k}");
+        let warning = session
+            .warnings
             .iter()
-            .position(|&b| b == b',')
-            .expect("a member comma");
-    damaged[at] = b' ';
-    let (session, summary) = decode("damaged.json", &damaged);
-    let (expected, _) = decode("ten.json", &serde_json::to_vec(&items[..10]).expect("json"));
-    assert_eq!(summary.format, "Zipkin v2 JSON");
-    assert_eq!(seen(&session), seen(&expected));
-    let warning = session
-        .warnings
-        .iter()
-        .find(|w| w.reason.contains("not valid JSON"))
-        .expect("reported");
-    assert!(
-        warning
-            .reason
-            .contains("the 10 whole spans before that point are kept, the span written only in part where it stops was dropped; what follows it was not read"),
-        "{}",
-        warning.reason
-    );
+            .find(|w| w.reason.contains("not valid JSON"))
+            .expect("reported");
+        let kept = items.len() - 1;
+        let next = bytes[ends[k]..]
+            .iter()
+            .position(|&b| b == b'{')
+            .map(|n| ends[k] + n);
+        let expected_words = match next {
+            Some(next) => format!("{kept} whole spans kept in all, the span written only in part where it stops was dropped; reading went on past the damage at byte {next}"),
+            // The last span: nothing follows it.
+            None => format!("the {kept} whole spans before that point are kept, the span written only in part where it stops was dropped; what follows it was not read"),
+        };
+        assert!(
+            warning.reason.contains(&expected_words),
+            "span {k}: {}",
+            warning.reason
+        );
+        if next.is_some() {
+            assert!(
+                warning
+                    .reason
+                    .contains(&format!("read {} more span record", items.len() - k - 1)),
+                "span {k}: {}",
+                warning.reason
+            );
+        }
+    }
+}
+
+#[test]
+fn a_damaged_jaeger_trace_loses_only_the_damaged_span_and_keeps_its_processes() {
+    for name in [
+        "jaegertracing__jaeger__internal_uimodel_converter_v1_json_fixtures_ui_01.json",
+        "jaegertracing__jaeger__cmd_jaeger_internal_extension_jaegerquery_internal_fixture_otlp2jaeger-out.json",
+    ] {
+        let bytes = corpus(name);
+        let ends = element_ends(&bytes, Some("spans"));
+        let spans_open = {
+            let at = bytes.windows(7).position(|w| w == b"\"spans\"").expect("spans");
+            at + bytes[at..].iter().position(|&b| b == b'[').expect("[")
+        };
+        for k in 0..ends.len() {
+            let damaged = lose_a_comma(&bytes, if k == 0 { spans_open } else { ends[k - 1] });
+            let (session, summary) = decode(name, &damaged);
+            let mut reference: serde_json::Value = serde_json::from_slice(&bytes).expect("valid");
+            let trace = match reference.get_mut("data") {
+                Some(data) => &mut data[0],
+                None => &mut reference,
+            };
+            trace["spans"].as_array_mut().expect("spans").remove(k);
+            let (expected, _) = decode(name, &serde_json::to_vec(&reference).expect("json"));
+            assert_eq!(summary.format, "Jaeger JSON", "{name}, span {k}");
+            assert_eq!(seen(&session), seen(&expected), "{name}, span {k}");
+            let reasons: Vec<&str> = session.warnings.iter().map(|w| w.reason.as_str()).collect();
+            assert!(
+                reasons.iter().any(|r| r.contains("reading went on past the damage")),
+                "{name}, span {k}: {reasons:?}"
+            );
+            assert!(
+                !reasons.iter().any(|r| r.contains("is not in the trace's processes")),
+                "{name}, span {k}: the processes after the damage are read: {reasons:?}"
+            );
+        }
+    }
 }

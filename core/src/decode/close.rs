@@ -206,12 +206,12 @@ fn is_open(v: &Json) -> bool {
     }
 }
 
-/// An object that holds one span (Jaeger `spanID`/`operationName`, Zipkin `id` without
+/// An object that holds one span (Jaeger `spanID`/`operationName`, Zipkin `traceId` without
 /// `spans`), rather than spans.
 fn is_span(m: &serde_json::Map<String, Json>) -> bool {
     m.contains_key("spanID")
         || m.contains_key("operationName")
-        || (m.contains_key("id") && m.contains_key("traceId") && !m.contains_key("spans"))
+        || (m.contains_key("traceId") && !m.contains_key("spans"))
 }
 
 /// Removes the marks of [`close`] from the open values, and drops the last element of an open
@@ -275,7 +275,7 @@ pub(super) fn stop(text: &[u8], err: &serde_json::Error) -> (usize, bool) {
 
 /// The byte offset of a parser's error position (1-based line and column, as `serde_json`
 /// gives them) in `text`; the end of the text for a position past it.
-fn offset_of(text: &[u8], line: usize, column: usize) -> usize {
+pub(super) fn offset_of(text: &[u8], line: usize, column: usize) -> usize {
     let mut start = 0;
     for _ in 1..line {
         match memchr::memchr(b'\n', &text[start..]) {

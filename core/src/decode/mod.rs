@@ -8,6 +8,7 @@ mod ingest;
 mod jaeger;
 mod lenient;
 mod otlp;
+mod resume;
 mod zipkin;
 
 use serde_json::Value as Json;
@@ -150,27 +151,40 @@ fn decode_json(
         Ok(Json::Array(items)) => decode_array(&mut ingest, &items),
         Ok(_) => {}
         Err(e) => {
-            // Cut off or damaged: the whole spans before that point are read.
+            // Cut off or damaged: the whole spans before that point are read, and after damage
+            // (not a cut) every whole record after it.
             let (limit, cut_off) = close::stop(text, &e);
             let spans = ingest.session.spans.len();
             let checkpoint = ingest.checkpoint();
             let closed = close::close(text, limit);
-            if let Some(Json::Array(items)) = closed.as_ref().map(|c| &c.json) {
-                decode_array(&mut ingest, items);
+            let dropped = closed.as_ref().map_or(0, |c| c.dropped);
+            let prefix = closed.map(|c| c.json);
+            let flavour = match &prefix {
+                Some(Json::Array(items)) => resume::Flavour::of(items),
+                _ => resume::Flavour::Unknown,
+            };
+            let mut resumed = if cut_off {
+                resume::Resumed::default()
+            } else {
+                resume::resume(text, limit, flavour)
+            };
+            let past = resumed.past(0);
+            match resume::join(prefix, resumed) {
+                Some(Json::Array(items)) => decode_array(&mut ingest, &items),
+                Some(object) => {
+                    jaeger::decode_object(&mut ingest, &object, 1);
+                }
+                None => {}
             }
             let kept = ingest.session.spans.len() - spans;
-            let why = e.to_string();
-            let why = why.split(" at line").next().unwrap_or("");
+            let why = short_why(&e);
             let location = format!("line {}, column {}", e.line(), e.column());
-            match closed.filter(|_| kept > 0) {
-                Some(closed) => {
-                    let report = closed_report(why, cut_off, limit, kept, &closed);
-                    ingest.warn(location, report);
-                }
-                None => {
-                    ingest.rollback(checkpoint);
-                    ingest.warn(location, format!("not valid JSON ({why}); nothing read"));
-                }
+            if kept > 0 {
+                let report = closed_report(&why, cut_off, limit, kept, dropped, &past);
+                ingest.warn(location, report);
+            } else {
+                ingest.rollback(checkpoint);
+                ingest.warn(location, format!("not valid JSON ({why}); nothing read"));
             }
         }
     }
@@ -192,17 +206,25 @@ fn decode_array(ingest: &mut Ingest<'_>, items: &[Json]) {
     }
 }
 
-/// What reading a Jaeger or Zipkin document up to where it stops being JSON kept and lost
-/// (`limit`: that byte; `cut_off`: the text ended there).
+/// A parser's error without its position (the reports give the position their own way).
+fn short_why(e: &serde_json::Error) -> String {
+    let why = e.to_string();
+    why.split(" at line").next().unwrap_or("").to_string()
+}
+
+/// What reading a Jaeger or Zipkin document that stops being JSON kept and lost (`limit`: that
+/// byte; `cut_off`: the text ended there; `dropped`: spans written in part there; `past`: what
+/// was read after it).
 fn closed_report(
     why: &str,
     cut_off: bool,
     limit: usize,
     kept: usize,
-    closed: &close::Closed,
+    dropped: usize,
+    past: &resume::Past,
 ) -> String {
     let spans = if kept == 1 { "span" } else { "spans" };
-    let dropped = if closed.dropped > 0 {
+    let dropped = if dropped > 0 {
         ", the span written only in part where it stops was dropped"
     } else {
         ""
@@ -210,6 +232,11 @@ fn closed_report(
     if cut_off {
         format!(
             "not valid JSON ({why}): the document stops at byte {limit} before it is complete (the file looks cut off); the {kept} whole {spans} before that are kept{dropped}, and what was to follow is lost"
+        )
+    } else if past.from.is_some() {
+        format!(
+            "not valid JSON ({why} at byte {limit}): {kept} whole {spans} kept in all{dropped}{}",
+            past.words()
         )
     } else {
         format!(

@@ -326,11 +326,19 @@ fn jaeger_before_damage(
     let start = doc.start;
     let doc = &text[doc];
     let (limit, cut_off) = super::close::stop(doc, err);
-    let closed = super::close::close(doc, limit)?;
+    let closed = super::close::close(doc, limit);
+    let dropped = closed.as_ref().map_or(0, |c| c.dropped);
+    let mut resumed = if cut_off {
+        super::resume::Resumed::default()
+    } else {
+        super::resume::resume(doc, limit, super::resume::Flavour::Jaeger)
+    };
+    let past = resumed.past(start);
+    let json = super::resume::join(closed.map(|c| c.json), resumed)?;
     let spans = ingest.session.spans.len();
     let checkpoint = ingest.checkpoint();
     let format = ingest.format;
-    if jaeger::decode_object(ingest, &closed.json, line) {
+    if jaeger::decode_object(ingest, &json, line) {
         let kept = ingest.session.spans.len() - spans;
         if kept > 0 {
             return Some(super::closed_report(
@@ -338,7 +346,8 @@ fn jaeger_before_damage(
                 cut_off,
                 start + limit,
                 kept,
-                &closed,
+                dropped,
+                &past,
             ));
         }
     }
