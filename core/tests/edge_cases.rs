@@ -336,15 +336,43 @@ fn json_array_of_otlp_documents_loads_each_and_reports_what_it_skips() {
             )
         })
         .collect();
+    // The documents are read one by one, as concatenated ones are (no tree of the whole array
+    // is built): warnings name lines.
     assert_eq!(
         found,
         [
+            ("line 13, column 59", "unexpected structure (invalid type"),
             (
-                "[1].resourceSpans[0].scopeSpans[0].spans[1]",
+                "line 7, resourceSpans[0].scopeSpans[0].spans[1]",
                 "span skipped"
             ),
-            ("[2]", "array element without resourceSpans")
+            (
+                "line 15",
+                "JSON document without resourceSpans, Jaeger data or spans"
+            )
         ]
+    );
+    // Cut off inside its second document: the first document's span and the second's whole
+    // span are kept.
+    let bytes = std::fs::read(edge("otlp_array.json")).expect("fixture");
+    let text = String::from_utf8(bytes).expect("utf-8");
+    let cut = text.find("\"bad attributes\"").expect("the bad span");
+    let mut session = sightline_core::Session::default();
+    let summary = sightline_core::decode_file(&mut session, "cut.json", &text.as_bytes()[..cut]);
+    assert_eq!(summary.format, "OTLP/JSON");
+    let names: Vec<_> = session
+        .spans
+        .iter()
+        .map(|s| session.strings.get(s.name))
+        .collect();
+    assert_eq!(names, ["test_checkout", "POST /checkout"]);
+    assert!(
+        session
+            .warnings
+            .iter()
+            .any(|w| w.reason.contains("cut off")),
+        "{:?}",
+        session.warnings
     );
 }
 

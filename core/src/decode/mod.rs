@@ -143,7 +143,7 @@ fn decode_json(
     progress: &mut dyn FnMut(usize, &Session),
 ) -> Option<String> {
     let text = strip_bom(bytes);
-    if first_non_blank(text).map(|i| text[i]) != Some(b'[') {
+    if first_non_blank(text).map(|i| text[i]) != Some(b'[') || otlp::is_array_of_documents(text) {
         return otlp::decode(session, source, bytes, progress).map(str::to_string);
     }
     let mut ingest = Ingest::new(session, source);

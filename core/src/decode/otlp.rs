@@ -190,9 +190,18 @@ pub(super) fn decode(
     let mut lines = LineCounter::default();
     let mut buffers = fast::Buffers::default();
     let mut offset = 0;
+    // A JSON array of OTLP documents (a script that collected several exports into one list):
+    // its documents are read one by one like concatenated ones, its brackets and commas
+    // stepped over, so no tree of the whole array is built.
+    let in_array = is_array_of_documents(text);
     while offset < text.len() {
         let rest = &text[offset..];
-        let skip = rest.iter().take_while(|b| b.is_ascii_whitespace()).count();
+        let skip = rest
+            .iter()
+            .take_while(|&&b| {
+                b.is_ascii_whitespace() || (in_array && matches!(b, b'[' | b']' | b','))
+            })
+            .count();
         if skip == rest.len() {
             break;
         }
@@ -311,6 +320,35 @@ pub(super) fn decode(
         progress(offset, ingest.session);
     }
     ingest.format
+}
+
+/// Whether `text` is a JSON array whose first element is an OTLP document (its first key one
+/// of a document's or a wrapper's).
+pub(super) fn is_array_of_documents(text: &[u8]) -> bool {
+    let ws = |i: usize| {
+        i + text[i.min(text.len())..]
+            .iter()
+            .take_while(|b| b.is_ascii_whitespace())
+            .count()
+    };
+    let open = ws(0);
+    if text.get(open) != Some(&b'[') {
+        return false;
+    }
+    let brace = ws(open + 1);
+    if text.get(brace) != Some(&b'{') {
+        return false;
+    }
+    let key = &text[ws(brace + 1).min(text.len())..];
+    [
+        &b"\"resourceSpans\""[..],
+        b"\"resource_spans\"",
+        b"\"batches\"",
+        b"\"trace\"",
+        b"\"result\"",
+    ]
+    .iter()
+    .any(|k| key.starts_with(k))
 }
 
 /// A Jaeger envelope or trace (the bytes `doc` of `text`, starting on line `line`) that stops
