@@ -83,6 +83,54 @@ fn progress_is_reported_from_inside_one_document() {
 }
 
 #[test]
+fn progress_is_reported_while_a_damaged_document_is_salvaged() {
+    // 20 batches of 1,000 spans, the first span's name missing its closing quote: the fast and
+    // typed readers stop there, and the salvaging walk reads the rest.
+    // Written by hand in the order OTLP writers use (ids first), which the salvage relies on.
+    let batches: Vec<String> = (0..20)
+        .map(|b| {
+            let spans: Vec<String> = (b * 1000..(b + 1) * 1000)
+                .map(|i| {
+                    format!(
+                        r#"{{"traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":"{:016x}","name":"span {i}","startTimeUnixNano":"{}","endTimeUnixNano":"{}"}}"#,
+                        i + 1,
+                        1_700_000_000_000_000_000u64 + i as u64 * 1000,
+                        1_700_000_000_000_000_000u64 + i as u64 * 1000 + 500
+                    )
+                })
+                .collect();
+            format!(
+                r#"{{"resource":{{"attributes":[{{"key":"service.name","value":{{"stringValue":"api"}}}}]}},"scopeSpans":[{{"scope":{{"name":"s"}},"spans":[{}]}}]}}"#,
+                spans.join(",")
+            )
+        })
+        .collect();
+    let doc = format!(r#"{{"resourceSpans":[{}]}}"#, batches.join(",")).replacen(
+        "\"span 0\"",
+        "\"span 0",
+        1,
+    );
+    let mut reports = Vec::new();
+    let mut session = Session::default();
+    let summary = decode_file_with_progress(
+        &mut session,
+        "damaged.json",
+        doc.as_bytes(),
+        &mut |at, s: &Session| reports.push((at, s.spans.len())),
+    );
+    assert_eq!(summary.spans, 19_999);
+    let mid: Vec<_> = reports
+        .iter()
+        .filter(|&&(at, n)| at < doc.len() && n > 0)
+        .collect();
+    assert!(mid.len() >= 4, "{reports:?}");
+    assert!(
+        mid.windows(2).all(|w| w[0].0 < w[1].0 && w[0].1 < w[1].1),
+        "{reports:?}"
+    );
+}
+
+#[test]
 fn a_document_read_again_after_an_error_counts_nothing_twice() {
     // Line 1 is fine; line 2 fails the typed reader halfway (attributes is not a list) after
     // two of its spans were already read, and is then read span by span; line 3 repeats line 1.

@@ -284,7 +284,12 @@ pub(super) fn decode(
                         let why = typed_err.to_string();
                         let why = why.split(" at line").next().unwrap_or("");
                         let checkpoint = ingest.checkpoint();
-                        let (got, _) = salvage::document(&mut ingest, text_str, start, next);
+                        let (got, _) = salvage::document(
+                            &mut ingest,
+                            text_str,
+                            (start, next),
+                            &mut |at, session| progress(at, session),
+                        );
                         if got.spans > 0 {
                             ingest.format.get_or_insert("OTLP/JSON");
                             ingest.warn(

@@ -17,7 +17,11 @@
 
 use std::fmt::{self, Display};
 
-use super::{Ingest, LineCounter, RawResource, RawScope, RawSpan};
+use super::{Ingest, LineCounter, RawResource, RawScope, RawSpan, REPORT_EVERY};
+use crate::model::Session;
+
+/// Bytes walked between two progress reports when no spans were read.
+const REPORT_BYTES: usize = 4 << 20;
 
 /// What salvaging one document found.
 pub(super) struct Salvaged {
@@ -96,18 +100,27 @@ struct Walk<'t, 'i, 's> {
     out: Salvaged,
     /// The last search for a span's start: where it began, what it found.
     last_search: std::cell::Cell<(usize, Option<usize>)>,
+    progress: &'i mut dyn FnMut(usize, &Session),
+    /// The spans, and the byte, at which progress is next reported.
+    next_report: (usize, usize),
 }
 
 /// Salvages the document at `start`, which may run to `end` at most. Returns what it found and
 /// where reading goes on.
-pub(super) fn document(
-    ingest: &mut Ingest<'_>,
+pub(super) fn document<'i>(
+    ingest: &'i mut Ingest<'_>,
     text: &str,
-    start: usize,
-    end: usize,
+    (start, end): (usize, usize),
+    progress: &'i mut dyn FnMut(usize, &Session),
 ) -> (Salvaged, usize) {
+    let next_report = (
+        ingest.session.spans.len() + REPORT_EVERY,
+        start + REPORT_BYTES,
+    );
     let mut walk = Walk {
         ingest,
+        progress,
+        next_report,
         text,
         b: text.as_bytes(),
         end,
@@ -127,6 +140,16 @@ pub(super) fn document(
 }
 
 impl<'t> Walk<'t, '_, '_> {
+    /// Reports progress at byte `at` when enough spans were read or bytes walked since the last
+    /// report (the walk of a damaged 100 MB document takes seconds in the browser).
+    fn report(&mut self, at: usize) {
+        let spans = self.ingest.session.spans.len();
+        if spans >= self.next_report.0 || at >= self.next_report.1 {
+            self.next_report = (spans + REPORT_EVERY, at + REPORT_BYTES);
+            (self.progress)(at.min(self.end), self.ingest.session);
+        }
+    }
+
     fn ws(&self, mut i: usize) -> usize {
         while i < self.end && self.b[i].is_ascii_whitespace() {
             i += 1;
@@ -268,6 +291,7 @@ impl<'t> Walk<'t, '_, '_> {
                     match role {
                         Role::Spans if c == b'{' => {
                             // A span, taken whole.
+                            self.report(i);
                             match self.span(i) {
                                 Next::At(e) => i = e,
                                 Next::Resync(at, level) => {
@@ -356,6 +380,7 @@ impl<'t> Walk<'t, '_, '_> {
                     if let Some((role, _)) = stack.pop() {
                         if role == Role::ResourceSpans {
                             self.flush();
+                            self.report(i);
                         }
                     }
                     i += 1;
