@@ -170,6 +170,66 @@ fn a_damaged_span_costs_only_itself_and_names_its_place() {
 }
 
 #[test]
+fn a_damaged_span_in_a_document_with_sorted_keys_costs_only_itself() {
+    // Tools that rewrite JSON through a map sorted by key (`jq -S`, Python's `sort_keys=True`,
+    // `serde_json::Value`) put a span's `attributes` first and its ids last.
+    let (_, text, whole) = whole_sample();
+    let value: serde_json::Value = serde_json::from_str(&text).expect("valid");
+    let sorted = serde_json::to_string_pretty(&value).expect("json");
+    assert!(
+        sorted.contains("{\n              \"attributes\": ["),
+        "sorted keys"
+    );
+    for nth in [1, 10, 20, 30] {
+        // A quote lost from a span's name.
+        let at = sorted
+            .match_indices("\"name\": \"")
+            .filter(|(i, _)| sorted[..*i].ends_with("          "))
+            .nth(nth)
+            .map(|(i, _)| i + "\"name\": \"".len() - 1)
+            .expect("a span's name");
+        let mut damaged = sorted.clone().into_bytes();
+        damaged.remove(at);
+        let (session, _) = decode("sorted.json", &damaged);
+        assert!(
+            session.spans.len() >= 32,
+            "span {nth}: {} spans, {:?}",
+            session.spans.len(),
+            session.warnings
+        );
+        for (id, span) in seen(&session) {
+            assert_eq!(Some(&span), whole.get(&id), "span {id}");
+        }
+    }
+}
+
+#[test]
+fn sorted_links_and_events_are_not_taken_for_spans() {
+    // The benchmark's rich spans (links, events, JSON payloads in strings), keys sorted: a
+    // link's members (`spanId`, `traceId`) end before its span's `name`.
+    let value: serde_json::Value =
+        serde_json::from_str(&sightline_core::synthetic::otlp_json(2_000, true)).expect("json");
+    let sorted = value.to_string();
+    assert!(sorted.contains(r#""links":[{"spanId""#), "sorted links");
+    let (whole_session, _) = decode("sorted.json", sorted.as_bytes());
+    let whole = seen(&whole_session);
+    assert_eq!(whole.len(), 2_000);
+    // A quote lost from the name of a span in the middle.
+    let at = sorted[sorted.len() / 2..]
+        .find(r#","name":""#)
+        .map(|i| sorted.len() / 2 + i + r#","name":""#.len() - 1)
+        .expect("a name");
+    let mut damaged = sorted.into_bytes();
+    damaged.remove(at);
+    let (session, _) = decode("sorted.json", &damaged);
+    let got = seen(&session);
+    assert_eq!(got.len(), 1_999, "{:?}", session.warnings);
+    for (id, span) in got {
+        assert_eq!(Some(&span), whole.get(&id), "span {id}");
+    }
+}
+
+#[test]
 fn a_damaged_scope_or_resource_loses_only_itself() {
     let (_, text, whole) = whole_sample();
     for (key, lost_service) in [("\"scope\": {", false), ("\"resource\": {", true)] {

@@ -194,8 +194,8 @@ fn kind(b: &[u8], at: usize, flavour: Flavour) -> Option<Kind> {
     let k = ws(b, at + 1);
     let rest = &b[k..b.len().min(k + HEAD)];
     let first = |key: &[u8]| rest.starts_with(key);
-    // The object's members before its first nested object or array.
-    let head = memchr::memchr2(b'{', b'[', rest).map_or(rest, |n| &rest[..n]);
+    // The object's members before its first nested object or array, or its end.
+    let head = memchr::memchr3(b'{', b'[', b'}', rest).map_or(rest, |n| &rest[..n]);
     let has = |key: &[u8]| memchr::memmem::find(head, key).is_some();
     if flavour != Flavour::Jaeger && first(b"\"traceId\"") && has(b"\"id\"") {
         return Some(Kind::ZipkinSpan);

@@ -233,23 +233,81 @@ impl<'t> Walk<'t, '_, '_> {
             b"\"startTimeUnixNano\"",
             b"\"start_time_unix_nano\"",
         ];
+        // A span's first members when a tool sorted its keys (`jq -S`, `sort_keys=True`).
+        const SORTED_FIRST: [&[u8]; 7] = [
+            b"\"attributes\"",
+            b"\"droppedAttributesCount\"",
+            b"\"dropped_attributes_count\"",
+            b"\"endTimeUnixNano\"",
+            b"\"end_time_unix_nano\"",
+            b"\"events\"",
+            b"\"flags\"",
+        ];
         let mut i = from;
         while i < to {
             let at = i + memchr::memchr(b'{', &self.b[i..to])?;
             let k = self.ws(at + 1);
             let rest = &self.b[k..self.end];
             if FIRST.iter().any(|key| rest.starts_with(key)) {
-                let head = memchr::memchr2(b'{', b'[', rest).map_or(rest, |n| &rest[..n]);
+                // Its members before its first nested value or its end (a link, whose keys a
+                // tool sorted, ends before its span's name).
+                let head = memchr::memchr3(b'{', b'[', b'}', rest).map_or(rest, |n| &rest[..n]);
                 if SPAN
                     .iter()
                     .any(|key| memchr::memmem::find(head, key).is_some())
                 {
                     return Some(at);
                 }
+            } else if SORTED_FIRST.iter().any(|key| rest.starts_with(key)) && self.holds_a_span(at)
+            {
+                return Some(at);
             }
             i = at + 1;
         }
         None
+    }
+
+    /// Whether the object opening at `at` has, among its own members (not those of the objects
+    /// inside it), a span id and a name or start time: a span whose keys were sorted, so that
+    /// its ids come after its attributes. Looks no further than 64 KB.
+    fn holds_a_span(&self, at: usize) -> bool {
+        const LOOK: usize = 64 << 10;
+        let to = self.end.min(at + LOOK);
+        let (mut depth, mut j) = (0usize, at);
+        let (mut id, mut named) = (false, false);
+        while j < to {
+            match self.b[j] {
+                b'"' => {
+                    let Some(e) = self.string_end(j, to) else {
+                        return false;
+                    };
+                    if depth == 1 && self.b.get(self.ws(e)) == Some(&b':') {
+                        match &self.b[j + 1..e - 1] {
+                            b"spanId" | b"span_id" => id = true,
+                            b"name" | b"startTimeUnixNano" | b"start_time_unix_nano" => {
+                                named = true;
+                            }
+                            _ => {}
+                        }
+                        if id && named {
+                            return true;
+                        }
+                    }
+                    j = e;
+                    continue;
+                }
+                b'{' | b'[' => depth += 1,
+                b'}' | b']' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return false;
+                    }
+                }
+                _ => {}
+            }
+            j += 1;
+        }
+        false
     }
 
     /// [`Walk::next_span_start`] to the end of the region, remembering the last answer: no
