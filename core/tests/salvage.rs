@@ -438,6 +438,41 @@ fn a_zipkin_file_cut_off_anywhere_reads_as_its_whole_spans_would() {
 }
 
 #[test]
+fn zipkins_list_of_traces_reads_as_its_spans_do_whole_cut_or_damaged() {
+    // Zipkin's trace search (`/api/v2/traces`) answers a list of traces, each a list of spans.
+    let bytes = corpus("openzipkin__zipkin__zipkin-lens_testdata_yelp.json");
+    let items: Vec<serde_json::Value> = serde_json::from_slice(&bytes).expect("valid");
+    let (flat, _) = decode("flat.json", &bytes);
+    let half = items.len() / 2;
+    let nested = serde_json::to_vec_pretty(&serde_json::json!([&items[..half], &items[half..]]))
+        .expect("json");
+    let (session, summary) = decode("traces.json", &nested);
+    assert_eq!(summary.format, "Zipkin v2 JSON");
+    assert_eq!(seen(&session), seen(&flat));
+    assert!(session.warnings.is_empty(), "{:?}", session.warnings);
+    // Cut inside the second list: the first list and the whole spans of the second.
+    let text = String::from_utf8(nested.clone()).expect("utf-8");
+    let second = text.find("],\n  [").expect("the second list");
+    let cut = second + text[second..].find("\"name\"").expect("a name");
+    let (session, _) = decode("cut.json", &nested[..cut]);
+    let (expected, _) = decode(
+        "half.json",
+        &serde_json::to_vec(&items[..half]).expect("json"),
+    );
+    assert_eq!(seen(&session), seen(&expected));
+    // A quote lost inside the first list: every span but that one.
+    let at = text.find("\"name\"").expect("a name");
+    let mut damaged = nested.clone();
+    damaged.remove(at);
+    let (session, _) = decode("damaged.json", &damaged);
+    let (expected, _) = decode(
+        "others.json",
+        &serde_json::to_vec(&items[1..]).expect("json"),
+    );
+    assert_eq!(seen(&session), seen(&expected), "{:?}", session.warnings);
+}
+
+#[test]
 fn a_jaeger_trace_cut_off_keeps_its_whole_spans_and_says_their_processes_were_lost() {
     for name in [
         "jaegertracing__jaeger__internal_uimodel_converter_v1_json_fixtures_ui_01.json",

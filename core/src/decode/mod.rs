@@ -195,6 +195,20 @@ fn decode_json(
 /// A top-level JSON array: Zipkin v2 spans, Jaeger traces or spans, OTLP documents, or not a
 /// trace.
 fn decode_array(ingest: &mut Ingest<'_>, items: &[Json]) {
+    // Zipkin's trace search (`/api/v2/traces`) answers a list of traces, each a list of spans.
+    if items.iter().any(Json::is_array) {
+        let flat: Vec<Json> = items
+            .iter()
+            .flat_map(|item| match item {
+                Json::Array(spans) => spans.clone(),
+                other => vec![other.clone()],
+            })
+            .collect();
+        if zipkin::looks_like(&flat) {
+            zipkin::decode_array(ingest, &flat);
+            return;
+        }
+    }
     if zipkin::looks_like(items) {
         zipkin::decode_array(ingest, items);
     } else if !jaeger::decode_array(ingest, items) && !otlp::decode_documents(ingest, items) {
@@ -223,7 +237,11 @@ fn closed_report(
     dropped: usize,
     past: &resume::Past,
 ) -> String {
-    let spans = if kept == 1 { "span" } else { "spans" };
+    let (spans, are) = if kept == 1 {
+        ("span", "is")
+    } else {
+        ("spans", "are")
+    };
     let dropped = if dropped > 0 {
         ", the span written only in part where it stops was dropped"
     } else {
@@ -231,7 +249,7 @@ fn closed_report(
     };
     if cut_off {
         format!(
-            "not valid JSON ({why}): the document stops at byte {limit} before it is complete (the file looks cut off); the {kept} whole {spans} before that are kept{dropped}, and what was to follow is lost"
+            "not valid JSON ({why}): the document stops at byte {limit} before it is complete (the file looks cut off); the {kept} whole {spans} before that {are} kept{dropped}, and what was to follow is lost"
         )
     } else if past.from.is_some() {
         format!(
@@ -240,7 +258,7 @@ fn closed_report(
         )
     } else {
         format!(
-            "not valid JSON ({why} at byte {limit}): the {kept} whole {spans} before that point are kept{dropped}; what follows it was not read"
+            "not valid JSON ({why} at byte {limit}): the {kept} whole {spans} before that point {are} kept{dropped}; what follows it was not read"
         )
     }
 }

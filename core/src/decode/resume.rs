@@ -26,7 +26,13 @@ pub(super) enum Flavour {
 impl Flavour {
     /// What the elements of a top-level array kept before the damage say.
     pub fn of(items: &[Json]) -> Flavour {
-        let has = |key: &str| items.iter().any(|v| v.get(key).is_some());
+        // Elements, or the elements of elements that are lists (Zipkin's list of traces).
+        let has = |key: &str| {
+            items.iter().any(|v| match v {
+                Json::Array(inner) => inner.iter().any(|v| v.get(key).is_some()),
+                v => v.get(key).is_some(),
+            })
+        };
         if has("traceId") {
             Flavour::Zipkin
         } else if has("traceID") || has("spanID") || has("spans") || has("operationName") {
@@ -200,9 +206,48 @@ fn kind(b: &[u8], at: usize, flavour: Flavour) -> Option<Kind> {
     if flavour != Flavour::Jaeger && first(b"\"traceId\"") && has(b"\"id\"") {
         return Some(Kind::ZipkinSpan);
     }
-    if flavour == Flavour::Zipkin {
+    if flavour != Flavour::Zipkin {
+        if let Some(kind) = jaeger_kind(b, at, &first, &has) {
+            return Some(kind);
+        }
+    }
+    // Keys a tool sorted (`jq -S`, `sort_keys=True`): the ids come late, so the object's own
+    // members say what it is.
+    const SORTED_FIRST: [&[u8]; 8] = [
+        b"\"annotations\"",
+        b"\"debug\"",
+        b"\"duration\"",
+        b"\"id\"",
+        b"\"kind\"",
+        b"\"flags\"",
+        b"\"logs\"",
+        b"\"processes\"",
+    ];
+    if !SORTED_FIRST.iter().any(|key| first(key)) {
         return None;
     }
+    let own = own_keys(b, at);
+    let has = |key: &str| own.contains(&key.as_bytes());
+    if flavour != Flavour::Jaeger && has("traceId") && has("id") {
+        Some(Kind::ZipkinSpan)
+    } else if flavour == Flavour::Zipkin {
+        None
+    } else if has("spanID") && (has("operationName") || has("startTime")) {
+        Some(Kind::JaegerSpan)
+    } else if has("spans") && has("processes") {
+        Some(Kind::JaegerTrace)
+    } else {
+        None
+    }
+}
+
+/// A Jaeger span, trace or process, known by the first members of the object opening at `at`.
+fn jaeger_kind(
+    b: &[u8],
+    at: usize,
+    first: &dyn Fn(&[u8]) -> bool,
+    has: &dyn Fn(&[u8]) -> bool,
+) -> Option<Kind> {
     if (first(b"\"traceID\"") || first(b"\"spanID\""))
         && has(b"\"spanID\"")
         && has(b"\"operationName\"")
@@ -220,6 +265,42 @@ fn kind(b: &[u8], at: usize, flavour: Flavour) -> Option<Kind> {
         }
     }
     None
+}
+
+/// The keys of the object opening at `at` (its own members, not those of objects inside it),
+/// as far as its first 64 KB go.
+fn own_keys(b: &[u8], at: usize) -> Vec<&[u8]> {
+    let to = b.len().min(at + 16 * HEAD);
+    let mut keys = Vec::new();
+    let (mut depth, mut j) = (0usize, at);
+    while j < to {
+        match b[j] {
+            b'"' => {
+                let mut e = j + 1;
+                while e < to && b[e] != b'"' {
+                    e += if b[e] == b'\\' { 2 } else { 1 };
+                }
+                if e >= to {
+                    break;
+                }
+                if depth == 1 && b.get(ws(b, e + 1)) == Some(&b':') {
+                    keys.push(&b[j + 1..e]);
+                }
+                j = e + 1;
+                continue;
+            }
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    break;
+                }
+            }
+            _ => {}
+        }
+        j += 1;
+    }
+    keys
 }
 
 /// The next record at or after `from`.
@@ -464,6 +545,11 @@ mod tests {
             panic!("{found:?}")
         };
         assert_eq!(&jaeger[s..e], "p1");
+        // Sorted keys: known by their own members.
+        let sorted = r#"[{"annotations":[],"duration":5,"id":"c","localEndpoint":{"serviceName":"s"},"traceId":"a"},{"duration":1,"logs":[{"fields":[]}],"operationName":"o","spanID":"1","traceID":"t"}]"#;
+        assert_eq!(kinds(sorted, Flavour::Zipkin), vec![(1, Kind::ZipkinSpan)]);
+        let at = sorted.find(r#"{"duration":1"#).expect("the Jaeger span");
+        assert_eq!(kinds(sorted, Flavour::Jaeger), vec![(at, Kind::JaegerSpan)]);
         // A Zipkin file is not searched for Jaeger records, nor the other way round.
         assert!(kinds(jaeger, Flavour::Zipkin).is_empty());
         assert!(kinds(zipkin, Flavour::Jaeger).is_empty());
