@@ -141,6 +141,150 @@ fn zip_artifact_with_folders_reads_every_trace_entry_and_notes_the_rest() {
         note.reason.contains("e2e-artifacts.zip/logs/pytest.log"),
         "{note}"
     );
+    // Its end lost (the directory is there): entries with their sizes in their own headers.
+    let (session, summary, forest) = decode("e2e-artifacts.zip", &bytes[..bytes.len() - 30]);
+    assert_eq!(summary.format, "zip (2 trace files)");
+    assert_eq!(forest.span_count(), sample_spans() + 16);
+    assert!(
+        session.warnings.iter().any(|w| w
+            .reason
+            .contains("3 entries were read from their own headers")),
+        "{:?}",
+        session.warnings
+    );
+}
+
+/// A zip written as a streaming writer writes it (GitHub's artifacts): each entry deflated with
+/// no size in its local header (flag bit 3) and a data descriptor after its data; then the
+/// central directory. Returns the archive and where its central directory begins.
+fn streamed_zip(entries: &[(&str, &[u8])]) -> (Vec<u8>, usize) {
+    let mut out = Vec::new();
+    let mut central = Vec::new();
+    for (name, data) in entries {
+        let mut crc = flate2::Crc::new();
+        crc.update(data);
+        let mut enc =
+            flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(data).expect("deflate");
+        let packed = enc.finish().expect("deflate");
+        let offset = u32::try_from(out.len()).expect("small");
+        let (csize, usize_) = (
+            u32::try_from(packed.len()).expect("small"),
+            u32::try_from(data.len()).expect("small"),
+        );
+        let name_len = u16::try_from(name.len()).expect("short");
+        let mut local = b"PK\x03\x04".to_vec();
+        local.extend_from_slice(&20u16.to_le_bytes()); // version needed
+        local.extend_from_slice(&8u16.to_le_bytes()); // flags: data descriptor
+        local.extend_from_slice(&8u16.to_le_bytes()); // deflate
+        local.extend_from_slice(&[0; 4]); // time, date
+        local.extend_from_slice(&[0; 12]); // crc and sizes: in the descriptor
+        local.extend_from_slice(&name_len.to_le_bytes());
+        local.extend_from_slice(&0u16.to_le_bytes());
+        local.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(&local);
+        out.extend_from_slice(&packed);
+        out.extend_from_slice(b"PK\x07\x08");
+        for v in [crc.sum(), csize, usize_] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        central.extend_from_slice(b"PK\x01\x02");
+        central.extend_from_slice(&20u16.to_le_bytes()); // made by
+        central.extend_from_slice(&20u16.to_le_bytes());
+        central.extend_from_slice(&8u16.to_le_bytes());
+        central.extend_from_slice(&8u16.to_le_bytes());
+        central.extend_from_slice(&[0; 4]);
+        for v in [crc.sum(), csize, usize_] {
+            central.extend_from_slice(&v.to_le_bytes());
+        }
+        central.extend_from_slice(&name_len.to_le_bytes());
+        central.extend_from_slice(&[0; 12]); // extra, comment, disk, attributes
+        central.extend_from_slice(&offset.to_le_bytes());
+        central.extend_from_slice(name.as_bytes());
+    }
+    let directory = out.len();
+    let count = u16::try_from(entries.len()).expect("few");
+    let (size, at) = (
+        u32::try_from(central.len()).expect("small"),
+        u32::try_from(directory).expect("small"),
+    );
+    out.extend_from_slice(&central);
+    out.extend_from_slice(b"PK\x05\x06");
+    out.extend_from_slice(&[0; 4]);
+    out.extend_from_slice(&count.to_le_bytes());
+    out.extend_from_slice(&count.to_le_bytes());
+    out.extend_from_slice(&size.to_le_bytes());
+    out.extend_from_slice(&at.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes());
+    (out, directory)
+}
+
+#[test]
+fn a_zip_cut_off_before_its_directory_reads_its_entries_from_their_own_headers() {
+    let zipkin = std::fs::read(
+        common::repo_root()
+            .join("../shared/corpus/openzipkin__zipkin__zipkin-lens_testdata_yelp.json"),
+    )
+    .expect("corpus");
+    let log = b"FAILED test_orders.py::test_bulk_order - assert 500 == 200\n".as_slice();
+    let sample = sample();
+    let (bytes, directory) = streamed_zip(&[
+        ("traces/order-e2e.json", &sample),
+        ("logs/pytest.log", log),
+        ("traces/zipkin.json", &zipkin),
+    ]);
+    // Whole, the archive reads as any other.
+    let (_, summary, forest) = decode("artifact.zip", &bytes);
+    assert_eq!(summary.format, "zip (2 trace files)");
+    assert_eq!(forest.span_count(), sample_spans() + 16);
+
+    // The download stopped before the directory: every entry still loads, and it is said.
+    let (session, summary, forest) = decode("artifact.zip", &bytes[..directory + 10]);
+    assert_eq!(summary.format, "zip (2 trace files)");
+    assert_eq!(forest.span_count(), sample_spans() + 16);
+    let reasons: Vec<&str> = session.warnings.iter().map(|w| w.reason.as_str()).collect();
+    assert!(
+        reasons.iter().any(|r| r.contains("directory is unreadable")
+            && r.contains("3 entries were read from their own headers")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.iter().any(|r| r.contains("1 entry is not a trace")),
+        "{reasons:?}"
+    );
+
+    // Stopped inside the last entry: the first loads whole, the cut one keeps its whole spans.
+    let last = bytes
+        .windows(4)
+        .rposition(|w| w == b"PK\x03\x04")
+        .expect("the last entry");
+    let cut = last + (directory - last) * 2 / 3;
+    let (session, summary, forest) = decode("artifact.zip", &bytes[..cut]);
+    assert_eq!(
+        summary.format, "zip (2 trace files)",
+        "{:?}",
+        session.warnings
+    );
+    let zipkin_spans = forest.span_count() - sample_spans();
+    assert!(
+        (1..16).contains(&zipkin_spans),
+        "{zipkin_spans} spans of the cut entry: {:?}",
+        session.warnings
+    );
+    assert!(
+        session
+            .warnings
+            .iter()
+            .any(|w| w.source == "artifact.zip/traces/zipkin.json"
+                && w.reason.contains("the archive ends inside this entry")),
+        "{:?}",
+        session.warnings
+    );
+
+    // Cut in the first entry's header: nothing to read, and said so.
+    let (session, summary, _) = decode("artifact.zip", &bytes[..20]);
+    assert!(summary.not_a_trace);
+    assert!(!session.warnings.is_empty());
 }
 
 #[test]
