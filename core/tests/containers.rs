@@ -56,6 +56,27 @@ fn gzip_is_recognised_by_content_not_name() {
 }
 
 #[test]
+fn a_gzip_or_zip_of_no_trace_is_not_called_neither_gzip_nor_zip() {
+    let log = b"FAILED test_orders.py::test_bulk_order - assert 500 == 200\n";
+    let (session, summary, _) = decode("pytest.log.gz", &gzip(log));
+    assert!(summary.not_a_trace);
+    let reasons: Vec<&str> = session.warnings.iter().map(|w| w.reason.as_str()).collect();
+    assert_eq!(
+        reasons,
+        ["not a trace file: gzip data that is not JSON; it begins \"FAILED test_orders.py::test_bulk_order -…\""]
+    );
+    // A zip with nothing readable after its first header.
+    let (session, summary, _) = decode("broken.zip", b"PK\x03\x04 not really a zip");
+    assert!(summary.not_a_trace);
+    let reasons: Vec<&str> = session.warnings.iter().map(|w| w.reason.as_str()).collect();
+    assert!(
+        reasons.iter().any(|r| r.contains("zip"))
+            && !reasons.iter().any(|r| r.contains("neither JSON")),
+        "{reasons:?}"
+    );
+}
+
+#[test]
 fn a_cut_gzip_keeps_what_came_before_and_says_where() {
     let lines = sample_as_json_lines().join("\n");
     let packed = gzip(lines.as_bytes());

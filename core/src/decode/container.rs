@@ -76,11 +76,17 @@ pub(super) fn decode_any(
             "gzip data",
             flate2::read::MultiGzDecoder::new(bytes),
         );
+        if not_a_trace_inside(session, source, "gzip", &inner) {
+            return None;
+        }
         let scaled = &mut |at: usize, s: &Session| progress(scale(at, inner.len(), bytes.len()), s);
         return decode_any(session, source, &inner, depth, scaled).map(|f| format!("gzip: {f}"));
     }
     if bytes.starts_with(ZSTD) {
         let inner = zstd_frames(session, source, bytes);
+        if not_a_trace_inside(session, source, "zstd", &inner) {
+            return None;
+        }
         let scaled = &mut |at: usize, s: &Session| progress(scale(at, inner.len(), bytes.len()), s);
         return decode_any(session, source, &inner, depth, scaled).map(|f| format!("zstd: {f}"));
     }
@@ -101,6 +107,37 @@ pub(super) fn decode_any(
         return decode_any(session, source, text.as_bytes(), depth, scaled);
     }
     super::decode_json(session, source, bytes, progress)
+}
+
+/// Whether the decompressed `inner` of a `packing` file is plainly no trace (not JSON, nor
+/// packed again): then one warning says so, with how it begins.
+fn not_a_trace_inside(session: &mut Session, source: &str, packing: &str, inner: &[u8]) -> bool {
+    if self::packing(inner).is_some() || utf16(inner).is_some() {
+        return false;
+    }
+    let Some(start) = super::not_json(inner) else {
+        return false;
+    };
+    warn(
+        session,
+        source,
+        String::new(),
+        format!("not a trace file: {packing} data that is not JSON; it begins {start:?}"),
+    );
+    true
+}
+
+/// The packing `bytes` are in, if any: "gzip", "zstd" or "zip".
+pub(super) fn packing(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(GZIP) {
+        Some("gzip")
+    } else if bytes.starts_with(ZSTD) || is_length_prefixed_zstd(bytes) {
+        Some("zstd")
+    } else if bytes.starts_with(ZIP) || bytes.starts_with(ZIP_EMPTY) {
+        Some("zip")
+    } else {
+        None
+    }
 }
 
 /// The text of UTF-16 bytes that start with a byte-order mark (little or big endian), as UTF-8;

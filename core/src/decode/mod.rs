@@ -73,7 +73,18 @@ pub fn decode_file_with_progress(
     let format = container::decode_any(session, name, bytes, 0, progress);
     let spans = session.spans.len() - spans_before;
     if format.is_none() {
-        if let Some(start) = not_json(bytes) {
+        if let Some(kind) = container::packing(bytes) {
+            // A gzip, zstd or zip that held no trace: its own warnings say what was inside.
+            if session.warnings.len() == warnings_before {
+                session.warnings.push(Warning {
+                    source: name.to_string(),
+                    location: String::new(),
+                    reason: format!(
+                        "not a trace file: {kind} data holding no OTLP, Jaeger or Zipkin data"
+                    ),
+                });
+            }
+        } else if let Some(start) = not_json(bytes) {
             // Not JSON at all (a log, a page, a binary): one line saying so, not a "not valid
             // JSON" for each line the reader tried (none of them held a trace).
             session.warnings.truncate(warnings_before);
