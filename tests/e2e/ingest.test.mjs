@@ -44,6 +44,25 @@ test('a zip CI artifact with folders loads every trace in it and notes the rest'
   });
 });
 
+test('a zip artifact whose download stopped before its directory still loads every entry', async () => {
+  // The end of a zip holds its directory: an interrupted download loses it first.
+  const whole = await readFile(files.zip);
+  const firstCentral = whole.indexOf(Buffer.from('PK\x01\x02', 'latin1'));
+  assert.ok(firstCentral > 0, 'the directory is found');
+  const dir = await mkdtemp(join(tmpdir(), 'sightline-cut-zip-'));
+  const path = join(dir, 'e2e-artifacts.zip');
+  await writeFile(path, whole.subarray(0, firstCentral + 20));
+  await withPage(browser, 'cut zip', async (page) => {
+    await page.goto(site.url);
+    await loaded(page, 'traces').waitFor();
+    await open(page, path);
+    await loaded(page, `${sample.spans + 16} spans · ${sample.traces + 1} traces`).waitFor();
+    const alert = page.getByRole('alert');
+    await alert.getByText('Show what was skipped or repaired').click();
+    assert.match(await alert.textContent(), /the zip archive's directory is unreadable .*3 entries were read from their own headers/);
+  });
+});
+
 test('gzip and JSON Lines files load with the right counts', async () => {
   await withPage(browser, 'gzip and jsonl', async (page) => {
     await page.goto(site.url);
