@@ -3,9 +3,13 @@
 
 mod common;
 
-use std::io::Write;
+use std::io::{Read, Write};
 
 use common::{fixture, load};
+
+fn edge(name: &str) -> std::path::PathBuf {
+    fixture(&format!("edge/{name}"))
+}
 use sightline_core::{decode_file, Forest, Session};
 
 fn sample() -> Vec<u8> {
@@ -306,6 +310,51 @@ fn a_zip_cut_off_before_its_directory_reads_its_entries_from_their_own_headers()
     let (session, summary, _) = decode("artifact.zip", &bytes[..20]);
     assert!(summary.not_a_trace);
     assert!(!session.warnings.is_empty());
+}
+
+#[test]
+fn tar_artifacts_from_gnu_tar_load_every_trace_file_long_names_included() {
+    // `tar --format=gnu` and `--format=posix` of the same folder, made with GNU tar: a trace in
+    // a folder whose path is over 100 bytes (a GNU `L` entry, or a pax `path` record), another
+    // trace, and a log.
+    let expected = load(&[edge("missing_parent.json"), edge("critical_path.json")])
+        .2
+        .span_count();
+    for name in ["artifacts-gnu.tar.gz", "artifacts-pax.tar.gz"] {
+        let bytes = std::fs::read(edge(name)).expect("fixture");
+        let (session, summary, forest) = decode(name, &bytes);
+        assert_eq!(summary.format, "gzip: tar (2 trace files)", "{name}");
+        assert_eq!(forest.span_count(), expected, "{name}");
+        let reasons: Vec<String> = session.warnings.iter().map(ToString::to_string).collect();
+        assert_eq!(reasons.len(), 1, "{name}: {reasons:?}");
+        // The log sits beside a trace in the folder with the long name: its note names it whole.
+        let long = "a-rather-long-folder-name-for-the-e2e-job-".repeat(3);
+        assert!(
+            reasons[0].contains("1 entry is not a trace and was skipped")
+                && reasons[0].contains(&format!("{name}/artifacts/traces/{long}/pytest.log")),
+            "{name}: {reasons:?}"
+        );
+        // Cut inside the tar (after decompression): the entries before the cut load.
+        let mut tar = Vec::new();
+        flate2::read::GzDecoder::new(&bytes[..])
+            .read_to_end(&mut tar)
+            .expect("gunzip");
+        let at = tar
+            .windows(10)
+            .position(|w| w == b"\"traceId\":")
+            .expect("a span")
+            + 40;
+        let (session, _, forest) = decode(name, &tar[..at]);
+        assert!(forest.span_count() < expected, "{name}");
+        assert!(
+            session
+                .warnings
+                .iter()
+                .any(|w| w.reason.contains("the archive ends inside this entry")),
+            "{name}: {:?}",
+            session.warnings
+        );
+    }
 }
 
 #[test]

@@ -186,7 +186,7 @@ fn not_a_trace_says_so() {
     assert_eq!(session.warnings.len(), 1);
     assert_eq!(
         session.warnings[0].reason,
-        "not a trace file: neither JSON (OTLP, Jaeger, Zipkin) nor gzip, zstd or zip; it begins \"hello, this is not JSON\""
+        "not a trace file: neither JSON (OTLP, Jaeger, Zipkin) nor gzip, zstd, zip or tar; it begins \"hello, this is not JSON\""
     );
     let summary = sightline_core::decode_file(&mut session, "package.json", br#"{"name":"x"}"#);
     assert!(summary.not_a_trace);

@@ -28,7 +28,7 @@ pub fn OpenButton() -> impl IntoView {
                 type="file"
                 multiple
                 aria-label="Open trace files"
-                accept=".json,.jsonl,.txt,.gz,.zst,.zip,application/json"
+                accept=".json,.jsonl,.txt,.gz,.tgz,.tar,.zst,.zip,application/json"
                 on:change=on_change
             />
         </span>

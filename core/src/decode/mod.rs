@@ -92,7 +92,7 @@ pub fn decode_file_with_progress(
                 source: name.to_string(),
                 location: String::new(),
                 reason: format!(
-                    "not a trace file: neither JSON (OTLP, Jaeger, Zipkin) nor gzip, zstd or zip; it begins {start:?}"
+                    "not a trace file: neither JSON (OTLP, Jaeger, Zipkin) nor gzip, zstd, zip or tar; it begins {start:?}"
                 ),
             });
         } else if session.warnings.len() == warnings_before {
