@@ -141,6 +141,20 @@ fn tar_text(field: &[u8]) -> String {
     String::from_utf8_lossy(&field[..end]).into_owned()
 }
 
+/// Whether an archive at `depth` is nested too deeply to open (said once, then skipped).
+fn too_deep(session: &mut Session, source: &str, depth: u8) -> bool {
+    if depth < MAX_DEPTH {
+        return false;
+    }
+    warn(
+        session,
+        source,
+        String::new(),
+        "archive nested too deeply; skipped".into(),
+    );
+    true
+}
+
 /// Every file of a tar archive (`tar czf traces.tgz ...`, as CI jobs pack artifacts too) that
 /// decodes, as for zip; long names (GNU `L` entries, pax `path` records) are followed. An
 /// archive cut off keeps what was read of the entry it stops in.
@@ -151,13 +165,7 @@ fn tar(
     depth: u8,
     progress: &mut dyn FnMut(usize, &Session),
 ) -> Option<String> {
-    if depth >= MAX_DEPTH {
-        warn(
-            session,
-            source,
-            String::new(),
-            "archive nested too deeply; skipped".into(),
-        );
+    if too_deep(session, source, depth) {
         return None;
     }
     let mut found = 0;
@@ -389,13 +397,7 @@ fn zip(
     depth: u8,
     progress: &mut dyn FnMut(usize, &Session),
 ) -> Option<String> {
-    if depth >= MAX_DEPTH {
-        warn(
-            session,
-            source,
-            String::new(),
-            "zip nested too deeply; skipped".into(),
-        );
+    if too_deep(session, source, depth) {
         return None;
     }
     let mut archive = match zip::ZipArchive::new(Cursor::new(bytes)) {
