@@ -63,6 +63,20 @@ test('a zip artifact whose download stopped before its directory still loads eve
   });
 });
 
+test('a tar.gz artifact made by GNU tar loads every trace in it, long paths included', async () => {
+  const expected = (await otlpCounts(join(FIXTURES, 'edge/missing_parent.json'))).spans
+    + (await otlpCounts(join(FIXTURES, 'edge/critical_path.json'))).spans;
+  await withPage(browser, 'tar artifact', async (page) => {
+    await page.goto(site.url);
+    await loaded(page, 'traces').waitFor();
+    await open(page, join(FIXTURES, 'edge/artifacts-pax.tar.gz'));
+    await loaded(page, `Loaded ${expected} spans`).waitFor();
+    const alert = page.getByRole('alert');
+    await alert.getByText('Show what was skipped or repaired').click();
+    assert.match(await alert.textContent(), /artifacts-pax\.tar\.gz\/artifacts\/traces\/(a-rather-long-folder-name-for-the-e2e-job-){3}\/pytest\.log/);
+  });
+});
+
 test('gzip and JSON Lines files load with the right counts', async () => {
   await withPage(browser, 'gzip and jsonl', async (page) => {
     await page.goto(site.url);
