@@ -450,6 +450,16 @@ fn zipkins_list_of_traces_reads_as_its_spans_do_whole_cut_or_damaged() {
     assert_eq!(summary.format, "Zipkin v2 JSON");
     assert_eq!(seen(&session), seen(&flat));
     assert!(session.warnings.is_empty(), "{:?}", session.warnings);
+    // A span that does not read is named by its list and its place in it.
+    let mut lists = serde_json::json!([&items[..half], &items[half..]]);
+    lists[1][2]["id"] = serde_json::json!("not hex");
+    let (session, _) = decode("traces.json", &serde_json::to_vec(&lists).expect("json"));
+    let places: Vec<&str> = session
+        .warnings
+        .iter()
+        .map(|w| w.location.as_str())
+        .collect();
+    assert_eq!(places, ["[1][2]"], "{:?}", session.warnings);
     // Cut inside the second list: the first list and the whole spans of the second.
     let text = String::from_utf8(nested.clone()).expect("utf-8");
     let second = text.find("],\n  [").expect("the second list");

@@ -208,20 +208,29 @@ fn decode_json(
 fn decode_array(ingest: &mut Ingest<'_>, items: &[Json]) {
     // Zipkin's trace search (`/api/v2/traces`) answers a list of traces, each a list of spans.
     if items.iter().any(Json::is_array) {
-        let flat: Vec<Json> = items
-            .iter()
-            .flat_map(|item| match item {
-                Json::Array(spans) => spans.clone(),
-                other => vec![other.clone()],
-            })
-            .collect();
+        let mut flat = Vec::new();
+        let mut paths = Vec::new();
+        for (t, item) in items.iter().enumerate() {
+            match item {
+                Json::Array(spans) => {
+                    for (i, span) in spans.iter().enumerate() {
+                        flat.push(span.clone());
+                        paths.push(format!("[{t}][{i}]"));
+                    }
+                }
+                other => {
+                    flat.push(other.clone());
+                    paths.push(format!("[{t}]"));
+                }
+            }
+        }
         if zipkin::looks_like(&flat) {
-            zipkin::decode_array(ingest, &flat);
+            zipkin::decode_array(ingest, &flat, Some(&paths));
             return;
         }
     }
     if zipkin::looks_like(items) {
-        zipkin::decode_array(ingest, items);
+        zipkin::decode_array(ingest, items, None);
     } else if !jaeger::decode_array(ingest, items) && !otlp::decode_documents(ingest, items) {
         ingest.warn(
             String::new(),
@@ -313,7 +322,9 @@ pub(crate) fn fuzz_jaeger(session: &mut Session, bytes: &[u8]) {
 /// Fuzzing entry: the Zipkin reader on arbitrary bytes (invalid JSON as [`fuzz_jaeger`]).
 pub(crate) fn fuzz_zipkin(session: &mut Session, bytes: &[u8]) {
     match serde_json::from_slice::<Json>(bytes) {
-        Ok(Json::Array(items)) => zipkin::decode_array(&mut Ingest::new(session, "fuzz"), &items),
+        Ok(Json::Array(items)) => {
+            zipkin::decode_array(&mut Ingest::new(session, "fuzz"), &items, None)
+        }
         Ok(_) => {}
         Err(_) => {
             let _ = decode_json(session, "fuzz", bytes, &mut |_, _| {});

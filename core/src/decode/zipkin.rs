@@ -78,11 +78,15 @@ fn service(z: &ZSpan) -> Option<&str> {
         .and_then(|e| e.service_name.0.as_deref())
 }
 
-pub(super) fn decode_array(ingest: &mut Ingest<'_>, items: &[Json]) {
+/// Reads Zipkin spans; `paths` names each item's place when it is not its index in `items`
+/// (the spans of a list of traces, `[trace][span]`).
+pub(super) fn decode_array(ingest: &mut Ingest<'_>, items: &[Json], paths: Option<&[String]>) {
     ingest.format.get_or_insert("Zipkin v2 JSON");
     let mut records: Vec<Record> = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
-        let path = format!("[{i}]");
+        let path = paths
+            .and_then(|p| p.get(i).cloned())
+            .unwrap_or_else(|| format!("[{i}]"));
         let raw = match ZSpan::deserialize(item) {
             Ok(z) => z,
             Err(e) => {
