@@ -12,6 +12,8 @@
 //! value of a member of `processes`. Spans and processes read after damage in a Jaeger trace
 //! belong to that trace (its `processes` come after its spans) until a new trace begins.
 
+use std::cell::Cell;
+
 use serde_json::{Map, Value as Json};
 
 /// What the document holds, as far as the part before the damage says.
@@ -196,7 +198,7 @@ fn member_key(b: &[u8], open: usize) -> Option<(usize, usize)> {
 }
 
 /// What record, if any, the object opening at `at` is.
-fn kind(b: &[u8], at: usize, flavour: Flavour) -> Option<Kind> {
+fn kind(b: &[u8], at: usize, flavour: Flavour, budget: &Cell<usize>) -> Option<Kind> {
     let k = ws(b, at + 1);
     let rest = &b[k..b.len().min(k + HEAD)];
     let first = |key: &[u8]| rest.starts_with(key);
@@ -226,7 +228,7 @@ fn kind(b: &[u8], at: usize, flavour: Flavour) -> Option<Kind> {
     if !SORTED_FIRST.iter().any(|key| first(key)) {
         return None;
     }
-    let own = own_keys(b, at);
+    let own = own_keys(b, at, budget)?;
     let has = |key: &str| own.contains(&key.as_bytes());
     if flavour != Flavour::Jaeger && has("traceId") && has("id") {
         Some(Kind::ZipkinSpan)
@@ -268,9 +270,14 @@ fn jaeger_kind(
 }
 
 /// The keys of the object opening at `at` (its own members, not those of objects inside it),
-/// as far as its first 64 KB go.
-fn own_keys(b: &[u8], at: usize) -> Vec<&[u8]> {
+/// as far as its first 64 KB go. The bytes walked come out of `budget`, so that text made of
+/// nothing but such objects is not walked 64 KB at a time at every brace; `None` once it is
+/// spent.
+fn own_keys<'b>(b: &'b [u8], at: usize, budget: &Cell<usize>) -> Option<Vec<&'b [u8]>> {
     let to = b.len().min(at + 16 * HEAD);
+    if budget.get() == 0 {
+        return None;
+    }
     let mut keys = Vec::new();
     let (mut depth, mut j) = (0usize, at);
     while j < to {
@@ -300,14 +307,20 @@ fn own_keys(b: &[u8], at: usize) -> Vec<&[u8]> {
         }
         j += 1;
     }
-    keys
+    budget.set(budget.get().saturating_sub(j - at));
+    Some(keys)
 }
 
 /// The next record at or after `from`.
-fn next_record(b: &[u8], mut from: usize, flavour: Flavour) -> Option<(usize, Kind)> {
+fn next_record(
+    b: &[u8],
+    mut from: usize,
+    flavour: Flavour,
+    budget: &Cell<usize>,
+) -> Option<(usize, Kind)> {
     while from < b.len() {
         let at = from + memchr::memchr(b'{', &b[from..])?;
-        if let Some(k) = kind(b, at, flavour) {
+        if let Some(k) = kind(b, at, flavour, budget) {
             return Some((at, k));
         }
         from = at + 1;
@@ -319,12 +332,14 @@ fn next_record(b: &[u8], mut from: usize, flavour: Flavour) -> Option<(usize, Ki
 pub(super) fn resume(text: &[u8], from: usize, mut flavour: Flavour) -> Resumed {
     let mut out = Resumed::default();
     let mut pos = from;
-    while let Some((at, kind)) = next_record(text, pos, flavour) {
+    // Walking objects whose keys were sorted costs at most four readings of the text.
+    let budget = Cell::new(4 * text.len() + (1 << 20));
+    while let Some((at, kind)) = next_record(text, pos, flavour, &budget) {
         // A record holds no other (a trace no other trace): it ends before the next begins, so
         // no byte is read more than twice however the text is damaged.
         let mut limit = text.len();
         let mut from = at + 1;
-        while let Some((next, k)) = next_record(text, from, flavour) {
+        while let Some((next, k)) = next_record(text, from, flavour, &budget) {
             if kind != Kind::JaegerTrace || k == Kind::JaegerTrace {
                 limit = next;
                 break;
@@ -394,9 +409,13 @@ pub(super) fn resume(text: &[u8], from: usize, mut flavour: Flavour) -> Resumed 
     out
 }
 
-/// The `traceID` of the trace whose object opens at `at`, when its text is whole.
+/// The `traceID` of the trace whose object opens at `at` with it, when its text is whole.
 fn trace_id_at(b: &[u8], at: usize) -> Option<String> {
-    let k = ws(b, at + 1) + b"\"traceID\"".len();
+    let k = ws(b, at + 1);
+    if !b[k..].starts_with(b"\"traceID\"") {
+        return None;
+    }
+    let k = k + b"\"traceID\"".len();
     let k = ws(b, k);
     if b.get(k) != Some(&b':') {
         return None;
@@ -522,7 +541,7 @@ mod tests {
         let b = text.as_bytes();
         let mut out = Vec::new();
         let mut from = 0;
-        while let Some((at, k)) = next_record(b, from, flavour) {
+        while let Some((at, k)) = next_record(b, from, flavour, &Cell::new(usize::MAX)) {
             out.push((at, k));
             from = at + 1;
         }
@@ -553,6 +572,27 @@ mod tests {
         // A Zipkin file is not searched for Jaeger records, nor the other way round.
         assert!(kinds(jaeger, Flavour::Zipkin).is_empty());
         assert!(kinds(zipkin, Flavour::Jaeger).is_empty());
+    }
+
+    #[test]
+    fn walking_sorted_objects_stops_when_its_budget_is_spent() {
+        // Text of nothing but objects that open like sorted spans and never close: each walk
+        // would read to the end of its 64 KB; the budget bounds them all together.
+        let text = r#"{"id":["#.repeat(20_000);
+        let budget = Cell::new(100_000);
+        let mut walked = 0;
+        let mut from = 0;
+        while let Some((at, _)) = next_record(text.as_bytes(), from, Flavour::Unknown, &budget) {
+            from = at + 1;
+            walked += 1;
+        }
+        assert_eq!(walked, 0, "none is a record");
+        assert_eq!(
+            budget.get(),
+            0,
+            "the budget was spent, and the search still ended"
+        );
+        assert_eq!(own_keys(text.as_bytes(), 0, &budget), None);
     }
 
     #[test]

@@ -100,6 +100,9 @@ struct Walk<'t, 'i, 's> {
     out: Salvaged,
     /// The last search for a span's start: where it began, what it found.
     last_search: std::cell::Cell<(usize, Option<usize>)>,
+    /// Bytes [`Walk::holds_a_span`] may still walk: text made of nothing but objects that open
+    /// like a sorted span is not walked 64 KB at a time at every brace.
+    sorted_budget: std::cell::Cell<usize>,
     progress: &'i mut dyn FnMut(usize, &Session),
     /// The spans, and the byte, at which progress is next reported.
     next_report: (usize, usize),
@@ -127,6 +130,7 @@ pub(super) fn document<'i>(
         lines: LineCounter::default(),
         pending: Vec::new(),
         last_search: std::cell::Cell::new((usize::MAX, None)),
+        sorted_budget: std::cell::Cell::new(4 * end.saturating_sub(start) + (1 << 20)),
         out: Salvaged {
             found: false,
             spans: 0,
@@ -269,17 +273,22 @@ impl<'t> Walk<'t, '_, '_> {
 
     /// Whether the object opening at `at` has, among its own members (not those of the objects
     /// inside it), a span id and a name or start time: a span whose keys were sorted, so that
-    /// its ids come after its attributes. Looks no further than 64 KB.
+    /// its ids come after its attributes. Looks no further than 64 KB, and within what is left
+    /// of the walk's budget for this.
     fn holds_a_span(&self, at: usize) -> bool {
         const LOOK: usize = 64 << 10;
-        let to = self.end.min(at + LOOK);
+        let budget = self.sorted_budget.get();
+        let to = self.end.min(at + LOOK).min(at.saturating_add(budget));
         let (mut depth, mut j) = (0usize, at);
         let (mut id, mut named) = (false, false);
-        while j < to {
+        let held = loop {
+            if j >= to {
+                break false;
+            }
             match self.b[j] {
                 b'"' => {
                     let Some(e) = self.string_end(j, to) else {
-                        return false;
+                        break false;
                     };
                     if depth == 1 && self.b.get(self.ws(e)) == Some(&b':') {
                         match &self.b[j + 1..e - 1] {
@@ -290,7 +299,7 @@ impl<'t> Walk<'t, '_, '_> {
                             _ => {}
                         }
                         if id && named {
-                            return true;
+                            break true;
                         }
                     }
                     j = e;
@@ -298,16 +307,17 @@ impl<'t> Walk<'t, '_, '_> {
                 }
                 b'{' | b'[' => depth += 1,
                 b'}' | b']' => {
-                    depth -= 1;
+                    depth = depth.saturating_sub(1);
                     if depth == 0 {
-                        return false;
+                        break false;
                     }
                 }
                 _ => {}
             }
             j += 1;
-        }
-        false
+        };
+        self.sorted_budget.set(budget.saturating_sub(j - at));
+        held
     }
 
     /// [`Walk::next_span_start`] to the end of the region, remembering the last answer: no
