@@ -483,6 +483,55 @@ fn zipkins_list_of_traces_reads_as_its_spans_do_whole_cut_or_damaged() {
 }
 
 #[test]
+fn jaeger_read_by_the_typed_structs_reads_as_its_tree_does() {
+    // Every Jaeger file of the corpus, the bare-array fixture, and a trace with a span whose
+    // tags are not a list (the typed reader gives up on the document, the tree reader skips
+    // that span alone): each reads the same both ways, and the first ones do take the typed path.
+    let mut files: Vec<(String, Vec<u8>)> =
+        std::fs::read_dir(common::repo_root().join("../shared/corpus"))
+            .expect("corpus")
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| {
+                p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("jaegertracing__"))
+            })
+            .map(|p| (p.display().to_string(), std::fs::read(&p).expect("read")))
+            .collect();
+    assert!(files.len() >= 2, "{} Jaeger files", files.len());
+    let name = "jaegertracing__jaeger__internal_uimodel_converter_v1_json_fixtures_ui_01.json";
+    let mut bad: serde_json::Value = serde_json::from_slice(&corpus(name)).expect("valid");
+    let trace = match bad.get_mut("data") {
+        Some(data) => &mut data[0],
+        None => &mut bad,
+    };
+    trace["spans"][1]["tags"] = serde_json::json!("not a list");
+    files.push((
+        "bad.json".into(),
+        serde_json::to_vec_pretty(&bad).expect("json"),
+    ));
+    for (name, bytes) in &files {
+        sightline_core::fuzzing::jaeger_paths_agree(bytes);
+        let before = sightline_core::fuzzing::jaeger_typed_reads();
+        let (_, summary) = decode(name, bytes);
+        let typed = sightline_core::fuzzing::jaeger_typed_reads() - before;
+        if summary.format == "Jaeger JSON" && bytes.first() == Some(&b'{') {
+            // An envelope or a trace: read by the typed structs unless they reject a part.
+            assert_eq!(typed, usize::from(name != "bad.json"), "{name}");
+        }
+    }
+    let (session, _) = decode("bad.json", &files.last().expect("bad").1);
+    assert!(
+        session
+            .warnings
+            .iter()
+            .any(|w| w.reason.contains("span skipped")),
+        "the tree reader still reads the bad trace: {:?}",
+        session.warnings
+    );
+}
+
+#[test]
 fn a_jaeger_trace_cut_off_keeps_its_whole_spans_and_says_their_processes_were_lost() {
     for name in [
         "jaegertracing__jaeger__internal_uimodel_converter_v1_json_fixtures_ui_01.json",

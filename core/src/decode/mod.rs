@@ -296,6 +296,7 @@ pub(crate) fn parse_hex_span_id(text: &str) -> Option<crate::model::SpanId> {
     ingest::parse_span_id(Some(text)).ok().flatten()
 }
 
+pub(crate) use jaeger::{typed_reads as jaeger_typed_reads, without_typed as without_jaeger_typed};
 pub(crate) use otlp::{fast_path_bails, without_fast_path};
 
 /// Fuzzing entry: the OTLP reader on arbitrary bytes.

@@ -245,8 +245,9 @@ pub(super) fn decode(
                 let end = end.unwrap_or_else(|| json_extent(text, start));
                 if found {
                     ingest.format.get_or_insert("OTLP/JSON");
-                } else {
-                    // Not OTLP: perhaps a Jaeger trace or envelope. Read it again as a tree.
+                } else if !jaeger::decode_typed(&mut ingest, &text[start..end], line) {
+                    // Not OTLP, nor Jaeger as the typed structs read it: perhaps Jaeger with
+                    // parts they reject. Read it again as a tree.
                     match serde_json::from_slice::<Json>(&text[start..end]) {
                         Ok(json) if jaeger::decode_object(&mut ingest, &json, line) => {}
                         _ => ingest.warn(
