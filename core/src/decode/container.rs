@@ -209,17 +209,7 @@ fn tar(
             }
             b'0' | 0 | b'7' => {
                 let entry = format!("{source}/{name}");
-                if end > bytes.len() {
-                    warn(
-                        session,
-                        &entry,
-                        String::new(),
-                        format!(
-                            "the archive ends inside this entry, at byte {}: what was read of it is kept",
-                            bytes.len()
-                        ),
-                    );
-                }
+                warn_if_cut(session, &entry, end, bytes.len());
                 if decode_entry(
                     session,
                     &entry,
@@ -475,6 +465,21 @@ fn decode_entry(
     }
 }
 
+/// Says so when an entry read from its own header ends at `end`, past the end of its archive
+/// (`len` bytes): the archive was cut off inside it.
+fn warn_if_cut(session: &mut Session, name: &str, end: usize, len: usize) {
+    if end > len {
+        warn(
+            session,
+            name,
+            String::new(),
+            format!(
+                "the archive ends inside this entry, at byte {len}: what was read of it is kept"
+            ),
+        );
+    }
+}
+
 /// One note for the entries that are not traces.
 fn note_skipped(session: &mut Session, source: &str, skipped: &[String]) {
     if !skipped.is_empty() {
@@ -590,17 +595,7 @@ fn zip_without_directory(
             }
         };
         let end = end.unwrap_or(data);
-        if end > bytes.len() {
-            warn(
-                session,
-                &name,
-                String::new(),
-                format!(
-                    "the archive ends inside this entry, at byte {}: what was read of it is kept",
-                    bytes.len()
-                ),
-            );
-        }
+        warn_if_cut(session, &name, end, bytes.len());
         if let Some(content) = content.filter(|_| !entry_name.ends_with('/')) {
             entries += 1;
             if decode_entry(

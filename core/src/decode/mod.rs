@@ -164,26 +164,13 @@ fn decode_json(
         Err(e) => {
             // Cut off or damaged: the whole spans before that point are read, and after damage
             // (not a cut) every whole record after it.
-            let (limit, cut_off) = close::stop(text, &e);
             let spans = ingest.session.spans.len();
             let checkpoint = ingest.checkpoint();
-            let closed = close::close(text, limit);
-            let dropped = closed.as_ref().map_or(0, |c| c.dropped);
-            let prefix = closed.map(|c| c.json);
-            let flavour = match &prefix {
-                Some(Json::Array(items)) => resume::Flavour::of(items),
-                _ => resume::Flavour::Unknown,
-            };
-            let mut resumed = if cut_off {
-                resume::Resumed::default()
-            } else {
-                resume::resume(text, limit, flavour)
-            };
-            let past = resumed.past(0);
-            match resume::join(prefix, resumed) {
-                Some(Json::Array(items)) => decode_array(&mut ingest, &items),
+            let got = resume::recover(text, &e, None, 0);
+            match &got.json {
+                Some(Json::Array(items)) => decode_array(&mut ingest, items),
                 Some(object) => {
-                    jaeger::decode_object(&mut ingest, &object, 1);
+                    jaeger::decode_object(&mut ingest, object, 1);
                 }
                 None => {}
             }
@@ -191,7 +178,7 @@ fn decode_json(
             let why = short_why(&e);
             let location = format!("line {}, column {}", e.line(), e.column());
             if kept > 0 {
-                let report = closed_report(&why, cut_off, limit, kept, dropped, &past);
+                let report = closed_report(&why, kept, &got);
                 ingest.warn(location, report);
             } else {
                 ingest.rollback(checkpoint);
@@ -246,17 +233,9 @@ fn short_why(e: &serde_json::Error) -> String {
     why.split(" at line").next().unwrap_or("").to_string()
 }
 
-/// What reading a Jaeger or Zipkin document that stops being JSON kept and lost (`limit`: that
-/// byte; `cut_off`: the text ended there; `dropped`: spans written in part there; `past`: what
-/// was read after it).
-fn closed_report(
-    why: &str,
-    cut_off: bool,
-    limit: usize,
-    kept: usize,
-    dropped: usize,
-    past: &resume::Past,
-) -> String {
+/// What reading a Jaeger or Zipkin document that stops being JSON kept (`kept` spans) and lost.
+fn closed_report(why: &str, kept: usize, got: &resume::Recovered) -> String {
+    let (limit, cut_off, dropped, past) = (got.limit, got.cut_off, got.dropped, &got.past);
     let (spans, are) = if kept == 1 {
         ("span", "is")
     } else {

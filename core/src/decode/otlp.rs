@@ -368,31 +368,17 @@ fn jaeger_before_damage(
     why: &str,
 ) -> Option<String> {
     let start = doc.start;
-    let doc = &text[doc];
-    let (limit, cut_off) = super::close::stop(doc, err);
-    let closed = super::close::close(doc, limit);
-    let dropped = closed.as_ref().map_or(0, |c| c.dropped);
-    let mut resumed = if cut_off {
-        super::resume::Resumed::default()
-    } else {
-        super::resume::resume(doc, limit, super::resume::Flavour::Jaeger)
-    };
-    let past = resumed.past(start);
-    let json = super::resume::join(closed.map(|c| c.json), resumed)?;
+    let mut got =
+        super::resume::recover(&text[doc], err, Some(super::resume::Flavour::Jaeger), start);
+    got.limit += start;
+    let json = got.json.take()?;
     let spans = ingest.session.spans.len();
     let checkpoint = ingest.checkpoint();
     let format = ingest.format;
     if jaeger::decode_object(ingest, &json, line) {
         let kept = ingest.session.spans.len() - spans;
         if kept > 0 {
-            return Some(super::closed_report(
-                why,
-                cut_off,
-                start + limit,
-                kept,
-                dropped,
-                &past,
-            ));
+            return Some(super::closed_report(why, kept, &got));
         }
     }
     ingest.rollback(checkpoint);

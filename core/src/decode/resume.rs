@@ -272,12 +272,19 @@ fn jaeger_kind(
 /// The keys of the object opening at `at` (its own members, not those of objects inside it),
 /// as far as its first 64 KB go. The bytes walked come out of `budget`, so that text made of
 /// nothing but such objects is not walked 64 KB at a time at every brace; `None` once it is
-/// spent.
-fn own_keys<'b>(b: &'b [u8], at: usize, budget: &Cell<usize>) -> Option<Vec<&'b [u8]>> {
-    let to = b.len().min(at + 16 * HEAD);
+/// spent. The OTLP salvage recognises spans whose keys were sorted with it too.
+pub(in crate::decode) fn own_keys<'b>(
+    b: &'b [u8],
+    at: usize,
+    budget: &Cell<usize>,
+) -> Option<Vec<&'b [u8]>> {
     if budget.get() == 0 {
         return None;
     }
+    let to = b
+        .len()
+        .min(at + 16 * HEAD)
+        .min(at.saturating_add(budget.get()));
     let mut keys = Vec::new();
     let (mut depth, mut j) = (0usize, at);
     while j < to {
@@ -453,6 +460,52 @@ fn processes_of(trace: &mut Json) -> &mut Map<String, Json> {
     match p {
         Json::Object(p) => p,
         _ => unreachable!("made an object above"),
+    }
+}
+
+/// A Jaeger or Zipkin document `text` that stops being JSON where `err` says, read as far as it
+/// can be: what came before that point closed ([`super::close`]), and after damage (not a cut)
+/// every whole record after it, joined into one document.
+pub(super) struct Recovered {
+    pub json: Option<Json>,
+    /// Where the text stops being JSON.
+    pub limit: usize,
+    /// The text ended there.
+    pub cut_off: bool,
+    /// Spans written in part at that point.
+    pub dropped: usize,
+    /// What was read past it, byte offsets moved by the `base` given.
+    pub past: Past,
+}
+
+/// See [`Recovered`]. `flavour`: what the document is, or `None` to let the part before the
+/// damage say (a top-level array).
+pub(super) fn recover(
+    text: &[u8],
+    err: &serde_json::Error,
+    flavour: Option<Flavour>,
+    base: usize,
+) -> Recovered {
+    let (limit, cut_off) = super::close::stop(text, err);
+    let closed = super::close::close(text, limit);
+    let dropped = closed.as_ref().map_or(0, |c| c.dropped);
+    let prefix = closed.map(|c| c.json);
+    let flavour = flavour.unwrap_or(match &prefix {
+        Some(Json::Array(items)) => Flavour::of(items),
+        _ => Flavour::Unknown,
+    });
+    let mut resumed = if cut_off {
+        Resumed::default()
+    } else {
+        resume(text, limit, flavour)
+    };
+    let past = resumed.past(base);
+    Recovered {
+        json: join(prefix, resumed),
+        limit,
+        cut_off,
+        dropped,
+        past,
     }
 }
 

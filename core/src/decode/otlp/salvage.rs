@@ -276,48 +276,14 @@ impl<'t> Walk<'t, '_, '_> {
     /// its ids come after its attributes. Looks no further than 64 KB, and within what is left
     /// of the walk's budget for this.
     fn holds_a_span(&self, at: usize) -> bool {
-        const LOOK: usize = 64 << 10;
-        let budget = self.sorted_budget.get();
-        let to = self.end.min(at + LOOK).min(at.saturating_add(budget));
-        let (mut depth, mut j) = (0usize, at);
-        let (mut id, mut named) = (false, false);
-        let held = loop {
-            if j >= to {
-                break false;
-            }
-            match self.b[j] {
-                b'"' => {
-                    let Some(e) = self.string_end(j, to) else {
-                        break false;
-                    };
-                    if depth == 1 && self.b.get(self.ws(e)) == Some(&b':') {
-                        match &self.b[j + 1..e - 1] {
-                            b"spanId" | b"span_id" => id = true,
-                            b"name" | b"startTimeUnixNano" | b"start_time_unix_nano" => {
-                                named = true;
-                            }
-                            _ => {}
-                        }
-                        if id && named {
-                            break true;
-                        }
-                    }
-                    j = e;
-                    continue;
-                }
-                b'{' | b'[' => depth += 1,
-                b'}' | b']' => {
-                    depth = depth.saturating_sub(1);
-                    if depth == 0 {
-                        break false;
-                    }
-                }
-                _ => {}
-            }
-            j += 1;
+        let Some(keys) =
+            crate::decode::resume::own_keys(&self.b[..self.end], at, &self.sorted_budget)
+        else {
+            return false;
         };
-        self.sorted_budget.set(budget.saturating_sub(j - at));
-        held
+        let has = |names: &[&[u8]]| keys.iter().any(|k| names.contains(k));
+        has(&[b"spanId", b"span_id"])
+            && has(&[b"name", b"startTimeUnixNano", b"start_time_unix_nano"])
     }
 
     /// [`Walk::next_span_start`] to the end of the region, remembering the last answer: no
