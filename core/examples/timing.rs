@@ -49,9 +49,12 @@ fn main() {
     let generic = t.elapsed();
     let t = Instant::now();
     let mut session = sightline_core::Session::default();
-    // TYPED_ONLY=1 turns the OTLP reader's fast path off, to compare the two.
+    // TYPED_ONLY=1 turns the OTLP reader's fast path off, to compare the two; TREE_ONLY=1 reads
+    // Jaeger and Zipkin only through serde_json trees, not the typed readers.
     if std::env::var_os("TYPED_ONLY").is_some() {
         sightline_core::fuzzing::decode_file_typed_only(&mut session, &path, &bytes);
+    } else if std::env::var_os("TREE_ONLY").is_some() {
+        sightline_core::fuzzing::decode_file_tree_only(&mut session, &path, &bytes);
     } else {
         sightline_core::decode_file(&mut session, &path, &bytes);
     }

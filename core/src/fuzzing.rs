@@ -53,44 +53,48 @@ pub fn otlp(data: &[u8]) {
     pipeline(session, data);
 }
 
-/// Jaeger JSON, as an array or an object; and a file read with Jaeger's typed reader must read
-/// exactly as its tree reader reads it.
+/// Jaeger JSON, as an array or an object; and a file read with the typed readers must read
+/// exactly as the tree readers read it.
 pub fn jaeger(data: &[u8]) {
     let mut session = Session::default();
     decode::fuzz_jaeger(&mut session, data);
     pipeline(session, data);
-    jaeger_paths_agree(data);
+    typed_paths_agree(data);
 }
 
-/// Asserts that a file reads the same with Jaeger's typed reader as with its tree reader alone.
-pub fn jaeger_paths_agree(data: &[u8]) {
+/// Asserts that a file reads the same with the Jaeger and Zipkin typed readers as with their
+/// tree readers alone.
+pub fn typed_paths_agree(data: &[u8]) {
     let mut typed = Session::default();
     let a = decode::decode_file(&mut typed, "fuzz", data);
     let mut tree = Session::default();
-    let b = decode_file_jaeger_tree_only(&mut tree, "fuzz", data);
+    let b = decode_file_tree_only(&mut tree, "fuzz", data);
     assert_eq!(a, b, "summaries differ");
     assert_eq!(canonical(&typed), canonical(&tree), "sessions differ");
 }
 
-/// How many Jaeger documents the typed reader has read on this thread.
-pub fn jaeger_typed_reads() -> usize {
-    decode::jaeger_typed_reads()
+/// How many Jaeger or Zipkin documents the typed readers have read on this thread.
+pub fn typed_reads() -> usize {
+    decode::typed_reads()
 }
 
-/// Decodes a file with Jaeger documents read only as trees (not by the typed reader).
-pub fn decode_file_jaeger_tree_only(
+/// Decodes a file with Jaeger and Zipkin documents read only as trees (not by the typed
+/// readers).
+pub fn decode_file_tree_only(
     session: &mut Session,
     name: &str,
     bytes: &[u8],
 ) -> decode::FileSummary {
-    decode::without_jaeger_typed(|| decode::decode_file(session, name, bytes))
+    decode::without_typed(|| decode::decode_file(session, name, bytes))
 }
 
-/// Zipkin v2 JSON arrays.
+/// Zipkin v2 JSON arrays; and a file read with the typed readers must read exactly as the tree
+/// readers read it.
 pub fn zipkin(data: &[u8]) {
     let mut session = Session::default();
     decode::fuzz_zipkin(&mut session, data);
     pipeline(session, data);
+    typed_paths_agree(data);
 }
 
 /// Whatever a file may be: gzip, zstd, Collector frames, zip, JSON.

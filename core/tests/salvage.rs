@@ -511,10 +511,10 @@ fn jaeger_read_by_the_typed_structs_reads_as_its_tree_does() {
         serde_json::to_vec_pretty(&bad).expect("json"),
     ));
     for (name, bytes) in &files {
-        sightline_core::fuzzing::jaeger_paths_agree(bytes);
-        let before = sightline_core::fuzzing::jaeger_typed_reads();
+        sightline_core::fuzzing::typed_paths_agree(bytes);
+        let before = sightline_core::fuzzing::typed_reads();
         let (_, summary) = decode(name, bytes);
-        let typed = sightline_core::fuzzing::jaeger_typed_reads() - before;
+        let typed = sightline_core::fuzzing::typed_reads() - before;
         if summary.format == "Jaeger JSON" && bytes.first() == Some(&b'{') {
             // An envelope or a trace: read by the typed structs unless they reject a part.
             assert_eq!(typed, usize::from(name != "bad.json"), "{name}");
@@ -529,6 +529,80 @@ fn jaeger_read_by_the_typed_structs_reads_as_its_tree_does() {
         "the tree reader still reads the bad trace: {:?}",
         session.warnings
     );
+}
+
+#[test]
+fn top_level_arrays_read_by_the_typed_structs_read_as_their_trees_do() {
+    // Zipkin files as they are and as a list of traces, Jaeger traces and spans as bare
+    // arrays: read by the typed structs, and the same as by the tree readers. With one record
+    // the typed structs reject (or an array where a record should be), the whole file goes to
+    // the tree readers, which skip that record alone.
+    let mut arrays: Vec<(String, Vec<u8>, bool)> = Vec::new();
+    for name in [
+        "openzipkin__zipkin__zipkin-lens_testdata_skew.json",
+        "openzipkin__zipkin__zipkin-lens_testdata_smartthings-oauth-authorization.json",
+        "openzipkin__zipkin__zipkin-lens_testdata_yelp.json",
+    ] {
+        let spans: Vec<serde_json::Value> = serde_json::from_slice(&corpus(name)).expect("json");
+        arrays.push((name.into(), corpus(name), true));
+        let list: Vec<Vec<serde_json::Value>> =
+            spans.chunks(3).map(<[serde_json::Value]>::to_vec).collect();
+        arrays.push((
+            format!("{name} as a list of traces"),
+            serde_json::to_vec(&list).expect("json"),
+            true,
+        ));
+        let mut bad = spans.clone();
+        bad[1]["annotations"] = serde_json::json!("not a list");
+        arrays.push((
+            format!("{name}, a bad span"),
+            serde_json::to_vec(&bad).expect("json"),
+            false,
+        ));
+        let mut mixed = spans.clone();
+        mixed.insert(1, serde_json::json!([spans[0].clone(), [1, 2]]));
+        arrays.push((
+            format!("{name}, a span as an array"),
+            serde_json::to_vec(&mixed).expect("json"),
+            false,
+        ));
+    }
+    for name in [
+        "jaegertracing__jaeger__internal_uimodel_converter_v1_json_fixtures_ui_01.json",
+        "jaegertracing__jaeger__cmd_jaeger_internal_extension_jaegerquery_internal_fixture_otlp2jaeger-out.json",
+    ] {
+        let doc: serde_json::Value = serde_json::from_slice(&corpus(name)).expect("json");
+        let traces = doc["data"].as_array().cloned().unwrap_or_else(|| vec![doc.clone()]);
+        arrays.push((format!("{name} as an array"), serde_json::to_vec(&traces).expect("json"), true));
+        let spans: Vec<serde_json::Value> = traces
+            .iter()
+            .flat_map(|t| t["spans"].as_array().cloned().unwrap_or_default())
+            .collect();
+        arrays.push((format!("{name} as spans"), serde_json::to_vec(&spans).expect("json"), true));
+        let mut bad = traces.clone();
+        bad[0]["spans"][1]["logs"] = serde_json::json!(7);
+        arrays.push((format!("{name}, a bad span"), serde_json::to_vec(&bad).expect("json"), false));
+        let mut bad = spans.clone();
+        bad[0]["references"] = serde_json::json!({"x": 1});
+        arrays.push((format!("{name} as spans, a bad one"), serde_json::to_vec(&bad).expect("json"), false));
+        let mut positional = traces.clone();
+        positional.push(serde_json::json!(["0af7651916cd43dd8448eb211c80319c", []]));
+        arrays.push((format!("{name}, a trace as an array"), serde_json::to_vec(&positional).expect("json"), false));
+    }
+    for (name, bytes, typed) in &arrays {
+        sightline_core::fuzzing::typed_paths_agree(bytes);
+        let before = sightline_core::fuzzing::typed_reads();
+        let (session, summary) = decode(name, bytes);
+        let reads = sightline_core::fuzzing::typed_reads() - before;
+        assert_eq!(reads, usize::from(*typed), "{name}");
+        assert!(summary.spans > 0, "{name}");
+        if name.contains("bad") {
+            assert!(
+                !session.warnings.is_empty(),
+                "{name}: the bad record is reported"
+            );
+        }
+    }
 }
 
 #[test]

@@ -11,6 +11,7 @@ use serde_json::Value as Json;
 
 use super::ingest::{decode_base64, parse_span_id, parse_trace_id, Ingest};
 use super::lenient::{LenientString, LenientU64, RawScalar};
+use super::typed::{self, MapOnly};
 use crate::model::{
     Event, KeyValue, Link, Scope, Span, SpanKind, Status, StatusCode, TraceId, Value,
 };
@@ -127,27 +128,6 @@ pub(super) fn decode_object(ingest: &mut Ingest<'_>, json: &Json, line: usize) -
     false
 }
 
-thread_local! {
-    /// Whether [`decode_typed`] is tried (tests and fuzzing turn it off to compare it with the
-    /// tree reader).
-    static TYPED: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
-    /// Documents [`decode_typed`] has read on this thread.
-    static TYPED_READS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
-}
-
-/// How many Jaeger documents the typed reader has read on this thread.
-pub(crate) fn typed_reads() -> usize {
-    TYPED_READS.with(std::cell::Cell::get)
-}
-
-/// Runs `f` with Jaeger documents read only as trees.
-pub(crate) fn without_typed<T>(f: impl FnOnce() -> T) -> T {
-    let before = TYPED.with(|c| c.replace(false));
-    let out = f();
-    TYPED.with(|c| c.set(before));
-    out
-}
-
 /// A trace as the typed reader takes it: whether it has `spans` at all matters (see
 /// [`decode_typed`]).
 #[derive(Deserialize, Default)]
@@ -178,7 +158,7 @@ impl JTypedTrace {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct JTypedDocument {
-    data: Option<Vec<JTypedTrace>>,
+    data: Option<Vec<MapOnly<JTypedTrace>>>,
     #[serde(rename = "traceID")]
     trace_id: LenientString,
     spans: Option<Vec<JSpan>>,
@@ -193,17 +173,17 @@ struct JTypedDocument {
 /// with nothing added, when the text does not read so: not Jaeger, or a span or trace the typed
 /// structs reject, which the tree reader then reports on its own while keeping the rest.
 pub(super) fn decode_typed(ingest: &mut Ingest<'_>, text: &[u8], line: usize) -> bool {
-    if !TYPED.with(std::cell::Cell::get) {
+    if !typed::enabled() {
         return false;
     }
     let Ok(doc) = serde_json::from_slice::<JTypedDocument>(text) else {
         return false;
     };
     let traces: Vec<(JTrace<JSpan>, String)> = match doc.data {
-        Some(data) if data.iter().all(|t| t.spans.is_some()) => data
+        Some(data) if data.iter().all(|t| t.0.spans.is_some()) => data
             .into_iter()
             .enumerate()
-            .map(|(i, t)| (t.into_trace(), format!("line {line}, data[{i}]")))
+            .map(|(i, t)| (t.0.into_trace(), format!("line {line}, data[{i}]")))
             .collect(),
         // Not an envelope of traces: the tree reader decides what it is.
         Some(_) => return false,
@@ -222,7 +202,46 @@ pub(super) fn decode_typed(ingest: &mut Ingest<'_>, text: &[u8], line: usize) ->
         trace_from(ingest, trace, &path, span_from);
     }
     ingest.format.get_or_insert("Jaeger JSON");
-    TYPED_READS.with(|c| c.set(c.get() + 1));
+    typed::count_read();
+    true
+}
+
+/// Reads a top-level array of Jaeger traces with the typed structs, as [`decode_array`] reads
+/// its tree; false, with nothing added, unless every item is an object that reads so and the
+/// first holds a list of spans (see [`super::typed`]).
+pub(super) fn decode_typed_traces(ingest: &mut Ingest<'_>, text: &[u8]) -> bool {
+    let Ok(traces) = serde_json::from_slice::<Vec<MapOnly<JTypedTrace>>>(text) else {
+        return false;
+    };
+    if traces.first().is_none_or(|t| t.0.spans.is_none()) {
+        return false;
+    }
+    for (i, trace) in traces.into_iter().enumerate() {
+        trace_from(ingest, trace.0.into_trace(), &format!("[{i}]"), span_from);
+    }
+    ingest.format.get_or_insert("Jaeger JSON");
+    true
+}
+
+/// Reads a top-level array of Jaeger spans with the typed structs, as [`decode_array`] reads
+/// its tree; false, with nothing added, unless every item is an object that reads so.
+pub(super) fn decode_typed_spans(ingest: &mut Ingest<'_>, text: &[u8]) -> bool {
+    let Ok(spans) = serde_json::from_slice::<Vec<MapOnly<JSpan>>>(text) else {
+        return false;
+    };
+    let processes = HashMap::new();
+    let mut missing = Missing::new();
+    for (i, span) in spans.into_iter().enumerate() {
+        span_from(
+            ingest,
+            span.0,
+            (&processes, &mut missing),
+            None,
+            &format!("[{i}]"),
+        );
+    }
+    report_missing(ingest, "", missing);
+    ingest.format.get_or_insert("Jaeger JSON");
     true
 }
 

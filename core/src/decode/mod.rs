@@ -9,6 +9,7 @@ mod jaeger;
 mod lenient;
 mod otlp;
 mod resume;
+mod typed;
 mod zipkin;
 
 use serde_json::Value as Json;
@@ -158,6 +159,10 @@ fn decode_json(
         return otlp::decode(session, source, bytes, progress).map(str::to_string);
     }
     let mut ingest = Ingest::new(session, source);
+    if typed::decode_array(&mut ingest, text) {
+        progress(bytes.len(), ingest.session);
+        return ingest.format.map(str::to_string);
+    }
     match serde_json::from_slice::<Json>(text) {
         Ok(Json::Array(items)) => decode_array(&mut ingest, &items),
         Ok(_) => {}
@@ -275,8 +280,8 @@ pub(crate) fn parse_hex_span_id(text: &str) -> Option<crate::model::SpanId> {
     ingest::parse_span_id(Some(text)).ok().flatten()
 }
 
-pub(crate) use jaeger::{typed_reads as jaeger_typed_reads, without_typed as without_jaeger_typed};
 pub(crate) use otlp::{fast_path_bails, without_fast_path};
+pub(crate) use typed::{reads as typed_reads, without as without_typed};
 
 /// Fuzzing entry: the OTLP reader on arbitrary bytes.
 pub(crate) fn fuzz_otlp(session: &mut Session, bytes: &[u8]) {

@@ -13,6 +13,7 @@ use serde_json::Value as Json;
 
 use super::ingest::{derive_span_id, parse_span_id, parse_trace_id, Ingest};
 use super::lenient::{LenientString, LenientU64, RawScalar};
+use super::typed::Item;
 use crate::model::{
     Event, KeyValue, Scope, Span, SpanId, SpanKind, Status, StatusCode, TraceId, Value,
 };
@@ -87,30 +88,58 @@ pub(super) fn decode_array(ingest: &mut Ingest<'_>, items: &[Json], paths: Optio
         let path = paths
             .and_then(|p| p.get(i).cloned())
             .unwrap_or_else(|| format!("[{i}]"));
-        let raw = match ZSpan::deserialize(item) {
-            Ok(z) => z,
-            Err(e) => {
-                ingest.warn(path, format!("span skipped: {e}"));
-                continue;
-            }
-        };
-        let (Ok(Some(trace_id)), Ok(Some(id))) = (
-            parse_trace_id(raw.trace_id.0.as_deref()),
-            parse_span_id(raw.id.0.as_deref()),
-        ) else {
-            ingest.warn(path, "span with an unreadable traceId or id skipped".into());
-            continue;
-        };
-        let parent = parse_span_id(raw.parent_id.0.as_deref()).ok().flatten();
-        records.push(Record {
-            raw,
-            trace_id,
-            id,
-            parent,
-            path,
-        });
+        match ZSpan::deserialize(item) {
+            Ok(raw) => records.extend(record(ingest, raw, path)),
+            Err(e) => ingest.warn(path, format!("span skipped: {e}")),
+        }
     }
+    push_records(ingest, &records);
+}
 
+/// Reads a top-level array of Zipkin spans, or a list of traces, with the typed structs, as
+/// [`decode_array`] reads its tree; false, with nothing added, unless every item is a span
+/// object or a list of them, each of which reads so (see [`super::typed`]).
+pub(super) fn decode_typed(ingest: &mut Ingest<'_>, text: &[u8]) -> bool {
+    let Ok(items) = serde_json::from_slice::<Vec<Item<ZSpan>>>(text) else {
+        return false;
+    };
+    ingest.format.get_or_insert("Zipkin v2 JSON");
+    let mut records: Vec<Record> = Vec::with_capacity(items.len());
+    for (t, item) in items.into_iter().enumerate() {
+        match item {
+            Item::One(raw) => records.extend(record(ingest, raw, format!("[{t}]"))),
+            Item::Many(spans) => {
+                for (i, raw) in spans.into_iter().enumerate() {
+                    records.extend(record(ingest, raw.0, format!("[{t}][{i}]")));
+                }
+            }
+        }
+    }
+    push_records(ingest, &records);
+    true
+}
+
+/// A span with its ids read, or `None` (reported) when they do not read.
+fn record(ingest: &mut Ingest<'_>, raw: ZSpan, path: String) -> Option<Record> {
+    let (Ok(Some(trace_id)), Ok(Some(id))) = (
+        parse_trace_id(raw.trace_id.0.as_deref()),
+        parse_span_id(raw.id.0.as_deref()),
+    ) else {
+        ingest.warn(path, "span with an unreadable traceId or id skipped".into());
+        return None;
+    };
+    let parent = parse_span_id(raw.parent_id.0.as_deref()).ok().flatten();
+    Some(Record {
+        raw,
+        trace_id,
+        id,
+        parent,
+        path,
+    })
+}
+
+/// Pushes the records into the session, with the ids of records sharing one resolved.
+fn push_records(ingest: &mut Ingest<'_>, records: &[Record]) {
     // Records sharing one id: the first non-shared keeps it; an identical copy stays identical
     // (counted as a duplicate later); every other record gets an id of its own under it.
     let mut by_id: HashMap<(TraceId, SpanId), Vec<usize>> = HashMap::new();
