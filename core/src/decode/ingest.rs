@@ -8,7 +8,7 @@ use rustc_hash::{FxHashMap, FxHasher};
 
 use base64::Engine;
 
-use super::lenient::{LenientString, LenientU64, RawAnyValue, RawKeyValue};
+use super::lenient::{LenientStr, LenientString, LenientU64, RawAnyValue, RawKeyValue};
 use crate::intern::Sym;
 use crate::model::{KeyValue, Resource, Scope, Session, Span, SpanId, TraceId, Value, Warning};
 
@@ -244,6 +244,12 @@ impl<'a> Ingest<'a> {
 
     pub fn string(&mut self, s: LenientString) -> Sym {
         s.0.map_or(Sym::EMPTY, |s| self.session.strings.intern(&s))
+    }
+
+    /// [`Ingest::string`] of a borrowed string.
+    pub fn str(&mut self, s: &LenientStr<'_>) -> Sym {
+        s.0.as_deref()
+            .map_or(Sym::EMPTY, |s| self.session.strings.intern(s))
     }
 
     pub fn time(&mut self, raw: &LenientU64, path: &dyn Display, field: &str) -> u64 {

@@ -6,11 +6,12 @@
 
 use std::collections::HashMap;
 
+use serde::de::IgnoredAny;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value as Json;
 
 use super::ingest::{decode_base64, parse_span_id, parse_trace_id, Ingest};
-use super::lenient::{LenientString, LenientU64, RawScalar};
+use super::lenient::{LenientStr, LenientU64, Scalar};
 use super::typed::{self, MapOnly};
 use crate::model::{
     Event, KeyValue, Link, Scope, Span, SpanKind, Status, StatusCode, TraceId, Value,
@@ -24,81 +25,84 @@ fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de> + Default>(d: D) -> R
 /// A trace; its spans as a tree (`Json`, each read on its own so a bad one costs only itself)
 /// or already typed ([`JSpan`], read straight from the text).
 #[derive(Deserialize, Default)]
-#[serde(default, bound(deserialize = "S: Deserialize<'de> + Default"))]
-struct JTrace<S> {
-    #[serde(rename = "traceID")]
-    trace_id: LenientString,
+#[serde(default, bound(deserialize = "S: Deserialize<'de> + Default, 'de: 'a"))]
+struct JTrace<'a, S> {
+    #[serde(rename = "traceID", borrow)]
+    trace_id: LenientStr<'a>,
     #[serde(deserialize_with = "nullable")]
     spans: Vec<S>,
-    #[serde(deserialize_with = "nullable")]
-    processes: HashMap<String, JProcess>,
-    #[serde(deserialize_with = "nullable")]
-    warnings: Vec<LenientString>,
+    #[serde(borrow, deserialize_with = "nullable")]
+    processes: HashMap<String, JProcess<'a>>,
+    #[serde(borrow, deserialize_with = "nullable")]
+    warnings: Vec<LenientStr<'a>>,
 }
 
 #[derive(Deserialize, Default, Clone)]
 #[serde(default)]
-struct JProcess {
-    #[serde(rename = "serviceName")]
-    service_name: LenientString,
-    #[serde(deserialize_with = "nullable")]
-    tags: Vec<JTag>,
+struct JProcess<'a> {
+    #[serde(rename = "serviceName", borrow)]
+    service_name: LenientStr<'a>,
+    #[serde(borrow, deserialize_with = "nullable")]
+    tags: Vec<JTag<'a>>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct JSpan {
-    #[serde(rename = "traceID")]
-    trace_id: LenientString,
-    #[serde(rename = "spanID")]
-    span_id: LenientString,
-    #[serde(rename = "parentSpanID")]
-    parent_span_id: LenientString,
+struct JSpan<'a> {
+    #[serde(rename = "traceID", borrow)]
+    trace_id: LenientStr<'a>,
+    #[serde(rename = "spanID", borrow)]
+    span_id: LenientStr<'a>,
+    #[serde(rename = "parentSpanID", borrow)]
+    parent_span_id: LenientStr<'a>,
     flags: LenientU64,
-    #[serde(rename = "operationName")]
-    operation_name: LenientString,
-    #[serde(deserialize_with = "nullable")]
-    references: Vec<JRef>,
+    #[serde(rename = "operationName", borrow)]
+    operation_name: LenientStr<'a>,
+    #[serde(borrow, deserialize_with = "nullable")]
+    references: Vec<JRef<'a>>,
     #[serde(rename = "startTime")]
     start_time: LenientU64,
     duration: LenientU64,
-    #[serde(deserialize_with = "nullable")]
-    tags: Vec<JTag>,
-    #[serde(deserialize_with = "nullable")]
-    logs: Vec<JLog>,
-    #[serde(rename = "processID")]
-    process_id: LenientString,
-    process: Option<JProcess>,
-    #[serde(deserialize_with = "nullable")]
-    warnings: Vec<LenientString>,
+    #[serde(borrow, deserialize_with = "nullable")]
+    tags: Vec<JTag<'a>>,
+    #[serde(borrow, deserialize_with = "nullable")]
+    logs: Vec<JLog<'a>>,
+    #[serde(rename = "processID", borrow)]
+    process_id: LenientStr<'a>,
+    #[serde(borrow)]
+    process: Option<JProcess<'a>>,
+    #[serde(borrow, deserialize_with = "nullable")]
+    warnings: Vec<LenientStr<'a>>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct JRef {
-    #[serde(rename = "refType")]
-    ref_type: LenientString,
-    #[serde(rename = "traceID")]
-    trace_id: LenientString,
-    #[serde(rename = "spanID")]
-    span_id: LenientString,
+struct JRef<'a> {
+    #[serde(rename = "refType", borrow)]
+    ref_type: LenientStr<'a>,
+    #[serde(rename = "traceID", borrow)]
+    trace_id: LenientStr<'a>,
+    #[serde(rename = "spanID", borrow)]
+    span_id: LenientStr<'a>,
 }
 
 #[derive(Deserialize, Default, Clone)]
 #[serde(default)]
-struct JTag {
-    key: LenientString,
-    #[serde(rename = "type")]
-    ty: LenientString,
-    value: Option<RawScalar>,
+struct JTag<'a> {
+    #[serde(borrow)]
+    key: LenientStr<'a>,
+    #[serde(rename = "type", borrow)]
+    ty: LenientStr<'a>,
+    #[serde(borrow)]
+    value: Option<Scalar<'a>>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct JLog {
+struct JLog<'a> {
     timestamp: LenientU64,
-    #[serde(deserialize_with = "nullable")]
-    fields: Vec<JTag>,
+    #[serde(borrow, deserialize_with = "nullable")]
+    fields: Vec<JTag<'a>>,
 }
 
 fn is_trace(v: &Json) -> bool {
@@ -128,22 +132,38 @@ pub(super) fn decode_object(ingest: &mut Ingest<'_>, json: &Json, line: usize) -
     false
 }
 
+/// Whether a member was there, whatever its value (`null` too).
+#[derive(Default)]
+struct Seen(bool);
+
+impl<'de> Deserialize<'de> for Seen {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        IgnoredAny::deserialize(d).map(|_| Seen(true))
+    }
+}
+
 /// A trace as the typed reader takes it: whether it has `spans` at all matters (see
 /// [`decode_typed`]).
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct JTypedTrace {
-    #[serde(rename = "traceID")]
-    trace_id: LenientString,
-    spans: Option<Vec<JSpan>>,
-    #[serde(deserialize_with = "nullable")]
-    processes: HashMap<String, JProcess>,
-    #[serde(deserialize_with = "nullable")]
-    warnings: Vec<LenientString>,
+struct JTypedTrace<'a> {
+    #[serde(rename = "traceID", borrow)]
+    trace_id: LenientStr<'a>,
+    #[serde(borrow)]
+    spans: Option<Vec<JSpan<'a>>>,
+    /// Zipkin's keys: a first record with both is a Zipkin span to the tree reader.
+    #[serde(rename = "traceId")]
+    zipkin_trace_id: Seen,
+    #[serde(rename = "id")]
+    zipkin_id: Seen,
+    #[serde(borrow, deserialize_with = "nullable")]
+    processes: HashMap<String, JProcess<'a>>,
+    #[serde(borrow, deserialize_with = "nullable")]
+    warnings: Vec<LenientStr<'a>>,
 }
 
-impl JTypedTrace {
-    fn into_trace(self) -> JTrace<JSpan> {
+impl<'a> JTypedTrace<'a> {
+    fn into_trace(self) -> JTrace<'a, JSpan<'a>> {
         JTrace {
             trace_id: self.trace_id,
             spans: self.spans.unwrap_or_default(),
@@ -157,14 +177,20 @@ impl JTypedTrace {
 /// struct: serde's `flatten` would buffer the whole document).
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct JTypedDocument {
-    data: Option<Vec<MapOnly<JTypedTrace>>>,
-    #[serde(rename = "traceID")]
-    trace_id: LenientString,
-    spans: Option<Vec<JSpan>>,
-    processes: Option<HashMap<String, JProcess>>,
-    #[serde(deserialize_with = "nullable")]
-    warnings: Vec<LenientString>,
+struct JTypedDocument<'a> {
+    #[serde(borrow)]
+    data: Option<Vec<MapOnly<JTypedTrace<'a>>>>,
+    #[serde(rename = "traceID", borrow)]
+    trace_id: LenientStr<'a>,
+    #[serde(borrow)]
+    spans: Option<Vec<JSpan<'a>>>,
+    #[serde(borrow)]
+    processes: Option<HashMap<String, JProcess<'a>>>,
+    #[serde(borrow, deserialize_with = "nullable")]
+    warnings: Vec<LenientStr<'a>>,
+    /// The other members' names (only theirs: their values are stepped over).
+    #[serde(flatten)]
+    other: HashMap<String, IgnoredAny>,
 }
 
 /// Reads a Jaeger document (an envelope or one trace) straight from its text with the typed
@@ -179,7 +205,53 @@ pub(super) fn decode_typed(ingest: &mut Ingest<'_>, text: &[u8], line: usize) ->
     let Ok(doc) = serde_json::from_slice::<JTypedDocument>(text) else {
         return false;
     };
-    let traces: Vec<(JTrace<JSpan>, String)> = match doc.data {
+    read_typed(ingest, doc, line)
+}
+
+/// Jaeger's own members of a document: those of an envelope (Jaeger's `/api/traces` answer)
+/// and of a trace. [`decode_known`] reads documents that have no others and open with one.
+const KNOWN_KEYS: [&[u8]; 9] = [
+    b"data",
+    b"total",
+    b"limit",
+    b"offset",
+    b"errors",
+    b"traceID",
+    b"spans",
+    b"processes",
+    b"warnings",
+];
+
+/// Reads the JSON document at the start of `text` as [`decode_typed`] does, if it has only
+/// Jaeger's own members (and opens with one of them): the length of its text when it was read;
+/// `None`, with nothing added, when it is left to the OTLP reader (which would have found no
+/// OTLP in it, and then handed it to [`decode_typed`]). Saves that reader a pass over a
+/// Jaeger file: the 117 MB benchmark trace decoded in 1.4-1.5 s natively, now about 1.0 s.
+pub(super) fn decode_known(ingest: &mut Ingest<'_>, text: &[u8], line: usize) -> Option<usize> {
+    let first_key = {
+        let open = text.iter().position(|b| !b.is_ascii_whitespace())?;
+        let rest = text.get(open..)?.strip_prefix(b"{")?;
+        let quote = rest.iter().position(|b| !b.is_ascii_whitespace())?;
+        let key = rest.get(quote..)?.strip_prefix(b"\"")?;
+        &key[..memchr::memchr(b'"', key)?]
+    };
+    if !typed::enabled() || !KNOWN_KEYS.contains(&first_key) {
+        return None;
+    }
+    let mut documents = serde_json::Deserializer::from_slice(text).into_iter::<JTypedDocument>();
+    let doc = documents.next()?.ok()?;
+    let end = documents.byte_offset();
+    // Nothing in such a document is OTLP, so the OTLP reader need not read it first.
+    if !doc.other.keys().all(|k| KNOWN_KEYS.contains(&k.as_bytes())) {
+        return None;
+    }
+    read_typed(ingest, doc, line).then_some(end)
+}
+
+/// A document read by the typed structs into the session, if it is Jaeger; false, with nothing
+/// added, if not.
+fn read_typed(ingest: &mut Ingest<'_>, doc: JTypedDocument<'_>, line: usize) -> bool {
+    let traces: Vec<(JTrace<'_, JSpan<'_>>, String)> = match doc.data {
         Some(data) if data.iter().all(|t| t.0.spans.is_some()) => data
             .into_iter()
             .enumerate()
@@ -213,7 +285,12 @@ pub(super) fn decode_typed_traces(ingest: &mut Ingest<'_>, text: &[u8]) -> bool 
     let Ok(traces) = serde_json::from_slice::<Vec<MapOnly<JTypedTrace>>>(text) else {
         return false;
     };
-    if traces.first().is_none_or(|t| t.0.spans.is_none()) {
+    // The tree reader reads the array as traces when its first item holds a list of spans
+    // and is not a Zipkin span.
+    if traces
+        .first()
+        .is_none_or(|t| t.0.spans.is_none() || (t.0.zipkin_trace_id.0 && t.0.zipkin_id.0))
+    {
         return false;
     }
     for (i, trace) in traces.into_iter().enumerate() {
@@ -291,7 +368,7 @@ fn decode_trace(ingest: &mut Ingest<'_>, json: &Json, path: &str) {
 /// A trace's spans, each read by `read` (from a tree, or already typed), with its processes.
 fn trace_from<S>(
     ingest: &mut Ingest<'_>,
-    trace: JTrace<S>,
+    trace: JTrace<'_, S>,
     path: &str,
     read: impl Fn(&mut Ingest<'_>, S, (&HashMap<String, u32>, &mut Missing), Option<TraceId>, &str),
 ) {
@@ -343,7 +420,7 @@ fn report_missing(ingest: &mut Ingest<'_>, path: &str, missing: Missing) {
     }
 }
 
-fn process_resource(ingest: &mut Ingest<'_>, process: &JProcess) -> u32 {
+fn process_resource(ingest: &mut Ingest<'_>, process: &JProcess<'_>) -> u32 {
     let mut attributes = Vec::with_capacity(process.tags.len() + 1);
     if let Some(name) = process.service_name.0.as_deref() {
         attributes.push(KeyValue {
@@ -356,33 +433,29 @@ fn process_resource(ingest: &mut Ingest<'_>, process: &JProcess) -> u32 {
 }
 
 /// A Jaeger tag as an attribute, typed by its `type` (or, without one, by its JSON value).
-fn tag(ingest: &mut Ingest<'_>, t: &JTag) -> Option<KeyValue> {
+fn tag(ingest: &mut Ingest<'_>, t: &JTag<'_>) -> Option<KeyValue> {
     let key = ingest.intern(t.key.0.as_deref()?);
-    let raw = t.value.clone().unwrap_or(RawScalar::Null);
-    let ty = t.ty.0.as_deref().unwrap_or("").to_ascii_lowercase();
-    let value = match (ty.as_str(), raw) {
-        (_, RawScalar::Null) => Value::Empty,
-        ("bool", RawScalar::Bool(b)) => Value::Bool(b),
-        ("bool", RawScalar::Str(s)) if s.eq_ignore_ascii_case("true") => Value::Bool(true),
-        ("bool", RawScalar::Str(s)) if s.eq_ignore_ascii_case("false") => Value::Bool(false),
-        ("int64", RawScalar::Int(i)) => Value::Int(i),
-        ("int64", RawScalar::Str(s)) => s
+    let ty = t.ty.0.as_deref().unwrap_or("");
+    let is = |name: &str| ty.eq_ignore_ascii_case(name);
+    let value = match t.value.as_ref().unwrap_or(&Scalar::Null) {
+        Scalar::Null | Scalar::Compound => Value::Empty,
+        Scalar::Str(s) if is("bool") && s.eq_ignore_ascii_case("true") => Value::Bool(true),
+        Scalar::Str(s) if is("bool") && s.eq_ignore_ascii_case("false") => Value::Bool(false),
+        Scalar::Str(s) if is("int64") => s
             .trim()
             .parse()
-            .map_or_else(|_| Value::Str(ingest.intern(&s)), Value::Int),
-        ("float64", RawScalar::Float(f)) => Value::Double(f),
-        #[allow(clippy::cast_precision_loss)]
-        ("float64", RawScalar::Int(i)) => Value::Double(i as f64),
-        ("binary", RawScalar::Str(s)) => {
-            decode_base64(&s).map_or_else(|| Value::Str(ingest.intern(&s)), Value::Bytes)
+            .map_or_else(|_| Value::Str(ingest.intern(s)), Value::Int),
+        Scalar::Str(s) if is("binary") => {
+            decode_base64(s).map_or_else(|| Value::Str(ingest.intern(s)), Value::Bytes)
         }
-        (_, RawScalar::Str(s)) => Value::Str(ingest.intern(&s)),
-        (_, RawScalar::Bool(b)) => Value::Bool(b),
-        (_, RawScalar::Int(i)) => Value::Int(i),
+        Scalar::Str(s) => Value::Str(ingest.intern(s)),
         #[allow(clippy::cast_precision_loss)]
-        (_, RawScalar::UInt(u)) => Value::Double(u as f64),
-        (_, RawScalar::Float(f)) => Value::Double(f),
-        (_, RawScalar::Compound) => Value::Empty,
+        &Scalar::Int(i) if is("float64") => Value::Double(i as f64),
+        &Scalar::Int(i) => Value::Int(i),
+        &Scalar::Bool(b) => Value::Bool(b),
+        #[allow(clippy::cast_precision_loss)]
+        &Scalar::UInt(u) => Value::Double(u as f64),
+        &Scalar::Float(f) => Value::Double(f),
     };
     Some(KeyValue { key, value })
 }
@@ -403,7 +476,7 @@ fn decode_span(
 /// A span read by the typed structs, into the session.
 fn span_from(
     ingest: &mut Ingest<'_>,
-    raw: JSpan,
+    raw: JSpan<'_>,
     (resources, missing): (&HashMap<String, u32>, &mut Missing),
     trace_fallback: Option<TraceId>,
     path: &str,
@@ -550,7 +623,7 @@ fn span_from(
             for f in &log.fields {
                 let is_event = f.key.0.as_deref() == Some("event");
                 match (&f.value, is_event && name.is_none()) {
-                    (Some(RawScalar::Str(s)), true) => name = Some(ingest.intern(s)),
+                    (Some(Scalar::Str(s)), true) => name = Some(ingest.intern(s)),
                     _ => attrs.extend(tag(ingest, f)),
                 }
             }
@@ -568,7 +641,7 @@ fn span_from(
         parent_id,
         trace_state: crate::Sym::EMPTY,
         flags: u32::try_from(raw.flags.get().unwrap_or(0)).unwrap_or(0),
-        name: ingest.string(raw.operation_name),
+        name: ingest.str(&raw.operation_name),
         kind,
         start,
         end,

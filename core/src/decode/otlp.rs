@@ -207,6 +207,11 @@ pub(super) fn decode(
         }
         let start = offset + skip;
         let (line, column) = lines.position(text, start);
+        if let Some(len) = jaeger::decode_known(&mut ingest, &text[start..], line) {
+            offset = start + len;
+            progress(offset, ingest.session);
+            continue;
+        }
         let checkpoint = ingest.checkpoint();
         let mut reader = Reader {
             ingest: &mut ingest,

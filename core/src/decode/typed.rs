@@ -128,8 +128,11 @@ pub(super) fn decode_array(ingest: &mut Ingest<'_>, text: &[u8]) -> bool {
 /// The kind of the array's first record, decided as the tree readers decide it
 /// (`zipkin::looks_like`, then `jaeger::decode_array`): by the keys of its first item, or, when
 /// that item is an array (a Zipkin list of traces), of the first item inside it. `None` when
-/// that is not an object whose keys are all plain text and which closes, or not a record
-/// either reader knows.
+/// that is not an object whose keys are plain text, or not a record either reader knows.
+///
+/// Only the first [`KEYS_WITHIN`] bytes of the record are looked at: a Jaeger trace can be the
+/// whole file. A record that goes on past them is a Jaeger trace if its `spans` came before
+/// (the typed reader then checks that it has no Zipkin `traceId` and `id` after them either).
 fn first_record(text: &[u8]) -> Option<First> {
     let mut at = skip_blank(text, 0);
     if text.get(at) != Some(&b'[') {
@@ -140,7 +143,7 @@ fn first_record(text: &[u8]) -> Option<First> {
     if nested {
         at = skip_blank(text, at + 1);
     }
-    let keys = object_keys(text, at)?;
+    let (keys, whole) = object_keys(text, at, KEYS_WITHIN)?;
     let has = |k: &[u8]| keys.contains(&k);
     if has(b"traceId") && has(b"id") {
         Some(First::ZipkinSpan)
@@ -150,12 +153,15 @@ fn first_record(text: &[u8]) -> Option<First> {
     } else if has(b"spans") {
         // A trace if `spans` is an array (the typed reader checks), else left to the trees.
         Some(First::JaegerTrace)
-    } else if has(b"traceID") && (has(b"spanID") || has(b"operationName")) {
+    } else if whole && has(b"traceID") && (has(b"spanID") || has(b"operationName")) {
         Some(First::JaegerSpan)
     } else {
         None
     }
 }
+
+/// How much of the first record [`first_record`] reads.
+const KEYS_WITHIN: usize = 64 * 1024;
 
 fn skip_blank(b: &[u8], mut i: usize) -> usize {
     while i < b.len() && b[i].is_ascii_whitespace() {
@@ -164,12 +170,14 @@ fn skip_blank(b: &[u8], mut i: usize) -> usize {
     i
 }
 
-/// The keys of the object opening at `at`, its own members only; `None` if it is not an
-/// object, does not close, or has a key with an escape (its text is not the key).
-fn object_keys(b: &[u8], at: usize) -> Option<Vec<&[u8]>> {
+/// The keys of the object opening at `at`, its own members only, as far as its first `within`
+/// bytes go, and whether it closes within them; `None` if it is not an object or has a key
+/// with an escape (its text is not the key).
+fn object_keys(b: &[u8], at: usize, within: usize) -> Option<(Vec<&[u8]>, bool)> {
     if b.get(at) != Some(&b'{') {
         return None;
     }
+    let b = &b[..b.len().min(at.saturating_add(within))];
     let mut keys = Vec::new();
     let (mut depth, mut i) = (0usize, at);
     while i < b.len() {
@@ -178,7 +186,11 @@ fn object_keys(b: &[u8], at: usize) -> Option<Vec<&[u8]>> {
                 let start = i + 1;
                 let mut end = start;
                 loop {
-                    end += memchr::memchr2(b'"', b'\\', b.get(end..)?)?;
+                    let Some(found) = b.get(end..).and_then(|r| memchr::memchr2(b'"', b'\\', r))
+                    else {
+                        return Some((keys, false));
+                    };
+                    end += found;
                     if b[end] == b'"' {
                         break;
                     }
@@ -198,14 +210,14 @@ fn object_keys(b: &[u8], at: usize) -> Option<Vec<&[u8]>> {
             b'}' | b']' => {
                 depth -= 1;
                 if depth == 0 {
-                    return Some(keys);
+                    return Some((keys, true));
                 }
             }
             _ => {}
         }
         i += 1;
     }
-    None
+    Some((keys, false))
 }
 
 #[cfg(test)]
@@ -228,8 +240,22 @@ mod tests {
         // An escaped key could be any of them: the tree reader decides.
         let escaped = br#"[{"trace\u0049d":"1","id":"2","spans":[]}]"#;
         assert_eq!(first_record(escaped), None);
-        // Cut inside the first record, or not an array of objects.
-        assert_eq!(first_record(br#"[{"traceId":"1","id":"2""#), None);
+        // Cut inside the first record: what its keys so far say, for a trace or a Zipkin span.
+        assert_eq!(
+            first_record(br#"[{"traceId":"1","id":"2""#),
+            Some(First::ZipkinSpan)
+        );
+        assert_eq!(
+            first_record(br#"[{"traceID":"1","spans":[{"#),
+            Some(First::JaegerTrace)
+        );
+        assert_eq!(first_record(br#"[{"traceID":"1","spanID":"2""#), None);
+        let long = format!(
+            r#"[{{"traceID":"1","spans":[{{"a":"{}"}}],"#,
+            "x".repeat(KEYS_WITHIN)
+        );
+        assert_eq!(first_record(long.as_bytes()), Some(First::JaegerTrace));
+        // Not an array of objects.
         assert_eq!(first_record(br#"[1,{"traceId":"1","id":"2"}]"#), None);
         assert_eq!(first_record(br#"{"traceId":"1","id":"2"}"#), None);
         // A string with an escaped quote and bracket does not end the object.
