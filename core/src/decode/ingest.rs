@@ -8,7 +8,7 @@ use rustc_hash::{FxHashMap, FxHasher};
 
 use base64::Engine;
 
-use super::lenient::{LenientStr, LenientString, LenientU64, RawAnyValue, RawKeyValue};
+use super::lenient::{LenientStr, LenientU64, RawAnyValue, RawKeyValue};
 use crate::intern::Sym;
 use crate::model::{KeyValue, Resource, Scope, Session, Span, SpanId, TraceId, Value, Warning};
 
@@ -242,12 +242,8 @@ impl<'a> Ingest<'a> {
         s.map_or(Sym::EMPTY, |s| self.session.strings.intern(s))
     }
 
-    pub fn string(&mut self, s: LenientString) -> Sym {
-        s.0.map_or(Sym::EMPTY, |s| self.session.strings.intern(&s))
-    }
-
-    /// [`Ingest::string`] of a borrowed string.
-    pub fn str(&mut self, s: &LenientStr<'_>) -> Sym {
+    /// The interned string, or the empty one when the field is absent.
+    pub fn string(&mut self, s: &LenientStr<'_>) -> Sym {
         s.0.as_deref()
             .map_or(Sym::EMPTY, |s| self.session.strings.intern(s))
     }

@@ -641,7 +641,7 @@ fn span_from(
         parent_id,
         trace_state: crate::Sym::EMPTY,
         flags: u32::try_from(raw.flags.get().unwrap_or(0)).unwrap_or(0),
-        name: ingest.str(&raw.operation_name),
+        name: ingest.string(&raw.operation_name),
         kind,
         start,
         end,

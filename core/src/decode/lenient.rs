@@ -148,18 +148,6 @@ impl<'de> Deserialize<'de> for LenientEnum {
     }
 }
 
-/// A string field that tolerates other JSON types (kept as their JSON text).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct LenientString(pub Option<String>);
-
-impl<'de> Deserialize<'de> for LenientString {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Ok(LenientString(
-            LenientStr::<'de>::deserialize(d)?.0.map(Cow::into_owned),
-        ))
-    }
-}
-
 /// A string field that borrows from the input when it can (no escapes), and tolerates other JSON
 /// types (numbers and booleans kept as their text). The hot path of OTLP decoding.
 #[derive(Clone, Debug, Default, PartialEq)]

@@ -6,13 +6,16 @@
 //! the id, the others get ids of their own with the shared record as their parent, and children
 //! that name the shared id hang under the record of their own service.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+use std::marker::PhantomData;
 
+use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::Value as Json;
 
 use super::ingest::{derive_span_id, parse_span_id, parse_trace_id, Ingest};
-use super::lenient::{LenientString, LenientU64, RawScalar};
+use super::lenient::{LenientStr, LenientU64, Scalar};
 use super::typed::Item;
 use crate::model::{
     Event, KeyValue, Scope, Span, SpanId, SpanKind, Status, StatusCode, TraceId, Value,
@@ -20,41 +23,102 @@ use crate::model::{
 
 #[derive(Deserialize, Default, Clone, PartialEq)]
 #[serde(default)]
-struct ZSpan {
-    #[serde(rename = "traceId")]
-    trace_id: LenientString,
-    #[serde(rename = "parentId")]
-    parent_id: LenientString,
-    id: LenientString,
-    kind: LenientString,
-    name: LenientString,
+struct ZSpan<'a> {
+    #[serde(rename = "traceId", borrow)]
+    trace_id: LenientStr<'a>,
+    #[serde(rename = "parentId", borrow)]
+    parent_id: LenientStr<'a>,
+    #[serde(borrow)]
+    id: LenientStr<'a>,
+    #[serde(borrow)]
+    kind: LenientStr<'a>,
+    #[serde(borrow)]
+    name: LenientStr<'a>,
     timestamp: LenientU64,
     duration: LenientU64,
-    #[serde(rename = "localEndpoint")]
-    local_endpoint: Option<ZEndpoint>,
-    #[serde(rename = "remoteEndpoint")]
-    remote_endpoint: Option<ZEndpoint>,
-    annotations: Option<Vec<ZAnnotation>>,
-    tags: Option<HashMap<String, RawScalar>>,
+    #[serde(rename = "localEndpoint", borrow)]
+    local_endpoint: Option<ZEndpoint<'a>>,
+    #[serde(rename = "remoteEndpoint", borrow)]
+    remote_endpoint: Option<ZEndpoint<'a>>,
+    #[serde(borrow)]
+    annotations: Option<Vec<ZAnnotation<'a>>>,
+    #[serde(borrow)]
+    tags: Option<Tags<'a>>,
     debug: Option<bool>,
     shared: Option<bool>,
 }
 
 #[derive(Deserialize, Default, Clone, PartialEq)]
 #[serde(default)]
-struct ZEndpoint {
-    #[serde(rename = "serviceName")]
-    service_name: LenientString,
-    ipv4: LenientString,
-    ipv6: LenientString,
+struct ZEndpoint<'a> {
+    #[serde(rename = "serviceName", borrow)]
+    service_name: LenientStr<'a>,
+    #[serde(borrow)]
+    ipv4: LenientStr<'a>,
+    #[serde(borrow)]
+    ipv6: LenientStr<'a>,
     port: LenientU64,
 }
 
 #[derive(Deserialize, Default, Clone, PartialEq)]
 #[serde(default)]
-struct ZAnnotation {
+struct ZAnnotation<'a> {
     timestamp: LenientU64,
-    value: LenientString,
+    #[serde(borrow)]
+    value: LenientStr<'a>,
+}
+
+/// A span's tags, sorted by key; of a key written twice, the last value (as in a map).
+#[derive(Default, Clone, PartialEq)]
+struct Tags<'a>(Vec<(Cow<'a, str>, Scalar<'a>)>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Tags<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Entries<'a>(PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for Entries<'a> {
+            type Value = Tags<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object of tags")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Tags<'a>, A::Error> {
+                let mut tags: Vec<(Cow<'a, str>, Scalar<'a>)> = Vec::new();
+                while let Some(key) = map.next_key::<Key<'a>>()? {
+                    tags.push((key.0, map.next_value()?));
+                }
+                // Later values first among equal keys, so the one kept is the last written.
+                tags.reverse();
+                tags.sort_by(|a, b| a.0.cmp(&b.0));
+                tags.dedup_by(|later, kept| later.0 == kept.0);
+                Ok(Tags(tags))
+            }
+        }
+        d.deserialize_map(Entries(PhantomData))
+    }
+}
+
+/// A map key, borrowed from the input when it has no escapes.
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Key<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Text;
+        impl<'de> Visitor<'de> for Text {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_string())))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(Text)
+    }
 }
 
 /// True when the array looks like Zipkin v2 spans.
@@ -65,15 +129,15 @@ pub(super) fn looks_like(items: &[Json]) -> bool {
         .is_some_and(|v| v.get("traceId").is_some() && v.get("id").is_some())
 }
 
-struct Record {
-    raw: ZSpan,
+struct Record<'a> {
+    raw: ZSpan<'a>,
     trace_id: TraceId,
     id: SpanId,
     parent: Option<SpanId>,
     path: String,
 }
 
-fn service(z: &ZSpan) -> Option<&str> {
+fn service<'z>(z: &'z ZSpan<'_>) -> Option<&'z str> {
     z.local_endpoint
         .as_ref()
         .and_then(|e| e.service_name.0.as_deref())
@@ -120,7 +184,7 @@ pub(super) fn decode_typed(ingest: &mut Ingest<'_>, text: &[u8]) -> bool {
 }
 
 /// A span with its ids read, or `None` (reported) when they do not read.
-fn record(ingest: &mut Ingest<'_>, raw: ZSpan, path: String) -> Option<Record> {
+fn record<'a>(ingest: &mut Ingest<'_>, raw: ZSpan<'a>, path: String) -> Option<Record<'a>> {
     let (Ok(Some(trace_id)), Ok(Some(id))) = (
         parse_trace_id(raw.trace_id.0.as_deref()),
         parse_span_id(raw.id.0.as_deref()),
@@ -239,23 +303,22 @@ fn push(ingest: &mut Ingest<'_>, r: &Record, id: SpanId, parent: Option<SpanId>)
         .map(|e| endpoint_attrs(ingest, e, "peer.service", "net.peer.ip", "net.peer.port"))
         .unwrap_or_default();
     let mut error = None;
-    let mut tags: Vec<(&String, &RawScalar)> = z.tags.iter().flatten().collect();
-    tags.sort_by(|a, b| a.0.cmp(b.0));
-    for (k, v) in tags {
-        let text = match v {
-            RawScalar::Str(s) => s.clone(),
-            RawScalar::Int(i) => i.to_string(),
-            RawScalar::UInt(u) => u.to_string(),
-            RawScalar::Float(f) => f.to_string(),
-            RawScalar::Bool(b) => b.to_string(),
-            RawScalar::Null | RawScalar::Compound => String::new(),
+    for (k, v) in z.tags.iter().flat_map(|t| &t.0) {
+        let key = ingest.intern(k);
+        let value = match v {
+            Scalar::Str(s) => ingest.intern(s.as_ref()),
+            Scalar::Int(i) => ingest.intern(&i.to_string()),
+            Scalar::UInt(u) => ingest.intern(&u.to_string()),
+            Scalar::Float(f) => ingest.intern(&f.to_string()),
+            Scalar::Bool(b) => ingest.intern(&b.to_string()),
+            Scalar::Null | Scalar::Compound => ingest.intern(""),
         };
         if k == "error" {
-            error = Some(text.clone());
+            error = Some(value);
         }
         attributes.push(KeyValue {
-            key: ingest.intern(k),
-            value: Value::Str(ingest.intern(&text)),
+            key,
+            value: Value::Str(value),
         });
     }
     if z.debug == Some(true) {
@@ -286,7 +349,7 @@ fn push(ingest: &mut Ingest<'_>, r: &Record, id: SpanId, parent: Option<SpanId>)
             time: ingest
                 .time(&a.timestamp, &path, "annotation timestamp")
                 .saturating_mul(1_000),
-            name: ingest.string(a.value.clone()),
+            name: ingest.string(&a.value),
             attributes: Vec::new(),
             dropped_attributes: 0,
         })
@@ -298,7 +361,7 @@ fn push(ingest: &mut Ingest<'_>, r: &Record, id: SpanId, parent: Option<SpanId>)
     let status = match error {
         Some(message) => Status {
             code: StatusCode::Error,
-            message: ingest.intern(&message),
+            message,
         },
         None => Status::default(),
     };
@@ -308,7 +371,7 @@ fn push(ingest: &mut Ingest<'_>, r: &Record, id: SpanId, parent: Option<SpanId>)
         parent_id: parent.filter(|p| !p.is_zero()),
         trace_state: crate::Sym::EMPTY,
         flags: 0,
-        name: ingest.string(z.name.clone()),
+        name: ingest.string(&z.name),
         kind,
         start,
         end,
