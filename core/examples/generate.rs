@@ -2,7 +2,8 @@
 //! `sightline_core::synthetic`, which the decoder worker also uses to warm up.
 //!
 //! `cargo run --release -p sightline-core --example generate -- SPANS PROFILE OUT`, PROFILE one of
-//! rich, lean, rich-lines, rich-traces, lean-traces, linked-jobs, orphans, cycles, services.
+//! rich, lean, rich-lines, rich-traces, lean-traces, rich-jaeger, rich-zipkin, linked-jobs, orphans,
+//! cycles, services.
 //!
 //! `rich-lines` writes the rich trace as JSON Lines the way the Collector's file exporter does
 //! with small batches: one `ExportTraceServiceRequest` per span, each with its resource and scope.
@@ -11,6 +12,11 @@
 //! `linked-jobs` is a suite where each test enqueues a job that a worker runs in a trace of its
 //! own, linked back to the test (OpenTelemetry's messaging conventions): half the spans are
 //! tests, half jobs, every tenth pair failing.
+//!
+//! `rich-jaeger` and `rich-zipkin` write the rich trace in Jaeger's JSON (the `{data: [...]}`
+//! envelope of Jaeger UI's download, a process per resource) and as a Zipkin v2 list of spans,
+//! converted from what Sightline reads of the OTLP file: times in microseconds, tags typed (Zipkin's
+//! as text), events as logs or annotations, links as FOLLOWS_FROM references.
 //!
 //! Three messy shapes, not in the default run (`scripts/bench 100000:orphans`): `orphans`, one
 //! trace whose spans each name a different parent that is not in the file (an export of one
@@ -27,7 +33,7 @@ fn main() {
         args.get(2),
     ) else {
         eprintln!(
-            "usage: generate SPANS rich|lean|rich-lines|rich-traces|lean-traces|linked-jobs|orphans|cycles|services OUT"
+            "usage: generate SPANS rich|lean|rich-lines|rich-traces|lean-traces|rich-jaeger|rich-zipkin|linked-jobs|orphans|cycles|services OUT"
         );
         std::process::exit(2);
     };
@@ -47,6 +53,14 @@ fn main() {
     let mut body = sightline_core::synthetic::otlp_json(count + usize::from(traces), rich);
     if profile == "rich-lines" {
         body = lines(&body);
+    } else if profile == "rich-jaeger" || profile == "rich-zipkin" {
+        let mut session = sightline_core::Session::default();
+        sightline_core::decode_file(&mut session, "rich.json", body.as_bytes());
+        body = if profile == "rich-jaeger" {
+            jaeger(&session)
+        } else {
+            zipkin(&session)
+        };
     } else if traces {
         body = trace_per_test(&body);
     }
@@ -234,4 +248,156 @@ fn messy(count: usize, profile: &str) -> String {
             .collect(),
     };
     json!({ "resourceSpans": resources }).to_string()
+}
+
+/// Microseconds of a nanosecond time.
+fn micros(nanos: u64) -> u64 {
+    nanos / 1_000
+}
+
+/// A Jaeger tag, typed as Jaeger types it.
+fn jaeger_tag(session: &sightline_core::Session, kv: &sightline_core::KeyValue) -> Value {
+    use sightline_core::Value as V;
+    let key = session.strings.get(kv.key);
+    match &kv.value {
+        V::Bool(b) => json!({"key": key, "type": "bool", "value": b}),
+        V::Int(i) => json!({"key": key, "type": "int64", "value": i}),
+        V::Double(d) => json!({"key": key, "type": "float64", "value": d}),
+        other => json!({"key": key, "type": "string", "value": other.display(&session.strings)}),
+    }
+}
+
+/// The session as Jaeger's JSON: an envelope of traces, each with a process per resource.
+fn jaeger(session: &sightline_core::Session) -> String {
+    use sightline_core::{SpanKind, StatusCode};
+    let mut traces: Vec<(sightline_core::TraceId, Vec<Value>)> = Vec::new();
+    let mut by_id = std::collections::HashMap::new();
+    for span in &session.spans {
+        let trace = span.trace_id.to_string();
+        let mut references = Vec::new();
+        if let Some(parent) = span.parent_id {
+            references.push(
+                json!({"refType": "CHILD_OF", "traceID": trace, "spanID": parent.to_string()}),
+            );
+        }
+        for link in &span.links {
+            references.push(json!({"refType": "FOLLOWS_FROM", "traceID": link.trace_id.to_string(), "spanID": link.span_id.to_string()}));
+        }
+        let mut tags: Vec<Value> = span
+            .attributes
+            .iter()
+            .map(|kv| jaeger_tag(session, kv))
+            .collect();
+        if span.kind != SpanKind::Unspecified {
+            tags.push(json!({"key": "span.kind", "type": "string", "value": span.kind.label().to_ascii_lowercase()}));
+        }
+        if span.status.code == StatusCode::Error {
+            tags.push(json!({"key": "error", "type": "bool", "value": true}));
+            tags.push(json!({"key": "otel.status_description", "type": "string", "value": session.strings.get(span.status.message)}));
+        }
+        let logs: Vec<Value> = span
+            .events
+            .iter()
+            .map(|e| {
+                let mut fields = vec![
+                    json!({"key": "event", "type": "string", "value": session.strings.get(e.name)}),
+                ];
+                fields.extend(e.attributes.iter().map(|kv| jaeger_tag(session, kv)));
+                json!({"timestamp": micros(e.time), "fields": fields})
+            })
+            .collect();
+        let record = json!({
+            "traceID": trace,
+            "spanID": span.span_id.to_string(),
+            "operationName": session.strings.get(span.name),
+            "references": references,
+            "startTime": micros(span.start),
+            "duration": micros(span.end.saturating_sub(span.start)),
+            "tags": tags,
+            "logs": logs,
+            "processID": format!("p{}", span.resource),
+        });
+        let at = *by_id.entry(span.trace_id).or_insert_with(|| {
+            traces.push((span.trace_id, Vec::new()));
+            traces.len() - 1
+        });
+        traces[at].1.push(record);
+    }
+    let processes: serde_json::Map<String, Value> = session
+        .resources
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let tags: Vec<Value> = r
+                .attributes
+                .iter()
+                .map(|kv| jaeger_tag(session, kv))
+                .collect();
+            (
+                format!("p{i}"),
+                json!({"serviceName": session.strings.get(r.service), "tags": tags}),
+            )
+        })
+        .collect();
+    let data: Vec<Value> = traces
+        .into_iter()
+        .map(|(id, spans)| json!({"traceID": id.to_string(), "spans": spans, "processes": processes, "warnings": null}))
+        .collect();
+    serde_json::to_string(
+        &json!({"data": data, "total": 0, "limit": 0, "offset": 0, "errors": null}),
+    )
+    .expect("json")
+}
+
+/// The session as a Zipkin v2 list of spans.
+fn zipkin(session: &sightline_core::Session) -> String {
+    use sightline_core::{SpanKind, StatusCode};
+    let spans: Vec<Value> = session
+        .spans
+        .iter()
+        .map(|span| {
+            let mut tags: serde_json::Map<String, Value> = span
+                .attributes
+                .iter()
+                .map(|kv| {
+                    (
+                        session.strings.get(kv.key).to_string(),
+                        json!(kv.value.display(&session.strings)),
+                    )
+                })
+                .collect();
+            if span.status.code == StatusCode::Error {
+                tags.insert(
+                    "error".into(),
+                    json!(session.strings.get(span.status.message)),
+                );
+            }
+            let annotations: Vec<Value> = span
+                .events
+                .iter()
+                .map(|e| json!({"timestamp": micros(e.time), "value": session.strings.get(e.name)}))
+                .collect();
+            let mut record = json!({
+                "traceId": span.trace_id.to_string(),
+                "id": span.span_id.to_string(),
+                "name": session.strings.get(span.name),
+                "timestamp": micros(span.start),
+                "duration": micros(span.end.saturating_sub(span.start)),
+                "localEndpoint": {"serviceName": session.service_of(span)},
+                "tags": tags,
+                "annotations": annotations,
+            });
+            if let Some(parent) = span.parent_id {
+                record["parentId"] = json!(parent.to_string());
+            }
+            if matches!(
+                span.kind,
+                SpanKind::Client | SpanKind::Server | SpanKind::Producer | SpanKind::Consumer
+            ) {
+                record["kind"] = json!(span.kind.label().to_ascii_uppercase());
+            }
+            record
+        })
+        .collect();
+    serde_json::to_string(&spans).expect("json")
 }
