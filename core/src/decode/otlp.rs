@@ -207,7 +207,7 @@ pub(super) fn decode(
         }
         let start = offset + skip;
         let (line, column) = lines.position(text, start);
-        if let Some(len) = jaeger::decode_known(&mut ingest, &text[start..], line) {
+        if let Some(len) = jaeger::decode_known(&mut ingest, &text_str[start..], line) {
             offset = start + len;
             progress(offset, ingest.session);
             continue;
@@ -250,7 +250,7 @@ pub(super) fn decode(
                 let end = end.unwrap_or_else(|| json_extent(text, start));
                 if found {
                     ingest.format.get_or_insert("OTLP/JSON");
-                } else if !jaeger::decode_typed(&mut ingest, &text[start..end], line) {
+                } else if !jaeger::decode_typed(&mut ingest, &text_str[start..end], line) {
                     // Not OTLP, nor Jaeger as the typed structs read it: perhaps Jaeger with
                     // parts they reject. Read it again as a tree.
                     match serde_json::from_slice::<Json>(&text[start..end]) {

@@ -113,7 +113,12 @@ pub(super) fn decode_array(ingest: &mut Ingest<'_>, text: &[u8]) -> bool {
     if !enabled() {
         return false;
     }
-    let read = match first_record(text) {
+    // Checked once here, the text is read as a `str`: serde_json then skips the check of each
+    // string. Text that is not UTF-8 is left to the tree readers, which report where.
+    let Ok(text) = std::str::from_utf8(text) else {
+        return false;
+    };
+    let read = match first_record(text.as_bytes()) {
         Some(First::ZipkinSpan) => zipkin::decode_typed(ingest, text),
         Some(First::JaegerTrace) => jaeger::decode_typed_traces(ingest, text),
         Some(First::JaegerSpan) => jaeger::decode_typed_spans(ingest, text),

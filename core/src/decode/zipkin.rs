@@ -163,8 +163,8 @@ pub(super) fn decode_array(ingest: &mut Ingest<'_>, items: &[Json], paths: Optio
 /// Reads a top-level array of Zipkin spans, or a list of traces, with the typed structs, as
 /// [`decode_array`] reads its tree; false, with nothing added, unless every item is a span
 /// object or a list of them, each of which reads so (see [`super::typed`]).
-pub(super) fn decode_typed(ingest: &mut Ingest<'_>, text: &[u8]) -> bool {
-    let Ok(items) = serde_json::from_slice::<Vec<Item<ZSpan>>>(text) else {
+pub(super) fn decode_typed(ingest: &mut Ingest<'_>, text: &str) -> bool {
+    let Ok(items) = serde_json::from_str::<Vec<Item<ZSpan>>>(text) else {
         return false;
     };
     ingest.format.get_or_insert("Zipkin v2 JSON");
