@@ -532,11 +532,11 @@ fn jaeger_read_by_the_typed_structs_reads_as_its_tree_does() {
 }
 
 #[test]
-fn top_level_arrays_read_by_the_typed_structs_read_as_their_trees_do() {
+fn arrays_and_envelopes_read_by_the_typed_structs_read_as_their_trees_do() {
     // Zipkin files as they are and as a list of traces, Jaeger traces and spans as bare
-    // arrays: read by the typed structs, and the same as by the tree readers. With one record
-    // the typed structs reject (or an array where a record should be), the whole file goes to
-    // the tree readers, which skip that record alone.
+    // arrays, Jaeger envelopes: read by the typed structs, and the same as by the tree readers.
+    // With one record the typed structs reject (or an array where a record should be), the
+    // whole file goes to the tree readers, which skip that record alone.
     let mut arrays: Vec<(String, Vec<u8>, bool)> = Vec::new();
     for name in [
         "openzipkin__zipkin__zipkin-lens_testdata_skew.json",
