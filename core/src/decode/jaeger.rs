@@ -310,20 +310,30 @@ pub(super) fn decode_typed_spans(ingest: &mut Ingest<'_>, text: &str) -> bool {
     let Ok(spans) = serde_json::from_str::<Vec<MapOnly<JSpan>>>(text) else {
         return false;
     };
+    bare_spans(ingest, spans.into_iter().map(|s| s.0), span_from);
+    ingest.format.get_or_insert("Jaeger JSON");
+    true
+}
+
+/// Spans of a bare array (no trace, so no processes), each read by `read` (from a tree, or
+/// already typed).
+fn bare_spans<S>(
+    ingest: &mut Ingest<'_>,
+    spans: impl Iterator<Item = S>,
+    read: impl Fn(&mut Ingest<'_>, S, (&HashMap<String, u32>, &mut Missing), Option<TraceId>, &str),
+) {
     let processes = HashMap::new();
     let mut missing = Missing::new();
-    for (i, span) in spans.into_iter().enumerate() {
-        span_from(
+    for (i, span) in spans.enumerate() {
+        read(
             ingest,
-            span.0,
+            span,
             (&processes, &mut missing),
             None,
             &format!("[{i}]"),
         );
     }
     report_missing(ingest, "", missing);
-    ingest.format.get_or_insert("Jaeger JSON");
-    true
 }
 
 /// Reads a JSON array of Jaeger traces or spans. False when the array is neither.
@@ -336,18 +346,7 @@ pub(super) fn decode_array(ingest: &mut Ingest<'_>, items: &[Json]) -> bool {
             decode_trace(ingest, trace, &format!("[{i}]"));
         }
     } else if is_span(first) && first.get("traceID").is_some() {
-        let processes = HashMap::new();
-        let mut missing = Missing::new();
-        for (i, span) in items.iter().enumerate() {
-            decode_span(
-                ingest,
-                span,
-                (&processes, &mut missing),
-                None,
-                &format!("[{i}]"),
-            );
-        }
-        report_missing(ingest, "", missing);
+        bare_spans(ingest, items.iter(), decode_span);
     } else {
         return false;
     }

@@ -285,6 +285,24 @@ pub(in crate::decode) fn own_keys<'b>(
         .len()
         .min(at + 16 * HEAD)
         .min(at.saturating_add(budget.get()));
+    let walk = keys_until(b, at, to);
+    budget.set(budget.get().saturating_sub(walk.stopped - at));
+    Some(walk.keys)
+}
+
+/// What [`keys_until`] found of an object.
+pub(in crate::decode) struct Keys<'b> {
+    /// Its own keys, as written (escapes not undone).
+    pub keys: Vec<&'b [u8]>,
+    /// Whether it closed before the bound.
+    pub closed: bool,
+    /// Where the walk stopped: its closing brace, or the bound.
+    pub stopped: usize,
+}
+
+/// The keys of the object opening at `at`, as far as byte `to`.
+pub(in crate::decode) fn keys_until(b: &[u8], at: usize, to: usize) -> Keys<'_> {
+    let to = to.min(b.len());
     let mut keys = Vec::new();
     let (mut depth, mut j) = (0usize, at);
     while j < to {
@@ -307,15 +325,22 @@ pub(in crate::decode) fn own_keys<'b>(
             b'}' | b']' => {
                 depth = depth.saturating_sub(1);
                 if depth == 0 {
-                    break;
+                    return Keys {
+                        keys,
+                        closed: true,
+                        stopped: j,
+                    };
                 }
             }
             _ => {}
         }
         j += 1;
     }
-    budget.set(budget.get().saturating_sub(j - at));
-    Some(keys)
+    Keys {
+        keys,
+        closed: false,
+        stopped: j,
+    }
 }
 
 /// The next record at or after `from`.

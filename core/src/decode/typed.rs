@@ -15,7 +15,7 @@ use serde::de::{self, value::MapAccessDeserializer, Deserializer, MapAccess, Vis
 use serde::Deserialize;
 
 use super::ingest::Ingest;
-use super::{jaeger, zipkin};
+use super::{jaeger, resume, zipkin};
 
 thread_local! {
     /// Whether the typed readers are tried (tests and fuzzing turn them off to compare them with
@@ -182,47 +182,11 @@ fn object_keys(b: &[u8], at: usize, within: usize) -> Option<(Vec<&[u8]>, bool)>
     if b.get(at) != Some(&b'{') {
         return None;
     }
-    let b = &b[..b.len().min(at.saturating_add(within))];
-    let mut keys = Vec::new();
-    let (mut depth, mut i) = (0usize, at);
-    while i < b.len() {
-        match b[i] {
-            b'"' => {
-                let start = i + 1;
-                let mut end = start;
-                loop {
-                    let Some(found) = b.get(end..).and_then(|r| memchr::memchr2(b'"', b'\\', r))
-                    else {
-                        return Some((keys, false));
-                    };
-                    end += found;
-                    if b[end] == b'"' {
-                        break;
-                    }
-                    end += 2;
-                }
-                if depth == 1 && b.get(skip_blank(b, end + 1)) == Some(&b':') {
-                    let key = &b[start..end];
-                    if key.contains(&b'\\') {
-                        return None;
-                    }
-                    keys.push(key);
-                }
-                i = end + 1;
-                continue;
-            }
-            b'{' | b'[' => depth += 1,
-            b'}' | b']' => {
-                depth -= 1;
-                if depth == 0 {
-                    return Some((keys, true));
-                }
-            }
-            _ => {}
-        }
-        i += 1;
+    let walk = resume::keys_until(b, at, at.saturating_add(within));
+    if walk.keys.iter().any(|k| k.contains(&b'\\')) {
+        return None;
     }
-    Some((keys, false))
+    Some((walk.keys, walk.closed))
 }
 
 #[cfg(test)]

@@ -82,8 +82,9 @@ impl<'de: 'a, 'a> Deserialize<'de> for Tags<'a> {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Tags<'a>, A::Error> {
                 let mut tags: Vec<(Cow<'a, str>, Scalar<'a>)> = Vec::new();
-                while let Some(key) = map.next_key::<Key<'a>>()? {
-                    tags.push((key.0, map.next_value()?));
+                // A key is always a string: borrowed from the input when it has no escapes.
+                while let Some(key) = map.next_key::<LenientStr<'a>>()? {
+                    tags.push((key.0.unwrap_or_default(), map.next_value()?));
                 }
                 // Later values first among equal keys, so the one kept is the last written.
                 tags.reverse();
@@ -93,31 +94,6 @@ impl<'de: 'a, 'a> Deserialize<'de> for Tags<'a> {
             }
         }
         d.deserialize_map(Entries(PhantomData))
-    }
-}
-
-/// A map key, borrowed from the input when it has no escapes.
-struct Key<'a>(Cow<'a, str>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for Key<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Text;
-        impl<'de> Visitor<'de> for Text {
-            type Value = Key<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a key")
-            }
-            fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Borrowed(v)))
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Owned(v.to_string())))
-            }
-            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Owned(v)))
-            }
-        }
-        d.deserialize_str(Text)
     }
 }
 
