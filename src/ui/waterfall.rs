@@ -2,7 +2,6 @@
 //! placed by start and sized by duration on a shared time axis.
 
 use leptos::prelude::*;
-use leptos::tachys::html::attribute::custom::CustomAttribute;
 use sightline_core::critical::critical_path;
 use sightline_core::layout::{
     bar, collapse_to_depth, duration_outliers, is_jump, row_window, rows_in_place,
@@ -573,51 +572,88 @@ pub fn Waterfall() -> impl IntoView {
 
     // The row elements, placed by hand rather than by a keyed list: a keyed list re-inserts
     // every row whose index in it changed, which is all of them when the window scrolls by one
-    // row; here only the rows that wrap around move (see `place_rows`).
+    // row; here only the rows that wrap around move (see `place_rows`). Each row's element is
+    // written by hand too (`RowDom`), only where what it shows changed: one effect serves every
+    // row, where reactive bindings per row cost more script than the DOM writes themselves on a
+    // jump (a scrollbar drag refills every row in view).
     let rows_box = NodeRef::<leptos::html::Div>::new();
     let slots: StoredValue<Rows, LocalStorage> = StoredValue::new_local(Rows::default());
-    let owner = Owner::current();
-    let make_row = move |entry: RwSignal<Option<Slot>>| {
-        let info = Memo::new(move |_| {
-            let Slot {
-                key: (generation, _, _),
-                index,
-                pos,
-                ..
-            } = entry.get()?;
-            let trace = state.trace.get_untracked();
-            state.data.with_untracked(|d| {
-                d.as_ref().and_then(|d| {
-                    let tree = d.tree(trace)?;
-                    row_info(d, tree, Window::of_trace(tree), generation, index, pos)
-                })
-            })
-        });
-        row_view(
-            state,
-            info,
-            (matches, critical, outliers),
-            dragged,
-            view,
-            timeline_px,
-        )
-    };
     Effect::new(move |_| {
         let Some(parent) = rows_box.get() else {
             return;
         };
+        let selected = state.selected.get();
+        let window = view.get();
+        let limit = label_limit(timeline_px.get());
+        let trace = state.trace.get_untracked();
         rendered.with(|(_, wanted)| {
-            slots
-                .update_value(|slots| place_rows(&parent, wanted, slots, owner.as_ref(), make_row));
+            let lists = (matches.read(), critical.read(), outliers.read());
+            let collapsed = state.collapsed.read();
+            state.data.with_untracked(|d| {
+                let tree = d.as_ref().and_then(|d| d.tree(trace).map(|t| (d, t)));
+                let ctx = RowContext {
+                    selected,
+                    collapsed: &collapsed,
+                    lists: (&lists.0, &lists.1, &lists.2),
+                    bar: &|i| {
+                        let (d, t) = tree?;
+                        window
+                            .map(|w| bar(&d.session, t, i, w))
+                            .map(|b| (b.left, b.width))
+                    },
+                    limit,
+                };
+                slots.update_value(|rows| {
+                    place_rows(&parent, wanted, rows, |slot| {
+                        tree.and_then(|(d, t)| {
+                            row_info(d, t, Window::of_trace(t), slot.key.0, slot.index, slot.pos)
+                        })
+                    });
+                    for row in &mut rows.live {
+                        row.dom.fill(row.info.as_ref(), &ctx);
+                    }
+                });
+            });
         });
     });
-    on_cleanup(move || {
-        slots.update_value(|rows| {
-            for slot in rows.live.drain(..).chain(rows.spare.drain(..)) {
-                slot.owner.cleanup();
+    // Clicks on any row: one listener for them all. The toggle folds its subtree (Alt- or
+    // Shift-click: the whole subtree, as in browsers' devtools); elsewhere the row is selected,
+    // unless the click ends a drag that panned.
+    let on_row_click = move |ev: leptos::ev::MouseEvent| {
+        let Some(target) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        else {
+            return;
+        };
+        let on_toggle = target.closest(".toggle").ok().flatten().is_some();
+        let Some(row) = target.closest("[role=row]").ok().flatten() else {
+            return;
+        };
+        let Some((index, children)) = slots.with_value(|rows| {
+            rows.live
+                .iter()
+                .find(|r| r.dom.row == row)
+                .and_then(|r| r.info.as_ref())
+                .map(|i| (i.index, i.children))
+        }) else {
+            return;
+        };
+        if on_toggle {
+            if children > 0 {
+                if ev.alt_key() || ev.shift_key() {
+                    let collapsed = state.collapsed.with_untracked(|c| c.contains(&index));
+                    state.toggle_all(index, !collapsed);
+                } else {
+                    state.toggle(index);
+                }
             }
-        });
-    });
+        } else if dragged.get_value() {
+            dragged.set_value(false);
+        } else {
+            state.selected.set(Some(index));
+        }
+    };
 
     view! {
         <section
@@ -727,6 +763,7 @@ pub fn Waterfall() -> impl IntoView {
                     class="wf-rows"
                     role="presentation"
                     node_ref=rows_box
+                    on:click=on_row_click
                     style=move || {
                         let total = visible.with(Vec::len) as f64 * ROW_HEIGHT;
                         let top = rendered.with(|(first, _)| *first) as f64 * ROW_HEIGHT;
@@ -739,36 +776,33 @@ pub fn Waterfall() -> impl IntoView {
     }
 }
 
-/// A recycled row element: the slot it serves, what it shows, and the reactive scope of its
-/// bindings.
+/// A recycled row element: the slot it serves, the row it shows, and its element.
 struct RowSlot {
     id: usize,
-    entry: RwSignal<Option<Slot>>,
-    element: web_sys::Element,
-    owner: Owner,
-    _view: Box<dyn std::any::Any>,
+    entry: Slot,
+    info: Option<RowInfo>,
+    dom: RowDom,
 }
 
 /// The row elements: those in the DOM, in children order, and those taken out of it (the
 /// margins' rows while the view jumps, or rows a shorter list no longer needs), kept to serve
-/// again: refilling a row costs less than building one, and dropping one costs its cleanup.
+/// again: refilling a row costs less than building one.
 #[derive(Default)]
 struct Rows {
     live: Vec<RowSlot>,
     spare: Vec<RowSlot>,
 }
 
-/// Makes the children of `parent` the rows of `wanted`, in order: refills the slots that get
-/// another row, takes out those no longer wanted, brings back (or creates) the ones missing, and
-/// moves the fewest elements ([`rows_in_place`]) so a scroll of a few rows moves only those.
-fn place_rows<V: IntoView + 'static>(
+/// Makes the children of `parent` the rows of `wanted`, in order: gives the slots that get
+/// another row its `info`, takes out those no longer wanted, brings back (or creates) the ones
+/// missing, and moves the fewest elements ([`rows_in_place`]) so a scroll of a few rows moves
+/// only those. The elements are written by [`RowDom::fill`] afterwards.
+fn place_rows(
     parent: &web_sys::Element,
     wanted: &[Slot],
     rows: &mut Rows,
-    owner: Option<&Owner>,
-    make_row: impl Fn(RwSignal<Option<Slot>>) -> V,
+    info: impl Fn(&Slot) -> Option<RowInfo>,
 ) {
-    use leptos::tachys::view::{Mountable, Render};
     let Rows { live: slots, spare } = rows;
     // Take out the slots no longer wanted.
     let mut k = 0;
@@ -777,46 +811,43 @@ fn place_rows<V: IntoView + 'static>(
             k += 1;
         } else {
             let slot = slots.remove(k);
-            slot.element.remove();
+            slot.dom.row.remove();
             spare.push(slot);
         }
     }
+    let refill = |slot: &mut RowSlot, w: &Slot| {
+        if slot.entry != *w {
+            slot.info = info(w);
+            slot.entry = w.clone();
+        }
+    };
     // Refill, bring back or create the wanted ones, noting where each sits among the children.
     let mut was = Vec::with_capacity(wanted.len());
     let mut order = Vec::with_capacity(wanted.len());
     for w in wanted {
         if let Some(k) = slots.iter().position(|s| s.id == w.id) {
-            let slot = &slots[k];
-            if slot.entry.with_untracked(|e| e.as_ref() != Some(w)) {
-                slot.entry.set(Some(w.clone()));
-            }
+            refill(&mut slots[k], w);
             was.push(Some(k));
             order.push(k);
-        } else if let Some(mut slot) = spare.pop() {
-            // Out of the DOM: the pass below inserts it in its place.
-            slot.id = w.id;
-            if slot.entry.with_untracked(|e| e.as_ref() != Some(w)) {
-                slot.entry.set(Some(w.clone()));
-            }
-            slots.push(slot);
-            was.push(None);
-            order.push(slots.len() - 1);
         } else {
-            let scope = owner.map_or_else(Owner::new, |o| o.with(Owner::new));
-            let entry = scope.with(|| RwSignal::new(Some(w.clone())));
-            let mut state = scope.with(|| make_row(entry).into_view().build());
-            // Mounted at the end for now; the pass below puts it in its place.
-            state.mount(parent, None);
-            let Some(element) = parent.last_element_child() else {
-                continue;
+            // Out of the DOM: the pass below inserts it in its place.
+            let slot = match spare.pop() {
+                Some(mut slot) => {
+                    slot.id = w.id;
+                    refill(&mut slot, w);
+                    slot
+                }
+                None => {
+                    let Some(dom) = RowDom::new() else { continue };
+                    RowSlot {
+                        id: w.id,
+                        entry: w.clone(),
+                        info: info(w),
+                        dom,
+                    }
+                }
             };
-            slots.push(RowSlot {
-                id: w.id,
-                entry,
-                element,
-                owner: scope,
-                _view: Box::new(state),
-            });
+            slots.push(slot);
             was.push(None);
             order.push(slots.len() - 1);
         }
@@ -826,7 +857,7 @@ fn place_rows<V: IntoView + 'static>(
     let stays = rows_in_place(&was);
     let mut next: Option<web_sys::Node> = None;
     for (&k, &stay) in order.iter().zip(&stays).rev() {
-        let element = &slots[k].element;
+        let element = &slots[k].dom.row;
         if !stay {
             let _ = parent.insert_before(element, next.as_ref());
         }
@@ -837,148 +868,322 @@ fn place_rows<V: IntoView + 'static>(
     slots.extend(order.iter().filter_map(|&k| placed[k].take()));
 }
 
-/// Sorted node indexes a row looks itself up in (search matches, the critical path, outliers).
-type Listed = Memo<Vec<u32>>;
+/// What a row shows beyond its own span: the selection, the folds, the lists it may be in
+/// (search matches, the critical path, outliers: sorted node indexes), its bar on the current
+/// zoom, and how far along the timeline a duration label may go ([`label_limit`]).
+struct RowContext<'a> {
+    selected: Option<u32>,
+    collapsed: &'a std::collections::HashSet<u32>,
+    lists: (&'a [u32], &'a [u32], &'a [u32]),
+    bar: &'a dyn Fn(u32) -> Option<(f64, f64)>,
+    limit: f64,
+}
 
-fn row_view(
-    state: AppState,
-    info: Memo<Option<RowInfo>>,
-    (matches, critical, outliers): (Listed, Listed, Listed),
-    dragged: StoredValue<bool>,
-    view: Memo<Option<Window>>,
-    timeline_px: RwSignal<f64>,
-) -> impl IntoView {
-    // Every binding reads the slot's current row, so refilling the slot updates the element.
-    let flag = move |f: fn(&RowInfo) -> bool| move || info.with(|r| r.as_ref().is_some_and(f));
-    let text = move |f: fn(&RowInfo) -> String| {
-        move || info.with(|r| r.as_ref().map(f).unwrap_or_default())
-    };
-    let index = move || info.with(|r| r.as_ref().map(|r| r.index));
-    let has_children = flag(|r| r.children > 0);
-    // A selection change reruns this comparison in every row, but only the two rows whose
-    // answer changed update their class, aria-selected and tabindex.
-    let is_selected = Memo::new(move |_| {
-        let i = index();
-        i.is_some() && state.selected.get() == i
-    });
-    let selected = move || is_selected.get();
-    let collapsed = move || index().is_some_and(|i| state.collapsed.with(|c| c.contains(&i)));
-    let listed = move |list: Memo<Vec<u32>>| {
-        move || index().is_some_and(|i| list.with(|l| l.binary_search(&i).is_ok()))
-    };
-    // The bar follows the zoom without refilling the row.
-    let geometry = Memo::new(move |_| {
-        let window = view.get()?;
-        let i = index()?;
-        let trace = state.trace.get_untracked();
-        state.data.with_untracked(|d| {
-            d.as_ref()
-                .and_then(|d| d.tree(trace).map(|t| bar(&d.session, t, i, window)))
-                .map(|b| (b.left, b.width))
+/// The attributes and texts of a row element that [`RowDom::fill`] writes.
+#[derive(Clone, Copy)]
+enum Part {
+    RowClass,
+    Selected,
+    TabIndex,
+    Expanded,
+    RowIndex,
+    Level,
+    Status,
+    Match,
+    Critical,
+    Depth,
+    Toggle,
+    Name,
+    SvcHidden,
+    SvcStyle,
+    Svc,
+    KindHidden,
+    Kind,
+    KindTitle,
+    BarClass,
+    BarStyle,
+    DurClass,
+    DurStyle,
+    Dur,
+}
+const PARTS: usize = Part::Dur as usize + 1;
+
+/// One row element, built once and refilled: its parts, what each last had written (so a refill
+/// writes only what changed), and the marks after its kind icon.
+struct RowDom {
+    row: web_sys::Element,
+    name_cell: web_sys::Element,
+    toggle: web_sys::Element,
+    name: web_sys::Text,
+    svc: web_sys::Element,
+    svc_text: web_sys::Text,
+    kind: web_sys::Element,
+    bar: web_sys::Element,
+    dur: web_sys::Element,
+    dur_text: web_sys::Text,
+    written: [Option<String>; PARTS],
+    marks: Vec<web_sys::Element>,
+    marks_shown: Vec<Mark>,
+}
+
+impl RowDom {
+    /// A row element with its two cells:
+    /// `div[role=row].wf-row > (div[role=gridcell].wf-name > span.toggle, span.span-name,
+    /// span.svc, span.kind, marks…), (div[role=gridcell].wf-timeline > div.bar, span.dur)`.
+    fn new() -> Option<Self> {
+        let doc = web_sys::window()?.document()?;
+        let el = |tag: &str, parent: Option<&web_sys::Element>, attrs: &[(&str, &str)]| {
+            let e = doc.create_element(tag).ok()?;
+            for (k, v) in attrs {
+                e.set_attribute(k, v).ok()?;
+            }
+            if let Some(p) = parent {
+                p.append_child(&e).ok()?;
+            }
+            Some(e)
+        };
+        let text = |parent: &web_sys::Element| {
+            let t = doc.create_text_node("");
+            parent.append_child(&t).ok().map(|_| t)
+        };
+        let row = el("div", None, &[("role", "row"), ("class", "wf-row")])?;
+        let name_cell = el(
+            "div",
+            Some(&row),
+            &[("role", "gridcell"), ("class", "wf-name")],
+        )?;
+        let toggle = el(
+            "span",
+            Some(&name_cell),
+            &[("class", "toggle"), ("aria-hidden", "true")],
+        )?;
+        let name_span = el("span", Some(&name_cell), &[("class", "span-name")])?;
+        let name = text(&name_span)?;
+        let svc = el("span", Some(&name_cell), &[("class", "svc")])?;
+        let svc_text = text(&svc)?;
+        let kind = el("span", Some(&name_cell), &[("class", "kind")])?;
+        let timeline = el(
+            "div",
+            Some(&row),
+            &[("role", "gridcell"), ("class", "wf-timeline")],
+        )?;
+        let bar = el("div", Some(&timeline), &[])?;
+        let dur = el("span", Some(&timeline), &[])?;
+        let dur_text = text(&dur)?;
+        Some(Self {
+            row,
+            name_cell,
+            toggle,
+            name,
+            svc,
+            svc_text,
+            kind,
+            bar,
+            dur,
+            dur_text,
+            written: Default::default(),
+            marks: Vec::new(),
+            marks_shown: Vec::new(),
         })
-    });
-    let hue = move || info.with(|r| r.as_ref().map_or(0, |r| r.hue));
-    let bar_style = move || {
-        let (left, width) = geometry.get().unwrap_or((0.0, 0.0));
-        format!(
-            "left:{:.4}%;width:max({:.4}%,1px);--hue:{}",
+    }
+
+    /// Writes `value` into `part` (an attribute, removed for `None`, or a text) unless it is
+    /// what the part already has.
+    fn put(&mut self, part: Part, value: Option<&str>) {
+        let was = &mut self.written[part as usize];
+        if was.as_deref() == value {
+            return;
+        }
+        let (el, name) = match part {
+            Part::Name | Part::Svc | Part::Dur => {
+                let text = match part {
+                    Part::Name => &self.name,
+                    Part::Svc => &self.svc_text,
+                    _ => &self.dur_text,
+                };
+                text.set_data(value.unwrap_or_default());
+                *was = value.map(str::to_owned);
+                return;
+            }
+            Part::RowClass => (&self.row, "class"),
+            Part::Selected => (&self.row, "aria-selected"),
+            Part::TabIndex => (&self.row, "tabindex"),
+            Part::Expanded => (&self.row, "aria-expanded"),
+            Part::RowIndex => (&self.row, "aria-rowindex"),
+            Part::Level => (&self.row, "aria-level"),
+            Part::Status => (&self.row, "data-status"),
+            Part::Match => (&self.row, "data-match"),
+            Part::Critical => (&self.row, "data-critical"),
+            Part::Depth => (&self.name_cell, "style"),
+            Part::Toggle => (&self.toggle, "data-state"),
+            Part::SvcHidden => (&self.svc, "hidden"),
+            Part::SvcStyle => (&self.svc, "style"),
+            Part::KindHidden => (&self.kind, "hidden"),
+            Part::Kind => (&self.kind, "data-kind"),
+            Part::KindTitle => (&self.kind, "title"),
+            Part::BarClass => (&self.bar, "class"),
+            Part::BarStyle => (&self.bar, "style"),
+            Part::DurClass => (&self.dur, "class"),
+            Part::DurStyle => (&self.dur, "style"),
+        };
+        let _ = match value {
+            Some(v) => el.set_attribute(name, v),
+            None => el.remove_attribute(name),
+        };
+        *was = value.map(str::to_owned);
+    }
+
+    /// Shows `info` (nothing, for a node the trace no longer has) in `ctx`'s state.
+    fn fill(&mut self, info: Option<&RowInfo>, ctx: &RowContext) {
+        let flag = |f: fn(&RowInfo) -> bool| info.is_some_and(f);
+        let index = info.map(|r| r.index);
+        let selected = index.is_some() && ctx.selected == index;
+        let has_children = flag(|r| r.children > 0);
+        let collapsed = index.is_some_and(|i| ctx.collapsed.contains(&i));
+        let listed = |list: &[u32]| index.is_some_and(|i| list.binary_search(&i).is_ok());
+        let (error, placeholder) = (flag(|r| r.error), flag(|r| r.placeholder));
+        let classes = |base: &str, flags: &[(bool, &str)]| {
+            let mut class = base.to_string();
+            for (on, name) in flags {
+                if *on {
+                    class.push(' ');
+                    class.push_str(name);
+                }
+            }
+            class
+        };
+        let hue = info.map_or(0, |r| r.hue);
+        let depth = info.map_or(0, |r| r.depth);
+        let kind = info.map_or("", |r| r.kind);
+
+        self.put(
+            Part::RowClass,
+            Some(&classes(
+                "wf-row",
+                &[
+                    (selected, "selected"),
+                    (error, "error"),
+                    (placeholder, "placeholder"),
+                ],
+            )),
+        );
+        self.put(
+            Part::Selected,
+            Some(if selected { "true" } else { "false" }),
+        );
+        self.put(Part::TabIndex, Some(if selected { "0" } else { "-1" }));
+        let expanded = has_children.then_some(if collapsed { "false" } else { "true" });
+        self.put(Part::Expanded, expanded);
+        self.put(Part::RowIndex, Some(&info.map_or(0, |r| r.pos).to_string()));
+        self.put(Part::Level, Some(&(depth + 1).to_string()));
+        self.put(Part::Status, error.then_some("error"));
+        self.put(Part::Match, listed(ctx.lists.0).then_some("true"));
+        self.put(Part::Critical, listed(ctx.lists.1).then_some("true"));
+        self.put(Part::Depth, Some(&format!("--depth:{depth}")));
+        let toggle = match (has_children, collapsed) {
+            (false, _) => "leaf",
+            (true, true) => "collapsed",
+            (true, false) => "expanded",
+        };
+        self.put(Part::Toggle, Some(toggle));
+        self.put(Part::Name, info.map(|r| r.name.as_str()));
+        self.put(Part::SvcHidden, placeholder.then_some(""));
+        self.put(Part::SvcStyle, Some(&format!("--hue:{hue}")));
+        self.put(Part::Svc, info.map(|r| r.service.as_str()));
+        self.put(Part::KindHidden, placeholder.then_some(""));
+        self.put(Part::Kind, Some(kind));
+        self.put(Part::KindTitle, Some(&format!("{kind} span")));
+
+        // The bar follows the zoom; the duration goes beside it, kept on screen when the bar is
+        // zoomed out of view, and inside the bar when the bar fills the view.
+        let (left, width) = index.and_then(ctx.bar).unwrap_or((0.0, 0.0));
+        let bar_class = classes(
+            "bar",
+            &[
+                (error, "error"),
+                (flag(|r| r.no_time), "no-time"),
+                (flag(|r| r.log), "log"),
+                (flag(|r| r.pending), "pending"),
+                (placeholder, "placeholder"),
+            ],
+        );
+        self.put(Part::BarClass, Some(&bar_class));
+        let bar_style = format!(
+            "left:{:.4}%;width:max({:.4}%,1px);--hue:{hue}",
             left * 100.0,
             width * 100.0,
-            hue()
-        )
-    };
-    // The duration beside the bar, kept on screen when the bar is zoomed out of view, and inside
-    // the bar when the bar fills the view.
-    let label = move || {
-        let (left, width) = geometry.get().unwrap_or((0.0, 0.0));
+        );
+        self.put(Part::BarStyle, Some(&bar_style));
         let label_left = (left + width) * 100.0;
-        let limit = label_limit(timeline_px.get());
-        let inside = left <= 0.0 && label_left > limit;
-        let style = if left >= 1.0 {
+        let inside = left <= 0.0 && label_left > ctx.limit;
+        let dur_style = if left >= 1.0 {
             "right:0".to_string()
         } else if label_left <= 0.0 || inside {
             "left:0".to_string()
-        } else if label_left > limit {
+        } else if label_left > ctx.limit {
             format!("right:{:.4}%", (100.0 - left * 100.0).clamp(0.0, 100.0))
         } else {
             format!("left:{label_left:.4}%")
         };
-        (inside, style)
-    };
-    let kind = move || info.with(|r| r.as_ref().map_or("", |r| r.kind));
-    view! {
-        <div
-            role="row"
-            class="wf-row"
-            class:selected=selected
-            class:error=flag(|r| r.error)
-            class:placeholder=flag(|r| r.placeholder)
-            aria-selected=move || selected().to_string()
-            aria-expanded=move || has_children().then(|| (!collapsed()).to_string())
-            aria-rowindex=move || info.with(|r| r.as_ref().map_or(0, |r| r.pos))
-            data-status=move || flag(|r| r.error)().then_some("error")
-            data-match=move || listed(matches)().then_some("true")
-            data-critical=move || listed(critical)().then_some("true")
-            tabindex=move || if selected() { "0" } else { "-1" }
-            on:click=move |_| {
-                if dragged.get_value() {
-                    dragged.set_value(false);
-                } else if let Some(i) = info.with_untracked(|r| r.as_ref().map(|r| r.index)) {
-                    state.selected.set(Some(i));
-                }
-            }
-        >
-            <div role="gridcell" class="wf-name" style=move || format!("--depth:{}", info.with(|r| r.as_ref().map_or(0, |r| r.depth)))>
-                <span
-                    class="toggle"
-                    aria-hidden="true"
-                    data-state=move || match (has_children(), collapsed()) {
-                        (false, _) => "leaf",
-                        (true, true) => "collapsed",
-                        (true, false) => "expanded",
-                    }
-                    on:click=move |ev| {
-                        ev.stop_propagation();
-                        if let Some(i) = info.with_untracked(|r| r.as_ref().filter(|r| r.children > 0).map(|r| r.index)) {
-                            // Alt- or Shift-click: the whole subtree, as in browsers' devtools.
-                            if ev.alt_key() || ev.shift_key() {
-                                state.toggle_all(i, !collapsed());
-                            } else {
-                                state.toggle(i);
-                            }
-                        }
-                    }
-                ></span>
-                <span class="span-name">{text(|r| r.name.clone())}</span>
-                <span class="svc" hidden=flag(|r| r.placeholder) style=move || format!("--hue:{}", hue())>{text(|r| r.service.clone())}</span>
-                <span class="kind" hidden=flag(|r| r.placeholder) data-kind=kind title=move || format!("{} span", kind())></span>
-                {move || info.with(|r| r.as_ref().and_then(marks))}
-                {move || (flag(|r| r.error_below && !r.error)() && collapsed()).then(|| view! {
-                    <span class="mark error-below" title="A span inside this collapsed subtree failed">"contains errors"</span>
-                })}
-                {move || listed(outliers)().then(|| view! {
-                    <span class="mark slow-mark" title="At least 10 times the median duration of its siblings">"slow"</span>
-                })}
-            </div>
-            <div role="gridcell" class="wf-timeline">
-                <div
-                    class="bar"
-                    class:error=flag(|r| r.error)
-                    class:no-time=flag(|r| r.no_time)
-                    class:log=flag(|r| r.log)
-                    class:pending=flag(|r| r.pending)
-                    class:placeholder=flag(|r| r.placeholder)
-                    style=bar_style
-                ></div>
-                <span class="dur" class:inside=move || label().0 style=move || label().1>{text(|r| r.duration.clone())}</span>
-            </div>
-        </div>
+        self.put(
+            Part::DurClass,
+            Some(if inside { "dur inside" } else { "dur" }),
+        );
+        self.put(Part::DurStyle, Some(&dur_style));
+        self.put(Part::Dur, info.map(|r| r.duration.as_str()));
+
+        let error_below = flag(|r| r.error_below && !r.error) && collapsed;
+        let marks = marks(info, error_below, listed(ctx.lists.2));
+        if marks != self.marks_shown {
+            self.show_marks(marks);
+        }
     }
-    // tachys knows no `aria-level` attribute, so the macro cannot set it: add it by name.
-    .attr(
-        "aria-level",
-        move || info.with(|r| r.as_ref().map_or(1, |r| r.depth + 1)).to_string(),
-    )
+
+    /// Replaces the marks after the kind icon (most rows have none, before and after).
+    fn show_marks(&mut self, marks: Vec<Mark>) {
+        for el in self.marks.drain(..) {
+            el.remove();
+        }
+        let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
+            return;
+        };
+        for mark in &marks {
+            let Ok(el) = doc.create_element("span") else {
+                continue;
+            };
+            let _ = el.set_attribute("class", mark.class);
+            let _ = el.set_attribute("title", &mark.title);
+            if mark.error {
+                // A glyph for the eye and a word for screen readers.
+                for (name, value, text) in [
+                    ("aria-hidden", "true", "!"),
+                    ("class", "visually-hidden", "error"),
+                ] {
+                    if let Ok(inner) = doc.create_element("span") {
+                        let _ = inner.set_attribute(name, value);
+                        inner.set_text_content(Some(text));
+                        let _ = el.append_child(&inner);
+                    }
+                }
+            } else {
+                el.set_text_content(Some(&mark.text));
+            }
+            if self.name_cell.append_child(&el).is_ok() {
+                self.marks.push(el);
+            }
+        }
+        self.marks_shown = marks;
+    }
+}
+
+/// A badge after a row's name.
+#[derive(Clone, PartialEq)]
+struct Mark {
+    class: &'static str,
+    title: String,
+    text: String,
+    /// The error mark: "!" for the eye, "error" for screen readers.
+    error: bool,
 }
 
 /// How far along the timeline (in percent) a bar may end and still have its duration label
@@ -992,39 +1197,79 @@ fn label_limit(timeline_px: f64) -> f64 {
     }
 }
 
-/// The marks that depend on the row alone (the error, a missing or linked parent, a cut cycle,
-/// a span that never ended, clock skew, a timeout), rebuilt when the slot gets another row.
-/// `None` for a row with none (most rows), so refilling such a slot touches no element here.
-fn marks(r: &RowInfo) -> Option<impl IntoView> {
-    let any = r.placeholder
-        || r.error
-        || r.missing_parent.is_some()
-        || r.linked.is_some()
-        || r.cycle_broken
-        || r.pending
-        || r.skew.is_some()
-        || r.timeout.is_some();
-    any.then(|| view! {
-        {r.placeholder.then(|| view! {
-            <span class="mark" title="No span with this id is in the loaded files; the spans below name it as their parent">"not loaded"</span>
-        })}
-        {r.error.then(|| view! {
-            <span class="mark error-mark" title="This span failed">
-                <span aria-hidden="true">"!"</span>
-                <span class="visually-hidden">"error"</span>
-            </span>
-        })}
-        {r.missing_parent.clone().map(|id| view! {
-            <span class="mark missing-parent" title=format!("Its parent span {id} is not in the loaded files")>
-                {format!("missing parent {}", id.get(..8).unwrap_or(&id))}
-            </span>
-        })}
-        {r.linked.clone().map(|id| view! {
-            <span class="mark linked-mark" title=format!("Trace {id}, joined to the span above by a span link: it ran on its own clock, as its own trace")>"linked trace"</span>
-        })}
-        {r.cycle_broken.then(|| view! { <span class="mark" title="Its parent links formed a cycle, cut here">"cycle cut"</span> })}
-        {r.pending.then(|| view! { <span class="mark" title="Only its start was exported: the span never ended in these files">"never ended"</span> })}
-        {r.skew.clone().map(|why| view! { <span class="mark skew-mark" title=why>"skew"</span> })}
-        {r.timeout.clone().map(|why| view! { <span class="mark timeout-mark" title=why>"timeout"</span> })}
-    })
+/// The marks of a row, in order: those of the row alone (the error, a missing or linked parent,
+/// a cut cycle, a span that never ended, clock skew, a timeout), then "contains errors" on a
+/// collapsed subtree with a failure inside, then "slow" on an outlier. Empty for most rows.
+fn marks(r: Option<&RowInfo>, error_below: bool, slow: bool) -> Vec<Mark> {
+    let mut out = Vec::new();
+    let mark = |class: &'static str, title: &str, text: &str| Mark {
+        class,
+        title: title.to_string(),
+        text: text.to_string(),
+        error: false,
+    };
+    if let Some(r) = r {
+        if r.placeholder {
+            out.push(mark(
+                "mark",
+                "No span with this id is in the loaded files; the spans below name it as their parent",
+                "not loaded",
+            ));
+        }
+        if r.error {
+            out.push(Mark {
+                error: true,
+                ..mark("mark error-mark", "This span failed", "")
+            });
+        }
+        if let Some(id) = &r.missing_parent {
+            out.push(mark(
+                "mark missing-parent",
+                &format!("Its parent span {id} is not in the loaded files"),
+                &format!("missing parent {}", id.get(..8).unwrap_or(id)),
+            ));
+        }
+        if let Some(id) = &r.linked {
+            out.push(mark(
+                "mark linked-mark",
+                &format!("Trace {id}, joined to the span above by a span link: it ran on its own clock, as its own trace"),
+                "linked trace",
+            ));
+        }
+        if r.cycle_broken {
+            out.push(mark(
+                "mark",
+                "Its parent links formed a cycle, cut here",
+                "cycle cut",
+            ));
+        }
+        if r.pending {
+            out.push(mark(
+                "mark",
+                "Only its start was exported: the span never ended in these files",
+                "never ended",
+            ));
+        }
+        if let Some(why) = &r.skew {
+            out.push(mark("mark skew-mark", why, "skew"));
+        }
+        if let Some(why) = &r.timeout {
+            out.push(mark("mark timeout-mark", why, "timeout"));
+        }
+    }
+    if error_below {
+        out.push(mark(
+            "mark error-below",
+            "A span inside this collapsed subtree failed",
+            "contains errors",
+        ));
+    }
+    if slow {
+        out.push(mark(
+            "mark slow-mark",
+            "At least 10 times the median duration of its siblings",
+            "slow",
+        ));
+    }
+    out
 }
