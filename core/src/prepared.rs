@@ -4,9 +4,7 @@
 //! (where a worker's WebAssembly memory only grows) copying a 100 MB file into fresh memory was
 //! measured at 50-430 ms, against 6-10 ms into memory already written once. The page knows the
 //! files' sizes as soon as the user picks them, so the decoder worker makes their buffers ready
-//! while the browser is still reading the files, and the bytes are then copied into them. It
-//! also writes once the memory their decoding will take and hands it back to the allocator
-//! ([`Prepared::warm_heap`]), so the model is built on written memory too.
+//! while the browser is still reading the files, and the bytes are then copied into them.
 
 /// Buffers written once, waiting for the files they were made for.
 #[derive(Debug, Default)]
@@ -24,17 +22,6 @@ impl Prepared {
             // Not zeros: an allocator may hand out fresh memory as already zeroed and skip them.
             buffer.resize(size, b' ');
             self.0.push(buffer);
-        }
-    }
-
-    /// Writes `bytes` of memory once and gives it back to the allocator, so that what decoding
-    /// allocates next lands on memory already written instead of faulting in fresh pages (or, in
-    /// the browser, growing the worker's memory step by step).
-    pub fn warm_heap(bytes: usize) {
-        let mut scratch: Vec<u8> = Vec::new();
-        if scratch.try_reserve_exact(bytes).is_ok() {
-            scratch.resize(bytes, b' ');
-            std::hint::black_box(&scratch);
         }
     }
 
@@ -89,13 +76,6 @@ mod tests {
         prepared.clear();
         assert_eq!(prepared.held(), 0);
         assert_eq!(prepared.take(0).len(), 0);
-    }
-
-    #[test]
-    fn warming_more_heap_than_can_be_had_does_nothing() {
-        Prepared::warm_heap(usize::MAX);
-        Prepared::warm_heap(0);
-        Prepared::warm_heap(4096);
     }
 
     #[test]

@@ -40,15 +40,6 @@ mod worker {
     /// these take 30-36 ms).
     const PART_SIZE: usize = 10_000;
 
-    /// The memory written ahead for decoding, as a fraction (1 / this) of the files expected
-    /// (decoding a rich OTLP file takes 0.6x its size beside it, a lean one 0.8x), while the
-    /// browser reads the files. In alternating load-only runs on the 100k benchmark file: the
-    /// worker's decoding 230-290 -> 217-247 ms, its encoding 30-34 -> 24-26 ms, the load
-    /// 272-336 -> 256-286 ms; peak memory 1.62x -> 1.63x the file (the 1M file's 1.83x ->
-    /// 1.74x). Half the files gave the same times for more memory (1.69x, and 1.91x for the 1M
-    /// file: the model's growing lists left holes in the written memory).
-    const DECODING_MEMORY_DIVISOR: usize = 3;
-
     /// The least time between two progress messages (the last one is always sent).
     const PROGRESS_EVERY_MS: f64 = 50.0;
 
@@ -103,8 +94,6 @@ mod worker {
             .map(|s| s.max(0.0) as usize)
             .collect();
         prepared.borrow_mut().expect(&sizes);
-        let total = sizes.iter().fold(0usize, |a, &b| a.saturating_add(b));
-        Prepared::warm_heap(total / DECODING_MEMORY_DIVISOR);
         true
     }
 
