@@ -1,0 +1,124 @@
+// What decoding a file in two workers at once could gain, at best: the floor of a split decode.
+// Usage: node tests/bench/split.mjs FILE   (an OTLP/JSON document of several resourceSpans, such
+// as target/bench/trace-100000-rich.json from scripts/bench)
+//
+// In the release build's page, with the app's own decoder worker (dist/decoder_loader.js),
+// warmed up and told the sizes to come as the app does, it times from the bytes in memory to
+// the worker's last message:
+//   - one worker decoding the whole file (the app's path, less the page reading the model),
+//   - two workers each decoding half of it: the document cut at the `{"resource":` nearest its
+//     middle into two valid documents (the head closed with `]}`, the tail given the head's
+//     opening), the cut and its copies timed apart;
+// next to the same browser's TextDecoder + JSON.parse of the same bytes (the baseline). The
+// page reads nothing of the workers' answers and nothing is merged, so the two-worker time is a
+// floor: a real split decode adds the page reading both answers (which competes for the same
+// two cores), joining the halves and building the trees once both are in.
+import { statSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import { serve, launch } from '../e2e/harness.mjs';
+
+const file = process.argv[2];
+if (!file) {
+  console.error('usage: node tests/bench/split.mjs FILE');
+  process.exit(2);
+}
+const rounds = +(process.env.SIGHTLINE_ROUNDS || 5);
+const site = await serve(process.env.SIGHTLINE_DIST || undefined);
+const data = await serve(dirname(file), '/', { cors: true });
+const browser = await launch();
+try {
+  const page = await browser.newPage();
+  await page.goto(site.url);
+  const out = await page.evaluate(async ({ url, rounds }) => {
+    const buf = new Uint8Array(await (await fetch(url)).arrayBuffer());
+    const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+    // A warm worker that has made room for `sizes` (as the app's spare does while the browser
+    // reads the file).
+    const worker = async (sizes) => {
+      const w = new Worker('./decoder_loader.js');
+      await new Promise((resolve) => {
+        w.onmessage = (e) => {
+          if (e.data.kind === 'warm') resolve();
+        };
+      });
+      w.postMessage({ expect: sizes });
+      await sleep(300);
+      return w;
+    };
+    const decode = (w, bytes) => new Promise((resolve, reject) => {
+      w.onmessage = (e) => {
+        if (e.data.kind === 'done') resolve(performance.now());
+        if (e.data.kind === 'error') reject(new Error(e.data.message));
+      };
+      w.postMessage({ files: [{ name: 'bench.json', data: bytes }] }, [bytes.buffer]);
+    });
+
+    // The cut: the first `{"resource":` at or after the middle, and the document's opening (all
+    // before its first one). Only a compact document of resourceSpans can be cut this way.
+    const pattern = new TextEncoder().encode('{"resource":');
+    const at = (i) => {
+      for (let k = 0; k < pattern.length; k++) if (buf[i + k] !== pattern[k]) return false;
+      return true;
+    };
+    const find = (from) => {
+      for (let i = from; i + pattern.length <= buf.length; i++) if (at(i)) return i;
+      return -1;
+    };
+    const cut = () => {
+      const first = find(0);
+      const middle = find(buf.length >> 1);
+      if (first < 0 || middle <= first || buf[middle - 1] !== 0x2c) throw new Error('no resourceSpans to cut at');
+      const close = new TextEncoder().encode(']}');
+      const head = new Uint8Array(middle - 1 + close.length);
+      head.set(buf.subarray(0, middle - 1));
+      head.set(close, middle - 1);
+      const tail = new Uint8Array(first + buf.length - middle);
+      tail.set(buf.subarray(0, first));
+      tail.set(buf.subarray(middle), first);
+      return [head, tail];
+    };
+
+    const baseline = [], one = [], two = [], cutting = [], shares = [];
+    for (let round = 0; round < rounds; round++) {
+      let t0 = performance.now();
+      JSON.parse(new TextDecoder().decode(buf));
+      baseline.push(performance.now() - t0);
+
+      const single = await worker([buf.length]);
+      const copy = buf.slice();
+      t0 = performance.now();
+      one.push((await decode(single, copy)) - t0);
+      single.terminate();
+
+      const [a, b] = [await worker([buf.length / 2]), await worker([buf.length / 2])];
+      t0 = performance.now();
+      const [head, tail] = cut();
+      const t1 = performance.now();
+      cutting.push(t1 - t0);
+      shares.push(head.length / buf.length);
+      const ends = await Promise.all([decode(a, head), decode(b, tail)]);
+      two.push(Math.max(...ends) - t1);
+      a.terminate();
+      b.terminate();
+      await sleep(500);
+    }
+    return {
+      baseline: median(baseline), one: median(one), two: median(two), cut: median(cutting),
+      share: median(shares), all: { baseline, one, two, cutting },
+    };
+  }, { url: data.url + basename(file), rounds });
+  const ms = (x) => `${x.toFixed(0)} ms`;
+  const x = (t) => `${(t / out.baseline).toFixed(2)}x`;
+  console.log(`${basename(file)} (${(statSync(file).size / 1e6).toFixed(1)} MB), medians of ${rounds} rounds:`);
+  console.log(`  TextDecoder + JSON.parse:            ${ms(out.baseline)}`);
+  console.log(`  one worker, to its last message:     ${ms(out.one)} (${x(out.one)})`);
+  console.log(`  two workers, to the later one's:     ${ms(out.two)} (${x(out.two)}), plus ${ms(out.cut)} cutting and copying (${x(out.two + out.cut)} with it); the head is ${(out.share * 100).toFixed(0)}% of the file`);
+  console.log(`  every round: ${JSON.stringify(Object.fromEntries(Object.entries(out.all).map(([k, v]) => [k, v.map((t) => Math.round(t))])))}`);
+} finally {
+  await browser.close();
+  await site.close?.();
+  await data.close?.();
+}
+process.exit(0);
