@@ -147,7 +147,7 @@ fn zip_artifact_with_folders_reads_every_trace_entry_and_notes_the_rest() {
         .expect("entry");
     let zipkin = std::fs::read(
         common::repo_root()
-            .join("../shared/corpus/openzipkin__zipkin__zipkin-lens_testdata_yelp.json"),
+            .join("tests/fixtures/corpus/openzipkin__zipkin__zipkin-lens_testdata_yelp.json"),
     )
     .expect("corpus");
     zip.write_all(&gzip(&zipkin)).expect("write");
@@ -248,7 +248,7 @@ fn streamed_zip(entries: &[(&str, &[u8])]) -> (Vec<u8>, usize) {
 fn a_zip_cut_off_before_its_directory_reads_its_entries_from_their_own_headers() {
     let zipkin = std::fs::read(
         common::repo_root()
-            .join("../shared/corpus/openzipkin__zipkin__zipkin-lens_testdata_yelp.json"),
+            .join("tests/fixtures/corpus/openzipkin__zipkin__zipkin-lens_testdata_yelp.json"),
     )
     .expect("corpus");
     let log = b"FAILED test_orders.py::test_bulk_order - assert 500 == 200\n".as_slice();

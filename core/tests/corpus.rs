@@ -1,4 +1,4 @@
-//! Every OTLP/JSON file of the shared corpus (real files from other projects) decodes, with the
+//! Every file of the corpus (real files from other projects, in tests/fixtures/corpus) decodes, with the
 //! exact span count and the repairs reported.
 
 mod common;
@@ -8,10 +8,10 @@ use std::path::PathBuf;
 use common::{load, repo_root};
 
 fn corpus(name: &str) -> PathBuf {
-    let path = repo_root().join("../shared/corpus").join(name);
+    let path = repo_root().join("tests/fixtures/corpus").join(name);
     assert!(
         path.exists(),
-        "the shared corpus must sit beside the repository: {}",
+        "the corpus file is missing: {}",
         path.display()
     );
     path
@@ -38,7 +38,7 @@ const CORPUS: &[(&str, &str, usize, usize, usize, usize, usize)] = &[
 #[test]
 fn every_corpus_file_loads_with_exact_counts() {
     let listed: Vec<&str> = CORPUS.iter().map(|c| c.0).collect();
-    let dir = repo_root().join("../shared/corpus");
+    let dir = repo_root().join("tests/fixtures/corpus");
     for entry in std::fs::read_dir(&dir).expect("corpus folder") {
         let name = entry
             .expect("entry")

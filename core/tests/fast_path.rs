@@ -46,7 +46,7 @@ fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
 fn every_corpus_file_and_fixture_reads_the_same_on_both_paths() {
     let root = common::repo_root();
     let mut paths = Vec::new();
-    files_under(&root.join("../shared/corpus"), &mut paths);
+    files_under(&root.join("tests/fixtures/corpus"), &mut paths);
     files_under(&root.join("tests/fixtures/edge"), &mut paths);
     paths.extend(["order-e2e.json", "linked-traces.json"].map(common::fixture));
     assert!(paths.len() > 20, "found only {paths:?}");

@@ -392,7 +392,7 @@ fn element_ends(text: &[u8], array_key: Option<&str>) -> Vec<usize> {
 }
 
 fn corpus(name: &str) -> Vec<u8> {
-    std::fs::read(common::repo_root().join("../shared/corpus").join(name)).expect("corpus file")
+    std::fs::read(common::repo_root().join("tests/fixtures/corpus").join(name)).expect("corpus file")
 }
 
 #[test]
@@ -488,7 +488,7 @@ fn jaeger_read_by_the_typed_structs_reads_as_its_tree_does() {
     // tags are not a list (the typed reader gives up on the document, the tree reader skips
     // that span alone): each reads the same both ways, and the first ones do take the typed path.
     let mut files: Vec<(String, Vec<u8>)> =
-        std::fs::read_dir(common::repo_root().join("../shared/corpus"))
+        std::fs::read_dir(common::repo_root().join("tests/fixtures/corpus"))
             .expect("corpus")
             .flatten()
             .map(|e| e.path())

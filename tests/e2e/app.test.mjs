@@ -406,7 +406,7 @@ test('clock skew between hosts is marked, with the offset in its tooltip', async
   await withPage(browser, 'skew', async (page) => {
     await page.goto(site.url);
     await page.getByRole('status').filter({ hasText: /traces/ }).waitFor();
-    const skewFile = join(FIXTURES, '../../../shared/corpus/openzipkin__zipkin__zipkin-lens_testdata_skew.json');
+    const skewFile = join(FIXTURES, 'corpus/openzipkin__zipkin__zipkin-lens_testdata_skew.json');
     await page.getByRole('button', { name: 'Open trace files' }).setInputFiles(skewFile);
     await page.getByRole('status').filter({ hasText: '4 spans · 1 trace ' }).waitFor();
     const mark = waterfall(page).locator('.skew-mark').first();
@@ -437,7 +437,7 @@ test('a linked span in the session is one click away, and Back returns to where 
   await withPage(browser, 'links', async (page) => {
     await page.goto(site.url);
     await page.getByRole('status').filter({ hasText: /traces/ }).waitFor();
-    const file = join(FIXTURES, '../../../shared/corpus/jaegertracing__jaeger__internal_uimodel_converter_v1_json_fixtures_ui_01.json');
+    const file = join(FIXTURES, 'corpus/jaegertracing__jaeger__internal_uimodel_converter_v1_json_fixtures_ui_01.json');
     await page.getByRole('button', { name: 'Open trace files' }).setInputFiles(file);
     await page.getByRole('status').filter({ hasText: '5 spans · 1 trace ' }).waitFor();
     await rows(page).filter({ hasText: 'reference-test' }).click();

@@ -180,7 +180,7 @@ export async function sampleAsJsonLines() {
 export async function makeArtifacts(dir) {
   await mkdir(dir, { recursive: true });
   const sample = await readFile(join(FIXTURES, 'order-e2e.json'));
-  const yelp = await readFile(join(ROOT, '../shared/corpus/openzipkin__zipkin__zipkin-lens_testdata_yelp.json'));
+  const yelp = await readFile(join(ROOT, 'tests/fixtures/corpus/openzipkin__zipkin__zipkin-lens_testdata_yelp.json'));
   const files = {
     gz: join(dir, 'order-e2e.json.gz'),
     jsonl: join(dir, 'order-e2e.jsonl'),
