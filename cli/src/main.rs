@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use sightline_core::report::{error_text, failing_tests, markdown_table, md, permalink};
+use sightline_core::insight::report::{error_text, failing_tests, markdown_table, md, permalink};
 use sightline_core::Snapshot;
 
 const USAGE: &str = "usage: sightline [--base-url URL] [--src URL] [--markdown] [--verbose] FILE...
@@ -94,7 +94,7 @@ fn run(args: &Args, out: &mut impl Write) -> std::io::Result<u8> {
         }
         return Ok(2);
     }
-    let failing = failing_tests(&snapshot);
+    let failing = failing_tests(&snapshot.session, &snapshot.forest);
     if args.markdown {
         return markdown(args, &snapshot, &failing, out);
     }
@@ -149,7 +149,7 @@ fn run(args: &Args, out: &mut impl Write) -> std::io::Result<u8> {
 fn markdown(
     args: &Args,
     snapshot: &Snapshot,
-    failing: &[sightline_core::report::FailingTest],
+    failing: &[sightline_core::insight::report::FailingTest],
     out: &mut impl Write,
 ) -> std::io::Result<u8> {
     let spans = snapshot.forest.span_count();

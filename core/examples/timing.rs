@@ -70,10 +70,10 @@ fn main() {
     let tree = t.elapsed();
     eprintln!("memory: trees built, {}", memory());
     let t = Instant::now();
-    forest.precompute(&session);
+    sightline_core::view::minimap::precompute(&mut forest, &session);
     let precompute = t.elapsed();
     let t = Instant::now();
-    let failures = sightline_core::report::Failures::of(&session, &forest);
+    let failures = sightline_core::insight::report::Failures::of(&session, &forest);
     let failing = t.elapsed();
     eprintln!("memory: precomputed, {}", memory());
     // What the worker sends last: the trees' pieces (their head, then the nodes).

@@ -4,32 +4,33 @@
 use std::collections::HashMap;
 
 use crate::decode;
-use crate::intern::Sym;
-use crate::layout::visible_rows;
+use crate::model::intern::Sym;
 use crate::model::Session;
 use crate::model::{Event, KeyValue, Link, Span, Value};
-use crate::snapshot::{Assembler, Snapshot};
-use crate::tree::Forest;
+use crate::session::Snapshot;
+use crate::trace::tree::Forest;
+use crate::view::rows::visible_rows;
+use crate::wire::Assembler;
 
 fn pipeline(session: Session, data: &[u8]) {
     let forest = Forest::build(&session);
     // The search box takes any text: the input's first bytes, as a query over every trace.
     let text = String::from_utf8_lossy(&data[..data.len().min(80)]);
-    let query = crate::search::Query::parse(&text);
+    let query = crate::view::search::Query::parse(&text);
     for tree in forest.views() {
         let _ = query.matches_in(&session, tree);
     }
-    let failures = crate::report::Failures::of(&session, &forest);
+    let failures = crate::insight::report::Failures::of(&session, &forest);
     assert!(failures.listed.len() <= failures.total);
     for tree in &forest.traces {
         let rows = visible_rows(tree, &Default::default());
         assert_eq!(rows.len(), tree.nodes.len());
         for i in 0..tree.nodes.len() {
-            let _ = crate::layout::bar(
+            let _ = crate::view::window::bar(
                 &session,
                 tree,
                 u32::try_from(i).unwrap_or(u32::MAX),
-                crate::layout::Window::of_trace(tree),
+                crate::view::window::Window::of_trace(tree),
             );
         }
     }

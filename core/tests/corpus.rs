@@ -276,7 +276,7 @@ fn zipkin_clock_skew_is_visible() {
     let tree = &forest.traces[0];
     let skewed: Vec<(&str, (u64, u64))> = (0..tree.nodes.len() as u32)
         .filter_map(|i| {
-            sightline_core::layout::skew(&session, tree, i).map(|s| {
+            sightline_core::trace::outliers::skew(&session, tree, i).map(|s| {
                 (
                     session
                         .strings

@@ -5,7 +5,8 @@ mod common;
 use std::collections::HashSet;
 
 use common::{fixture, load, outline, span_names};
-use sightline_core::layout::{bar, visible_rows, Window};
+use sightline_core::view::rows::visible_rows;
+use sightline_core::view::window::{bar, Window};
 
 fn edge(name: &str) -> std::path::PathBuf {
     fixture(&format!("edge/{name}"))
@@ -51,14 +52,15 @@ fn missing_parent_becomes_a_placeholder_row_above_the_orphan_and_its_children() 
         tree.find(&session, tree.trace_id, session.spans[1].span_id),
         Some(2)
     );
-    let orphan_search = sightline_core::search::Query::parse("orphan").matches_in(&session, tree);
+    let orphan_search =
+        sightline_core::view::search::Query::parse("orphan").matches_in(&session, tree);
     assert_eq!(orphan_search, [2, 3]);
     // Its bar covers the spans that name it: 100 ms to 200 ms of a 500 ms trace.
-    let b = sightline_core::layout::bar(
+    let b = sightline_core::view::window::bar(
         &session,
         tree,
         1,
-        sightline_core::layout::Window::of_trace(tree),
+        sightline_core::view::window::Window::of_trace(tree),
     );
     assert!(
         (b.left - 0.2).abs() < 1e-9 && (b.width - 0.2).abs() < 1e-9,
@@ -66,7 +68,10 @@ fn missing_parent_becomes_a_placeholder_row_above_the_orphan_and_its_children() 
     );
     // Orphans under the same missing id share one placeholder; the skew of the second is not
     // measured against the first.
-    assert_eq!(sightline_core::layout::skew(&session, tree, 2), None);
+    assert_eq!(
+        sightline_core::trace::outliers::skew(&session, tree, 2),
+        None
+    );
 }
 
 #[test]
@@ -248,12 +253,12 @@ fn open_on_failure_prefers_the_raising_span_over_deeper_error_statuses() {
     // No exception events: the deepest span with status ERROR is chosen (the parent here).
     let tree = &forest.traces[0];
     assert_eq!(
-        sightline_core::layout::open_on_failure(&session, tree),
+        sightline_core::trace::open_at::open_on_failure(&session, tree),
         Some(0)
     );
     let (session, _, forest) = load(&[edge("missing_parent.json")]);
     assert_eq!(
-        sightline_core::layout::open_on_failure(&session, &forest.traces[0]),
+        sightline_core::trace::open_at::open_on_failure(&session, &forest.traces[0]),
         Some(0),
         "no errors: the root"
     );
@@ -393,14 +398,14 @@ fn only_matches_keeps_each_match_with_its_ancestors() {
     let tree = &forest.traces[0];
     // b > c > (d, a); e alone. A match on d keeps b and c above it.
     assert_eq!(
-        sightline_core::layout::rows_with_ancestors(tree, &[2]),
+        sightline_core::view::rows::rows_with_ancestors(tree, &[2]),
         [0, 1, 2]
     );
     assert_eq!(
-        sightline_core::layout::rows_with_ancestors(tree, &[2, 3, 4]),
+        sightline_core::view::rows::rows_with_ancestors(tree, &[2, 3, 4]),
         [0, 1, 2, 3, 4]
     );
-    assert!(sightline_core::layout::rows_with_ancestors(tree, &[]).is_empty());
+    assert!(sightline_core::view::rows::rows_with_ancestors(tree, &[]).is_empty());
 }
 
 #[test]
@@ -410,7 +415,7 @@ fn critical_path_follows_the_last_finishing_children() {
     let path = span_names(
         &session,
         tree,
-        &sightline_core::critical::critical_path(&session, tree),
+        &sightline_core::trace::critical::critical_path(&session, tree),
     );
     // e (clipped to 95-100) ends last; before 95, b ends at 90; inside b, c ends at 60; before c
     // starts (35), d ends at 34; back in the root before b starts (30), f ends at 25. a ends at 40,
@@ -434,19 +439,19 @@ fn skew_is_measured_against_the_parent() {
     let (session, _, forest) = load(&[edge("child_longer_than_parent.json")]);
     let tree = &forest.traces[0];
     assert_eq!(
-        sightline_core::layout::skew(&session, tree, 0),
+        sightline_core::trace::outliers::skew(&session, tree, 0),
         None,
         "a root has no parent"
     );
     // The child ends 800 ms after its parent.
     assert_eq!(
-        sightline_core::layout::skew(&session, tree, 1),
+        sightline_core::trace::outliers::skew(&session, tree, 1),
         Some((0, 800_000_000))
     );
     let (session, _, forest) = load(&[edge("critical_path.json")]);
     let tree = &forest.traces[0];
     let skewed: Vec<u32> = (0..tree.nodes.len() as u32)
-        .filter(|&i| sightline_core::layout::skew(&session, tree, i).is_some())
+        .filter(|&i| sightline_core::trace::outliers::skew(&session, tree, i).is_some())
         .collect();
     assert_eq!(skewed.len(), 1, "only e overruns the root");
 }
@@ -456,7 +461,7 @@ fn a_sibling_ten_times_slower_than_the_median_is_an_outlier() {
     let (session, _, forest) = load(&[edge("critical_path.json")]);
     let tree = &forest.traces[0];
     // Root's children last 30, 60, 35, 20 ms: none is ten times the median.
-    assert!(sightline_core::layout::duration_outliers(&session, tree).is_empty());
+    assert!(sightline_core::trace::outliers::duration_outliers(&session, tree).is_empty());
 
     // Four retries of 1 ms and one of 20 ms under one parent: the slow one stands out.
     let span = |id: u8, start_ms: u64, dur_ms: u64| {
@@ -481,14 +486,14 @@ fn a_sibling_ten_times_slower_than_the_median_is_an_outlier() {
     let outliers = span_names(
         &session,
         tree,
-        &sightline_core::layout::duration_outliers(&session, tree),
+        &sightline_core::trace::outliers::duration_outliers(&session, tree),
     );
     assert_eq!(outliers, ["call 5"]);
 }
 
 #[test]
 fn collapse_to_depth_shows_that_many_levels() {
-    use sightline_core::layout::{collapse_to_depth, visible_ancestor};
+    use sightline_core::view::rows::{collapse_to_depth, visible_ancestor};
     let (_, _, forest) = load(&[edge("own_ancestor.json")]);
     let tree = &forest.traces[0];
     // b > c > (d, a); e alone.
@@ -510,7 +515,7 @@ fn collapse_to_depth_shows_that_many_levels() {
 
 #[test]
 fn spans_that_last_exactly_their_reported_timeout_are_found() {
-    use sightline_core::timeout::timeout_match;
+    use sightline_core::insight::timeout::timeout_match;
     let (session, _, _) = load(&[edge("timeouts.json")]);
     let found: Vec<(String, Option<u64>)> = session
         .spans
@@ -589,8 +594,8 @@ fn null_fields_read_as_left_out() {
 
 #[test]
 fn the_legend_lists_each_service_once_and_its_search_keeps_that_service_alone() {
-    use sightline_core::layout::{service_hue, service_legend, LegendEntry};
-    use sightline_core::search::{service_query, Query};
+    use sightline_core::view::legend::{service_hue, service_legend, LegendEntry};
+    use sightline_core::view::search::{service_query, Query};
     let (session, _, forest) = load(&[edge("similar_services.json")]);
     let tree = &forest.traces[0];
     assert_eq!(

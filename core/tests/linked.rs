@@ -5,7 +5,8 @@
 mod common;
 
 use common::{fixture, load, outline};
-use sightline_core::layout::{open_on_failure, skew};
+use sightline_core::trace::open_at::open_on_failure;
+use sightline_core::trace::outliers::skew;
 
 #[test]
 fn the_test_trace_and_the_worker_trace_it_enqueued_open_together() {
@@ -123,8 +124,8 @@ fn traces_without_links_between_them_are_not_joined() {
 
 #[test]
 fn a_link_to_traces_shown_together_opens_them_together() {
-    use sightline_core::permalink::{describe, locate, View};
-    use sightline_core::url_state::HashState;
+    use sightline_core::session::permalink::{describe, locate, View};
+    use sightline_core::view::url_state::HashState;
     use sightline_core::Snapshot;
     let bytes = std::fs::read(fixture("linked-traces.json")).expect("fixture");
     let snapshot = Snapshot::decode(vec![("linked-traces.json".into(), bytes)]);

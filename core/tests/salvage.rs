@@ -392,7 +392,8 @@ fn element_ends(text: &[u8], array_key: Option<&str>) -> Vec<usize> {
 }
 
 fn corpus(name: &str) -> Vec<u8> {
-    std::fs::read(common::repo_root().join("tests/fixtures/corpus").join(name)).expect("corpus file")
+    std::fs::read(common::repo_root().join("tests/fixtures/corpus").join(name))
+        .expect("corpus file")
 }
 
 #[test]

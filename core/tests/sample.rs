@@ -86,7 +86,7 @@ fn sample_holds_the_failing_e2e_run() {
 fn the_sample_opens_on_the_worker_span_that_raised() {
     let (session, _, forest) = load(&[fixture("order-e2e.json")]);
     let tree = &forest.traces[0];
-    let open = sightline_core::layout::open_on_failure(&session, tree).expect("a node");
+    let open = sightline_core::trace::open_at::open_on_failure(&session, tree).expect("a node");
     let span = &session.spans[tree.nodes[open as usize].span as usize];
     assert_eq!(session.display_name(span), "reserve TEAPOT-XL");
     assert_eq!(session.service_of(span), "order-worker");
@@ -97,14 +97,14 @@ fn the_sample_opens_on_the_worker_span_that_raised() {
         .find(|t| t.error_count == 0)
         .expect("a trace without errors");
     assert_eq!(
-        sightline_core::layout::open_on_failure(&session, calm),
+        sightline_core::trace::open_at::open_on_failure(&session, calm),
         Some(0)
     );
 }
 
 /// The sample's search: the display names of the spans of its first trace a query matches.
 fn sample_search() -> impl Fn(&str) -> Vec<String> {
-    use sightline_core::search::Query;
+    use sightline_core::view::search::Query;
     let (session, _, forest) = load(&[fixture("order-e2e.json")]);
     move |q| {
         let tree = &forest.traces[0];
@@ -153,7 +153,7 @@ fn search_finds_spans_by_text_attribute_and_id() {
 
 #[test]
 fn the_minimap_draws_every_span_and_marks_the_failures() {
-    use sightline_core::layout::minimap;
+    use sightline_core::view::minimap::minimap;
     let (session, _, forest) = load(&[fixture("order-e2e.json")]);
     let tree = &forest.traces[0];
     let runs = minimap(&session, tree, 200, 40);
@@ -185,7 +185,7 @@ fn the_minimap_draws_every_span_and_marks_the_failures() {
 
 #[test]
 fn the_failing_call_reads_as_http_and_the_resource_links_to_its_ci_job() {
-    use sightline_core::semantic::{ci_links, sections, session_ci_job, FieldKind};
+    use sightline_core::insight::semantic::{ci_links, sections, session_ci_job, FieldKind};
     let (session, _, forest) = load(&[fixture("order-e2e.json")]);
     let tree = &forest.traces[0];
     let client = tree
@@ -259,7 +259,7 @@ fn the_failing_call_reads_as_http_and_the_resource_links_to_its_ci_job() {
 
 #[test]
 fn only_http_and_https_urls_are_links() {
-    use sightline_core::url_state::is_http_url;
+    use sightline_core::view::url_state::is_http_url;
     for bad in [
         "javascript:alert(1)",
         "JAVASCRIPT:alert(1)",
@@ -284,7 +284,7 @@ fn only_http_and_https_urls_are_links() {
 
 #[test]
 fn a_span_copied_as_otlp_json_reads_back_the_same() {
-    use sightline_core::export::span_as_otlp_json;
+    use sightline_core::insight::export::span_as_otlp_json;
     let (session, _, forest) = load(&[fixture("order-e2e.json")]);
     let tree = &forest.traces[0];
     for node in &tree.nodes {
@@ -318,9 +318,9 @@ fn a_span_copied_as_otlp_json_reads_back_the_same() {
 
 #[test]
 fn a_view_written_into_a_link_is_found_again() {
-    use sightline_core::layout::Window;
-    use sightline_core::permalink::{describe, locate, View};
-    use sightline_core::url_state::HashState;
+    use sightline_core::session::permalink::{describe, locate, View};
+    use sightline_core::view::url_state::HashState;
+    use sightline_core::view::window::Window;
     let bytes = std::fs::read(fixture("order-e2e.json")).expect("sample");
     let snapshot = sightline_core::Snapshot::decode(vec![("order-e2e.json".into(), bytes)]);
     let tree = &snapshot.forest.traces[0];
@@ -361,10 +361,10 @@ fn a_view_written_into_a_link_is_found_again() {
 
 #[test]
 fn the_report_names_the_failing_test_and_the_worker_span_that_caused_it() {
-    use sightline_core::report::{failing_tests, permalink};
+    use sightline_core::insight::report::{failing_tests, permalink};
     let bytes = std::fs::read(fixture("order-e2e.json")).expect("sample");
     let snapshot = sightline_core::Snapshot::decode(vec![("order-e2e.json".into(), bytes)]);
-    let failing = failing_tests(&snapshot);
+    let failing = failing_tests(&snapshot.session, &snapshot.forest);
     let names: Vec<&str> = failing.iter().map(|f| f.name.as_str()).collect();
     // The 422 test passed (it expects the rejection); the bulk order failed.
     assert_eq!(names, ["test_orders.py::test_bulk_order"]);
@@ -400,9 +400,9 @@ fn the_report_names_the_failing_test_and_the_worker_span_that_caused_it() {
         )
     );
     // The link finds the span again.
-    let found = sightline_core::permalink::locate(
+    let found = sightline_core::session::permalink::locate(
         &snapshot,
-        &sightline_core::url_state::HashState::parse(link.split_once('#').expect("hash").1),
+        &sightline_core::view::url_state::HashState::parse(link.split_once('#').expect("hash").1),
     );
     assert!(found.missing.is_empty());
     assert_eq!(found.view.selected, Some(cause.node));
@@ -410,8 +410,8 @@ fn the_report_names_the_failing_test_and_the_worker_span_that_caused_it() {
 
 #[test]
 fn a_link_made_from_a_local_file_names_it_by_content() {
-    use sightline_core::permalink::{check_files, describe, Files, View};
-    use sightline_core::url_state::HashState;
+    use sightline_core::session::permalink::{check_files, describe, Files, View};
+    use sightline_core::view::url_state::HashState;
     let bytes = std::fs::read(fixture("order-e2e.json")).expect("sample");
     let snapshot = sightline_core::Snapshot::decode(vec![("order-e2e.json".into(), bytes.clone())]);
     let mut link = HashState::default();
@@ -453,10 +453,11 @@ fn a_link_made_from_a_local_file_names_it_by_content() {
 
 #[test]
 fn a_small_trace_travels_inside_a_link_and_decodes_to_the_same_spans() {
-    use sightline_core::export::{inline_bytes, inline_trace, INLINE_LIMIT};
+    use sightline_core::insight::export::{inline_bytes, inline_trace, INLINE_LIMIT};
     let bytes = std::fs::read(fixture("order-e2e.json")).expect("sample");
     let snapshot = sightline_core::Snapshot::decode(vec![("order-e2e.json".into(), bytes)]);
-    let data = inline_trace(&snapshot, 0).expect("the sample's main trace fits");
+    let data =
+        inline_trace(&snapshot.session, &snapshot.forest, 0).expect("the sample's main trace fits");
     assert!(data.len() <= INLINE_LIMIT);
     assert!(
         data.bytes()
@@ -493,7 +494,7 @@ fn a_small_trace_travels_inside_a_link_and_decodes_to_the_same_spans() {
 
 #[test]
 fn a_trace_too_large_for_a_link_says_how_large() {
-    use sightline_core::export::{inline_trace, INLINE_LIMIT};
+    use sightline_core::insight::export::{inline_trace, INLINE_LIMIT};
     // 3,000 spans with distinct random-looking attributes do not compress under the limit.
     let spans: Vec<String> = (0..3000u64)
         .map(|i| {
@@ -510,14 +511,14 @@ fn a_trace_too_large_for_a_link_says_how_large() {
         spans.join(",")
     );
     let snapshot = sightline_core::Snapshot::decode(vec![("big.json".into(), doc.into_bytes())]);
-    let err = inline_trace(&snapshot, 0).expect_err("too large");
+    let err = inline_trace(&snapshot.session, &snapshot.forest, 0).expect_err("too large");
     assert!(err > INLINE_LIMIT);
 }
 
 #[test]
 fn links_stay_short_when_many_subtrees_are_folded() {
-    use sightline_core::permalink::{describe, View, MAX_FOLDED};
-    use sightline_core::url_state::HashState;
+    use sightline_core::session::permalink::{describe, View, MAX_FOLDED};
+    use sightline_core::view::url_state::HashState;
     let bytes = std::fs::read(fixture("order-e2e.json")).expect("sample");
     let snapshot = sightline_core::Snapshot::decode(vec![("order-e2e.json".into(), bytes)]);
     let all: std::collections::HashSet<u32> = (0..MAX_FOLDED as u32 + 1).collect();
@@ -550,11 +551,11 @@ fn what_the_decoder_precomputes_is_what_the_page_would_compute() {
         let p = tree.precomputed.clone().expect("precomputed by decode");
         assert_eq!(
             p.outliers,
-            sightline_core::layout::duration_outliers(&snapshot.session, tree)
+            sightline_core::trace::outliers::duration_outliers(&snapshot.session, tree)
         );
         assert_eq!(
             p.open_at,
-            sightline_core::layout::open_on_failure(&snapshot.session, tree)
+            sightline_core::trace::open_at::open_on_failure(&snapshot.session, tree)
         );
         assert_eq!(
             p.spans,
@@ -616,7 +617,7 @@ fn search_compares_numbers_durations_and_the_span_fields() {
 
 #[test]
 fn the_sample_legend_follows_the_test_into_the_api_and_the_worker() {
-    use sightline_core::layout::{service_hue, service_legend};
+    use sightline_core::view::legend::{service_hue, service_legend};
     let (session, _, forest) = load(&[fixture("order-e2e.json")]);
     let (legend, more) = service_legend(&session, &forest.traces[0], 24);
     assert_eq!(more, 0);
@@ -627,7 +628,7 @@ fn the_sample_legend_follows_the_test_into_the_api_and_the_worker() {
 
 #[test]
 fn a_whole_subtree_folds_and_unfolds_at_once_and_the_rest_keeps_its_folds() {
-    use sightline_core::layout::{collapse_subtree, expand_subtree, visible_rows};
+    use sightline_core::view::rows::{collapse_subtree, expand_subtree, visible_rows};
     use std::collections::HashSet;
     let (_, _, forest) = load(&[fixture("order-e2e.json")]);
     let tree = &forest.traces[0];

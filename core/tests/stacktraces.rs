@@ -2,7 +2,7 @@
 
 mod common;
 
-use sightline_core::stacktrace::{parse, Language, StackTrace};
+use sightline_core::insight::stacktrace::{parse, Language, StackTrace};
 
 fn trace(name: &str) -> StackTrace {
     let path = common::fixture(&format!("tracebacks/{name}"));

@@ -27,7 +27,7 @@ mod worker {
     use std::rc::Rc;
 
     use js_sys::{Array, Object, Reflect, Uint8Array};
-    use sightline_core::prepared::Prepared;
+    use sightline_core::wire::buffers::Prepared;
     use sightline_core::{
         decode_file, decode_session, forest_parts_each, Session, Snapshot, Streamer,
     };

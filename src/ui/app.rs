@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use super::details::SpanDetails;
 use super::failures::FailingTests;
 use super::header::Header;
-use sightline_core::url_state::HashState;
+use sightline_core::view::url_state::HashState;
 use wasm_bindgen::JsCast;
 
 use super::decoder;
@@ -18,7 +18,7 @@ use super::splitter::{layout_style, Splitter};
 use super::state::AppState;
 use super::trace_list::TraceList;
 use super::waterfall::Waterfall;
-use sightline_core::panes::Pane;
+use sightline_core::view::panes::Pane;
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -46,7 +46,7 @@ pub fn App() -> impl IntoView {
         .other
         .iter()
         .find(|(k, _)| k == "data")
-        .map(|(_, v)| sightline_core::export::inline_bytes(v));
+        .map(|(_, v)| sightline_core::insight::export::inline_bytes(v));
     match inline {
         // A link that carries its trace: no fetch at all.
         Some(Some(bytes)) if start.sources.is_empty() => open_bytes(state, "linked trace", &bytes),

@@ -4,9 +4,9 @@
 //! URLs become links.
 
 use leptos::prelude::*;
-use sightline_core::export::span_as_otlp_json;
-use sightline_core::semantic::{ci_links, sections, FieldKind, Link};
-use sightline_core::structured::{attribute_schema, from_attribute, parse_structured};
+use sightline_core::insight::export::span_as_otlp_json;
+use sightline_core::insight::semantic::{ci_links, sections, FieldKind, Link};
+use sightline_core::insight::structured::{attribute_schema, from_attribute, parse_structured};
 use sightline_core::{format_duration, format_timestamp_utc, KeyValue, Session, Span, Value};
 
 use super::copy::CopyButton;
@@ -125,9 +125,11 @@ fn headers(session: &Session, attrs: &[KeyValue], prefix: &str) -> Vec<(String, 
             let k = session.strings.get(kv.key);
             k.strip_prefix(prefix).map(|name| {
                 let v = match from_attribute(session, &kv.value) {
-                    Some(sightline_core::structured::Json::Array(items)) if items.len() == 1 => {
+                    Some(sightline_core::insight::structured::Json::Array(items))
+                        if items.len() == 1 =>
+                    {
                         match &items[0] {
-                            sightline_core::structured::Json::Str(s) => s.clone(),
+                            sightline_core::insight::structured::Json::Str(s) => s.clone(),
                             other => other.to_json(),
                         }
                     }
@@ -332,7 +334,7 @@ fn details_view(
             let sym = s.strings.lookup(key)?;
             let kv = span.attributes.iter().find(|kv| kv.key == sym)?;
             let json = from_attribute(s, &kv.value)?;
-            let empty = matches!(&json, sightline_core::structured::Json::Array(a) if a.is_empty());
+            let empty = matches!(&json, sightline_core::insight::structured::Json::Array(a) if a.is_empty());
             let title = if key.ends_with("errors") {
                 "Validation errors"
             } else {

@@ -3,7 +3,7 @@
 //! is shown raw.
 
 use leptos::prelude::*;
-use sightline_core::stacktrace::{parse, Exception, Frame};
+use sightline_core::insight::stacktrace::{parse, Exception, Frame};
 
 /// One exception event: its type, message and stack trace text.
 pub struct ExceptionEvent {

@@ -1,11 +1,11 @@
 //! The failing tests of the session, each with the span that caused its failure (computed by
-//! the worker: `sightline_core::report::Failures`), above the trace list. A click opens the
+//! the worker: `sightline_core::insight::report::Failures`), above the trace list. A click opens the
 //! cause, wherever it is (another trace, a folded subtree), and Back returns.
 
 use leptos::prelude::*;
-use sightline_core::permalink::{describe, View};
-use sightline_core::report::{error_text, markdown_table, FailingTest};
-use sightline_core::url_state::HashState;
+use sightline_core::insight::report::{error_text, markdown_table, FailingTest};
+use sightline_core::session::permalink::{describe, View};
+use sightline_core::view::url_state::HashState;
 
 use super::copy::CopyButton;
 use super::state::AppState;

@@ -1,7 +1,7 @@
 //! The header: what is open, and a status line that says what was loaded.
 
 use leptos::prelude::*;
-use sightline_core::semantic::session_ci_job;
+use sightline_core::insight::semantic::session_ci_job;
 
 use super::load::cancel;
 use super::open_button::OpenButton;
@@ -112,8 +112,13 @@ fn CopyLinkButton() -> impl IntoView {
         };
         let location = window.location();
         let result = state.data.with_untracked(|d| {
-            d.as_ref()
-                .map(|d| sightline_core::export::inline_trace(d, state.trace.get_untracked()))
+            d.as_ref().map(|d| {
+                sightline_core::insight::export::inline_trace(
+                    &d.session,
+                    &d.forest,
+                    state.trace.get_untracked(),
+                )
+            })
         });
         let Some(result) = result else { return };
         let message = match result {
@@ -121,7 +126,7 @@ fn CopyLinkButton() -> impl IntoView {
                 toast.set(Some(format!(
                     "This trace is too large to travel in a link: {} KB compressed, the limit is {} KB. Share the file, or a #src= link to where it is served.",
                     size / 1024,
-                    sightline_core::export::INLINE_LIMIT / 1024
+                    sightline_core::insight::export::INLINE_LIMIT / 1024
                 )));
                 set_timeout(
                     move || toast.set(None),
@@ -130,7 +135,7 @@ fn CopyLinkButton() -> impl IntoView {
                 return;
             }
             Ok(data) => {
-                let mut link = sightline_core::url_state::HashState::parse(
+                let mut link = sightline_core::view::url_state::HashState::parse(
                     &location.hash().unwrap_or_default(),
                 );
                 link.sources.clear();

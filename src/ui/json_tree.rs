@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 use leptos::tachys::html::attribute::custom::CustomAttribute;
-use sightline_core::structured::{schema_child, schema_title, Json, Schema, Step};
+use sightline_core::insight::structured::{schema_child, schema_title, Json, Schema, Step};
 use wasm_bindgen::JsCast;
 
 use super::copy::CopyButton;

@@ -4,8 +4,8 @@
 //! "only matching" work on it; pressed again, it clears the search.
 
 use leptos::prelude::*;
-use sightline_core::layout::{service_legend, LegendEntry};
-use sightline_core::search::service_query;
+use sightline_core::view::legend::{service_legend, LegendEntry};
+use sightline_core::view::search::service_query;
 
 use super::state::AppState;
 

@@ -5,7 +5,7 @@
 use js_sys::{Reflect, Uint8Array};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use sightline_core::url_state::is_http_url;
+use sightline_core::view::url_state::is_http_url;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 

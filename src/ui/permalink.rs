@@ -3,8 +3,8 @@
 //! Selecting another span adds a history entry, so Back and Forward move between selections.
 
 use leptos::prelude::*;
-use sightline_core::permalink::{check_files, describe, locate, Files, View};
-use sightline_core::url_state::HashState;
+use sightline_core::session::permalink::{check_files, describe, locate, Files, View};
+use sightline_core::view::url_state::HashState;
 
 use super::state::AppState;
 

@@ -127,7 +127,7 @@ pub fn KeyboardHelp() -> impl IntoView {
         ),
         ("?", "this help"),
     ];
-    // What the search box takes (sightline_core::search).
+    // What the search box takes (sightline_core::view::search).
     let search = [
         (
             "words",

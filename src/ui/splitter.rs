@@ -4,7 +4,7 @@
 //! the widths the user chose are kept in the browser's local storage.
 
 use leptos::prelude::*;
-use sightline_core::panes::{self, Pane, PaneWidths};
+use sightline_core::view::panes::{self, Pane, PaneWidths};
 use wasm_bindgen::JsCast;
 
 use super::preferences::{remember, remembered};

@@ -4,11 +4,11 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use leptos::prelude::*;
-use sightline_core::layout::{
-    collapse_subtree, expand_subtree, open_on_failure, visible_ancestor, Window,
-};
-use sightline_core::panes::PaneWidths;
-use sightline_core::url_state::HashState;
+use sightline_core::trace::open_at::open_on_failure;
+use sightline_core::view::panes::PaneWidths;
+use sightline_core::view::rows::{collapse_subtree, expand_subtree, visible_ancestor};
+use sightline_core::view::url_state::HashState;
+use sightline_core::view::window::Window;
 
 /// A load in progress: what, and how many bytes of how many.
 #[derive(Clone, Debug, PartialEq)]

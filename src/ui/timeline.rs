@@ -4,14 +4,16 @@
 
 use leptos::prelude::*;
 use sightline_core::format_duration;
-use sightline_core::layout::{minimap, tick_count, ticks, Window};
+use sightline_core::view::minimap::minimap;
+use sightline_core::view::ticks::{tick_count, ticks};
+use sightline_core::view::window::Window;
 use sightline_core::{MINIMAP_COLUMNS, MINIMAP_ROWS};
 use wasm_bindgen::JsCast;
 
 use super::resize::observe_size;
 use super::splitter::Splitter;
 use super::state::AppState;
-use sightline_core::panes::Pane;
+use sightline_core::view::panes::Pane;
 
 /// Height of the minimap in CSS pixels (style/main.css `.minimap`).
 const MINIMAP_HEIGHT: u16 = 36;

@@ -1,8 +1,8 @@
 //! The traces of the session, failing ones first: a listbox the user picks the trace from.
 
 use leptos::prelude::*;
-use sightline_core::layout::{row_window, scroll_to_reveal};
-use sightline_core::search::TraceFilter;
+use sightline_core::view::search::TraceFilter;
+use sightline_core::view::virtual_list::{row_window, scroll_to_reveal};
 use sightline_core::{format_duration, format_timestamp_utc, TraceTree};
 
 use super::resize::observe_size;

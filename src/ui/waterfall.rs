@@ -2,14 +2,18 @@
 //! placed by start and sized by duration on a shared time axis.
 
 use leptos::prelude::*;
-use sightline_core::critical::critical_path;
-use sightline_core::layout::{
-    bar, collapse_to_depth, duration_outliers, is_jump, row_window, rows_in_place,
-    rows_with_ancestors, scroll_to_reveal, service_hue, skew, visible_ancestor, visible_rows,
-    RowWindow, Window,
+use sightline_core::insight::timeout::timeout_match;
+use sightline_core::trace::critical::critical_path;
+use sightline_core::trace::outliers::{duration_outliers, skew};
+use sightline_core::view::legend::service_hue;
+use sightline_core::view::rows::{
+    collapse_to_depth, rows_with_ancestors, visible_ancestor, visible_rows,
 };
-use sightline_core::search::Query;
-use sightline_core::timeout::timeout_match;
+use sightline_core::view::search::Query;
+use sightline_core::view::virtual_list::{
+    is_jump, row_window, rows_in_place, scroll_to_reveal, RowWindow,
+};
+use sightline_core::view::window::{bar, Window};
 use sightline_core::{format_duration, TraceTree};
 use wasm_bindgen::JsCast;
 

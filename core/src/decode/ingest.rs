@@ -6,10 +6,10 @@ use std::hash::{Hash, Hasher};
 
 use rustc_hash::{FxHashMap, FxHasher};
 
-use base64::Engine;
+pub(crate) use crate::model::ids::{decode_base64, parse_span_id, parse_trace_id};
 
 use super::lenient::{LenientStr, LenientU64, RawAnyValue, RawKeyValue};
-use crate::intern::Sym;
+use crate::model::intern::Sym;
 use crate::model::{KeyValue, Resource, Scope, Session, Span, SpanId, TraceId, Value, Warning};
 
 /// A point to return to: see [`Ingest::checkpoint`].
@@ -351,46 +351,4 @@ pub(super) fn count(raw: &LenientU64) -> u32 {
 /// A count as the model keeps it (saturating at `u32::MAX`).
 pub(super) fn count_u64(v: u64) -> u32 {
     u32::try_from(v).unwrap_or(u32::MAX)
-}
-
-pub(super) fn decode_base64(text: &str) -> Option<Vec<u8>> {
-    let t = text.trim();
-    base64::engine::general_purpose::STANDARD
-        .decode(t)
-        .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(t))
-        .or_else(|_| base64::engine::general_purpose::URL_SAFE.decode(t))
-        .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(t))
-        .ok()
-}
-
-/// Reads an id written as hex (any case) or base64, into exactly `N` bytes. A shorter id is
-/// right-aligned (a 64-bit trace id becomes the low half). `Ok(None)` for an absent or empty id.
-fn parse_id<const N: usize>(text: Option<&str>) -> Result<Option<[u8; N]>, String> {
-    let Some(t) = text.map(str::trim).filter(|t| !t.is_empty()) else {
-        return Ok(None);
-    };
-    let bytes = if t.len() % 2 == 0 && t.len() <= 2 * N && t.bytes().all(|b| b.is_ascii_hexdigit())
-    {
-        (0..t.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&t[i..i + 2], 16))
-            .collect::<Result<Vec<u8>, _>>()
-            .map_err(|_| t.to_string())?
-    } else {
-        decode_base64(t).ok_or_else(|| t.to_string())?
-    };
-    if bytes.is_empty() || bytes.len() > N {
-        return Err(t.to_string());
-    }
-    let mut out = [0u8; N];
-    out[N - bytes.len()..].copy_from_slice(&bytes);
-    Ok(Some(out))
-}
-
-pub(crate) fn parse_trace_id(text: Option<&str>) -> Result<Option<TraceId>, String> {
-    parse_id::<16>(text).map(|o| o.map(TraceId))
-}
-
-pub(crate) fn parse_span_id(text: Option<&str>) -> Result<Option<SpanId>, String> {
-    parse_id::<8>(text).map(|o| o.map(SpanId))
 }

@@ -2,13 +2,12 @@
 //! skipped or repaired. The format is recognised from the content, never the file name. A decoder
 //! never panics and never gives up on a whole file because one part of it is bad.
 
-mod close;
 mod container;
 mod ingest;
 mod jaeger;
 mod lenient;
 mod otlp;
-mod resume;
+pub(crate) mod recover;
 mod typed;
 mod zipkin;
 
@@ -16,6 +15,7 @@ use serde_json::Value as Json;
 
 use crate::model::{Session, Warning};
 use ingest::Ingest;
+use recover::resync;
 
 /// What loading one file added to the session.
 #[derive(Clone, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -171,7 +171,7 @@ fn decode_json(
             // (not a cut) every whole record after it.
             let spans = ingest.session.spans.len();
             let checkpoint = ingest.checkpoint();
-            let got = resume::recover(text, &e, None, 0);
+            let got = resync::recover(text, &e, None, 0);
             match &got.json {
                 Some(Json::Array(items)) => decode_array(&mut ingest, items),
                 Some(object) => {
@@ -239,7 +239,7 @@ fn short_why(e: &serde_json::Error) -> String {
 }
 
 /// What reading a Jaeger or Zipkin document that stops being JSON kept (`kept` spans) and lost.
-fn closed_report(why: &str, kept: usize, got: &resume::Recovered) -> String {
+fn closed_report(why: &str, kept: usize, got: &resync::Recovered) -> String {
     let (limit, cut_off, dropped, past) = (got.limit, got.cut_off, got.dropped, &got.past);
     let (spans, are) = if kept == 1 {
         ("span", "is")
@@ -275,19 +275,18 @@ pub(crate) fn line_col(bytes: &[u8], offset: usize) -> (usize, usize) {
     (line, col)
 }
 
-/// A span id written as hex or base64 (as in `logfire.pending_parent_id`).
-pub(crate) fn parse_hex_span_id(text: &str) -> Option<crate::model::SpanId> {
-    ingest::parse_span_id(Some(text)).ok().flatten()
-}
-
+#[cfg(feature = "testing")]
 pub(crate) use otlp::{fast_path_bails, without_fast_path};
+#[cfg(feature = "testing")]
 pub(crate) use typed::{reads as typed_reads, without as without_typed};
 
+#[cfg(feature = "testing")]
 /// Fuzzing entry: the OTLP reader on arbitrary bytes.
 pub(crate) fn fuzz_otlp(session: &mut Session, bytes: &[u8]) {
     let _ = otlp::decode(session, "fuzz", bytes, &mut |_, _| {});
 }
 
+#[cfg(feature = "testing")]
 /// Fuzzing entry: the Jaeger reader on arbitrary bytes (arrays and objects).
 /// Invalid JSON goes to the file reader, which reads what it can of it (see [`close`]).
 pub(crate) fn fuzz_jaeger(session: &mut Session, bytes: &[u8]) {
@@ -304,6 +303,7 @@ pub(crate) fn fuzz_jaeger(session: &mut Session, bytes: &[u8]) {
     }
 }
 
+#[cfg(feature = "testing")]
 /// Fuzzing entry: the Zipkin reader on arbitrary bytes (invalid JSON as [`fuzz_jaeger`]).
 pub(crate) fn fuzz_zipkin(session: &mut Session, bytes: &[u8]) {
     match serde_json::from_slice::<Json>(bytes) {

@@ -29,6 +29,7 @@ thread_local! {
     static FAST_PATH_BAILS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
+#[cfg(feature = "testing")]
 /// Documents the fast path handed to the typed reader on this thread so far.
 pub(crate) fn fast_path_bails() -> usize {
     FAST_PATH_BAILS.with(std::cell::Cell::get)
@@ -38,6 +39,7 @@ fn fast_path_enabled() -> bool {
     FAST_PATH.with(std::cell::Cell::get)
 }
 
+#[cfg(feature = "testing")]
 /// Runs `f` with the fast path of the OTLP reader off (so tests can compare the two paths).
 pub(crate) fn without_fast_path<T>(f: impl FnOnce() -> T) -> T {
     let before = FAST_PATH.with(|c| c.replace(false));
@@ -373,8 +375,12 @@ fn jaeger_before_damage(
     why: &str,
 ) -> Option<String> {
     let start = doc.start;
-    let mut got =
-        super::resume::recover(&text[doc], err, Some(super::resume::Flavour::Jaeger), start);
+    let mut got = crate::decode::recover::resync::recover(
+        &text[doc],
+        err,
+        Some(crate::decode::recover::resync::Flavour::Jaeger),
+        start,
+    );
     got.limit += start;
     let json = got.json.take()?;
     let spans = ingest.session.spans.len();

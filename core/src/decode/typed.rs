@@ -15,7 +15,8 @@ use serde::de::{self, value::MapAccessDeserializer, Deserializer, MapAccess, Vis
 use serde::Deserialize;
 
 use super::ingest::Ingest;
-use super::{jaeger, resume, zipkin};
+use super::recover::resync;
+use super::{jaeger, zipkin};
 
 thread_local! {
     /// Whether the typed readers are tried (tests and fuzzing turn them off to compare them with
@@ -35,11 +36,13 @@ pub(super) fn count_read() {
     READS.with(|c| c.set(c.get() + 1));
 }
 
+#[cfg(feature = "testing")]
 /// How many documents the typed readers have read on this thread.
 pub(crate) fn reads() -> usize {
     READS.with(Cell::get)
 }
 
+#[cfg(feature = "testing")]
 /// Runs `f` with Jaeger and Zipkin documents read only as trees.
 pub(crate) fn without<T>(f: impl FnOnce() -> T) -> T {
     let before = ENABLED.with(|c| c.replace(false));
@@ -182,7 +185,7 @@ fn object_keys(b: &[u8], at: usize, within: usize) -> Option<(Vec<&[u8]>, bool)>
     if b.get(at) != Some(&b'{') {
         return None;
     }
-    let walk = resume::keys_until(b, at, at.saturating_add(within));
+    let walk = resync::keys_until(b, at, at.saturating_add(within));
     if walk.keys.iter().any(|k| k.contains(&b'\\')) {
         return None;
     }

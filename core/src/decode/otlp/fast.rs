@@ -13,7 +13,7 @@ use std::borrow::Cow;
 
 use super::super::ingest::{count_u64, decode_base64, parse_span_id, parse_trace_id};
 use super::{Place, Reader};
-use crate::intern::Sym;
+use crate::model::intern::Sym;
 use crate::model::{
     Event, KeyValue, Link, Scope, Span, SpanId, SpanKind, Status, StatusCode, TraceId, Value,
 };

@@ -277,7 +277,7 @@ impl<'t> Walk<'t, '_, '_> {
     /// of the walk's budget for this.
     fn holds_a_span(&self, at: usize) -> bool {
         let Some(keys) =
-            crate::decode::resume::own_keys(&self.b[..self.end], at, &self.sorted_budget)
+            crate::decode::recover::resync::own_keys(&self.b[..self.end], at, &self.sorted_budget)
         else {
             return false;
         };

@@ -3,9 +3,9 @@
 
 use std::collections::HashSet;
 
-use crate::layout::Window;
-use crate::snapshot::Snapshot;
-use crate::url_state::HashState;
+use crate::session::Snapshot;
+use crate::view::url_state::HashState;
+use crate::view::window::Window;
 
 /// The most folded subtrees a link records.
 pub const MAX_FOLDED: usize = 64;

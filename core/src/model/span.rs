@@ -1,7 +1,4 @@
-//! The trace model: what every decoder produces, whatever the input format was.
-//!
-//! Ids are fixed-size bytes, times are `u64` nanoseconds since the Unix epoch (0 = unknown), and
-//! strings are interned. Spans of all files of a session live in one vector; trees index into it.
+//! Ids, spans, resources and the session that holds them.
 
 use hashbrown::HashTable;
 use rustc_hash::FxBuildHasher;
@@ -10,7 +7,7 @@ use std::hash::BuildHasher;
 
 use serde::{Deserialize, Serialize};
 
-use crate::intern::{Interner, Sym};
+use crate::model::intern::{Interner, Sym};
 
 /// A 16-byte W3C trace id. A 64-bit id (Jaeger, Zipkin) is kept in the low 8 bytes.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize)]

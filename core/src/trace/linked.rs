@@ -10,7 +10,7 @@
 use rustc_hash::FxHashMap as HashMap;
 
 use crate::model::{Session, SpanId};
-use crate::tree::{Node, NodeFlags, TraceTree};
+use crate::trace::tree::{Node, NodeFlags, TraceTree};
 
 /// A span link from one trace of the session into another.
 #[derive(Clone, Copy, Debug)]

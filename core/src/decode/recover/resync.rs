@@ -1,5 +1,5 @@
 //! Reading a Jaeger or Zipkin document on past damage in its middle (a lost quote, comma or
-//! brace, bytes that are not JSON): [`super::close`] keeps what comes before the damage; here the
+//! brace, bytes that are not JSON): [`super::truncated`] keeps what comes before the damage; here the
 //! text after it is searched for the next record that is whole JSON on its own (a Zipkin span, a
 //! Jaeger span, trace or process), each record is read by itself, and what was read joins the
 //! part before the damage. Further damage costs the record it is in and reading goes on after
@@ -18,7 +18,7 @@ use serde_json::{Map, Value as Json};
 
 /// What the document holds, as far as the part before the damage says.
 #[derive(Clone, Copy, PartialEq, Debug)]
-pub(super) enum Flavour {
+pub(crate) enum Flavour {
     Jaeger,
     Zipkin,
     /// Nothing before the damage said: the first record found decides.
@@ -55,7 +55,7 @@ enum Kind {
 }
 
 /// A place past the first damage where reading stopped again.
-pub(super) struct Damage {
+pub(crate) struct Damage {
     pub at: usize,
     pub why: String,
     /// The text ended there (the file was also cut off).
@@ -64,7 +64,7 @@ pub(super) struct Damage {
 
 /// What was read after the first damage.
 #[derive(Default)]
-pub(super) struct Resumed {
+pub(crate) struct Resumed {
     /// Where the first record after the damage begins, if any was read.
     pub from: Option<usize>,
     pub zipkin: Vec<Json>,
@@ -82,7 +82,7 @@ pub(super) struct Resumed {
 
 /// What a report says of reading past the damage.
 #[derive(Default)]
-pub(super) struct Past {
+pub(crate) struct Past {
     /// Where reading went on.
     pub from: Option<usize>,
     /// Span records read there.
@@ -361,7 +361,7 @@ fn next_record(
 }
 
 /// Reads records from `from` (just past the first damage) to the end of `text`.
-pub(super) fn resume(text: &[u8], from: usize, mut flavour: Flavour) -> Resumed {
+pub(crate) fn resume(text: &[u8], from: usize, mut flavour: Flavour) -> Resumed {
     let mut out = Resumed::default();
     let mut pos = from;
     // Walking objects whose keys were sorted costs at most four readings of the text.
@@ -410,10 +410,11 @@ pub(super) fn resume(text: &[u8], from: usize, mut flavour: Flavour) -> Resumed 
                 }
             }
             Some(Err(e)) => {
-                let offset = super::close::offset_of(&text[at..], e.line(), e.column());
+                let offset =
+                    crate::decode::recover::truncated::offset_of(&text[at..], e.line(), e.column());
                 out.damage.push(Damage {
                     at: at + offset,
-                    why: super::short_why(&e),
+                    why: crate::decode::short_why(&e),
                     cut_off: e.is_eof() && limit == text.len(),
                 });
                 match kind {
@@ -489,9 +490,9 @@ fn processes_of(trace: &mut Json) -> &mut Map<String, Json> {
 }
 
 /// A Jaeger or Zipkin document `text` that stops being JSON where `err` says, read as far as it
-/// can be: what came before that point closed ([`super::close`]), and after damage (not a cut)
+/// can be: what came before that point closed ([`super::truncated`]), and after damage (not a cut)
 /// every whole record after it, joined into one document.
-pub(super) struct Recovered {
+pub(crate) struct Recovered {
     pub json: Option<Json>,
     /// Where the text stops being JSON.
     pub limit: usize,
@@ -505,14 +506,14 @@ pub(super) struct Recovered {
 
 /// See [`Recovered`]. `flavour`: what the document is, or `None` to let the part before the
 /// damage say (a top-level array).
-pub(super) fn recover(
+pub(crate) fn recover(
     text: &[u8],
     err: &serde_json::Error,
     flavour: Option<Flavour>,
     base: usize,
 ) -> Recovered {
-    let (limit, cut_off) = super::close::stop(text, err);
-    let closed = super::close::close(text, limit);
+    let (limit, cut_off) = crate::decode::recover::truncated::stop(text, err);
+    let closed = crate::decode::recover::truncated::close(text, limit);
     let dropped = closed.as_ref().map_or(0, |c| c.dropped);
     let prefix = closed.map(|c| c.json);
     let flavour = flavour.unwrap_or(match &prefix {
@@ -536,7 +537,7 @@ pub(super) fn recover(
 
 /// Joins what was read after the damage to what was kept before it (`prefix`, the document
 /// closed at the damage, if anything of it was whole): one document for the usual readers.
-pub(super) fn join(prefix: Option<Json>, resumed: Resumed) -> Option<Json> {
+pub(crate) fn join(prefix: Option<Json>, resumed: Resumed) -> Option<Json> {
     let Resumed {
         zipkin,
         spans,
@@ -678,7 +679,7 @@ mod tests {
         // Damage in the second span: the third and the processes still belong to trace t.
         let text = br#"{"data":[{"traceID":"t","spans":[{"traceID":"t","spanID":"1","operationName":"a"},{"traceID":"t","spanID":"2","operationName" "b"},{"traceID":"t","spanID":"3","operationName":"c"}],"processes":{"p1":{"serviceName":"api"}}},{"traceID":"u","spans":[],"processes":{}}]}"#;
         let damage = text.windows(2).position(|w| w == b"\" ").expect("damage") + 1;
-        let prefix = crate::decode::close::close(text, damage).map(|c| c.json);
+        let prefix = crate::decode::recover::truncated::close(text, damage).map(|c| c.json);
         let resumed = resume(text, damage, Flavour::Jaeger);
         assert_eq!(resumed.spans.len(), 1);
         assert_eq!(resumed.processes.len(), 1);

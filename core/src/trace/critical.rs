@@ -4,7 +4,7 @@
 //! are first clipped to their parent (a child running past its parent only counts inside it).
 
 use crate::model::Session;
-use crate::tree::TraceTree;
+use crate::trace::tree::TraceTree;
 
 /// Node indices on the critical path of the trace's first root, sorted.
 pub fn critical_path(session: &Session, tree: &TraceTree) -> Vec<u32> {

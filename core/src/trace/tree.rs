@@ -9,8 +9,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::intern::Sym;
-use crate::layout::MiniRun;
+use crate::model::intern::Sym;
 use crate::model::{Session, Span, SpanId, TraceId, Value};
 
 /// Marks a node carries for the waterfall.
@@ -65,7 +64,7 @@ pub struct TraceTree {
     pub error_count: usize,
     /// Distinct service names, in order of first appearance in the tree.
     pub services: Vec<Sym>,
-    /// The trace drawn small ([`crate::layout::minimap`] at [`MINIMAP_COLUMNS`] x
+    /// The trace drawn small ([`crate::view::minimap::minimap`] at [`MINIMAP_COLUMNS`] x
     /// [`MINIMAP_ROWS`]), computed by the decoder so the page never walks every span for it.
     /// Empty until [`Forest::precompute`] runs.
     pub minimap: Vec<MiniRun>,
@@ -77,12 +76,23 @@ pub struct TraceTree {
     pub members: Vec<usize>,
 }
 
+/// A horizontal run of lit pixels in the minimap.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MiniRun {
+    pub y: u16,
+    pub x0: u16,
+    /// Exclusive end.
+    pub x1: u16,
+    /// Some span failed under these pixels.
+    pub error: bool,
+}
+
 /// Per-trace results the decoder computes once, so opening a huge trace costs the page less.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Precomputed {
-    /// [`crate::layout::duration_outliers`].
+    /// [`crate::trace::outliers::duration_outliers`].
     pub outliers: Vec<u32>,
-    /// [`crate::layout::open_on_failure`].
+    /// [`crate::trace::open_at::open_on_failure`].
     pub open_at: Option<u32>,
     /// [`TraceTree::span_count`].
     pub spans: usize,
@@ -153,12 +163,12 @@ impl TraceTree {
 /// All traces of a session, failing traces first, then by start time.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Forest {
-    #[serde(deserialize_with = "crate::snapshot::trees")]
+    #[serde(deserialize_with = "trees")]
     pub traces: Vec<TraceTree>,
     /// Groups of traces that link to each other (a test trace and the worker trace it enqueued),
     /// each drawn as one tree ([`crate::joined`]). As views they follow the traces: view
     /// `traces.len() + j` is `joined[j]` (see [`Forest::tree`]).
-    #[serde(deserialize_with = "crate::snapshot::trees")]
+    #[serde(deserialize_with = "trees")]
     pub joined: Vec<TraceTree>,
     /// Spans dropped because the very same span was loaded before (at decode time, or here when
     /// two spans share a (trace id, span id) pair).
@@ -172,19 +182,6 @@ pub struct Forest {
 }
 
 impl Forest {
-    /// Draws the minimap of every trace and computes what opening a trace needs (see
-    /// [`TraceTree::minimap`], [`Precomputed`]).
-    pub fn precompute(&mut self, session: &Session) {
-        for t in self.traces.iter_mut().chain(self.joined.iter_mut()) {
-            t.minimap = crate::layout::minimap(session, t, MINIMAP_COLUMNS, MINIMAP_ROWS);
-            t.precomputed = Some(Precomputed {
-                outliers: crate::layout::duration_outliers(session, t),
-                open_at: crate::layout::open_on_failure(session, t),
-                spans: t.span_count(),
-            });
-        }
-    }
-
     /// Builds every trace of the session.
     pub fn build(session: &Session) -> Forest {
         let mut order: Vec<TraceId> = Vec::new();
@@ -212,7 +209,7 @@ impl Forest {
             forest.traces.push(tree);
         }
         forest.traces.sort_by_key(|t| (t.error_count == 0, t.start));
-        forest.joined = crate::joined::join_linked(session, &forest.traces);
+        forest.joined = crate::trace::linked::join_linked(session, &forest.traces);
         forest
     }
 
@@ -708,7 +705,7 @@ fn pending_of(
     let announced = span.parent_id?;
     let parent = session
         .str_attribute(span, "logfire.pending_parent_id")
-        .and_then(crate::decode::parse_hex_span_id)
+        .and_then(crate::model::ids::parse_hex_span_id)
         .filter(|p| !p.is_zero());
     Some((announced, parent))
 }
@@ -720,4 +717,42 @@ fn pending_keys(session: &Session) -> Option<(Sym, Sym)> {
         session.strings.lookup("logfire.span_type")?,
         session.strings.lookup("pending_span")?,
     ))
+}
+thread_local! {
+    /// The bytes of the piece being read (the wire stage's reading), which bound how many trees it can
+    /// hold (see [`trees`]).
+    pub(crate) static READING: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// The fewest bytes a tree takes in the binary form (its 16-byte trace id and a byte for each
+/// of its other fields).
+const TREE_BYTES: usize = 24;
+
+/// Reads a list of trees into a vector made its exact size once. serde's own reading trusts a
+/// count only up to 1 MiB of room and then grows by doubling: the head of 60,000 small trees
+/// (a session of one-span traces) held 1.9x the vectors' room at the last doubling, and the
+/// page's memory never gives that back. The count is trusted as far as the bytes being read
+/// could hold that many trees, so a corrupt count cannot claim more.
+fn trees<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<TraceTree>, D::Error> {
+    struct Trees;
+    impl<'de> serde::de::Visitor<'de> for Trees {
+        type Value = Vec<TraceTree>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a list of trees")
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Self::Value, A::Error> {
+            let room = seq.size_hint().unwrap_or(0).min(READING.get() / TREE_BYTES);
+            let mut out = Vec::new();
+            // Fallible: with no room to spare, the list grows as it is read.
+            let _ = out.try_reserve_exact(room);
+            while let Some(tree) = seq.next_element()? {
+                out.push(tree);
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_seq(Trees)
 }

@@ -133,21 +133,25 @@ fn span_json(session: &Session, span: &Span) -> J {
 /// The longest inline trace a link carries, in characters of its `data=` value.
 pub const INLINE_LIMIT: usize = 32 * 1024;
 
-/// Trace `trace` of the snapshot as a link's `data=` value: its spans as OTLP/JSON, gzipped,
+/// Trace `trace` of the forest as a link's `data=` value: its spans as OTLP/JSON, gzipped,
 /// base64url without padding. `Err(size)` when that is longer than [`INLINE_LIMIT`].
-pub fn inline_trace(snapshot: &crate::Snapshot, trace: usize) -> Result<String, usize> {
+pub fn inline_trace(
+    session: &Session,
+    forest: &crate::trace::tree::Forest,
+    trace: usize,
+) -> Result<String, usize> {
     use base64::Engine;
     use std::io::Write;
-    let Some(tree) = snapshot.tree(trace) else {
+    let Some(tree) = forest.tree(trace) else {
         return Err(0);
     };
     let spans: Vec<&Span> = tree
         .nodes
         .iter()
         .filter(|n| !n.flags.placeholder)
-        .map(|n| &snapshot.session.spans[n.span as usize])
+        .map(|n| &session.spans[n.span as usize])
         .collect();
-    let json = spans_as_otlp_json(&snapshot.session, &spans);
+    let json = spans_as_otlp_json(session, &spans);
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     let bytes = gz
         .write_all(json.as_bytes())

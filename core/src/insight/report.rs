@@ -3,11 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::intern::Sym;
+use crate::model::intern::Sym;
 use crate::model::{Session, Span};
-use crate::snapshot::Snapshot;
-use crate::tree::{Forest, TraceTree};
-use crate::url_state::HashState;
+use crate::trace::tree::{Forest, TraceTree};
+use crate::view::url_state::HashState;
 
 /// Where a failure started.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -174,8 +173,8 @@ fn error_of(session: &Session, span: &Span) -> (String, String) {
 
 /// Every failed test, in trace order. When the session has no test spans at all, each failing
 /// trace counts as one test (its root's name).
-pub fn failing_tests(snapshot: &Snapshot) -> Vec<FailingTest> {
-    find(&snapshot.session, &snapshot.forest, usize::MAX).listed
+pub fn failing_tests(session: &Session, forest: &Forest) -> Vec<FailingTest> {
+    find(session, forest, usize::MAX).listed
 }
 
 /// The failures a session's page lists: the first [`Failures::MAX_LISTED`], with the count of
@@ -356,6 +355,7 @@ pub fn permalink(base_url: &str, src: Option<&str>, cause: &Cause) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::session::Snapshot;
 
     /// `traces` traces of one root span each, every third one failed.
     fn session_of(traces: usize) -> Snapshot {
@@ -393,6 +393,6 @@ mod tests {
         let big = session_of(3_000);
         assert_eq!(big.failures.total, 1_000);
         assert_eq!(big.failures.listed.len(), Failures::MAX_LISTED);
-        assert_eq!(failing_tests(&big).len(), 1_000);
+        assert_eq!(failing_tests(&big.session, &big.forest).len(), 1_000);
     }
 }

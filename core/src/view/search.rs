@@ -15,7 +15,7 @@
 //! - `-term` keeps the spans the term does not match (`-health`, `-status=ok`).
 
 use crate::model::{KeyValue, Session, Span, StatusCode, Value};
-use crate::tree::TraceTree;
+use crate::trace::tree::TraceTree;
 
 /// One term of a query.
 #[derive(Clone, Debug, PartialEq)]

@@ -44,7 +44,7 @@ impl Safe {
 }
 
 /// Where the text stops being a JSON prefix and what survived of it.
-pub(super) struct Closed {
+pub(crate) struct Closed {
     /// The document, closed.
     pub json: Json,
     /// Objects that looked like spans, dropped because the damage came inside them (0 or 1).
@@ -54,7 +54,7 @@ pub(super) struct Closed {
 /// The longest whole-value prefix of `text[..limit]` (text that is valid JSON up to `limit`, as
 /// the parser said) as a document of its own, the containers open at that point closed. `None`
 /// when no value was completed before `limit` or the result is no object or array.
-pub(super) fn close(text: &[u8], limit: usize) -> Option<Closed> {
+pub(crate) fn close(text: &[u8], limit: usize) -> Option<Closed> {
     let limit = limit.min(text.len());
     let mut stack: Vec<Frame> = Vec::new();
     let mut safe = Safe::default();
@@ -272,7 +272,7 @@ fn strip(v: &mut Json) -> usize {
 /// Where a document that a parser found not to be JSON stops being JSON, and whether it was cut
 /// off there (the error is at the end of the text: the parser ran out of text, or read a
 /// number, literal or escape that the end cut short) rather than damaged.
-pub(super) fn stop(text: &[u8], err: &serde_json::Error) -> (usize, bool) {
+pub(crate) fn stop(text: &[u8], err: &serde_json::Error) -> (usize, bool) {
     let end = text.len()
         - text
             .iter()
@@ -292,7 +292,7 @@ pub(super) fn stop(text: &[u8], err: &serde_json::Error) -> (usize, bool) {
 
 /// The byte offset of a parser's error position (1-based line and column, as `serde_json`
 /// gives them) in `text`; the end of the text for a position past it.
-pub(super) fn offset_of(text: &[u8], line: usize, column: usize) -> usize {
+pub(crate) fn offset_of(text: &[u8], line: usize, column: usize) -> usize {
     let mut start = 0;
     for _ in 1..line {
         match memchr::memchr(b'\n', &text[start..]) {

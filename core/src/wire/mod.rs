@@ -1,51 +1,19 @@
-//! A decoded session with its trees: what the decoder (in a Web Worker) hands the page, in a
-//! compact binary form, so the page never parses JSON itself.
+//! The loaded session in the compact binary form (postcard) in which it crosses from the decoder
+//! (a Web Worker) to the page, so the page never parses JSON itself: strings and spans stream as
+//! they are decoded, then the trees in pieces the page reads between frames.
 
-use std::cell::Cell;
+pub mod buffers;
 
 use serde::{Deserialize, Serialize};
 
-use crate::decode::{decode_file_with_progress, FileSummary};
-use crate::intern::{Interner, StringRun};
+use crate::decode::FileSummary;
+use crate::insight::report::Failures;
+use crate::model::intern::{Interner, StringRun};
 use crate::model::{Resource, Scope, Session, Span, Warning};
-use crate::report::Failures;
-use crate::tree::{Forest, Node, TraceTree};
-
-/// Everything the UI shows of a load.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct Snapshot {
-    pub session: Session,
-    pub forest: Forest,
-    pub files: Vec<FileSummary>,
-    /// The failing tests and their causes (the first few hundred).
-    pub failures: Failures,
-}
+use crate::session::Snapshot;
+use crate::trace::tree::{Forest, Node, TraceTree};
 
 impl Snapshot {
-    /// Decodes `(file name, bytes)` pairs into one session and builds its trees.
-    pub fn decode(files: Vec<(String, Vec<u8>)>) -> Snapshot {
-        let (session, files) = decode_session(files, |_, _| {});
-        Snapshot::with_trees(session, files)
-    }
-
-    /// Builds the trees of a decoded session.
-    pub fn with_trees(session: Session, files: Vec<FileSummary>) -> Snapshot {
-        let mut forest = Forest::build(&session);
-        forest.precompute(&session);
-        let failures = Failures::of(&session, &forest);
-        Snapshot {
-            session,
-            forest,
-            files,
-            failures,
-        }
-    }
-
-    /// The tree of trace `i`, if it exists.
-    pub fn tree(&self, i: usize) -> Option<&TraceTree> {
-        self.forest.tree(i)
-    }
-
     /// The compact binary form (postcard).
     pub fn to_bytes(&self) -> Vec<u8> {
         // Serialising plain data into a Vec cannot fail; an empty result would read as an error.
@@ -61,74 +29,12 @@ impl Snapshot {
     }
 }
 
-/// Decodes `(file name, bytes)` pairs into one session, with each file's summary, calling
-/// `progress(bytes done, the session so far)` every few thousand spans and after each file.
-/// Each file's bytes are freed as soon as it is decoded.
-pub fn decode_session(
-    files: Vec<(String, Vec<u8>)>,
-    mut progress: impl FnMut(u64, &Session),
-) -> (Session, Vec<FileSummary>) {
-    let mut session = Session::default();
-    let mut summaries = Vec::new();
-    let mut done = 0u64;
-    for (name, bytes) in files {
-        let summary = decode_file_with_progress(&mut session, &name, &bytes, &mut |at, s| {
-            progress(done + at as u64, s);
-        });
-        summaries.push(summary);
-        done += bytes.len() as u64;
-        drop(bytes);
-        progress(done, &session);
-    }
-    session.spans.shrink_to_fit();
-    (session, summaries)
-}
-
-thread_local! {
-    /// The bytes of the piece being read ([`read_within`]), which bound how many trees it can
-    /// hold (see [`trees`]).
-    static READING: Cell<usize> = const { Cell::new(0) };
-}
-
-/// Reads `bytes` (postcard), letting [`trees`] size its vectors from their counts.
+/// Reads `bytes` (postcard), letting [`crate::trace::tree`]'s list of trees size its vectors from their counts.
 fn read_within<'de, T: Deserialize<'de>>(bytes: &'de [u8]) -> postcard::Result<T> {
-    let before = READING.replace(bytes.len());
+    let before = crate::trace::tree::READING.replace(bytes.len());
     let read = postcard::from_bytes(bytes);
-    READING.set(before);
+    crate::trace::tree::READING.set(before);
     read
-}
-
-/// The fewest bytes a tree takes in the binary form (its 16-byte trace id and a byte for each
-/// of its other fields).
-const TREE_BYTES: usize = 24;
-
-/// Reads a list of trees into a vector made its exact size once. serde's own reading trusts a
-/// count only up to 1 MiB of room and then grows by doubling: the head of 60,000 small trees
-/// (a session of one-span traces) held 1.9x the vectors' room at the last doubling, and the
-/// page's memory never gives that back. The count is trusted as far as the bytes being read
-/// could hold that many trees, so a corrupt count cannot claim more.
-pub(crate) fn trees<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<TraceTree>, D::Error> {
-    struct Trees;
-    impl<'de> serde::de::Visitor<'de> for Trees {
-        type Value = Vec<TraceTree>;
-        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("a list of trees")
-        }
-        fn visit_seq<A: serde::de::SeqAccess<'de>>(
-            self,
-            mut seq: A,
-        ) -> Result<Self::Value, A::Error> {
-            let room = seq.size_hint().unwrap_or(0).min(READING.get() / TREE_BYTES);
-            let mut out = Vec::new();
-            // Fallible: with no room to spare, the list grows as it is read.
-            let _ = out.try_reserve_exact(room);
-            while let Some(tree) = seq.next_element()? {
-                out.push(tree);
-            }
-            Ok(out)
-        }
-    }
-    d.deserialize_seq(Trees)
 }
 
 /// One piece of a snapshot in transit. The page reads the pieces one at a time, yielding to the
@@ -221,9 +127,9 @@ struct TreeHeadRef<'a> {
     start: u64,
     end: u64,
     error_count: usize,
-    services: &'a [crate::intern::Sym],
-    minimap: &'a [crate::layout::MiniRun],
-    precomputed: &'a Option<crate::tree::Precomputed>,
+    services: &'a [crate::model::intern::Sym],
+    minimap: &'a [crate::trace::tree::MiniRun],
+    precomputed: &'a Option<crate::trace::tree::Precomputed>,
     members: &'a [usize],
 }
 

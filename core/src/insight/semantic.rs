@@ -4,7 +4,7 @@
 //! links.
 
 use crate::model::{KeyValue, Session, Span, Value};
-use crate::url_state::is_http_url;
+use crate::view::url_state::is_http_url;
 
 /// How a field's value is shown.
 #[derive(Clone, Debug, PartialEq, Eq)]
