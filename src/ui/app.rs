@@ -10,7 +10,6 @@ use super::header::Header;
 use sightline_core::view::url_state::HashState;
 use wasm_bindgen::JsCast;
 
-use super::decoder;
 use super::load::{files_of, open_bytes, open_files, open_pasted, open_sample, open_sources};
 use super::permalink;
 use super::problems::Problems;
@@ -18,6 +17,7 @@ use super::splitter::{layout_style, Splitter};
 use super::state::AppState;
 use super::trace_list::TraceList;
 use super::waterfall::Waterfall;
+use super::worker_client;
 use sightline_core::view::panes::Pane;
 
 #[component]
@@ -38,7 +38,7 @@ pub fn App() -> impl IntoView {
         });
     }
     // `#src=<url>` opens those files; without any, the bundled sample opens.
-    decoder::prepare(state);
+    worker_client::prepare();
     // The rest of the address (trace, span, zoom, …) is restored once the files are in.
     let start = HashState::parse(&hash());
     state.restore.set_value(Some(start.clone()));

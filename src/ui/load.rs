@@ -9,8 +9,8 @@ use sightline_core::view::url_state::is_http_url;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-use super::decoder;
 use super::state::{AppState, Progress};
+use super::worker_client;
 
 /// Where the bundled sample sits in the built site (relative, so any path prefix works).
 pub const SAMPLE_URL: &str = "samples/order-e2e.json";
@@ -52,16 +52,16 @@ async fn finish(
     }
     if contents.is_empty() {
         // No decoder ran, so none started the next load's: start it here.
-        decoder::prepare(state);
+        worker_client::prepare();
     } else {
-        let result = decoder::decode(state, load, contents).await;
+        let result = worker_client::decode(state, load, contents).await;
         if !current(state, load) {
             return;
         }
         match result {
             Ok(loaded) => {
                 state.show(loaded);
-                request_animation_frame(|| decoder::mark("sightline:painted"));
+                request_animation_frame(|| worker_client::mark("sightline:painted"));
             }
             Err(e) => failures.push(e),
         }
@@ -97,12 +97,11 @@ pub fn open_files(state: AppState, files: Vec<web_sys::File>) {
             )
         })
         .collect();
-    let sizes: Vec<f64> = files.iter().map(|f| f.size()).collect();
-    decoder::expect(state, &sizes);
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let sizes: Vec<u64> = files.iter().map(|f| f.size() as u64).collect();
+    worker_client::expect(&sizes);
     spawn_local(async move {
-        let total: f64 = sizes.iter().sum();
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        let total = total as u64;
+        let total: u64 = sizes.iter().sum();
         let mut contents = Vec::with_capacity(files.len());
         let mut failures = refused;
         let mut done = 0u64;
@@ -203,8 +202,7 @@ async fn fetch_with_progress(
     // The decoder makes memory ready for the body while it downloads (a compressed transfer's
     // body outgrows this size; its bytes then get memory when they come, as without it).
     if let Some(total) = total {
-        #[allow(clippy::cast_precision_loss)]
-        decoder::expect(state, &[total as f64]);
+        worker_client::expect(&[total]);
     }
     let label = format!("Fetching {}", url.rsplit('/').next().unwrap_or(url));
     let Some(body) = response.body() else {
@@ -316,7 +314,7 @@ fn stop(state: AppState, why: &str) {
     if let Some(controller) = state.cancel.try_update_value(Option::take).flatten() {
         controller.abort();
     }
-    decoder::cancel(state, why);
+    worker_client::cancel(state, why);
 }
 
 /// The files of a `FileList` (from an input or a drop).

@@ -4,7 +4,6 @@
 
 mod app;
 mod copy;
-mod decoder;
 mod details;
 mod exception;
 mod failures;
@@ -23,6 +22,7 @@ mod state;
 mod timeline;
 mod trace_list;
 mod waterfall;
+mod worker_client;
 
 pub use app::App;
 pub use details::SpanDetails;

@@ -1,6 +1,8 @@
-//! The theme toggle (system, light, dark) and the keyboard help (`?`).
+//! Preferences kept between visits (the theme, the panes' widths), the theme toggle (system,
+//! light, dark) and the keyboard help (`?`).
 
 use leptos::prelude::*;
+use sightline_core::view::panes::PaneWidths;
 use wasm_bindgen::JsCast;
 
 /// The three themes, in the order the toggle cycles through them.
@@ -28,6 +30,16 @@ pub(super) fn remember(key: &str, value: Option<&str>) {
             None => s.remove_item(key),
         };
     }
+}
+
+/// The local storage key of the panes' widths.
+pub(super) const PANES_KEY: &str = "sightline.panes";
+
+/// The panes' widths kept from an earlier visit.
+pub fn stored_pane_widths() -> PaneWidths {
+    remembered(PANES_KEY)
+        .map(|text| PaneWidths::from_pref(&text))
+        .unwrap_or_default()
 }
 
 fn apply(theme: &str) {

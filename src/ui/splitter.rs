@@ -1,29 +1,19 @@
 //! Separators between the page's panes (the WAI-ARIA window splitter): drag one, or focus it
 //! and use Left and Right (Home and End for the limits); a double click gives the pane its
-//! default width back. The limits and the stored form are the core's (`sightline_core::panes`);
+//! default width back. The limits and the stored form are the core's (`sightline_core::view::panes`);
 //! the widths the user chose are kept in the browser's local storage.
 
 use leptos::prelude::*;
 use sightline_core::view::panes::{self, Pane, PaneWidths};
 use wasm_bindgen::JsCast;
 
-use super::preferences::{remember, remembered};
+use super::preferences::{remember, PANES_KEY};
 use super::resize::observe_size;
 use super::state::AppState;
 
-/// The local storage key of the panes' widths.
-const STORAGE_KEY: &str = "sightline.panes";
-
-/// The widths kept from an earlier visit.
-pub fn stored_widths() -> PaneWidths {
-    remembered(STORAGE_KEY)
-        .map(|text| PaneWidths::from_pref(&text))
-        .unwrap_or_default()
-}
-
 fn store(widths: PaneWidths) {
     let text = widths.to_pref();
-    remember(STORAGE_KEY, (!text.is_empty()).then_some(text.as_str()));
+    remember(PANES_KEY, (!text.is_empty()).then_some(text.as_str()));
 }
 
 /// The style that gives the panes of the page the user's widths (CSS variables the stylesheet

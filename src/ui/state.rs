@@ -77,8 +77,6 @@ pub struct AppState {
     pub progress: RwSignal<Option<Progress>>,
     /// Aborts the fetch in progress, if any.
     pub cancel: StoredValue<Option<web_sys::AbortController>, LocalStorage>,
-    /// A decoder worker started ahead of the next load.
-    pub spare: StoredValue<Option<super::decoder::Spare>, LocalStorage>,
     /// The number of the latest load: each new load supersedes any still in progress.
     pub load: StoredValue<u64>,
     /// The decoder worker at work: the load it serves, and the function that rejects its
@@ -113,14 +111,13 @@ impl AppState {
             reveal: RwSignal::new(0),
             critical: RwSignal::new(false),
             timeline_px: RwSignal::new(0.0),
-            panes: RwSignal::new(super::splitter::stored_widths()),
+            panes: RwSignal::new(super::preferences::stored_pane_widths()),
             search: RwSignal::new(String::new()),
             only_matches: RwSignal::new(false),
             progress: RwSignal::new(None),
             cancel: StoredValue::new_local(None),
             load: StoredValue::new(0),
             decoder: StoredValue::new_local(None),
-            spare: StoredValue::new_local(None),
             failure: RwSignal::new(None),
             sources: StoredValue::new(Vec::new()),
             restore: StoredValue::new(None),

@@ -37,22 +37,24 @@ try {
     // A warm worker that has made room for `sizes` (as the app's spare does while the browser
     // reads the file).
     const worker = async (sizes) => {
-      const w = new Worker('./decoder_loader.js');
+      const w = new Worker('./worker_loader.js');
       await new Promise((resolve) => {
         w.onmessage = (e) => {
-          if (e.data.kind === 'warm') resolve();
+          if (JSON.parse(e.data.head).kind === 'warm') resolve();
         };
       });
-      w.postMessage({ expect: sizes });
+      // The worker's messages (core/src/wire/protocol.rs): a JSON head, and buffers beside it.
+      w.postMessage({ head: JSON.stringify({ kind: 'expect', sizes }), data: [] });
       await sleep(300);
       return w;
     };
     const decode = (w, bytes) => new Promise((resolve, reject) => {
       w.onmessage = (e) => {
-        if (e.data.kind === 'done') resolve(performance.now());
-        if (e.data.kind === 'error') reject(new Error(e.data.message));
+        const head = JSON.parse(e.data.head);
+        if (head.kind === 'done') resolve(performance.now());
+        if (head.kind === 'failed') reject(new Error(head.message));
       };
-      w.postMessage({ files: [{ name: 'bench.json', data: bytes }] }, [bytes.buffer]);
+      w.postMessage({ head: JSON.stringify({ kind: 'decode', names: ['bench.json'] }), data: [bytes] }, [bytes.buffer]);
     });
 
     // The cut: the first `{"resource":` at or after the middle, and the document's opening (all

@@ -3,6 +3,7 @@
 //! they are decoded, then the trees in pieces the page reads between frames.
 
 pub mod buffers;
+pub mod protocol;
 
 use serde::{Deserialize, Serialize};
 

@@ -1,15 +1,10 @@
 //! The decoder Web Worker: receives trace files, decodes them with the pure core off the page's
 //! main thread, and answers with the session in its compact binary form.
 //!
-//! Messages in: `{expect: [size]}` (files of these sizes are being read: make their memory
-//! ready, see `sightline_core::prepared`), then `{files: [{name, data: Uint8Array}]}` (buffers
-//! transferred). Messages out:
-//! `{kind: "ready"}` once (and `{kind: "warm"}` when its warm-up is done, if no file came first), `{kind: "progress", done, total, spans}` and `{kind: "parts", model:
-//! [Uint8Array]}` (strings and spans as they are decoded), then `{kind: "session", model}` (the
-//! rest of the session, once decoded) and `{kind: "done", model:
-//! [Uint8Array] (the trees' pieces), decodeMs, encodeMs, copyMs, memoryBytes}`, or `{kind:
-//! "error", message}` (decodeMs counts decoding, the trees and encoding the model; encodeMs the
-//! last alone; copyMs reading the files into the worker's memory).
+//! It speaks `sightline_core::wire::protocol`: it hears [`ToWorker`] (`Expect` the sizes of files
+//! being read, then `Decode` with the files' bytes) and answers [`FromWorker`] (`Ready` once,
+//! `Warm` if its warm-up ran out before a file came, `Progress`, `Parts` and `Session` as the
+//! session is decoded, then `Done` with the trees' pieces, or `Failed`).
 
 #[cfg(target_arch = "wasm32")]
 fn main() {
@@ -28,6 +23,7 @@ mod worker {
 
     use js_sys::{Array, Object, Reflect, Uint8Array};
     use sightline_core::wire::buffers::Prepared;
+    use sightline_core::wire::protocol::{self, Costs, FromWorker, ToWorker};
     use sightline_core::{
         decode_file, decode_session, forest_parts_each, Session, Snapshot, Streamer,
     };
@@ -51,23 +47,38 @@ mod worker {
         (expected / 8).clamp(1_000, PART_SIZE)
     }
 
-    fn set(obj: &Object, key: &str, value: &JsValue) {
-        let _ = Reflect::set(obj, &key.into(), value);
-    }
-
+    /// Sends `message` with `data` (pieces of the answer), whose buffers are transferred.
     fn post(
         scope: &DedicatedWorkerGlobalScope,
-        kind: &str,
-        fill: impl FnOnce(&Object),
-        transfer: Option<&Array>,
+        message: &FromWorker,
+        data: Option<(Array, Array)>,
     ) {
-        let msg = Object::new();
-        set(&msg, "kind", &kind.into());
-        fill(&msg);
-        let _ = match transfer {
-            Some(t) => scope.post_message_with_transfer(&msg, t),
-            None => scope.post_message(&msg),
+        let envelope = Object::new();
+        let _ = Reflect::set(
+            &envelope,
+            &"head".into(),
+            &protocol::to_text(message).into(),
+        );
+        let _ = match data {
+            Some((data, transfer)) => {
+                let _ = Reflect::set(&envelope, &"data".into(), &data);
+                scope.post_message_with_transfer(&envelope, &transfer)
+            }
+            None => scope.post_message(&envelope),
         };
+    }
+
+    /// The head and the buffers of a message from the page.
+    fn read(data: &JsValue) -> Result<(ToWorker, Array), String> {
+        let head = Reflect::get(data, &"head".into())
+            .ok()
+            .and_then(|h| h.as_string())
+            .ok_or("a message without a head")?;
+        let buffers = Reflect::get(data, &"data".into())
+            .ok()
+            .and_then(|d| d.dyn_into::<Array>().ok())
+            .unwrap_or_default();
+        Ok((protocol::from_text(&head)?, buffers))
     }
 
     fn memory_bytes() -> f64 {
@@ -78,44 +89,27 @@ mod worker {
             .unwrap_or(0.0)
     }
 
-    /// Makes buffers ready for the files the page is reading (`{expect: [size]}`); true if the
-    /// message was that.
-    fn expect(data: &JsValue, prepared: &RefCell<Prepared>) -> bool {
-        let Some(sizes) = Reflect::get(data, &"expect".into())
-            .ok()
-            .and_then(|s| s.dyn_into::<Array>().ok())
-        else {
-            return false;
-        };
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        let sizes: Vec<usize> = sizes
-            .iter()
-            .filter_map(|s| s.as_f64())
-            .map(|s| s.max(0.0) as usize)
-            .collect();
-        prepared.borrow_mut().expect(&sizes);
-        true
-    }
-
+    /// Decodes the files `names` (their bytes in `buffers`, in order) and answers.
     fn handle(
         scope: &DedicatedWorkerGlobalScope,
-        data: &JsValue,
+        names: Vec<String>,
+        buffers: &Array,
         prepared: &RefCell<Prepared>,
     ) -> Result<(), String> {
-        let files = Reflect::get(data, &"files".into()).map_err(|_| "no files in the message")?;
-        let files: Array = files.dyn_into().map_err(|_| "files is not an array")?;
+        if buffers.length() as usize != names.len() {
+            return Err(format!(
+                "{} file names came with {} buffers",
+                names.len(),
+                buffers.length()
+            ));
+        }
         let received = js_sys::Date::now();
-        let mut inputs: Vec<(String, Vec<u8>)> = Vec::with_capacity(files.length() as usize);
+        let mut inputs: Vec<(String, Vec<u8>)> = Vec::with_capacity(names.len());
         let mut total = 0f64;
-        for file in files.iter() {
-            let name = Reflect::get(&file, &"name".into())
-                .ok()
-                .and_then(|n| n.as_string())
-                .unwrap_or_default();
-            let bytes: Uint8Array = Reflect::get(&file, &"data".into())
-                .map_err(|_| "a file without data")?
+        for (name, bytes) in names.into_iter().zip(buffers.iter()) {
+            let bytes: Uint8Array = bytes
                 .dyn_into()
-                .map_err(|_| "file data is not a Uint8Array")?;
+                .map_err(|_| format!("the bytes of {name} are not a Uint8Array"))?;
             total += f64::from(bytes.length());
             let mut buffer = prepared.borrow_mut().take(bytes.length() as usize);
             bytes.copy_to(&mut buffer);
@@ -136,18 +130,13 @@ mod worker {
             let finished = done as f64 >= total;
             if now - last_progress >= PROGRESS_EVERY_MS || finished {
                 last_progress = now;
-                post(
-                    scope,
-                    "progress",
-                    |m| {
-                        #[allow(clippy::cast_precision_loss)]
-                        set(m, "done", &JsValue::from_f64(done as f64));
-                        set(m, "total", &JsValue::from_f64(total));
-                        #[allow(clippy::cast_precision_loss)]
-                        set(m, "spans", &JsValue::from_f64(session.spans.len() as f64));
-                    },
-                    None,
-                );
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                let progress = FromWorker::Progress {
+                    done,
+                    total: total as u64,
+                    spans: session.spans.len() as u64,
+                };
+                post(scope, &progress, None);
             }
             // The spans there will be, from the share of the input read, and never more than one
             // per 128 bytes of input (an OTLP span takes over 200; the page is asked for room for
@@ -164,19 +153,12 @@ mod worker {
                 streamer.parts(session, per_part, expected)
             });
             if !parts.is_empty() {
-                let (model, transfer) = to_js(parts);
-                post(scope, "parts", |m| set(m, "model", &model), Some(&transfer));
+                post(scope, &FromWorker::Parts, Some(to_js(parts)));
             }
         });
         // The rest of the session, then the trees once they are built.
         let parts = timed(&mut encode_ms, || streamer.finish(&session, per_part));
-        let (model, transfer) = to_js(parts);
-        post(
-            scope,
-            "session",
-            |m| set(m, "model", &model),
-            Some(&transfer),
-        );
+        post(scope, &FromWorker::Session, Some(to_js(parts)));
         let Snapshot {
             session,
             forest,
@@ -194,22 +176,14 @@ mod worker {
                 push_js(&model, &transfer, &part);
             });
         });
-        let decode_ms = js_sys::Date::now() - started;
-        let copy_ms = started - received;
-        let memory = memory_bytes();
+        let costs = Costs {
+            decode_ms: js_sys::Date::now() - started,
+            encode_ms,
+            copy_ms: started - received,
+            memory_bytes: memory_bytes(),
+        };
         drop(forest);
-        post(
-            scope,
-            "done",
-            |m| {
-                set(m, "model", &model);
-                set(m, "decodeMs", &JsValue::from_f64(decode_ms));
-                set(m, "encodeMs", &JsValue::from_f64(encode_ms));
-                set(m, "copyMs", &JsValue::from_f64(copy_ms));
-                set(m, "memoryBytes", &JsValue::from_f64(memory));
-            },
-            Some(&transfer),
-        );
+        post(scope, &FromWorker::Done { costs }, Some((model, transfer)));
         Ok(())
     }
 
@@ -269,7 +243,7 @@ mod worker {
         if rounds_left.get() == 0 {
             text.borrow_mut().take();
             // Every round ran (no file came): the page marks it for the benchmark.
-            post(&scope, "warm", |_| {}, None);
+            post(&scope, &FromWorker::Warm, None);
             return;
         }
         schedule_warm_up(scope, rounds_left, text);
@@ -301,22 +275,25 @@ mod worker {
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
             stop_warming.set(0);
             warm_text.borrow_mut().take();
-            if expect(&e.data(), &prepared) {
-                return;
-            }
-            if let Err(message) = handle(&reply_to, &e.data(), &prepared) {
-                post(
-                    &reply_to,
-                    "error",
-                    |m| set(m, "message", &message.into()),
-                    None,
-                );
+            let done = read(&e.data()).and_then(|(message, buffers)| match message {
+                ToWorker::Expect { sizes } => {
+                    let sizes: Vec<usize> = sizes
+                        .into_iter()
+                        .map(|s| usize::try_from(s).unwrap_or(usize::MAX))
+                        .collect();
+                    prepared.borrow_mut().expect(&sizes);
+                    Ok(())
+                }
+                ToWorker::Decode { names } => handle(&reply_to, names, &buffers, &prepared),
+            });
+            if let Err(message) = done {
+                post(&reply_to, &FromWorker::Failed { message }, None);
             }
         });
         scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         on_message.forget();
         // Tell the page the worker is ready (its wasm is instantiated), then warm up.
-        post(&scope, "ready", |_| {}, None);
+        post(&scope, &FromWorker::Ready, None);
         schedule_warm_up(scope, rounds_left, text);
     }
 }

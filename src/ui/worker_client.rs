@@ -1,4 +1,5 @@
-//! Talks to the decoder Web Worker (src/bin/decoder.rs): hands it the files' bytes without
+//! Talks to the decoder Web Worker (src/bin/worker.rs) in the messages of
+//! `sightline_core::wire::protocol`: hands it the files' bytes without
 //! copying them through the page's wasm memory, shows its progress, and turns its answer into a
 //! [`Loaded`] session. A fresh worker serves each load, so its memory is returned when it ends;
 //! Cancel terminates it. The page itself never parses trace files.
@@ -14,12 +15,13 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{MessageEvent, Worker};
 
+use sightline_core::wire::protocol::{self, Costs, FromWorker, ToWorker};
 use sightline_core::Assembler;
 
 use super::state::{AppState, Loaded, Progress};
 
 /// The worker's loader script, as Trunk writes it next to index.html (relative: any prefix works).
-const WORKER_URL: &str = "./decoder_loader.js";
+const WORKER_URL: &str = "./worker_loader.js";
 
 /// How long a finished worker lives on, so its memory is returned after the page has opened
 /// the trace rather than during it.
@@ -42,31 +44,43 @@ pub fn mark(name: &str) {
     }
 }
 
-/// The `kind` of a worker message.
-fn kind(data: &JsValue) -> Option<String> {
-    Reflect::get(data, &"kind".into())
+/// The head of a worker message; `Err` says why it could not be read.
+fn head(data: &JsValue) -> Result<FromWorker, String> {
+    let text = Reflect::get(data, &"head".into())
         .ok()
-        .and_then(|k| k.as_string())
+        .and_then(|h| h.as_string())
+        .ok_or("the decoder sent a message without a head")?;
+    protocol::from_text(&text)
 }
 
-fn number(obj: &JsValue, key: &str) -> f64 {
-    Reflect::get(obj, &key.into())
-        .ok()
-        .and_then(|v| v.as_f64())
-        .unwrap_or(0.0)
+/// A message for the worker: its head, and the buffers that go with it (transferred).
+fn envelope(message: &ToWorker, data: &Array) -> Object {
+    let envelope = Object::new();
+    let _ = Reflect::set(
+        &envelope,
+        &"head".into(),
+        &protocol::to_text(message).into(),
+    );
+    let _ = Reflect::set(&envelope, &"data".into(), data);
+    envelope
 }
 
 /// A worker started ahead of need, so loading a file does not wait for the decoder's wasm to be
 /// fetched and compiled. `ready` turns true when the worker says so.
-pub struct Spare {
+struct Spare {
     worker: Worker,
     ready: Rc<Cell<bool>>,
     _on_ready: Handler,
 }
 
+thread_local! {
+    /// The worker waiting for the next load, if one was started.
+    static SPARE: RefCell<Option<Spare>> = const { RefCell::new(None) };
+}
+
 /// Starts a spare worker for the next load, if none is waiting.
-pub fn prepare(state: AppState) {
-    if state.spare.with_value(Option::is_some) {
+pub fn prepare() {
+    if SPARE.with_borrow(Option::is_some) {
         return;
     }
     let Ok(worker) = Worker::new(WORKER_URL) else {
@@ -76,14 +90,14 @@ pub fn prepare(state: AppState) {
     let flag = ready.clone();
     let on_ready = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
         let data = e.unchecked_into::<MessageEvent>().data();
-        match kind(&data).as_deref() {
-            Some("ready") => flag.set(true),
-            Some("warm") => mark("sightline:spare-warm"),
+        match head(&data) {
+            Ok(FromWorker::Ready) => flag.set(true),
+            Ok(FromWorker::Warm) => mark("sightline:spare-warm"),
             _ => {}
         }
     });
     worker.set_onmessage(Some(on_ready.as_ref().unchecked_ref()));
-    state.spare.set_value(Some(Spare {
+    SPARE.set(Some(Spare {
         worker,
         ready,
         _on_ready: on_ready,
@@ -91,15 +105,17 @@ pub fn prepare(state: AppState) {
 }
 
 /// Tells the waiting worker the sizes of the files the page is about to read, so it makes their
-/// memory ready while the browser reads them (see `sightline_core::prepared`). A worker still
-/// starting is not told: it could not hear it yet.
-pub fn expect(state: AppState, sizes: &[f64]) {
-    state.spare.with_value(|spare| {
+/// memory ready while the browser reads them (see `sightline_core::wire::buffers`). A worker
+/// still starting is not told: it could not hear it yet.
+pub fn expect(sizes: &[u64]) {
+    SPARE.with_borrow(|spare| {
         if let Some(spare) = spare.as_ref().filter(|s| s.ready.get()) {
-            let message = Object::new();
-            let list: Array = sizes.iter().map(|&s| JsValue::from_f64(s)).collect();
-            let _ = Reflect::set(&message, &"expect".into(), &list);
-            let _ = spare.worker.post_message(&message);
+            let message = ToWorker::Expect {
+                sizes: sizes.to_vec(),
+            };
+            let _ = spare
+                .worker
+                .post_message(&envelope(&message, &Array::new()));
         }
     });
 }
@@ -108,8 +124,9 @@ pub fn expect(state: AppState, sizes: &[f64]) {
 #[derive(Default)]
 struct Inbox {
     parts: VecDeque<Uint8Array>,
-    /// The worker's last message (`Ok`), or why the decode ended (`Err`: a failure, "Cancelled.").
-    end: Option<Result<JsValue, String>>,
+    /// What the decode cost (`Ok`, with the worker's last message), or why it ended (`Err`: a
+    /// failure, "Cancelled.").
+    end: Option<Result<Costs, String>>,
     /// Wakes the reader waiting for the next message.
     wake: Option<js_sys::Function>,
 }
@@ -127,7 +144,7 @@ impl Inbox {
     }
 
     fn take_parts(inbox: &RefCell<Inbox>, data: &JsValue) {
-        let parts = Reflect::get(data, &"model".into())
+        let parts = Reflect::get(data, &"data".into())
             .ok()
             .and_then(|m| m.dyn_into::<Array>().ok());
         Inbox::deliver(inbox, |inbox| match parts {
@@ -141,7 +158,7 @@ impl Inbox {
 
 enum Next {
     Part(Uint8Array),
-    End(Result<JsValue, String>),
+    End(Result<Costs, String>),
     Wait,
 }
 
@@ -156,7 +173,7 @@ pub async fn decode(
     files: Vec<(String, Uint8Array)>,
 ) -> Result<Loaded, String> {
     mark("sightline:bytes");
-    let (worker, already_ready) = match state.spare.try_update_value(Option::take).flatten() {
+    let (worker, already_ready) = match SPARE.take() {
         Some(spare) => (spare.worker, spare.ready.get()),
         None => (
             Worker::new(WORKER_URL).map_err(|_| {
@@ -165,18 +182,14 @@ pub async fn decode(
             false,
         ),
     };
-    let total: f64 = files.iter().map(|(_, b)| f64::from(b.length())).sum();
-    let message = Object::new();
-    let list = Array::new();
+    let data = Array::new();
     let transfer = Array::new();
-    for (name, bytes) in &files {
-        let entry = Object::new();
-        let _ = Reflect::set(&entry, &"name".into(), &name.into());
-        let _ = Reflect::set(&entry, &"data".into(), bytes);
-        list.push(&entry);
+    for (_, bytes) in &files {
+        data.push(bytes);
         transfer.push(&bytes.buffer());
     }
-    let _ = Reflect::set(&message, &"files".into(), &list);
+    let names = files.iter().map(|(name, _)| name.clone()).collect();
+    let message = envelope(&ToWorker::Decode { names }, &data);
 
     let inbox: Rc<RefCell<Inbox>> = Rc::default();
     let start = {
@@ -201,36 +214,28 @@ pub async fn decode(
         let (inbox, start) = (inbox.clone(), start.clone());
         Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
             let data = e.unchecked_into::<MessageEvent>().data();
-            match kind(&data).as_deref() {
-                Some("ready") => start(),
+            match head(&data) {
+                Ok(FromWorker::Ready) => start(),
                 // Its warm-up ended just as the files were sent.
-                Some("warm") => {}
-                Some("progress") => {
-                    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-                    let (done, spans) =
-                        (number(&data, "done") as u64, number(&data, "spans") as u64);
-                    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                Ok(FromWorker::Warm) => {}
+                Ok(FromWorker::Progress { done, total, spans }) => {
                     state.progress.set(Some(Progress::new(
                         format!("Decoding ({spans} spans so far)"),
                         done,
-                        Some(total as u64),
+                        Some(total),
                     )));
                 }
-                Some("parts") => Inbox::take_parts(&inbox, &data),
-                Some("session") => {
+                Ok(FromWorker::Parts) => Inbox::take_parts(&inbox, &data),
+                Ok(FromWorker::Session) => {
                     mark("sightline:answer");
                     Inbox::take_parts(&inbox, &data);
                 }
-                Some("done") => {
+                Ok(FromWorker::Done { costs }) => {
                     Inbox::take_parts(&inbox, &data);
-                    Inbox::deliver(&inbox, |i| i.end = Some(Ok(data)));
+                    Inbox::deliver(&inbox, |i| i.end = Some(Ok(costs)));
                 }
-                _ => {
-                    let text = Reflect::get(&data, &"message".into())
-                        .ok()
-                        .and_then(|m| m.as_string())
-                        .unwrap_or_else(|| "the decoder failed".into());
-                    Inbox::deliver(&inbox, |i| i.end = Some(Err(text)));
+                Ok(FromWorker::Failed { message }) | Err(message) => {
+                    Inbox::deliver(&inbox, |i| i.end = Some(Err(message)));
                 }
             }
         })
@@ -288,7 +293,7 @@ pub async fn decode(
     set_timeout(
         move || {
             if state.load.get_value() == load {
-                prepare(state);
+                prepare();
             }
         },
         SPARE_DELAY,
@@ -299,9 +304,9 @@ pub async fn decode(
         }
     });
     drop((on_message, on_error, on_cancel));
-    let (loaded, data, reading) = result?;
+    let (loaded, costs, reading) = result?;
     mark("sightline:decoded");
-    publish_stats(&data, &reading);
+    publish_stats(&costs, &reading);
     Ok(loaded)
 }
 
@@ -321,8 +326,8 @@ fn now() -> f64 {
 }
 
 /// Reads the worker's pieces as they come, letting the browser paint and handle input between
-/// them, until its last message. Returns the snapshot, that message and what reading cost.
-async fn read_answer(inbox: &Rc<RefCell<Inbox>>) -> Result<(Loaded, JsValue, Reading), String> {
+/// them, until its last message. Returns the snapshot, what the worker and the page spent.
+async fn read_answer(inbox: &Rc<RefCell<Inbox>>) -> Result<(Loaded, Costs, Reading), String> {
     let mut assembler = Assembler::new();
     let mut reading = Reading::default();
     loop {
@@ -346,7 +351,7 @@ async fn read_answer(inbox: &Rc<RefCell<Inbox>>) -> Result<(Loaded, JsValue, Rea
                 }
                 yield_to_browser().await;
             }
-            Next::End(Ok(data)) => return Ok((assembler.finish()?, data, reading)),
+            Next::End(Ok(costs)) => return Ok((assembler.finish()?, costs, reading)),
             Next::End(Err(e)) => return Err(e),
             Next::Wait => {
                 let inbox = inbox.clone();
@@ -359,7 +364,7 @@ async fn read_answer(inbox: &Rc<RefCell<Inbox>>) -> Result<(Loaded, JsValue, Rea
 
 /// Leaves the last load's numbers on `window.sightlineStats` for the benchmark (scripts/bench):
 /// time spent decoding in the worker, the worker's and the page's wasm memory, the model's size.
-fn publish_stats(answer: &JsValue, reading: &Reading) {
+fn publish_stats(costs: &Costs, reading: &Reading) {
     let Some(window) = web_sys::window() else {
         return;
     };
@@ -369,19 +374,14 @@ fn publish_stats(answer: &JsValue, reading: &Reading) {
         .and_then(|v| v.as_f64())
         .unwrap_or(0.0);
     let stats = Object::new();
-    let _ = Reflect::set(
-        &stats,
-        &"decodeMs".into(),
-        &number(answer, "decodeMs").into(),
-    );
-    for key in ["encodeMs", "copyMs"] {
-        let _ = Reflect::set(&stats, &key.into(), &number(answer, key).into());
+    for (key, value) in [
+        ("decodeMs", costs.decode_ms),
+        ("encodeMs", costs.encode_ms),
+        ("copyMs", costs.copy_ms),
+        ("workerMemoryBytes", costs.memory_bytes),
+    ] {
+        let _ = Reflect::set(&stats, &key.into(), &value.into());
     }
-    let _ = Reflect::set(
-        &stats,
-        &"workerMemoryBytes".into(),
-        &number(answer, "memoryBytes").into(),
-    );
     let _ = Reflect::set(&stats, &"pageMemoryBytes".into(), &page_memory.into());
     let _ = Reflect::set(
         &stats,
