@@ -548,7 +548,7 @@ fn span_from(
         links.push(Link {
             trace_id: rt,
             span_id: rs,
-            trace_state: crate::Sym::EMPTY,
+            trace_state: crate::model::intern::Sym::EMPTY,
             attributes: vec![KeyValue { key, value }],
             dropped_attributes: 0,
         });
@@ -642,7 +642,7 @@ fn span_from(
         trace_id,
         span_id,
         parent_id,
-        trace_state: crate::Sym::EMPTY,
+        trace_state: crate::model::intern::Sym::EMPTY,
         flags: u32::try_from(raw.flags.get().unwrap_or(0)).unwrap_or(0),
         name: ingest.string(&raw.operation_name),
         kind,

@@ -345,7 +345,7 @@ fn push(ingest: &mut Ingest<'_>, r: &Record, id: SpanId, parent: Option<SpanId>)
         trace_id: r.trace_id,
         span_id: id,
         parent_id: parent.filter(|p| !p.is_zero()),
-        trace_state: crate::Sym::EMPTY,
+        trace_state: crate::model::intern::Sym::EMPTY,
         flags: 0,
         name: ingest.string(&z.name),
         kind,

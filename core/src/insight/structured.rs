@@ -163,16 +163,21 @@ pub fn parse_structured(text: &str) -> Option<Json> {
 
 /// An attribute value as a tree, when it has structure: a string holding a JSON object or array,
 /// or an OTLP array or key-value list.
-pub fn from_attribute(session: &crate::Session, value: &crate::Value) -> Option<Json> {
+pub fn from_attribute(
+    session: &crate::model::Session,
+    value: &crate::model::Value,
+) -> Option<Json> {
     match value {
-        crate::Value::Str(s) => parse_structured(session.strings.get(*s)),
-        crate::Value::Array(_) | crate::Value::KvList(_) => Some(convert(session, value)),
+        crate::model::Value::Str(s) => parse_structured(session.strings.get(*s)),
+        crate::model::Value::Array(_) | crate::model::Value::KvList(_) => {
+            Some(convert(session, value))
+        }
         _ => None,
     }
 }
 
-fn convert(session: &crate::Session, value: &crate::Value) -> Json {
-    use crate::Value as V;
+fn convert(session: &crate::model::Session, value: &crate::model::Value) -> Json {
+    use crate::model::Value as V;
     match value {
         V::Empty => Json::Null,
         V::Str(s) => Json::Str(session.strings.get(*s).to_string()),
