@@ -126,11 +126,9 @@ mod worker {
             // The decoders report after every document: a JSON Lines file of 30,000 lines sent
             // as many messages, each a task and a render on the page. A few per second suffice.
             let now = js_sys::Date::now();
-            #[allow(clippy::cast_precision_loss)]
             let finished = done as f64 >= total;
             if now - last_progress >= PROGRESS_EVERY_MS || finished {
                 last_progress = now;
-                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
                 let progress = FromWorker::Progress {
                     done,
                     total: total as u64,
@@ -141,11 +139,6 @@ mod worker {
             // The spans there will be, from the share of the input read, and never more than one
             // per 128 bytes of input (an OTLP span takes over 200; the page is asked for room for
             // twice this, see `Streamer::parts`).
-            #[allow(
-                clippy::cast_possible_truncation,
-                clippy::cast_sign_loss,
-                clippy::cast_precision_loss
-            )]
             let expected = (session.spans.len() as f64 * total / (done as f64).max(1.0))
                 .min(total / 128.0) as usize;
             per_part = part_size(expected);

@@ -234,7 +234,6 @@ fn event_position(span: &Span, time: u64) -> f64 {
     if d == 0 || time < span.start {
         return 0.0;
     }
-    #[allow(clippy::cast_precision_loss)]
     let f = (time - span.start) as f64 / d as f64;
     f.clamp(0.0, 1.0)
 }

@@ -59,7 +59,6 @@ pub fn Header() -> impl IntoView {
             })}
             {move || state.progress.get().map(|p| {
                 let (value, max) = match p.total {
-                    #[allow(clippy::cast_precision_loss)]
                     Some(t) if t > 0 => (Some(p.done as f64), t as f64),
                     _ => (None, 1.0),
                 };

@@ -97,7 +97,6 @@ pub fn open_files(state: AppState, files: Vec<web_sys::File>) {
             )
         })
         .collect();
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let sizes: Vec<u64> = files.iter().map(|f| f.size() as u64).collect();
     worker_client::expect(&sizes);
     spawn_local(async move {

@@ -134,7 +134,6 @@ pub fn Splitter(pane: Pane, label: &'static str) -> impl IntoView {
         set(None);
         store(state.panes.get_untracked());
     };
-    #[allow(clippy::cast_possible_truncation)]
     let value = move |i: usize| {
         let (width, min, max) = shown.get();
         let v = [width, min, max][i].round() as i64;

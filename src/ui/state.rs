@@ -26,7 +26,6 @@ impl Progress {
     /// "Fetching traces.json: 1.2 MB of 3.4 MB".
     pub fn text(&self) -> String {
         let mb = |b: u64| {
-            #[allow(clippy::cast_precision_loss)]
             let m = b as f64 / 1e6;
             format!("{m:.1} MB")
         };

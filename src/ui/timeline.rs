@@ -124,7 +124,6 @@ pub fn TimeAxis() -> impl IntoView {
             }
         }
     };
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let canvas_width = Memo::new(move |_| state.timeline_px.get().clamp(0.0, 65_535.0) as u16);
     Effect::new(move |_| {
         if canvas.get().is_some() {
@@ -171,7 +170,6 @@ pub fn TimeAxis() -> impl IntoView {
         map_drag.set(Some(Drag { to: f, ..drag }));
         if let (Some(start), Some((bounds, _))) = (drag.moving, windows_untracked(state)) {
             // Moving the window: shift it by the distance dragged, in trace time.
-            #[allow(clippy::cast_precision_loss)]
             let share = (f - drag.from) * bounds.len() as f64 / start.len().max(1) as f64;
             set_view(state, start.pan(share, bounds), bounds);
         }
@@ -191,7 +189,6 @@ pub fn TimeAxis() -> impl IntoView {
             set_view(state, bounds.select(drag.from, drag.to, bounds), bounds);
         } else {
             // A click centres the view there.
-            #[allow(clippy::cast_precision_loss)]
             let centre = bounds.at(drag.from);
             let half = view.len() / 2;
             let moved = Window::new(
@@ -314,7 +311,6 @@ fn draw_minimap(state: AppState, c: &web_sys::HtmlCanvasElement, width: u16, tra
     let ratio = web_sys::window()
         .map_or(1.0, |w| w.device_pixel_ratio())
         .max(1.0);
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let (px_w, px_h) = (
         (f64::from(width) * ratio).round() as u32,
         (f64::from(MINIMAP_HEIGHT) * ratio).round() as u32,

@@ -264,7 +264,6 @@ pub fn TraceList() -> impl IntoView {
         if let Some(top) = scroll_to_reveal(pos, OPTION_HEIGHT, view_top.get_untracked(), height) {
             request_animation_frame(move || {
                 if let (Some(nav), Some(list)) = (nav.get_untracked(), list.get_untracked()) {
-                    #[allow(clippy::cast_possible_truncation)]
                     nav.set_scroll_top((top + f64::from(list.offset_top())) as i32);
                     measure();
                 }
@@ -291,7 +290,6 @@ pub fn TraceList() -> impl IntoView {
         }
         // With the current trace filtered out, the first key picks the first option.
         let at = selected_pos.get_untracked();
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         let page = ((view_height.get_untracked() / OPTION_HEIGHT).floor() as usize).max(1);
         let next = match (ev.key().as_str(), at) {
             ("Home", _) | ("ArrowDown" | "ArrowUp" | "PageDown" | "PageUp", None) => 0,

@@ -188,7 +188,6 @@ fn reveal_selected(grid: NodeRef<leptos::html::Div>, pos: Option<usize>, focus: 
     };
     let view = (f64::from(el.scroll_top()), f64::from(el.client_height()));
     if let Some(top) = pos.and_then(|pos| scroll_to_reveal(pos, ROW_HEIGHT, view.0, view.1)) {
-        #[allow(clippy::cast_possible_truncation)]
         el.set_scroll_top(top as i32);
     }
     if !focus {
@@ -382,7 +381,6 @@ pub fn Waterfall() -> impl IntoView {
         scroll_top.set(top);
         request_animation_frame(move || {
             if let Some(el) = grid.get_untracked() {
-                #[allow(clippy::cast_possible_truncation)]
                 el.set_scroll_top(top as i32);
             }
             // With the real height (the first frame of a new view may differ from the guess).

@@ -452,11 +452,9 @@ fn tag(ingest: &mut Ingest<'_>, t: &JTag<'_>) -> Option<KeyValue> {
             decode_base64(s).map_or_else(|| Value::Str(ingest.intern(s)), Value::Bytes)
         }
         Scalar::Str(s) => Value::Str(ingest.intern(s)),
-        #[allow(clippy::cast_precision_loss)]
         &Scalar::Int(i) if is("float64") => Value::Double(i as f64),
         &Scalar::Int(i) => Value::Int(i),
         &Scalar::Bool(b) => Value::Bool(b),
-        #[allow(clippy::cast_precision_loss)]
         &Scalar::UInt(u) => Value::Double(u as f64),
         &Scalar::Float(f) => Value::Double(f),
     };

@@ -52,7 +52,6 @@ impl<'de> Visitor<'de> for U64Visitor {
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<LenientU64, E> {
         if v >= 0.0 && v.fract() == 0.0 && v < 1.8e19 {
             // Written as a float by a JavaScript writer; exact up to 2^53, the best that exists.
-            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
             Ok(LenientU64::Value(v as u64))
         } else {
             Ok(LenientU64::Invalid(v.to_string()))
@@ -95,7 +94,6 @@ impl<'de> Visitor<'de> for U64Visitor {
         }
         match (low, high) {
             (Some(low), Some(high)) => {
-                #[allow(clippy::cast_sign_loss, clippy::cast_possible_truncation)]
                 let v = ((high as u32 as u64) << 32) | (low as u32 as u64);
                 Ok(LenientU64::Value(v))
             }
@@ -113,7 +111,6 @@ impl<'de> Deserialize<'de> for LenientI64 {
         Ok(LenientI64(match RawScalar::deserialize(d)? {
             RawScalar::Int(i) => Some(i),
             RawScalar::UInt(u) => i64::try_from(u).ok(),
-            #[allow(clippy::cast_possible_truncation)]
             RawScalar::Float(f) if f.fract() == 0.0 && f.abs() < 9.2e18 => Some(f as i64),
             RawScalar::Str(s) => s.trim().parse().ok(),
             _ => None,
@@ -389,7 +386,6 @@ impl<'de> Visitor<'de> for AnyValueVisitor {
                 },
                 "doubleValue" | "double_value" => match map.next_value::<RawScalar>()? {
                     RawScalar::Float(f) => RawAnyValue::Double(f),
-                    #[allow(clippy::cast_precision_loss)]
                     RawScalar::Int(i) => RawAnyValue::Double(i as f64),
                     RawScalar::Str(s) => match s.trim() {
                         "NaN" => RawAnyValue::Double(f64::NAN),

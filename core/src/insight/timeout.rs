@@ -89,11 +89,6 @@ pub fn reported_timeouts(session: &Session, span: &Span) -> Vec<Timeout> {
 
 /// A number in a key that names its unit (`timeout_ms`, `timeoutSeconds`), else seconds below
 /// 1000 and milliseconds from 1000 up (`timeout=30` is 30 s, `timeout=5000` is 5 s).
-#[allow(
-    clippy::cast_possible_truncation,
-    clippy::cast_sign_loss,
-    clippy::cast_precision_loss
-)]
 fn scale_by_key(key: &str, n: f64) -> u64 {
     let unit = if key.ends_with("ms") || key.contains("millis") {
         1e6
@@ -117,11 +112,6 @@ fn scale_by_key(key: &str, n: f64) -> u64 {
 
 /// The first number with a time unit in a text that speaks of a timeout ("Timeout 30000ms
 /// exceeded", "timed out after 5.0s", "Timeout >30.0s"). `any` skips the check for the word.
-#[allow(
-    clippy::cast_possible_truncation,
-    clippy::cast_sign_loss,
-    clippy::cast_precision_loss
-)]
 pub fn timeout_in_text(text: &str, any: bool) -> Option<u64> {
     let lower = text.to_ascii_lowercase();
     if !(any || lower.contains("timeout") || lower.contains("timed out")) {

@@ -60,9 +60,7 @@ impl Default for Interner {
 /// hash has only 32 bits, in the low half: the high half alone would be zero for every string.)
 fn hash(s: &str) -> u32 {
     let h = FxBuildHasher.hash_one(s);
-    #[allow(clippy::cast_possible_truncation)]
-    let folded = (h ^ (h >> 32)) as u32;
-    folded
+    (h ^ (h >> 32)) as u32
 }
 
 /// The table's 64-bit hash of a 32-bit one: hashbrown picks the bucket from the low bits and the

@@ -5,7 +5,6 @@ pub fn format_duration(ns: u64) -> String {
     const US: u64 = 1_000;
     const MS: u64 = 1_000_000;
     const S: u64 = 1_000_000_000;
-    #[allow(clippy::cast_precision_loss)]
     let f = ns as f64;
     if ns < US {
         format!("{ns}ns")

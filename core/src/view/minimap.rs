@@ -53,17 +53,7 @@ pub fn minimap(session: &Session, tree: &TraceTree, width: u16, height: u16) -> 
 
 /// The minimap pixels `span` lights in a row `w` pixels wide showing `window`: at least one.
 fn pixel_range(window: Window, span: &crate::model::Span, w: usize) -> (usize, usize) {
-    #[allow(
-        clippy::cast_precision_loss,
-        clippy::cast_possible_truncation,
-        clippy::cast_sign_loss
-    )]
     let a = (window.fraction(span.start) * w as f64).floor().max(0.0) as usize;
-    #[allow(
-        clippy::cast_precision_loss,
-        clippy::cast_possible_truncation,
-        clippy::cast_sign_loss
-    )]
     let b = (window.fraction(span.start + span.duration()) * w as f64)
         .ceil()
         .max(0.0) as usize;

@@ -107,7 +107,6 @@ impl PaneWidths {
     /// These widths with `pane` set to `width` (rounded; `None` goes back to the default).
     #[must_use]
     pub fn with(mut self, pane: Pane, width: Option<f64>) -> PaneWidths {
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         let width = width
             .filter(|w| w.is_finite())
             .map(|w| w.round().clamp(0.0, f64::from(u16::MAX)) as u16);

@@ -289,7 +289,6 @@ fn term_matches(term: &Term, session: &Session, span: &Span) -> bool {
         }
         Term::Compare { key, op, limit } => {
             if key == "duration" {
-                #[allow(clippy::cast_precision_loss)]
                 return op.holds(span.duration() as f64, *limit);
             }
             attributes(session, span).any(|kv| {
@@ -329,7 +328,6 @@ fn field_matches(
 
 /// An attribute's value as a number: numbers, and strings that read as one.
 fn number(value: &Value, session: &Session) -> Option<f64> {
-    #[allow(clippy::cast_precision_loss)]
     match value {
         Value::Int(i) => Some(*i as f64),
         Value::Double(d) => Some(*d),

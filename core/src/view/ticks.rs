@@ -20,7 +20,6 @@ pub fn tick_count(width: f64) -> usize {
     if width.is_nan() || width <= 0.0 {
         return 8;
     }
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let n = (width / 56.0).floor().min(8.0) as usize;
     n.max(2)
 }

@@ -23,9 +23,7 @@ pub fn row_window(
     margin: usize,
     margins: bool,
 ) -> RowWindow {
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let rows_at = |px: f64| (px.max(0.0) / row_h) as usize;
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let in_view = (height / row_h).ceil() as usize;
     let slots = in_view + 2 * margin;
     let first_in_view = rows_at(top);
@@ -33,7 +31,6 @@ pub fn row_window(
         let first = first_in_view.saturating_sub(margin);
         (first, first + slots)
     } else {
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         let last = ((top.max(0.0) + height) / row_h).ceil() as usize;
         (first_in_view, last.max(first_in_view + 1))
     };
@@ -50,7 +47,6 @@ pub fn row_window(
 /// the view comes to its top edge, one below to its bottom edge.
 #[must_use]
 pub fn scroll_to_reveal(pos: usize, row_h: f64, view_top: f64, view_h: f64) -> Option<f64> {
-    #[allow(clippy::cast_precision_loss)]
     let top = pos as f64 * row_h;
     if top < view_top {
         Some(top)
@@ -66,7 +62,6 @@ pub fn scroll_to_reveal(pos: usize, row_h: f64, view_top: f64, view_h: f64) -> O
 /// which no rendered row is reused and rows beyond the view would only cost time.
 #[must_use]
 pub fn is_jump(from: f64, to: f64, height: f64, row_h: f64, margin: usize) -> bool {
-    #[allow(clippy::cast_precision_loss)]
     let reach = height + margin as f64 * row_h;
     (to - from).abs() >= reach
 }

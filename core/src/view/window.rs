@@ -44,11 +44,6 @@ impl Window {
 
     /// The time at `fraction` of the window (fractions outside 0..=1 reach outside it).
     pub fn at(&self, fraction: f64) -> u64 {
-        #[allow(
-            clippy::cast_precision_loss,
-            clippy::cast_possible_truncation,
-            clippy::cast_sign_loss
-        )]
         let off = (fraction * self.len() as f64).round() as i128;
         u64::try_from((i128::from(self.start) + off).max(0)).unwrap_or(u64::MAX)
     }
@@ -66,17 +61,7 @@ impl Window {
     /// where it is on screen; kept inside `bounds`.
     pub fn zoom(&self, anchor: f64, factor: f64, bounds: Window) -> Window {
         let pivot = self.at(anchor);
-        #[allow(
-            clippy::cast_precision_loss,
-            clippy::cast_possible_truncation,
-            clippy::cast_sign_loss
-        )]
         let len = (self.len() as f64 * factor).round().max(1.0) as u64;
-        #[allow(
-            clippy::cast_precision_loss,
-            clippy::cast_possible_truncation,
-            clippy::cast_sign_loss
-        )]
         let before = (len as f64 * anchor.clamp(0.0, 1.0)).round() as u64;
         let start = pivot.saturating_sub(before);
         Window::new(start, start.saturating_add(len)).fit(bounds)
@@ -103,7 +88,6 @@ impl Window {
     /// Position of `t` as a fraction of the window (may fall outside 0..=1).
     pub fn fraction(&self, t: u64) -> f64 {
         // Subtract in integers first: epoch nanoseconds exceed f64's 53-bit mantissa.
-        #[allow(clippy::cast_precision_loss)]
         let (off, len) = (
             (i128::from(t) - i128::from(self.start)) as f64,
             self.len() as f64,

@@ -84,7 +84,6 @@ const HEX: [u8; 256] = {
     let mut table = [0xFF; 256];
     let mut i = 0;
     while i < 256 {
-        #[allow(clippy::cast_possible_truncation)]
         if let Some(v) = hex_digit(i as u8) {
             table[i] = v;
         }
@@ -711,7 +710,6 @@ impl<'t> Scanner<'t> {
         }
         if integer {
             // As the typed reader: an integer that fits i64, converted.
-            #[allow(clippy::cast_precision_loss)]
             return self.s[a..b]
                 .parse::<i64>()
                 .map(|i| i as f64)
