@@ -14,7 +14,7 @@ use super::ingest::{decode_base64, parse_span_id, parse_trace_id, Ingest};
 use super::lenient::{LenientStr, LenientU64, Scalar};
 use super::typed::{self, MapOnly};
 use crate::model::{
-    Event, KeyValue, Link, Scope, Span, SpanKind, Status, StatusCode, TraceId, Value,
+    Event, KeyValue, Link, Scope, Span, SpanId, SpanKind, Status, StatusCode, TraceId, Value,
 };
 
 /// `null` reads as the default (Jaeger writes `"warnings": null`, `"tags": null`).
@@ -482,20 +482,7 @@ fn span_from(
     trace_fallback: Option<TraceId>,
     path: &str,
 ) {
-    let trace_id = match parse_trace_id(raw.trace_id.0.as_deref()) {
-        Ok(Some(t)) => t,
-        _ => {
-            if let Some(t) = trace_fallback {
-                t
-            } else {
-                ingest.warn(
-                    path.into(),
-                    "span without a readable traceID: grouped under trace 0".into(),
-                );
-                TraceId::default()
-            }
-        }
-    };
+    let trace_id = trace_id_of(ingest, &raw, trace_fallback, path);
     let Ok(Some(span_id)) = parse_span_id(raw.span_id.0.as_deref()) else {
         ingest.warn(
             path.into(),
@@ -503,7 +490,82 @@ fn span_from(
         );
         return;
     };
-    let resource = match (
+    let resource = resource_of(ingest, &raw, (resources, missing), path);
+    let (parent_id, links) = references(ingest, &raw, trace_id, path);
+    let mut attributes: Vec<KeyValue> = raw.tags.iter().filter_map(|t| tag(ingest, t)).collect();
+    let (kind, status, scope) = read_tags(ingest, &attributes);
+    let warnings: Vec<Value> = raw
+        .warnings
+        .iter()
+        .filter_map(|w| w.0.as_deref())
+        .map(|w| Value::Str(ingest.intern(w)))
+        .collect();
+    if !warnings.is_empty() {
+        attributes.push(KeyValue {
+            key: ingest.intern("jaeger.warnings"),
+            value: Value::Array(warnings),
+        });
+    }
+    let start = micros(ingest, &raw.start_time, path, "startTime");
+    let duration = micros(ingest, &raw.duration, path, "duration");
+    let end = if start == 0 {
+        0
+    } else {
+        start.saturating_add(duration)
+    };
+    let events = logs_as_events(ingest, &raw, path);
+    let name = ingest.string(&raw.operation_name);
+    let span = Span {
+        parent_id,
+        flags: u32::try_from(raw.flags.get().unwrap_or(0)).unwrap_or(0),
+        kind,
+        start,
+        end,
+        attributes,
+        events,
+        links,
+        status,
+        resource,
+        scope,
+        ..Span::new(trace_id, span_id, name)
+    };
+    ingest.push_span(span, &path);
+}
+
+/// A time in microseconds (Jaeger's unit) as nanoseconds; 0 when unreadable (reported).
+fn micros(ingest: &mut Ingest<'_>, v: &LenientU64, path: &str, field: &str) -> u64 {
+    ingest.time(v, &path, field).saturating_mul(1_000)
+}
+
+/// The span's trace id, else its trace's, else trace 0 (reported).
+fn trace_id_of(
+    ingest: &mut Ingest<'_>,
+    raw: &JSpan<'_>,
+    trace_fallback: Option<TraceId>,
+    path: &str,
+) -> TraceId {
+    if let Ok(Some(t)) = parse_trace_id(raw.trace_id.0.as_deref()) {
+        return t;
+    }
+    if let Some(t) = trace_fallback {
+        return t;
+    }
+    ingest.warn(
+        path.into(),
+        "span without a readable traceID: grouped under trace 0".into(),
+    );
+    TraceId::default()
+}
+
+/// The span's resource: its own process, else the one its `processID` names, else an empty
+/// resource (a process id that names no process is counted, to be reported once).
+fn resource_of(
+    ingest: &mut Ingest<'_>,
+    raw: &JSpan<'_>,
+    (resources, missing): (&HashMap<String, u32>, &mut Missing),
+    path: &str,
+) -> u32 {
+    match (
         &raw.process,
         raw.process_id.0.as_deref().and_then(|p| resources.get(p)),
     ) {
@@ -518,9 +580,17 @@ fn span_from(
             }
             ingest.add_resource(Vec::new(), 0)
         }
-    };
+    }
+}
 
-    // Parent: the first CHILD_OF in this trace (or the legacy parentSpanID); the rest are links.
+/// The parent (the first CHILD_OF in this trace, or the legacy `parentSpanID`) and the links
+/// (every other reference, with its type as `opentracing.ref_type`).
+fn references(
+    ingest: &mut Ingest<'_>,
+    raw: &JSpan<'_>,
+    trace_id: TraceId,
+    path: &str,
+) -> (Option<SpanId>, Vec<Link>) {
     let mut parent_id = None;
     let mut links = Vec::new();
     for r in &raw.references {
@@ -557,8 +627,12 @@ fn span_from(
             .flatten()
             .filter(|p| !p.is_zero());
     }
+    (parent_id, links)
+}
 
-    let attributes: Vec<KeyValue> = raw.tags.iter().filter_map(|t| tag(ingest, t)).collect();
+/// What OpenTelemetry's Jaeger exporter writes as tags: the span kind, the status (or the
+/// OpenTracing `error` tag) and the instrumentation scope (added to the session).
+fn read_tags(ingest: &mut Ingest<'_>, attributes: &[KeyValue]) -> (SpanKind, Status, u32) {
     let text = |ingest: &Ingest<'_>, key: &str| -> Option<String> {
         let k = ingest.session.strings.lookup(key)?;
         attributes
@@ -588,37 +662,19 @@ fn span_from(
         version: ingest.intern(scope_version.as_deref().unwrap_or("")),
         attributes: Vec::new(),
     };
-    let scope = ingest.add_scope(scope);
-
-    let mut attributes = attributes;
-    let warnings: Vec<Value> = raw
-        .warnings
-        .iter()
-        .filter_map(|w| w.0.as_deref())
-        .map(|w| Value::Str(ingest.intern(w)))
-        .collect();
-    if !warnings.is_empty() {
-        attributes.push(KeyValue {
-            key: ingest.intern("jaeger.warnings"),
-            value: Value::Array(warnings),
-        });
-    }
-
-    let micros = |ingest: &mut Ingest<'_>, v: &LenientU64, field: &str| {
-        ingest.time(v, &path, field).saturating_mul(1_000)
+    let status = Status {
+        code,
+        message: ingest.intern(&message),
     };
-    let start = micros(ingest, &raw.start_time, "startTime");
-    let duration = micros(ingest, &raw.duration, "duration");
-    let end = if start == 0 {
-        0
-    } else {
-        start.saturating_add(duration)
-    };
-    let events = raw
-        .logs
+    (kind, status, ingest.add_scope(scope))
+}
+
+/// Jaeger's logs as events: the `event` field names one, the other fields are its attributes.
+fn logs_as_events(ingest: &mut Ingest<'_>, raw: &JSpan<'_>, path: &str) -> Vec<Event> {
+    raw.logs
         .iter()
         .map(|log| {
-            let time = micros(ingest, &log.timestamp, "log timestamp");
+            let time = micros(ingest, &log.timestamp, path, "log timestamp");
             let mut name = None;
             let mut attrs = Vec::with_capacity(log.fields.len());
             for f in &log.fields {
@@ -635,29 +691,5 @@ fn span_from(
                 dropped_attributes: 0,
             }
         })
-        .collect();
-    let span = Span {
-        trace_id,
-        span_id,
-        parent_id,
-        trace_state: crate::model::intern::Sym::EMPTY,
-        flags: u32::try_from(raw.flags.get().unwrap_or(0)).unwrap_or(0),
-        name: ingest.string(&raw.operation_name),
-        kind,
-        start,
-        end,
-        attributes,
-        dropped_attributes: 0,
-        events,
-        dropped_events: 0,
-        links,
-        dropped_links: 0,
-        status: Status {
-            code,
-            message: ingest.intern(&message),
-        },
-        resource,
-        scope,
-    };
-    ingest.push_span(span, &path);
+        .collect()
 }

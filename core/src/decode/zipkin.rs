@@ -341,25 +341,18 @@ fn push(ingest: &mut Ingest<'_>, r: &Record, id: SpanId, parent: Option<SpanId>)
         },
         None => Status::default(),
     };
+    let name = ingest.string(&z.name);
     let span = Span {
-        trace_id: r.trace_id,
-        span_id: id,
         parent_id: parent.filter(|p| !p.is_zero()),
-        trace_state: crate::model::intern::Sym::EMPTY,
-        flags: 0,
-        name: ingest.string(&z.name),
         kind,
         start,
         end,
         attributes,
-        dropped_attributes: 0,
         events,
-        dropped_events: 0,
-        links: Vec::new(),
-        dropped_links: 0,
         status,
         resource,
         scope,
+        ..Span::new(r.trace_id, id, name)
     };
     ingest.push_span(span, &path);
 }

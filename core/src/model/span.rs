@@ -328,6 +328,32 @@ pub struct Span {
 }
 
 impl Span {
+    /// A span with these ids and name and nothing else: no parent, no times, no attributes,
+    /// events or links, status unset, the first resource and scope. Decoders fill in the rest
+    /// with struct update syntax (`Span { start, end, ..Span::new(t, s, name) }`).
+    pub fn new(trace_id: TraceId, span_id: SpanId, name: Sym) -> Span {
+        Span {
+            trace_id,
+            span_id,
+            parent_id: None,
+            trace_state: Sym::EMPTY,
+            flags: 0,
+            name,
+            kind: SpanKind::Unspecified,
+            start: 0,
+            end: 0,
+            attributes: Vec::new(),
+            dropped_attributes: 0,
+            events: Vec::new(),
+            dropped_events: 0,
+            links: Vec::new(),
+            dropped_links: 0,
+            status: Status::default(),
+            resource: 0,
+            scope: 0,
+        }
+    }
+
     /// Duration in nanoseconds; 0 when a time is missing or the end precedes the start.
     pub fn duration(&self) -> u64 {
         if self.start == 0 || self.end == 0 {

@@ -2,6 +2,7 @@
 //! ([`linked`]), each trace's critical path ([`critical`]), the spans that stand out
 //! ([`outliers`]) and the span a trace opens on ([`open_at`]).
 
+mod build;
 pub mod critical;
 pub mod linked;
 pub mod open_at;
