@@ -246,7 +246,6 @@ async fn the_names_separator_resizes_the_name_cells_by_keyboard() {
     leptos::task::tick().await;
     press("ArrowRight");
     leptos::task::tick().await;
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let wanted = (before + 16.0).round() as u16;
     // The second press measured the width the first gave.
     assert_eq!(state.panes.get_untracked().names, Some(wanted + 16));
