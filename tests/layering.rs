@@ -195,21 +195,27 @@ fn stage_violations(src: &Path) -> Vec<String> {
     out
 }
 
+/// The name of the UI module a file of `dir` holds: its stem, or its folder's name for a
+/// `mod.rs` below `dir` (`None` for `dir`'s own `mod.rs`).
+fn ui_module(dir: &Path, file: &Path) -> Option<String> {
+    let stem = file.file_stem()?.to_string_lossy().into_owned();
+    if stem != "mod" {
+        return Some(stem);
+    }
+    let folder = file.parent()?;
+    (folder != dir).then(|| folder.file_name().map(|n| n.to_string_lossy().into_owned()))?
+}
+
 /// The UI's module graph: which modules of `dir` each one names (`super::x`, `crate::ui::x`).
 fn ui_graph(dir: &Path) -> BTreeMap<String, BTreeSet<String>> {
     let mut files = Vec::new();
     rust_files(dir, &mut files);
-    let names: BTreeSet<String> = files
-        .iter()
-        .map(|f| f.file_stem().unwrap().to_string_lossy().into_owned())
-        .filter(|n| n != "mod")
-        .collect();
-    let mut graph = BTreeMap::new();
+    let names: BTreeSet<String> = files.iter().filter_map(|f| ui_module(dir, f)).collect();
+    let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for file in &files {
-        let name = file.file_stem().unwrap().to_string_lossy().into_owned();
-        if name == "mod" {
+        let Some(name) = ui_module(dir, file) else {
             continue;
-        }
+        };
         let code = shipped_code(&std::fs::read_to_string(file).unwrap());
         let mut uses = BTreeSet::new();
         for prefix in ["super::", "crate::ui::"] {
@@ -225,7 +231,7 @@ fn ui_graph(dir: &Path) -> BTreeMap<String, BTreeSet<String>> {
                 }
             }
         }
-        graph.insert(name, uses);
+        graph.entry(name).or_default().extend(uses);
     }
     graph
 }

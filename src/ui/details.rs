@@ -5,12 +5,16 @@
 
 use leptos::prelude::*;
 use sightline_core::insight::export::span_as_otlp_json;
-use sightline_core::insight::semantic::{ci_links, sections, FieldKind, Link};
+use sightline_core::insight::payload::{
+    attr_text, event_position, exception_events, headers, offset, response_body,
+};
+use sightline_core::insight::semantic::{ci_links, sections, FieldKind, Link, Section};
 use sightline_core::insight::structured::{attribute_schema, from_attribute, parse_structured};
-use sightline_core::{format_duration, format_timestamp_utc, KeyValue, Session, Span, Value};
+use sightline_core::insight::summary::{missing_parent_text, summary};
+use sightline_core::{Event, KeyValue, Session, Span, Value};
 
 use super::copy::CopyButton;
-use super::exception::{ExceptionEvent, ExceptionView};
+use super::exception::ExceptionView;
 use super::json_tree::JsonTree;
 use super::state::{AppState, Loaded};
 
@@ -105,44 +109,6 @@ fn attribute_table(
     }
 }
 
-/// The string value of attribute `key`.
-fn attr_text<'a>(session: &'a Session, attrs: &[KeyValue], key: &str) -> Option<&'a str> {
-    let sym = session.strings.lookup(key)?;
-    attrs
-        .iter()
-        .find(|kv| kv.key == sym)
-        .and_then(|kv| match kv.value {
-            Value::Str(s) => Some(session.strings.get(s)),
-            _ => None,
-        })
-}
-
-/// Headers captured as `prefix<name>` attributes, as (name, value) pairs.
-fn headers(session: &Session, attrs: &[KeyValue], prefix: &str) -> Vec<(String, String)> {
-    let mut out: Vec<_> = attrs
-        .iter()
-        .filter_map(|kv| {
-            let k = session.strings.get(kv.key);
-            k.strip_prefix(prefix).map(|name| {
-                let v = match from_attribute(session, &kv.value) {
-                    Some(sightline_core::insight::structured::Json::Array(items))
-                        if items.len() == 1 =>
-                    {
-                        match &items[0] {
-                            sightline_core::insight::structured::Json::Str(s) => s.clone(),
-                            other => other.to_json(),
-                        }
-                    }
-                    _ => kv.value.display(&session.strings),
-                };
-                (name.to_string(), v)
-            })
-        })
-        .collect();
-    out.sort();
-    out
-}
-
 /// A captured body (JSON as a tree, anything else as text) with its headers.
 fn body_block(
     title: &'static str,
@@ -177,157 +143,9 @@ fn body_block(
     )
 }
 
-/// The response body of a client span: on the span itself, or on its "Reading response body"
-/// child (where Logfire's httpx instrumentation puts it).
-fn response_body(d: &Loaded, trace: usize, index: u32) -> Option<String> {
-    let s = &d.session;
-    let tree = d.tree(trace)?;
-    let node = tree.nodes.get(index as usize)?;
-    let span = &s.spans[node.span as usize];
-    if let Some(b) = attr_text(s, &span.attributes, "http.response.body.text") {
-        return Some(b.to_string());
-    }
-    tree.nodes[index as usize + 1..]
-        .iter()
-        .take_while(|n| n.depth > node.depth)
-        .filter(|n| n.parent == Some(index))
-        .find_map(|n| {
-            attr_text(
-                s,
-                &s.spans[n.span as usize].attributes,
-                "http.response.body.text",
-            )
-        })
-        .map(str::to_string)
-}
-
-fn exception_events(s: &Session, span: &Span) -> Vec<ExceptionEvent> {
-    span.events
-        .iter()
-        .filter(|e| s.strings.get(e.name) == "exception")
-        .map(|e| {
-            let get = |k: &str| {
-                attr_text(s, &e.attributes, k)
-                    .unwrap_or_default()
-                    .to_string()
-            };
-            let escaped = s.strings.lookup("exception.escaped").and_then(|k| {
-                e.attributes
-                    .iter()
-                    .find(|kv| kv.key == k)
-                    .map(|kv| kv.value.display(&s.strings))
-            });
-            ExceptionEvent {
-                kind: get("exception.type"),
-                message: get("exception.message"),
-                stacktrace: get("exception.stacktrace"),
-                escaped,
-                offset: offset(span, e.time),
-            }
-        })
-        .collect()
-}
-
-/// Where an event falls within its span, from 0 (start) to 1 (end).
-fn event_position(span: &Span, time: u64) -> f64 {
-    let d = span.duration();
-    if d == 0 || time < span.start {
-        return 0.0;
-    }
-    let f = (time - span.start) as f64 / d as f64;
-    f.clamp(0.0, 1.0)
-}
-
-fn offset(span: &Span, time: u64) -> String {
-    if time >= span.start && span.start > 0 {
-        format!("+{}", format_duration(time - span.start))
-    } else {
-        String::new()
-    }
-}
-
-#[allow(clippy::too_many_lines)]
-fn details_view(
-    state: AppState,
-    d: &Loaded,
-    trace: usize,
-    index: u32,
-    filter: RwSignal<String>,
-) -> Option<AnyView> {
-    let tree = d.tree(trace)?;
-    let node = tree.nodes.get(index as usize)?;
-    let s = &d.session;
-    if let Some(missing) = tree.missing_parent_id(s, index) {
-        let n = node.children;
-        return Some(
-            view! {
-                <h2 class="details-title">{format!("missing parent {missing}")}</h2>
-                <p>
-                    {format!(
-                        "No span with id {missing} is in the loaded files, but {n} span{} below name{} it as parent. \
-                         Its service may not export traces, or its spans are in a file not loaded.",
-                        if n == 1 { "" } else { "s" },
-                        if n == 1 { "s" } else { "" },
-                    )}
-                </p>
-            }
-            .into_any(),
-        );
-    }
-    let span = &s.spans[node.span as usize];
-    let name = s.shown_name(span).to_string();
-    let raw_name = s.strings.get(span.name).to_string();
-    let service = s.service_of(span).to_string();
-    let status_message = s.strings.get(span.status.message).to_string();
-    let status = span.status.code.label();
-    let duration = if span.start == 0 || span.end == 0 {
-        "unknown (no times in the file)".to_string()
-    } else {
-        format_duration(span.duration())
-    };
-    let start = if span.start == 0 {
-        "unknown".to_string()
-    } else {
-        format!(
-            "{} (+{} from trace start)",
-            format_timestamp_utc(span.start),
-            format_duration(span.start.saturating_sub(tree.start))
-        )
-    };
-    let parent = match (span.parent_id, node.flags.missing_parent) {
-        (None, _) => "none (root)".to_string(),
-        (Some(p), true) => format!("{p} (not in the loaded files)"),
-        (Some(p), false) => p.to_string(),
-    };
-    let scope = s.scopes.get(span.scope as usize);
-    let scope_label = scope
-        .map(|sc| {
-            let (n, v) = (s.strings.get(sc.name), s.strings.get(sc.version));
-            if v.is_empty() {
-                n.to_string()
-            } else {
-                format!("{n} {v}")
-            }
-        })
-        .unwrap_or_default();
-    let resource = s.resources.get(span.resource as usize);
-    let links_out = resource
-        .map(|r| ci_links(s, &r.attributes))
-        .unwrap_or_default();
-    let semantic = sections(s, span);
-    let exceptions = exception_events(s, span);
-    let schema_text = attr_text(s, &span.attributes, "logfire.json_schema");
-    let request = body_block(
-        "Request",
-        attr_text(s, &span.attributes, "http.request.body.text").map(str::to_string),
-        headers(s, &span.attributes, "http.request.header."),
-    );
-    let response = body_block(
-        "Response",
-        response_body(d, trace, index),
-        headers(s, &span.attributes, "http.response.header."),
-    );
-    let arguments = ["fastapi.arguments.values", "fastapi.arguments.errors"]
+/// FastAPI's arguments and validation errors, as trees.
+fn arguments_view(s: &Session, span: &Span, schema_text: Option<&str>) -> impl IntoView {
+    ["fastapi.arguments.values", "fastapi.arguments.errors"]
         .iter()
         .filter_map(|key| {
             let sym = s.strings.lookup(key)?;
@@ -349,7 +167,90 @@ fn details_view(
                 }
             })
         })
-        .collect_view();
+        .collect_view()
+}
+
+/// A semantic section (HTTP, Database, …) as a list of its fields.
+fn section_view(sec: Section) -> impl IntoView {
+    view! {
+        <section class="semantic" aria-label=sec.title>
+            <h3>{sec.title}</h3>
+            <dl class="semantic-list">
+                {sec.fields.into_iter().map(|field| {
+                    let value = match field.kind {
+                        FieldKind::Code => view! { <pre class="code"><code>{field.value}</code></pre> }.into_any(),
+                        FieldKind::Link => view! {
+                            <a href=field.value.trim().to_string() target="_blank" rel="noopener noreferrer">{field.value.clone()}</a>
+                        }.into_any(),
+                        FieldKind::Status(class) => view! { <span class="http-status" data-class=class>{field.value}</span> }.into_any(),
+                        FieldKind::Text => view! { <span>{field.value}</span> }.into_any(),
+                    };
+                    view! { <dt>{field.label}</dt><dd>{value}</dd> }
+                }).collect_view()}
+            </dl>
+        </section>
+    }
+}
+
+/// The span's events other than exceptions, each placed on a track of the span's duration.
+fn events_view(s: &Session, span: &Span, events: Vec<(String, String, &Event)>) -> impl IntoView {
+    let other_events = events;
+    (!other_events.is_empty()).then(|| view! {
+        <h3>"Events"{(span.dropped_events > 0).then(|| format!(" ({} dropped)", span.dropped_events))}</h3>
+        <ol class="events">
+            {other_events.into_iter().map(|(name, at, e)| view! {
+                <li>
+                    <span class="event-track" aria-hidden="true">
+                        <span class="event-dot" style=format!("left:{:.2}%", event_position(span, e.time) * 100.0)></span>
+                    </span>
+                    <span class="event-name">{name}</span>" "<span class="event-time">{at}</span>
+                    {(!e.attributes.is_empty()).then(|| attribute_table(s, "Event attributes", &e.attributes, e.dropped_attributes, "", None))}
+                </li>
+            }).collect_view()}
+        </ol>
+    })
+}
+
+fn details_view(
+    state: AppState,
+    d: &Loaded,
+    trace: usize,
+    index: u32,
+    filter: RwSignal<String>,
+) -> Option<AnyView> {
+    let tree = d.tree(trace)?;
+    let node = tree.nodes.get(index as usize)?;
+    let s = &d.session;
+    if let Some(missing) = tree.missing_parent_id(s, index) {
+        let text = missing_parent_text(&missing.to_string(), node.children);
+        return Some(
+            view! {
+                <h2 class="details-title">{format!("missing parent {missing}")}</h2>
+                <p>{text}</p>
+            }
+            .into_any(),
+        );
+    }
+    let span = &s.spans[node.span as usize];
+    let sum = summary(s, tree, index)?;
+    let resource = s.resources.get(span.resource as usize);
+    let links_out = resource
+        .map(|r| ci_links(s, &r.attributes))
+        .unwrap_or_default();
+    let semantic = sections(s, span);
+    let exceptions = exception_events(s, span);
+    let schema_text = attr_text(s, &span.attributes, "logfire.json_schema");
+    let request = body_block(
+        "Request",
+        attr_text(s, &span.attributes, "http.request.body.text").map(str::to_string),
+        headers(s, &span.attributes, "http.request.header."),
+    );
+    let response = body_block(
+        "Response",
+        d.tree(trace).and_then(|t| response_body(s, t, index)),
+        headers(s, &span.attributes, "http.response.header."),
+    );
+    let arguments = arguments_view(s, span, schema_text);
     let other_events: Vec<_> = span
         .events
         .iter()
@@ -392,22 +293,22 @@ fn details_view(
     };
     Some(
         view! {
-            <h2 class="details-title">{name}</h2>
-            {(raw_name != s.display_name(span)).then(|| view! { <p class="template">{raw_name}</p> })}
+            <h2 class="details-title">{sum.name}</h2>
+            {sum.template.map(|t| view! { <p class="template">{t}</p> })}
             <dl class="summary-list">
-                <dt>"Service"</dt><dd>{service}</dd>
-                <dt>"Kind"</dt><dd>{span.kind.label()}</dd>
+                <dt>"Service"</dt><dd>{sum.service}</dd>
+                <dt>"Kind"</dt><dd>{sum.kind}</dd>
                 <dt>"Status"</dt>
                 <dd class:error=error>
-                    {status}
-                    {(!status_message.is_empty()).then(|| view! { <span class="status-message">{format!(": {status_message}")}</span> })}
+                    {sum.status}
+                    {(!sum.status_message.is_empty()).then(|| view! { <span class="status-message">{format!(": {}", sum.status_message)}</span> })}
                 </dd>
-                <dt>"Duration"</dt><dd>{duration}</dd>
-                <dt>"Start"</dt><dd>{start}</dd>
+                <dt>"Duration"</dt><dd>{sum.duration}</dd>
+                <dt>"Start"</dt><dd>{sum.start}</dd>
                 <dt>"Span ID"</dt><dd class="mono">{span_id}" "<CopyButton what="span ID" text=Callback::new(move |()| copy_span.clone())/></dd>
-                <dt>"Parent"</dt><dd class="mono">{parent}</dd>
+                <dt>"Parent"</dt><dd class="mono">{sum.parent}</dd>
                 <dt>"Trace ID"</dt><dd class="mono">{trace_id}" "<CopyButton what="trace ID" text=Callback::new(move |()| copy_trace.clone())/></dd>
-                <dt>"Scope"</dt><dd>{scope_label}</dd>
+                <dt>"Scope"</dt><dd>{sum.scope}</dd>
             </dl>
             <div class="span-actions">
                 <CopyButton what="span as JSON" text=Callback::new(move |()| otlp.clone())/>
@@ -422,38 +323,8 @@ fn details_view(
             {request}
             {response}
             {arguments}
-            {semantic.into_iter().map(|sec| view! {
-                <section class="semantic" aria-label=sec.title>
-                    <h3>{sec.title}</h3>
-                    <dl class="semantic-list">
-                        {sec.fields.into_iter().map(|field| {
-                            let value = match field.kind {
-                                FieldKind::Code => view! { <pre class="code"><code>{field.value}</code></pre> }.into_any(),
-                                FieldKind::Link => view! {
-                                    <a href=field.value.trim().to_string() target="_blank" rel="noopener noreferrer">{field.value.clone()}</a>
-                                }.into_any(),
-                                FieldKind::Status(class) => view! { <span class="http-status" data-class=class>{field.value}</span> }.into_any(),
-                                FieldKind::Text => view! { <span>{field.value}</span> }.into_any(),
-                            };
-                            view! { <dt>{field.label}</dt><dd>{value}</dd> }
-                        }).collect_view()}
-                    </dl>
-                </section>
-            }).collect_view()}
-            {(!other_events.is_empty()).then(|| view! {
-                <h3>"Events"{(span.dropped_events > 0).then(|| format!(" ({} dropped)", span.dropped_events))}</h3>
-                <ol class="events">
-                    {other_events.into_iter().map(|(name, at, e)| view! {
-                        <li>
-                            <span class="event-track" aria-hidden="true">
-                                <span class="event-dot" style=format!("left:{:.2}%", event_position(span, e.time) * 100.0)></span>
-                            </span>
-                            <span class="event-name">{name}</span>" "<span class="event-time">{at}</span>
-                            {(!e.attributes.is_empty()).then(|| attribute_table(s, "Event attributes", &e.attributes, e.dropped_attributes, "", None))}
-                        </li>
-                    }).collect_view()}
-                </ol>
-            })}
+            {semantic.into_iter().map(section_view).collect_view()}
+            {events_view(s, span, other_events)}
             {(!span_links.is_empty()).then(|| view! {
                 <h3>"Links"</h3>
                 <ul class="links">

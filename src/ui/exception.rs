@@ -3,16 +3,8 @@
 //! is shown raw.
 
 use leptos::prelude::*;
+use sightline_core::insight::payload::ExceptionEvent;
 use sightline_core::insight::stacktrace::{parse, Exception, Frame};
-
-/// One exception event: its type, message and stack trace text.
-pub struct ExceptionEvent {
-    pub kind: String,
-    pub message: String,
-    pub stacktrace: String,
-    pub escaped: Option<String>,
-    pub offset: String,
-}
 
 fn frame_view(f: &Frame, raised: bool) -> impl IntoView {
     view! {

@@ -3,7 +3,6 @@
 //! wheel, buttons, keys) and panning (drag the window or the bars, Shift + wheel).
 
 use leptos::prelude::*;
-use sightline_core::format_duration;
 use sightline_core::view::minimap::minimap;
 use sightline_core::view::ticks::{tick_count, ticks};
 use sightline_core::view::window::Window;
@@ -108,6 +107,46 @@ fn dragged_to(ev: &leptos::ev::PointerEvent, drag: RwSignal<Option<Drag>>) -> Op
     Some((d, fraction_in(&el, ev.client_x()).0))
 }
 
+/// A drag on the minimap ends: a drag across it zooms to that range, a click centres the view
+/// there (a drag of the window has moved it already).
+fn end_map_drag(state: AppState, map_drag: RwSignal<Option<Drag>>) {
+    let Some(drag) = map_drag.get_untracked() else {
+        return;
+    };
+    map_drag.set(None);
+    if drag.moving.is_some() {
+        return;
+    }
+    let Some((bounds, view)) = windows_untracked(state) else {
+        return;
+    };
+    if (drag.to - drag.from).abs() * drag.width >= DRAG_THRESHOLD {
+        set_view(state, bounds.select(drag.from, drag.to, bounds), bounds);
+    } else {
+        let centre = bounds.at(drag.from);
+        let half = view.len() / 2;
+        let moved = Window::new(
+            centre.saturating_sub(half),
+            centre.saturating_sub(half) + view.len(),
+        );
+        set_view(state, moved.fit(bounds), bounds);
+    }
+}
+
+/// A drag across the axis ends: it zooms to that range of the view.
+fn end_axis_drag(state: AppState, axis_drag: RwSignal<Option<Drag>>) {
+    let Some(drag) = axis_drag.get_untracked() else {
+        return;
+    };
+    axis_drag.set(None);
+    if (drag.to - drag.from).abs() * drag.width < DRAG_THRESHOLD {
+        return;
+    }
+    if let Some((bounds, view)) = windows_untracked(state) {
+        set_view(state, view.select(drag.from, drag.to, bounds), bounds);
+    }
+}
+
 #[component]
 pub fn TimeAxis() -> impl IntoView {
     let state = expect_context::<AppState>();
@@ -174,30 +213,7 @@ pub fn TimeAxis() -> impl IntoView {
             set_view(state, start.pan(share, bounds), bounds);
         }
     };
-    let on_map_up = move |_: leptos::ev::PointerEvent| {
-        let Some(drag) = map_drag.get_untracked() else {
-            return;
-        };
-        map_drag.set(None);
-        if drag.moving.is_some() {
-            return;
-        }
-        let Some((bounds, view)) = windows_untracked(state) else {
-            return;
-        };
-        if (drag.to - drag.from).abs() * drag.width >= DRAG_THRESHOLD {
-            set_view(state, bounds.select(drag.from, drag.to, bounds), bounds);
-        } else {
-            // A click centres the view there.
-            let centre = bounds.at(drag.from);
-            let half = view.len() / 2;
-            let moved = Window::new(
-                centre.saturating_sub(half),
-                centre.saturating_sub(half) + view.len(),
-            );
-            set_view(state, moved.fit(bounds), bounds);
-        }
-    };
+    let on_map_up = move |_: leptos::ev::PointerEvent| end_map_drag(state, map_drag);
 
     let on_axis_down = move |ev: leptos::ev::PointerEvent| begin_drag(&ev, axis_drag, |_| None);
     let on_axis_move = move |ev: leptos::ev::PointerEvent| {
@@ -208,18 +224,7 @@ pub fn TimeAxis() -> impl IntoView {
             }));
         }
     };
-    let on_axis_up = move |_: leptos::ev::PointerEvent| {
-        let Some(drag) = axis_drag.get_untracked() else {
-            return;
-        };
-        axis_drag.set(None);
-        if (drag.to - drag.from).abs() * drag.width < DRAG_THRESHOLD {
-            return;
-        }
-        if let Some((bounds, view)) = windows_untracked(state) {
-            set_view(state, view.select(drag.from, drag.to, bounds), bounds);
-        }
-    };
+    let on_axis_up = move |_: leptos::ev::PointerEvent| end_axis_drag(state, axis_drag);
     let selection = move |drag: RwSignal<Option<Drag>>| {
         drag.get().filter(|d| d.moving.is_none()).map(|d| {
             let (a, b) = (d.from.min(d.to).clamp(0.0, 1.0), d.from.max(d.to).clamp(0.0, 1.0));
@@ -250,20 +255,7 @@ pub fn TimeAxis() -> impl IntoView {
         .collect_view()
     };
     let zoomed = move || windows(state).is_some_and(|(b, v)| !v.covers(b));
-    let shown = move || {
-        windows(state).map(|(bounds, view)| {
-            if view.covers(bounds) {
-                format!("All {}", format_duration(bounds.len()))
-            } else {
-                format!(
-                    "{} – {} of {}",
-                    format_duration(view.start - bounds.start),
-                    format_duration(view.end - bounds.start),
-                    format_duration(bounds.len())
-                )
-            }
-        })
-    };
+    let shown = move || windows(state).map(|(bounds, view)| view.describe_in(bounds));
 
     view! {
         <div class="wf-minimap">

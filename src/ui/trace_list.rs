@@ -2,139 +2,11 @@
 
 use leptos::prelude::*;
 use sightline_core::view::search::TraceFilter;
+use sightline_core::view::trace_list::{entries_of, texts, Linked, Texts, TraceEntry};
 use sightline_core::view::virtual_list::{row_window, scroll_to_reveal};
-use sightline_core::{format_duration, format_timestamp_utc, TraceTree};
 
 use super::resize::observe_size;
-use super::state::{AppState, Loaded};
-
-/// One option of the list, computed once per load: only numbers, so a session of 50,000
-/// traces (a load test's requests) builds its list in a few milliseconds. Its texts (see
-/// [`texts`]) are made for the options rendered, and for all only once a filter is typed:
-/// making them for every trace up front took about 120 ms of the task that opens the session.
-#[derive(Clone, PartialEq)]
-struct TraceEntry {
-    /// The load this entry belongs to: a new load never reuses an old row.
-    generation: u64,
-    /// The view it shows (a trace, or traces shown together).
-    index: usize,
-    spans: usize,
-    errors: usize,
-    /// Duration and start in ns (start 0 without times).
-    duration: u64,
-    start: u64,
-    linked: Linked,
-}
-
-/// How an option's trace stands to the traces it links to.
-#[derive(Clone, Copy, PartialEq)]
-enum Linked {
-    /// It links to no other trace of the session.
-    Alone,
-    /// It links to others, which another option shows it together with.
-    Member,
-    /// The option shows this many traces together.
-    Together(usize),
-}
-
-/// What an option says in words: its title (the root span names, " + " between the traces of a
-/// joint view), its services, and its trace ids in hex (for the filter).
-#[derive(Default, PartialEq)]
-struct Texts {
-    title: String,
-    /// Every service, for the filter.
-    services: String,
-    /// The first [`SHOWN_SERVICES`] and how many more, for the option: a trace of 50,000
-    /// services (a resource per span) laid out its whole list, 166 ms of one task.
-    services_shown: String,
-    trace_ids: String,
-}
-
-/// Services an option names before "and N more".
-const SHOWN_SERVICES: usize = 12;
-
-fn texts(d: &Loaded, view: usize) -> Texts {
-    let forest = &d.forest;
-    let Some(t) = forest.tree(view) else {
-        return Texts::default();
-    };
-    let root_name = |t: &TraceTree| {
-        t.root()
-            .map(|n| d.session.shown_name(&d.session.spans[n.span as usize]))
-            .unwrap_or_default()
-            .to_string()
-    };
-    let members: Vec<&TraceTree> = if t.members.is_empty() {
-        vec![t]
-    } else {
-        t.members
-            .iter()
-            .filter_map(|&m| forest.traces.get(m))
-            .collect()
-    };
-    let services: Vec<&str> = t
-        .services
-        .iter()
-        .map(|&s| d.session.service_name(s))
-        .collect();
-    let services_shown = match services.get(..SHOWN_SERVICES) {
-        Some(first) if services.len() > SHOWN_SERVICES => format!(
-            "{} and {} more",
-            first.join(", "),
-            services.len() - SHOWN_SERVICES
-        ),
-        _ => services.join(", "),
-    };
-    Texts {
-        title: members
-            .iter()
-            .map(|m| root_name(m))
-            .collect::<Vec<_>>()
-            .join(" + "),
-        services: services.join(", "),
-        services_shown,
-        trace_ids: members
-            .iter()
-            .map(|m| m.trace_id.to_string())
-            .collect::<Vec<_>>()
-            .join(" "),
-    }
-}
-
-/// One option per trace, failing traces first; a group of traces that link to each other gets
-/// one more option before its first trace, showing them together.
-fn entries_of(d: &Loaded, generation: u64) -> Vec<TraceEntry> {
-    let forest = &d.forest;
-    let entry = |index: usize, t: &TraceTree, linked: Linked| TraceEntry {
-        generation,
-        index,
-        spans: t.span_count(),
-        errors: t.error_count,
-        duration: t.end - t.start,
-        start: t.start,
-        linked,
-    };
-    let mut out = Vec::with_capacity(forest.traces.len() + forest.joined.len());
-    let joined = forest.joined_views();
-    for (index, t) in forest.traces.iter().enumerate() {
-        let group = joined[index];
-        if let Some(view) = group {
-            let joined = forest
-                .tree(view)
-                .filter(|j| j.members.iter().min() == Some(&index));
-            if let Some(j) = joined {
-                out.push(entry(view, j, Linked::Together(j.members.len())));
-            }
-        }
-        let linked = if group.is_some() {
-            Linked::Member
-        } else {
-            Linked::Alone
-        };
-        out.push(entry(index, t, linked));
-    }
-    out
-}
+use super::state::AppState;
 
 /// Height of one option in CSS pixels (style/main.css `.trace-option`, plus the gap below it).
 const OPTION_HEIGHT: f64 = 68.0;
@@ -172,24 +44,19 @@ fn rendered(
         .collect()
 }
 
-/// The trace list, with a filter above it. Only the options in view (and the selected one) are
-/// in the DOM, like the waterfall's rows: a test suite with a trace per test gives thousands of
-/// traces, and building 3,000 options took a 372-470 ms task. Every option has the same height,
-/// so its place follows from its position; `aria-setsize` and `aria-posinset` give assistive
-/// technology the whole (filtered) list.
-#[component]
-pub fn TraceList() -> impl IntoView {
-    let state = expect_context::<AppState>();
+/// The entries of the load, and those the filter keeps (indices into the entries, in order).
+fn list_memos(
+    state: AppState,
+    filter: RwSignal<String>,
+) -> (Memo<Vec<TraceEntry>>, Memo<Vec<usize>>) {
     let entries = Memo::new(move |_| {
         let generation = state.generation.get();
         state.data.with(|d| {
             d.as_ref()
-                .map(|d| entries_of(d, generation))
+                .map(|d| entries_of(&d.forest, generation))
                 .unwrap_or_default()
         })
     });
-    // What the filter box holds, and the entries it keeps (indices into `entries`, in order).
-    let filter = RwSignal::new(String::new());
     // What the filter looks in, per entry: made on the first filter typed.
     let haystacks = Memo::new(move |_| {
         entries.with(|entries| {
@@ -197,7 +64,7 @@ pub fn TraceList() -> impl IntoView {
                 d.as_ref().map_or_else(Vec::new, |d| {
                     entries
                         .iter()
-                        .map(|e| texts(d, e.index))
+                        .map(|e| texts(&d.session, &d.forest, e.index))
                         .collect::<Vec<Texts>>()
                 })
             })
@@ -216,6 +83,74 @@ pub fn TraceList() -> impl IntoView {
                 .collect()
         })
     });
+    (entries, listed)
+}
+
+/// One option of the list: the trace's title, its errors, spans, duration and start, and its
+/// services (after "linked" words for linked traces).
+fn trace_option(
+    state: AppState,
+    current: Selector<usize>,
+    listed: Memo<Vec<usize>>,
+    pos: usize,
+    entry: TraceEntry,
+) -> impl IntoView {
+    let index = entry.index;
+    let Texts {
+        title,
+        services_shown: services,
+        ..
+    } = state
+        .data
+        .with_untracked(|d| d.as_ref().map(|d| texts(&d.session, &d.forest, index)))
+        .unwrap_or_default();
+    let together = matches!(entry.linked, Linked::Together(_));
+    let selected = move || current.selected(&index);
+    let (errors, meta) = entry.meta();
+    view! {
+        <li
+            role="option"
+            id=format!("trace-option-{index}")
+            class="trace-option"
+            class:selected=selected.clone()
+            class:together=together
+            data-status=(entry.errors > 0).then_some("error")
+            aria-selected=move || selected().to_string()
+            aria-setsize=move || listed.with(Vec::len)
+            aria-posinset=pos + 1
+            style=format!("top:{}px", pos as f64 * OPTION_HEIGHT)
+            on:click=move |_| state.select_trace(index)
+        >
+            <span class="trace-title" title=title.clone()>{title.clone()}</span>
+            <span class="trace-meta">
+                {errors.map(|text| view! { <span class="error-count">{text}</span> })}
+                {meta}
+                {entry.started().map(|(time, tooltip)| {
+                    // The clock time only; the date is in the tooltip.
+                    view! { <span class="trace-start" title=tooltip>{time}</span> }
+                })}
+            </span>
+            <span class="trace-services" title=services.clone()>
+                {entry.linked_text().map(|text| view! {
+                    <span class="linked-mark" title="Its spans link to spans of other traces in this session">{text}</span>
+                })}
+                {services.clone()}
+            </span>
+        </li>
+    }
+}
+
+/// The trace list, with a filter above it. Only the options in view (and the selected one) are
+/// in the DOM, like the waterfall's rows: a test suite with a trace per test gives thousands of
+/// traces, and building 3,000 options took a 372-470 ms task. Every option has the same height,
+/// so its place follows from its position; `aria-setsize` and `aria-posinset` give assistive
+/// technology the whole (filtered) list.
+#[component]
+pub fn TraceList() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    // What the filter box holds.
+    let filter = RwSignal::new(String::new());
+    let (entries, listed) = list_memos(state, filter);
     // The view shown by the option at position `pos` of the (filtered) list.
     let view_at = move |pos: usize| {
         entries.with_untracked(|e| listed.with_untracked(|l| l.get(pos).map(|&k| e[k].index)))
@@ -365,55 +300,7 @@ pub fn TraceList() -> impl IntoView {
                     key=|(_, e)| (e.generation, e.index)
                     let:((pos, entry))
                 >
-                    {
-                        let index = entry.index;
-                        let Texts { title, services_shown: services, .. } = state
-                            .data
-                            .with_untracked(|d| d.as_ref().map(|d| texts(d, index)))
-                            .unwrap_or_default();
-                        let together = matches!(entry.linked, Linked::Together(_));
-                        let current = current.clone();
-                        let selected = move || current.selected(&index);
-                        view! {
-                            <li
-                                role="option"
-                                id=format!("trace-option-{index}")
-                                class="trace-option"
-                                class:selected=selected.clone()
-                                class:together=together
-                                data-status=(entry.errors > 0).then_some("error")
-                                aria-selected=move || selected().to_string()
-                                aria-setsize=move || listed.with(Vec::len)
-                                aria-posinset=pos + 1
-                                style=format!("top:{}px", pos as f64 * OPTION_HEIGHT)
-                                on:click=move |_| state.select_trace(index)
-                            >
-                                <span class="trace-title" title=title.clone()>{title.clone()}</span>
-                                <span class="trace-meta">
-                                    {(entry.errors > 0).then(|| view! {
-                                        <span class="error-count">{format!("{} error{} · ", entry.errors, if entry.errors == 1 { "" } else { "s" })}</span>
-                                    })}
-                                    {format!("{} spans · {}", entry.spans, format_duration(entry.duration))}
-                                    {(entry.start != 0).then(|| {
-                                        // The clock time only; the date is in the tooltip.
-                                        let start = format_timestamp_utc(entry.start);
-                                        let time = start.split(' ').nth(1).unwrap_or_default().to_string();
-                                        view! { <span class="trace-start" title=format!("Started {start}")>{format!(" · {time}")}</span> }
-                                    })}
-                                </span>
-                                <span class="trace-services" title=services.clone()>
-                                    {match entry.linked {
-                                        Linked::Alone => None,
-                                        Linked::Member => Some("linked · ".to_string()),
-                                        Linked::Together(n) => Some(format!("{n} linked traces together · ")),
-                                    }.map(|text| view! {
-                                        <span class="linked-mark" title="Its spans link to spans of other traces in this session">{text}</span>
-                                    })}
-                                    {services.clone()}
-                                </span>
-                            </li>
-                        }
-                    }
+                    {trace_option(state, current.clone(), listed, pos, entry)}
                 </For>
             </ul>
         </nav>

@@ -9,6 +9,7 @@ pub mod panes;
 pub mod rows;
 pub mod search;
 pub mod ticks;
+pub mod trace_list;
 pub mod url_state;
 pub mod virtual_list;
 pub mod window;

@@ -3,6 +3,7 @@
 
 use crate::model::Session;
 use crate::trace::tree::TraceTree;
+use crate::view::format::format_duration;
 
 /// The narrowest zoom: 100 ns across the whole timeline.
 pub const MIN_WINDOW: u64 = 100;
@@ -83,6 +84,21 @@ impl Window {
     /// True when this window shows all of `bounds`.
     pub fn covers(&self, bounds: Window) -> bool {
         self.start <= bounds.start && self.end >= bounds.end
+    }
+
+    /// What the zoom shows, as the zoom tools say it: "All 1.25s" for the whole trace
+    /// (`bounds`), else "120ms – 340ms of 1.25s", relative to the trace's start.
+    pub fn describe_in(&self, bounds: Window) -> String {
+        if self.covers(bounds) {
+            format!("All {}", format_duration(bounds.len()))
+        } else {
+            format!(
+                "{} – {} of {}",
+                format_duration(self.start.saturating_sub(bounds.start)),
+                format_duration(self.end.saturating_sub(bounds.start)),
+                format_duration(bounds.len())
+            )
+        }
     }
 
     /// Position of `t` as a fraction of the window (may fall outside 0..=1).
@@ -169,6 +185,14 @@ pub fn bar(session: &Session, tree: &TraceTree, index: u32, window: Window) -> B
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_zoom_says_what_it_shows_relative_to_the_trace() {
+        let trace = Window::new(1_000_000_000, 2_250_000_000);
+        assert_eq!(trace.describe_in(trace), "All 1.25s");
+        let part = Window::new(1_120_000_000, 1_340_000_000);
+        assert_eq!(part.describe_in(trace), "120ms – 340ms of 1.25s");
+    }
 
     #[test]
     fn zero_length_window_is_widened() {
