@@ -32,8 +32,7 @@ mod worker {
     use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
     /// Spans (or tree nodes) per piece of the answer: small enough that the page reads each
-    /// piece in well under 100 ms (20,000-span pieces of the 1M file took 70-107 ms on a busy host;
-    /// these take 30-36 ms).
+    /// piece in well under the 100 ms a main-thread task may take, on a busy host too.
     const PART_SIZE: usize = 10_000;
 
     /// The least time between two progress messages (the last one is always sent).
@@ -41,8 +40,8 @@ mod worker {
 
     /// The spans of a piece for a session expected to hold `expected` spans: an eighth of them,
     /// between 1,000 and [`PART_SIZE`]. A small file's pieces are small too, since each piece is
-    /// encoded while the file and the session are in memory: one piece of a 10,000-span file was
-    /// 1.9 MB, a fifth of the file, on top of them.
+    /// encoded while the file and the session are in memory, and a big piece of a small file
+    /// is a large share of it on top of them.
     fn part_size(expected: usize) -> usize {
         (expected / 8).clamp(1_000, PART_SIZE)
     }
@@ -159,8 +158,8 @@ mod worker {
             failures,
         } = Snapshot::with_trees(session, files);
         // The page has the session; the trees' pieces do not need it. Freed first, its room
-        // holds them (the trees' head of 60,000 small trees, 3.4 MB in one run, grew the
-        // worker's memory when encoded beside it).
+        // holds them (the trees' head of many small trees grew the worker's memory when encoded
+        // beside it).
         drop(session);
         // Each piece leaves the worker's memory as soon as it is encoded.
         let (model, transfer) = (Array::new(), Array::new());
@@ -204,11 +203,10 @@ mod worker {
         model.push(&bytes);
     }
 
-    /// Warm-up rounds, each decoding a synthetic trace of this many spans (about 0.5 MB). Many
-    /// small rounds rather than a few big ones: the same work compiles the same code, a file that
+    /// Warm-up rounds, each decoding a small synthetic trace of this many spans. Many small
+    /// rounds rather than a few big ones: the same work compiles the same code, a file that
     /// arrives waits for a shorter round, and the worker's memory, which never shrinks, is left
-    /// at 2.2 MB instead of 3.9 MB with rounds of 1,000 spans (the module alone takes 1.2 MB).
-    /// That room is reused by the decoding, so only files of a few MB peak lower for it.
+    /// smaller. That room is reused by the decoding, so only files of a few MB peak lower for it.
     const WARM_UP_ROUNDS: u32 = 40;
     const WARM_UP_SPANS: usize = 500;
 
@@ -217,7 +215,7 @@ mod worker {
 
     /// Decodes a synthetic trace a few times while no file has come, so that V8 compiles the
     /// decoder's hot functions with its optimising tier first. A fresh worker otherwise decodes a
-    /// big file in its baseline code, about 1.7x slower: V8 swaps in optimised code only between
+    /// big file in its baseline code, much slower: V8 swaps in optimised code only between
     /// calls, and the loop over a document's spans runs in one call. Each round is its own task,
     /// so a file that arrives waits for one round at most; after that, rounds stop.
     fn warm_up(scope: DedicatedWorkerGlobalScope, rounds_left: Rc<Cell<u32>>, text: WarmUp) {

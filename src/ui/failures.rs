@@ -63,8 +63,8 @@ fn markdown(state: AppState, heading: &str) -> String {
     })
 }
 
-/// The failures shown at first: the list is laid out with the page as a trace opens (200 of
-/// them took most of a 96 ms task there); the rest come with a click.
+/// The failures shown at first: the list is laid out with the page as a trace opens, so a long
+/// one lengthens that task; the rest come with a click.
 const FIRST_SHOWN: usize = 20;
 
 #[component]

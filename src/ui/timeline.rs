@@ -174,7 +174,7 @@ pub fn TimeAxis() -> impl IntoView {
 
     // Draw the minimap once per trace (and per size): it shows the whole trace, not the view.
     // Drawn in the next frame: its colours come from the computed style, which read while the
-    // page is being built forces a style pass of all of it (17 ms here when a trace opens).
+    // page is being built forces a style pass of all of it.
     Effect::new(move |_| {
         let width = canvas_width.get();
         let trace = state.trace.get();

@@ -142,7 +142,7 @@ fn trace_option(
 
 /// The trace list, with a filter above it. Only the options in view (and the selected one) are
 /// in the DOM, like the waterfall's rows: a test suite with a trace per test gives thousands of
-/// traces, and building 3,000 options took a 372-470 ms task. Every option has the same height,
+/// traces, too many options to build in one task. Every option has the same height,
 /// so its place follows from its position; `aria-setsize` and `aria-posinset` give assistive
 /// technology the whole (filtered) list.
 #[component]
@@ -215,8 +215,8 @@ pub fn TraceList() -> impl IntoView {
         entries.with(|e| listed.with(|l| rendered(e, l, top, height, selected)))
     });
     // One signal per option: switching traces wakes the two options whose selection changed.
-    // With an effect per option reading the current trace, 3,000 traces (a test suite with a
-    // trace per test) made every switch a 409 ms task.
+    // With an effect per option reading the current trace, every switch would wake thousands
+    // of them (a test suite with a trace per test).
     let current = Selector::new(move || state.trace.get());
     let on_key = move |ev: leptos::ev::KeyboardEvent| {
         let count = listed.with(Vec::len);

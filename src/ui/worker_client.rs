@@ -27,11 +27,9 @@ const WORKER_URL: &str = "./worker_loader.js";
 /// the trace rather than during it.
 const WORKER_END_DELAY: std::time::Duration = std::time::Duration::from_millis(1500);
 
-/// How long after a load's answer the next load's worker is started. Started with the load (as
-/// before), its start and warm-up (decoding 20,000 synthetic spans) ran beside the decoding
-/// worker and the page on two cores: the 10k-span file decoded in 2x `JSON.parse` and the task
-/// opening it took 140-200 ms in half the runs, against 20-25 ms in the others. Started here,
-/// it warms up while the user reads the trace.
+/// How long after a load's answer the next load's worker is started. Started with the load,
+/// its start and warm-up ran beside the decoding worker and the page on two cores and slowed
+/// both. Started here, it warms up while the user reads the trace.
 const SPARE_DELAY: std::time::Duration = std::time::Duration::from_millis(300);
 
 /// A worker event handler, kept alive while a decode runs.
@@ -281,10 +279,9 @@ pub async fn decode(
 
     let result = read_answer(&inbox).await;
     // The worker's memory (about twice the files) is returned when it ends. Ended here, it was
-    // unmapped while the page opened the trace, and 40-50 ms stalls landed in whatever the page
-    // ran then (unmapping hundreds of megabytes holds the process's memory map, which the
-    // page's own page faults wait for): the 1M file's longest task was 95-125 ms, and 0-86 ms
-    // with the worker ended once the trace is on screen.
+    // unmapped while the page opened the trace, and stalls landed in whatever the page ran then
+    // (unmapping hundreds of megabytes holds the process's memory map, which the page's own
+    // page faults wait for). Ended once the trace is on screen, nothing waits for it.
     worker.set_onmessage(None);
     worker.set_onerror(None);
     set_timeout(move || worker.terminate(), WORKER_END_DELAY);

@@ -196,8 +196,8 @@ struct JTypedDocument<'a> {
 }
 
 /// Reads a Jaeger document (an envelope or one trace) straight from its text with the typed
-/// structs, without a tree of the whole document (a 117 MB Jaeger file took 4.9 s and a 2.4 GB
-/// peak as a tree). True when it was read, as [`decode_object`] would have read its tree; false,
+/// structs, without a tree of the whole document (a tree takes many times the file's size and
+/// time; see `typed.rs`). True when it was read, as [`decode_object`] would have read its tree; false,
 /// with nothing added, when the text does not read so: not Jaeger, or a span or trace the typed
 /// structs reject, which the tree reader then reports on its own while keeping the rest.
 pub(super) fn decode_typed(ingest: &mut Ingest<'_>, text: &str, line: usize) -> bool {
@@ -227,9 +227,8 @@ const KNOWN_KEYS: [&[u8]; 9] = [
 /// Reads the JSON document at the start of `text` as [`decode_typed`] does, if it has only
 /// Jaeger's own members (and opens with one of them): the length of its text when it was read;
 /// `None`, with nothing added, when it is left to the OTLP reader (which would have found no
-/// OTLP in it, and then handed it to [`decode_typed`]). Saves that reader a pass over a
-/// Jaeger file: the 100k benchmark trace as a 117 MB envelope decoded in 1.3-1.4 s natively,
-/// now in 0.8-0.9 s.
+/// OTLP in it, and then handed it to [`decode_typed`]). Saves that reader a whole pass over a
+/// Jaeger file.
 pub(super) fn decode_known(ingest: &mut Ingest<'_>, text: &str, line: usize) -> Option<usize> {
     let first_key = {
         let text = text.as_bytes();

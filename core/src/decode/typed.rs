@@ -1,7 +1,7 @@
 //! Jaeger and Zipkin read straight from the text into their typed structs, without a
-//! `serde_json::Value` tree of the whole file: a tree takes 10-20 times the file (a 46 MB Zipkin
-//! file peaked at 431 MB, a 117 MB Jaeger one at 2.4 GB), which a file of a few hundred MB does
-//! not fit in the browser's 4 GB of wasm memory.
+//! `serde_json::Value` tree of the whole file: a tree takes an order of magnitude more memory
+//! than the file, which for a file of a few hundred MB does not fit in the browser's 4 GB of
+//! wasm memory.
 //!
 //! The typed readers only take what the tree readers would read the same way. A document
 //! they do not take whole (damaged JSON, a record the typed structs reject, a shape they do

@@ -31,8 +31,8 @@ impl SpanId {
     }
 }
 
-/// Lowercase hex of an id (at most 16 bytes), written at once: a `write!` per byte made
-/// formatting 50,000 trace ids (the trace list of a load test's session) take 93 ms.
+/// Lowercase hex of an id (at most 16 bytes), written at once: a `write!` per byte was slow
+/// enough to show when a load test's session formats tens of thousands of trace ids.
 fn write_hex(f: &mut fmt::Formatter<'_>, bytes: &[u8]) -> fmt::Result {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let bytes = &bytes[..bytes.len().min(16)];
@@ -434,8 +434,8 @@ pub struct Session {
 }
 
 /// Where each (trace id, span id) sits in [`Session::spans`]: a hash table of 4-byte span
-/// indices that reads the ids from the spans themselves (about 5 bytes a span, where a map
-/// holding the ids as keys would take 29, 50 MB for a million spans).
+/// indices that reads the ids from the spans themselves, a fraction of what a map holding the
+/// ids as keys would take.
 #[derive(Clone, Default)]
 pub struct SpanIndex {
     table: HashTable<u32>,
@@ -533,18 +533,15 @@ impl Session {
     }
 
     /// Appends a span. A full list grows to the expected count ([`Session::expected_spans`])
-    /// when that is well under doubling it (and by at least an eighth), else it doubles: a
-    /// 10,000-span file's list otherwise doubled from 8,192 to 16,384 spans near its end, and
-    /// the copy and the unused room were a tenth of the file in the decoder's peak memory.
-    /// Doubling stays when the estimate is near it: a short estimate costs a second copy, which
-    /// for the 1M-span file (whose list doubles to 1,048,576) raised the peak from 1.83x to
-    /// 2.42x the file.
+    /// when that is well under doubling it (and by at least an eighth), else it doubles: a list
+    /// that doubles near its end holds the copy and the unused room at the decoder's peak.
+    /// Doubling stays when the estimate is near it: a short estimate costs a second copy of the
+    /// whole list, which for a million-span file raises the peak more than doubling does.
     ///
     /// A session of up to [`SMALL_SESSION`] spans grows straight to an estimate beyond doubling
-    /// too: 40,000 one-span traces doubled to 32,768 and then grew to their estimate, two copies
-    /// of which the last held 10 MB at once (the decoder's peak on that file, 2.1x). For bigger
-    /// sessions that raised the peak (the 1M-span file's natively from 650 to 720 MB): an early
-    /// estimate is less sure than doubling's last step.
+    /// too: many tiny traces would otherwise double and then grow to their estimate, two copies
+    /// of which the last sets the decoder's peak. For bigger sessions an early estimate is less
+    /// sure than doubling's last step, and growing to it raised the peak.
     pub fn push_span(&mut self, span: Span) {
         let len = self.spans.len();
         if len == self.spans.capacity() && self.expected_spans > len {

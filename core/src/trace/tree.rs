@@ -330,9 +330,9 @@ thread_local! {
 const TREE_BYTES: usize = 24;
 
 /// Reads a list of trees into a vector made its exact size once. serde's own reading trusts a
-/// count only up to 1 MiB of room and then grows by doubling: the head of 60,000 small trees
-/// (a session of one-span traces) held 1.9x the vectors' room at the last doubling, and the
-/// page's memory never gives that back. The count is trusted as far as the bytes being read
+/// count only up to 1 MiB of room and then grows by doubling: the head of a session of many
+/// one-span traces held nearly twice the vectors' room at the last doubling, and the page's
+/// memory never gives that back. The count is trusted as far as the bytes being read
 /// could hold that many trees, so a corrupt count cannot claim more.
 fn trees<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<TraceTree>, D::Error> {
     struct Trees;

@@ -23,8 +23,8 @@ pub fn precompute(forest: &mut Forest, session: &Session) {
 /// least one pixel; the result is a list of runs, whatever the number of spans.
 ///
 /// Each row's runs come from a sweep over its spans' pixel ranges, so the work follows the
-/// number of spans, not the `width` x `height` pixels: a session of 50,000 small traces (a load
-/// test's requests) spent 914 ms here (natively) clearing and scanning a pixel grid per trace.
+/// number of spans, not the `width` x `height` pixels: a session of many small traces (a load
+/// test's requests) would otherwise clear and scan a pixel grid per trace.
 pub fn minimap(session: &Session, tree: &TraceTree, width: u16, height: u16) -> Vec<MiniRun> {
     let (w, h) = (usize::from(width.max(1)), usize::from(height.max(1)));
     let n = tree.nodes.len().max(1);

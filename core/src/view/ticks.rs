@@ -79,7 +79,7 @@ mod tests {
         assert_eq!(tick_count(1200.0), 8);
         assert_eq!(tick_count(400.0), 7);
         assert_eq!(tick_count(75.0), 2);
-        // The 624 ms sample on a 100 px axis (a 1,000 px window): before, 8 labels overlapped.
+        // The sample on a 100 px axis (a 1,000 px window): eight labels would overlap.
         let w = Window::new(0, 624_140_000);
         for width in [100.0, 240.0, 400.0, 700.0] {
             let t = ticks(w, 0, tick_count(width));

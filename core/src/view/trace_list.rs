@@ -5,10 +5,10 @@ use crate::model::Session;
 use crate::trace::tree::{Forest, TraceTree};
 use crate::view::format::{format_duration, format_timestamp_utc};
 
-/// One option of the list, computed once per load: only numbers, so a session of 50,000
-/// traces (a load test's requests) builds its list in a few milliseconds. Its texts (see
+/// One option of the list, computed once per load: only numbers, so a session of tens of
+/// thousands of traces (a load test's requests) builds its list quickly. Its texts (see
 /// [`texts`]) are made for the options rendered, and for all only once a filter is typed:
-/// making them for every trace up front took about 120 ms of the task that opens the session.
+/// making them for every trace up front lengthened the task that opens the session.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TraceEntry {
     /// The load this entry belongs to: a new load never reuses an old row.
@@ -41,8 +41,8 @@ pub struct Texts {
     pub title: String,
     /// Every service, for the filter.
     pub services: String,
-    /// The first [`SHOWN_SERVICES`] and how many more, for the option: a trace of 50,000
-    /// services (a resource per span) laid out its whole list, 166 ms of one task.
+    /// The first [`SHOWN_SERVICES`] and how many more, for the option: a trace with a service
+    /// per span (a resource per span) would lay out its whole list in one task.
     pub services_shown: String,
     pub trace_ids: String,
 }

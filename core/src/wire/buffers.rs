@@ -1,8 +1,8 @@
 //! Memory made ready for files before their bytes arrive.
 //!
 //! The first write to memory a process has never used costs a page fault, and in the browser
-//! (where a worker's WebAssembly memory only grows) copying a 100 MB file into fresh memory was
-//! measured at 50-430 ms, against 6-10 ms into memory already written once. The page knows the
+//! (where a worker's WebAssembly memory only grows) copying a large file into fresh memory is
+//! many times slower than into memory already written once. The page knows the
 //! files' sizes as soon as the user picks them, so the decoder worker makes their buffers ready
 //! while the browser is still reading the files, and the bytes are then copied into them.
 

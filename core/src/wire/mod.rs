@@ -90,13 +90,13 @@ struct ForestHead {
     failures: Failures,
     /// Each view's node count (traces, then traces shown together), so the page makes room for
     /// a tree's nodes once: a million-node vector that grows as pieces come is copied whole at
-    /// each doubling (82 ms of the page's main thread at the last one).
+    /// each doubling, on the page's main thread.
     nodes: Vec<u32>,
 }
 
 /// [`ForestHead`] as it is written: the trees borrowed, each without its nodes, so the head of a
-/// session of 60,000 small trees is not a copy of them (that copy took 19 MB at its peak
-/// natively, more than the trees' 15 MB). Field for field the same shape, as [`PartRef`] is of
+/// session of many small trees is not a copy of them (a copy would take more than the trees
+/// themselves). Field for field the same shape, as [`PartRef`] is of
 /// [`Part`]; a test holds the two to the same bytes.
 #[derive(Serialize)]
 struct ForestHeadRef<'a> {
@@ -170,9 +170,8 @@ fn encode(part: &PartRef<'_>) -> Vec<u8> {
 }
 
 /// [`encode`] into a vector made its exact size first, for a piece too big to grow by doubling:
-/// the trees' head of 60,000 small trees is 3.4 MB, and its last doubling needed a new run of
-/// memory that the worker's freed room could not hold (it grew the worker by a quarter of the
-/// file).
+/// the trees' head of many small trees is large, and its last doubling needed a new run of
+/// memory that the worker's freed room could not hold.
 fn encode_sized(part: &PartRef<'_>) -> Vec<u8> {
     let size = postcard::experimental::serialized_size(part).unwrap_or(0);
     postcard::to_extend(part, Vec::with_capacity(size)).unwrap_or_default()
@@ -185,11 +184,10 @@ fn count(n: usize) -> u32 {
 /// The room to ask the reader (the page) for, for `expected` spans: a quarter more up to
 /// [`crate::model::SMALL_SESSION`] spans, twice as many above. A vector that outgrows its
 /// room is copied whole, and an early estimate can be a fifth short, since spans differ in size
-/// through a file. For a big session that copy is long (a million spans' copy blocked the page
-/// for 0.36 s), so the room is twice the estimate: room never written costs address space, not
-/// memory the system has to provide. For a small one the copy is short (100,000 spans, 13 MB,
-/// take a few milliseconds), and twice its spans' room was 0.4x of a lean file of 40,000
-/// one-span traces in the page's wasm memory.
+/// through a file. For a big session that copy blocks the page, so the room is twice the
+/// estimate: room never written costs address space, not memory the system has to provide. For
+/// a small one the copy is short, and twice its spans' room weighs on a file of many tiny
+/// traces in the page's wasm memory.
 fn room_for(expected: usize) -> usize {
     if expected <= crate::model::SMALL_SESSION {
         expected + expected / 4
@@ -306,8 +304,7 @@ pub fn forest_parts(
 
 /// [`forest_parts`], handed to `emit` one at a time as each is encoded, so the caller can pass
 /// each on and free it before the next: the decoder's memory then holds one piece, not all of
-/// them (4 MB of pieces for 60,000 small trees raised the worker's peak by a quarter of the
-/// file).
+/// them (all the pieces of many small trees at once raised the worker's peak).
 pub fn forest_parts_each(
     forest: &Forest,
     files: &[FileSummary],

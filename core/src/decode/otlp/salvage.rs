@@ -145,7 +145,7 @@ pub(super) fn document<'i>(
 
 impl<'t> Walk<'t, '_, '_> {
     /// Reports progress at byte `at` when enough spans were read or bytes walked since the last
-    /// report (the walk of a damaged 100 MB document takes seconds in the browser).
+    /// report (the walk of a large damaged document takes seconds in the browser).
     fn report(&mut self, at: usize) {
         let spans = self.ingest.session.spans.len();
         if spans >= self.next_report.0 || at >= self.next_report.1 {

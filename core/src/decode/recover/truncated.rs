@@ -23,7 +23,7 @@ enum Frame {
 
 /// The open containers after the last completed value, and where it ended. The copy is kept up
 /// to date by what changed since the last value (a deep document cut off at every value would
-/// otherwise copy its whole stack each time: 4 MB of nested damage took 1.5 s).
+/// otherwise copy its whole stack each time, quadratic in its depth).
 #[derive(Default)]
 struct Safe {
     pos: Option<usize>,
