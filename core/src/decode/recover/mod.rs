@@ -2,5 +2,6 @@
 //! while it was written ([`truncated`]), or damaged in its middle ([`resync`]). The OTLP reader
 //! has its own, finer salvage (`otlp/salvage.rs`).
 
+mod records;
 pub(crate) mod resync;
 pub(crate) mod truncated;

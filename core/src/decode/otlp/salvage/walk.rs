@@ -1,147 +1,7 @@
-//! Spans out of an OTLP/JSON document that is not valid JSON: a file cut off while it was being
-//! written (a CI job killed at its time limit, an upload or a download that stopped), one bad
-//! byte in a file of a hundred thousand spans, a writer that put raw tabs or `NaN` in its JSON.
-//! A JSON parser gives up on such a document as a whole; here every span that is whole in it is
-//! kept.
-//!
-//! The document is walked as far as it goes, tolerating what is not JSON: objects and arrays are
-//! followed by the keys that lead to spans (`resourceSpans` / `batches`, `resource`,
-//! `scopeSpans`, `scope`, `spans`, the wrappers `trace` and `result`), every span is taken whole
-//! as text (brackets matched outside strings) and read on its own, with its resource and scope.
-//! A span that does not read is first repaired where the damage is a known writer's habit (raw
-//! control characters in strings, bare `NaN` / `Infinity`, an unknown escape, an unpaired
-//! surrogate); a span still unreadable is skipped and named (line and byte offset). When a
-//! span's brackets do not close before the next span begins (a lost quote or brace), it ends
-//! there. A document that ends inside a span was cut off: the spans before are kept and the
-//! cut is reported.
+//! The walk through a damaged document: containers followed by the keys that lead to spans,
+//! each span taken whole as text and read on its own, and reading resumed past damage.
 
-use std::fmt::{self, Display};
-
-use super::{Ingest, LineCounter, RawResource, RawScope, RawSpan, REPORT_EVERY};
-use crate::model::Session;
-
-/// Bytes walked between two progress reports when no spans were read.
-const REPORT_BYTES: usize = 4 << 20;
-
-/// What salvaging one document found.
-pub(super) struct Salvaged {
-    /// Whether the document led to any list of resourceSpans (it is OTLP).
-    pub found: bool,
-    pub spans: usize,
-    pub repaired: usize,
-    pub skipped: usize,
-    /// Byte offset where the document was cut off, when it ended inside a span or an object.
-    pub cut_at: Option<usize>,
-}
-
-/// What an open object or array is, by the key that led to it.
-#[derive(Clone, Copy, PartialEq, Debug)]
-enum Role {
-    /// A document (or Tempo's `trace`, Jaeger v3's `result`).
-    Document,
-    ResourceSpansList,
-    ResourceSpans,
-    ScopeSpansList,
-    ScopeSpans,
-    Spans,
-    /// Anything else: walked past.
-    Other,
-}
-
-/// Where the walk goes on after a span.
-enum Next {
-    At(usize),
-    /// At a key of a new document, resourceSpans or scopeSpans met after damage: the walk
-    /// closes what was open down to that level and opens it anew.
-    Resync(usize, Level),
-}
-
-#[derive(Clone, Copy)]
-enum Level {
-    Document,
-    Resource,
-    Scope,
-}
-
-/// The spans of one scopeSpans, read when it closes (its scope may come after them).
-#[derive(Default)]
-struct Group {
-    scope: Option<(usize, usize)>,
-    spans: Vec<(usize, usize)>,
-}
-
-/// The groups of one resourceSpans, read when it closes (its resource may come after them).
-#[derive(Default)]
-struct Pending {
-    resource: Option<(usize, usize)>,
-    groups: Vec<Group>,
-}
-
-/// Where a salvaged span was.
-struct At {
-    line: usize,
-    byte: usize,
-}
-
-impl Display for At {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "line {}, byte {}", self.line, self.byte)
-    }
-}
-
-struct Walk<'t, 'i, 's> {
-    ingest: &'i mut Ingest<'s>,
-    text: &'t str,
-    b: &'t [u8],
-    /// End of the region the document may occupy.
-    end: usize,
-    lines: LineCounter,
-    pending: Vec<Pending>,
-    out: Salvaged,
-    /// The last search for a span's start: where it began, what it found.
-    last_search: std::cell::Cell<(usize, Option<usize>)>,
-    /// Bytes [`Walk::holds_a_span`] may still walk: text made of nothing but objects that open
-    /// like a sorted span is not walked 64 KB at a time at every brace.
-    sorted_budget: std::cell::Cell<usize>,
-    progress: &'i mut dyn FnMut(usize, &Session),
-    /// The spans, and the byte, at which progress is next reported.
-    next_report: (usize, usize),
-}
-
-/// Salvages the document at `start`, which may run to `end` at most. Returns what it found and
-/// where reading goes on.
-pub(super) fn document<'i>(
-    ingest: &'i mut Ingest<'_>,
-    text: &str,
-    (start, end): (usize, usize),
-    progress: &'i mut dyn FnMut(usize, &Session),
-) -> (Salvaged, usize) {
-    let next_report = (
-        ingest.session.spans.len() + REPORT_EVERY,
-        start + REPORT_BYTES,
-    );
-    let mut walk = Walk {
-        ingest,
-        progress,
-        next_report,
-        text,
-        b: text.as_bytes(),
-        end,
-        lines: LineCounter::default(),
-        pending: Vec::new(),
-        last_search: std::cell::Cell::new((usize::MAX, None)),
-        sorted_budget: std::cell::Cell::new(4 * end.saturating_sub(start) + (1 << 20)),
-        out: Salvaged {
-            found: false,
-            spans: 0,
-            repaired: 0,
-            skipped: 0,
-            cut_at: None,
-        },
-    };
-    let stop = walk.run(start);
-    (walk.out, stop)
-}
+use super::*;
 
 impl<'t> Walk<'t, '_, '_> {
     /// Reports progress at byte `at` when enough spans were read or bytes walked since the last
@@ -307,7 +167,7 @@ impl<'t> Walk<'t, '_, '_> {
     }
 
     /// Walks from `start` to the end of the region; returns where it stopped.
-    fn run(&mut self, start: usize) -> usize {
+    pub(super) fn run(&mut self, start: usize) -> usize {
         // Open objects and arrays, with the key met last in each object.
         let mut stack: Vec<(Role, Option<&str>)> = Vec::new();
         let mut i = start;
@@ -340,7 +200,7 @@ impl<'t> Walk<'t, '_, '_> {
                             let kept =
                                 matches!((top, key), (Some(Role::ResourceSpans), Some("resource")))
                                     || (top == Some(Role::ScopeSpans)
-                                        && key.is_some_and(super::is_scope_key));
+                                        && key.is_some_and(crate::decode::otlp::is_scope_key));
                             // Nothing before the next span holds it: it ends before it.
                             let n = self.next_span(i + 1).unwrap_or(self.end);
                             let extent = self.value_end_to(i, n);
@@ -387,7 +247,7 @@ impl<'t> Walk<'t, '_, '_> {
                                 }
                             }
                             if let Some(Role::ScopeSpans) = top {
-                                if key.is_some_and(super::is_scope_key) {
+                                if key.is_some_and(crate::decode::otlp::is_scope_key) {
                                     if let Some(g) =
                                         self.pending.last_mut().and_then(|p| p.groups.last_mut())
                                     {
@@ -517,9 +377,9 @@ impl<'t> Walk<'t, '_, '_> {
                 let level = match key {
                     "resourceSpans" | "resource_spans" | "batches" => Some(Level::Document),
                     "resource" => Some(Level::Resource),
-                    k if super::is_scope_spans_key(k) => Some(Level::Resource),
+                    k if crate::decode::otlp::is_scope_spans_key(k) => Some(Level::Resource),
                     "spans" => Some(Level::Scope),
-                    k if super::is_scope_key(k) => Some(Level::Scope),
+                    k if crate::decode::otlp::is_scope_key(k) => Some(Level::Scope),
                     _ => None,
                 };
                 if let Some(level) = level {
@@ -666,216 +526,5 @@ impl<'t> Walk<'t, '_, '_> {
     fn slice(&self, a: usize, b: usize) -> &'t str {
         let text: &'t str = self.text;
         text[a..b].trim_end_matches(|c: char| c == ',' || c.is_whitespace())
-    }
-}
-
-/// Reads `text` as a `T`, or else its repair (written into `fixed`). The bool says whether it
-/// was repaired.
-fn read<'x, T: serde::Deserialize<'x>>(
-    text: &'x str,
-    fixed: &'x mut String,
-) -> Result<(T, bool), String> {
-    match serde_json::from_str::<T>(text) {
-        Ok(v) => Ok((v, false)),
-        Err(first) => {
-            *fixed = repair(text);
-            let fixed: &'x String = fixed;
-            if fixed == text {
-                return Err(short(&first));
-            }
-            serde_json::from_str::<T>(fixed)
-                .map(|v| (v, true))
-                .map_err(|_| short(&first))
-        }
-    }
-}
-
-/// serde_json's message without its position (the warning names the span's own place).
-fn short(e: &serde_json::Error) -> String {
-    e.to_string()
-        .split(" at line")
-        .next()
-        .unwrap_or("")
-        .to_string()
-}
-
-/// The role of an object or array opened with `open` inside `parent`, after `key`.
-fn child_role(parent: Option<Role>, key: Option<&str>, open: u8) -> Role {
-    let object = open == b'{';
-    match (parent, key) {
-        (None, _) if object => Role::Document,
-        (Some(Role::Document), Some("resourceSpans" | "resource_spans" | "batches")) if !object => {
-            Role::ResourceSpansList
-        }
-        (Some(Role::Document), Some("trace" | "result")) if object => Role::Document,
-        (Some(Role::ResourceSpansList), None) if object => Role::ResourceSpans,
-        (Some(Role::ResourceSpans), Some(k)) if !object && super::is_scope_spans_key(k) => {
-            Role::ScopeSpansList
-        }
-        (Some(Role::ScopeSpansList), None) if object => Role::ScopeSpans,
-        (Some(Role::ScopeSpans), Some("spans")) if !object => Role::Spans,
-        (Some(Role::Spans), None) => Role::Spans,
-        _ => Role::Other,
-    }
-}
-
-/// The JSON of one span or object with what real writers get wrong put right: raw control
-/// characters in strings escaped, an unknown escape kept as its character, an unpaired UTF-16
-/// surrogate escape made U+FFFD, and bare `NaN`, `Infinity` and `-Infinity` (Python's `json`
-/// writes them) made strings, which the readers take as those numbers.
-fn repair(text: &str) -> String {
-    let b = text.as_bytes();
-    let mut out = String::with_capacity(text.len() + 16);
-    let mut i = 0;
-    let mut in_string = false;
-    let mut plain = 0;
-    while i < b.len() {
-        let c = b[i];
-        if in_string {
-            match c {
-                b'"' => {
-                    in_string = false;
-                    i += 1;
-                }
-                b'\\' => {
-                    out.push_str(&text[plain..i]);
-                    let next = b.get(i + 1).copied();
-                    match next {
-                        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => {
-                            out.push_str(&text[i..i + 2]);
-                            i += 2;
-                        }
-                        Some(b'u') => {
-                            let (escape, len) = unicode_escape(b, i);
-                            out.push_str(&escape);
-                            i += len;
-                        }
-                        _ => {
-                            // An unknown escape: the backslash itself, escaped.
-                            out.push_str("\\\\");
-                            i += 1;
-                        }
-                    }
-                    plain = i;
-                    continue;
-                }
-                0..=0x1f => {
-                    out.push_str(&text[plain..i]);
-                    out.push_str(&format!("\\u{c:04x}"));
-                    i += 1;
-                    plain = i;
-                    continue;
-                }
-                _ => i += 1,
-            }
-            continue;
-        }
-        match c {
-            b'"' => {
-                in_string = true;
-                i += 1;
-            }
-            b'N' | b'I' | b'-' => {
-                let word = ["NaN", "Infinity", "-Infinity"]
-                    .into_iter()
-                    .find(|w| b[i..].starts_with(w.as_bytes()));
-                match word {
-                    Some(w) => {
-                        out.push_str(&text[plain..i]);
-                        out.push('"');
-                        out.push_str(w);
-                        out.push('"');
-                        i += w.len();
-                        plain = i;
-                    }
-                    None => i += 1,
-                }
-            }
-            _ => i += 1,
-        }
-    }
-    out.push_str(&text[plain..]);
-    out
-}
-
-/// A `\u` escape at `i`: kept when it is a character or a whole surrogate pair, U+FFFD when it
-/// is an unpaired surrogate or not four hex digits. Returns the text to write and the length
-/// read.
-fn unicode_escape(b: &[u8], i: usize) -> (String, usize) {
-    let hex = |at: usize| -> Option<u32> {
-        let digits = b.get(at..at + 4)?;
-        let s = std::str::from_utf8(digits).ok()?;
-        u32::from_str_radix(s, 16).ok()
-    };
-    let Some(first) = hex(i + 2) else {
-        return ("\\\\".into(), 1);
-    };
-    let escape = |at: usize| String::from_utf8_lossy(&b[at..at + 6]).into_owned();
-    match first {
-        0xD800..=0xDBFF => {
-            let low = (b.get(i + 6..i + 8) == Some(b"\\u"))
-                .then(|| hex(i + 8))
-                .flatten();
-            match low {
-                Some(0xDC00..=0xDFFF) => (format!("{}{}", escape(i), escape(i + 6)), 12),
-                _ => ("\\ufffd".into(), 6),
-            }
-        }
-        0xDC00..=0xDFFF => ("\\ufffd".into(), 6),
-        _ => (escape(i), 6),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn repairs_what_writers_get_wrong_and_leaves_json_alone() {
-        let good = r#"{"a":"x\"y\\z\u00e9\ud83d\ude00","b":-1.5e3,"c":[true,null]}"#;
-        assert_eq!(repair(good), good);
-        assert_eq!(repair("{\"a\":\"tab\there\"}"), r#"{"a":"tab\u0009here"}"#);
-        assert_eq!(
-            repair(r#"{"v":NaN,"w":-Infinity,"x":"NaN"}"#),
-            r#"{"v":"NaN","w":"-Infinity","x":"NaN"}"#
-        );
-        assert_eq!(repair(r#"{"p":"C:\dir"}"#), r#"{"p":"C:\\dir"}"#);
-        assert_eq!(repair(r#"{"s":"\ud800!"}"#), r#"{"s":"\ufffd!"}"#);
-        assert_eq!(repair(r#"{"s":"\udc00"}"#), r#"{"s":"\ufffd"}"#);
-        for fixed in [
-            repair("{\"a\":\"tab\there\"}"),
-            repair(r#"{"p":"C:\dir","s":"\ud800"}"#),
-        ] {
-            assert!(
-                serde_json::from_str::<serde_json::Value>(&fixed).is_ok(),
-                "{fixed}"
-            );
-        }
-    }
-
-    #[test]
-    fn roles_follow_the_keys_that_lead_to_spans() {
-        assert_eq!(child_role(None, None, b'{'), Role::Document);
-        assert_eq!(
-            child_role(Some(Role::Document), Some("batches"), b'['),
-            Role::ResourceSpansList
-        );
-        assert_eq!(
-            child_role(
-                Some(Role::ResourceSpans),
-                Some("instrumentationLibrarySpans"),
-                b'['
-            ),
-            Role::ScopeSpansList
-        );
-        assert_eq!(
-            child_role(Some(Role::ResourceSpans), Some("resource"), b'{'),
-            Role::Other
-        );
-        assert_eq!(
-            child_role(Some(Role::ScopeSpans), Some("spans"), b'['),
-            Role::Spans
-        );
-        assert_eq!(child_role(Some(Role::Spans), None, b'{'), Role::Spans);
     }
 }
