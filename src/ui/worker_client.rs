@@ -308,7 +308,7 @@ pub async fn decode(
 }
 
 /// What reading the answer cost the page: the model's size and its slowest piece (ms, and the
-/// piece's kind: its first byte, the variant of `snapshot::Part`), for the benchmark.
+/// piece's kind: its first byte, the variant of `sightline_core::wire::Part`), for the benchmark.
 #[derive(Default)]
 struct Reading {
     model_bytes: u32,

@@ -80,16 +80,24 @@ pub(super) fn is_scope_key(key: &str) -> bool {
     )
 }
 
+/// Implements `DeserializeSeed` for a visitor of the document that is its own seed: it asks the
+/// deserializer for `$how` (a map, a list, or any value) and visits what comes with itself.
+macro_rules! self_seed {
+    ($seed:ident, $value:ty, $how:ident) => {
+        impl<'de> DeserializeSeed<'de> for $seed<'_, '_, '_> {
+            type Value = $value;
+            fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<$value, D::Error> {
+                d.$how(self)
+            }
+        }
+    };
+}
+
 /// A document: `resourceSpans` (or `batches`), possibly inside Tempo's `trace` or Jaeger v3's
 /// `result`. Its value tells whether any list of resourceSpans was found.
 pub(super) struct DocumentSeed<'a, 'r, 's>(pub(super) &'a mut Reader<'r, 's>);
 
-impl<'de> DeserializeSeed<'de> for DocumentSeed<'_, '_, '_> {
-    type Value = bool;
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
-        d.deserialize_map(self)
-    }
-}
+self_seed!(DocumentSeed, bool, deserialize_map);
 
 impl<'de> Visitor<'de> for DocumentSeed<'_, '_, '_> {
     type Value = bool;
@@ -123,12 +131,7 @@ impl<'de> Visitor<'de> for DocumentSeed<'_, '_, '_> {
 /// A nested document, or null.
 pub(super) struct OptionalDocument<'a, 'r, 's>(pub(super) &'a mut Reader<'r, 's>);
 
-impl<'de> DeserializeSeed<'de> for OptionalDocument<'_, '_, '_> {
-    type Value = bool;
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
-        d.deserialize_any(self)
-    }
-}
+self_seed!(OptionalDocument, bool, deserialize_any);
 
 impl<'de> Visitor<'de> for OptionalDocument<'_, '_, '_> {
     type Value = bool;
@@ -156,12 +159,7 @@ pub(super) struct ListSeed<'a, 'r, 's> {
     pub(super) item: Item,
 }
 
-impl<'de> DeserializeSeed<'de> for ListSeed<'_, '_, '_> {
-    type Value = ();
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
+self_seed!(ListSeed, (), deserialize_any);
 
 impl<'de> Visitor<'de> for ListSeed<'_, '_, '_> {
     type Value = ();
@@ -195,12 +193,7 @@ pub(super) struct MapSeed<'a, 'r, 's> {
     pub(super) i: usize,
 }
 
-impl<'de> DeserializeSeed<'de> for MapSeed<'_, '_, '_> {
-    type Value = ();
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(self)
-    }
-}
+self_seed!(MapSeed, (), deserialize_map);
 
 impl<'de> Visitor<'de> for MapSeed<'_, '_, '_> {
     type Value = ();
@@ -301,12 +294,7 @@ pub(super) struct SpansSeed<'a, 'r, 's> {
     pub(super) place: (usize, usize),
 }
 
-impl<'de> DeserializeSeed<'de> for SpansSeed<'_, '_, '_> {
-    type Value = ();
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
+self_seed!(SpansSeed, (), deserialize_any);
 
 impl<'de> Visitor<'de> for SpansSeed<'_, '_, '_> {
     type Value = ();
