@@ -6,7 +6,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use sightline_core::insight::report::{error_text, failing_tests, markdown_table, md, permalink};
-use sightline_core::Snapshot;
+use sightline_core::Loaded;
 
 const USAGE: &str = "usage: sightline [--base-url URL] [--src URL] [--markdown] [--verbose] FILE...
 
@@ -80,7 +80,7 @@ fn run(args: &Args, out: &mut impl Write) -> std::io::Result<u8> {
             Err(e) => writeln!(out, "sightline: cannot read {f}: {e}")?,
         }
     }
-    let snapshot = Snapshot::decode(inputs);
+    let snapshot = Loaded::decode(inputs);
     let spans = snapshot.forest.span_count();
     let warnings = &snapshot.session.warnings;
     if spans == 0 {
@@ -148,7 +148,7 @@ fn run(args: &Args, out: &mut impl Write) -> std::io::Result<u8> {
 
 fn markdown(
     args: &Args,
-    snapshot: &Snapshot,
+    snapshot: &Loaded,
     failing: &[sightline_core::insight::report::FailingTest],
     out: &mut impl Write,
 ) -> std::io::Result<u8> {

@@ -85,7 +85,7 @@ fn main() {
         tree_bytes / 1_000_000,
         memory()
     );
-    let snapshot = sightline_core::Snapshot {
+    let snapshot = sightline_core::Loaded {
         session,
         forest,
         files: Vec::new(),
@@ -95,7 +95,7 @@ fn main() {
     let out = snapshot.to_bytes();
     let encode = t.elapsed();
     let t = Instant::now();
-    let back = sightline_core::Snapshot::from_bytes(&out).expect("back");
+    let back = sightline_core::Loaded::from_bytes(&out).expect("back");
     let read_back = t.elapsed();
     // What the worker and page do: the snapshot in parts, read back one at a time.
     let t = Instant::now();

@@ -7,7 +7,7 @@ use crate::decode;
 use crate::model::intern::Sym;
 use crate::model::Session;
 use crate::model::{Event, KeyValue, Link, Span, Value};
-use crate::session::Snapshot;
+use crate::session::Loaded;
 use crate::trace::tree::Forest;
 use crate::view::rows::visible_rows;
 use crate::wire::Assembler;
@@ -34,7 +34,7 @@ fn pipeline(session: Session, data: &[u8]) {
             );
         }
     }
-    let snapshot = Snapshot {
+    let snapshot = Loaded {
         session,
         forest,
         files: Vec::new(),

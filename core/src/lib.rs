@@ -13,7 +13,8 @@
 //!    and the page addresses that point into it;
 //! 7. [`wire`]: the loaded session in the compact form that crosses the worker boundary.
 //!
-//! A stage imports only the stages before it (`core/tests/layering.rs` checks this).
+//! A stage imports only the stages before it (`tests/layering.rs` checks this), and the
+//! re-exports below follow the same order.
 
 pub mod model;
 
@@ -34,15 +35,20 @@ pub mod synthetic;
 #[cfg(feature = "testing")]
 pub mod fuzzing;
 
-pub use decode::{decode_file, decode_file_with_progress, fingerprint, FileSummary};
 pub use model::intern::{Interner, Sym};
 pub use model::{
     Event, KeyValue, Link, Resource, Scope, Session, Span, SpanId, SpanKind, Status, StatusCode,
     TraceId, Value, Warning, UNNAMED,
 };
-pub use session::{decode_session, Snapshot};
+
+pub use decode::{decode_file, decode_file_with_progress, fingerprint, FileSummary};
+
 pub use trace::tree::{
     Forest, Node, NodeFlags, Precomputed, TraceTree, MINIMAP_COLUMNS, MINIMAP_ROWS,
 };
+
 pub use view::format::{format_duration, format_timestamp_utc};
+
+pub use session::{decode_session, Loaded};
+
 pub use wire::{forest_parts, forest_parts_each, Assembler, Streamer};

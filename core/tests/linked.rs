@@ -12,7 +12,7 @@ use sightline_core::trace::outliers::skew;
 fn the_test_trace_and_the_worker_trace_it_enqueued_open_together() {
     let (session, _, forest) = load(&[fixture("linked-traces.json")]);
     assert_eq!(forest.traces.len(), 2);
-    assert_eq!(forest.joined.len(), 1);
+    assert_eq!(forest.linked.len(), 1);
     let view = forest.first_view();
     assert_eq!(view, 2, "the session opens on the two traces together");
     let joined = forest.tree(view).expect("joined view");
@@ -21,8 +21,8 @@ fn the_test_trace_and_the_worker_trace_it_enqueued_open_together() {
         forest.traces[joined.members[0]].trace_id, joined.trace_id,
         "drawn from the test's trace"
     );
-    assert_eq!(forest.joined_view_of(0), Some(view));
-    assert_eq!(forest.joined_view_of(1), Some(view));
+    assert_eq!(forest.linked_view_of(0), Some(view));
+    assert_eq!(forest.linked_view_of(1), Some(view));
     assert_eq!(
         outline(&session, &forest, view),
         [
@@ -92,7 +92,7 @@ fn the_test_trace_and_the_worker_trace_it_enqueued_open_together() {
 fn a_batch_linking_two_producers_hangs_from_the_earliest() {
     let (session, _, forest) = load(&[fixture("edge/linked_batch.json")]);
     assert_eq!(forest.traces.len(), 4);
-    assert_eq!(forest.joined.len(), 1, "the unrelated trace is in no group");
+    assert_eq!(forest.linked.len(), 1, "the unrelated trace is in no group");
     let view = forest.traces.len();
     assert_eq!(
         outline(&session, &forest, view),
@@ -110,7 +110,7 @@ fn a_batch_linking_two_producers_hangs_from_the_earliest() {
         .iter()
         .position(|t| t.nodes.len() == 1)
         .expect("the unrelated trace");
-    assert_eq!(forest.joined_view_of(unrelated), None);
+    assert_eq!(forest.linked_view_of(unrelated), None);
     // The batch failed, so its trace comes first, and the session opens on its group.
     assert_eq!(forest.first_view(), view);
 }
@@ -118,7 +118,7 @@ fn a_batch_linking_two_producers_hangs_from_the_earliest() {
 #[test]
 fn traces_without_links_between_them_are_not_joined() {
     let (_, _, forest) = load(&[fixture("order-e2e.json")]);
-    assert!(forest.joined.is_empty());
+    assert!(forest.linked.is_empty());
     assert_eq!(forest.first_view(), 0);
 }
 
@@ -126,9 +126,9 @@ fn traces_without_links_between_them_are_not_joined() {
 fn a_link_to_traces_shown_together_opens_them_together() {
     use sightline_core::session::permalink::{describe, locate, View};
     use sightline_core::view::url_state::HashState;
-    use sightline_core::Snapshot;
+    use sightline_core::Loaded;
     let bytes = std::fs::read(fixture("linked-traces.json")).expect("fixture");
-    let snapshot = Snapshot::decode(vec![("linked-traces.json".into(), bytes)]);
+    let snapshot = Loaded::decode(vec![("linked-traces.json".into(), bytes)]);
     let view = View {
         trace: snapshot.forest.first_view(),
         selected: Some(6),
@@ -148,7 +148,7 @@ fn a_link_to_traces_shown_together_opens_them_together() {
     let mut alone = HashState::default();
     describe(&snapshot, &View::default(), &mut alone);
     assert!(!alone.linked);
-    let sample = Snapshot::decode(vec![(
+    let sample = Loaded::decode(vec![(
         "order-e2e.json".into(),
         std::fs::read(fixture("order-e2e.json")).expect("sample"),
     )]);
@@ -161,7 +161,7 @@ fn a_link_to_traces_shown_together_opens_them_together() {
 #[test]
 fn the_failing_test_is_explained_by_the_exception_in_the_worker_trace_it_enqueued() {
     let bytes = std::fs::read(fixture("linked-traces.json")).expect("fixture");
-    let snapshot = sightline_core::Snapshot::decode(vec![("linked.json".into(), bytes)]);
+    let snapshot = sightline_core::Loaded::decode(vec![("linked.json".into(), bytes)]);
     let failures = &snapshot.failures;
     assert!(failures.tests);
     assert_eq!(
@@ -221,12 +221,12 @@ fn many_tests_each_with_the_job_it_enqueued_make_as_many_joint_views() {
         test_spans.join(","),
         job_spans.join(",")
     );
-    let snapshot = sightline_core::Snapshot::decode(vec![("many.json".into(), json.into_bytes())]);
+    let snapshot = sightline_core::Loaded::decode(vec![("many.json".into(), json.into_bytes())]);
     let forest = &snapshot.forest;
     assert_eq!(forest.traces.len(), 601);
-    assert_eq!(forest.joined.len(), 300);
-    let views = forest.joined_views();
-    for (i, tree) in forest.joined.iter().enumerate() {
+    assert_eq!(forest.linked.len(), 300);
+    let views = forest.linked_views();
+    for (i, tree) in forest.linked.iter().enumerate() {
         assert_eq!(tree.members.len(), 2);
         assert_eq!(tree.nodes.len(), 2, "the test span, the job under it");
         let name = |n: usize| {
@@ -243,7 +243,7 @@ fn many_tests_each_with_the_job_it_enqueued_make_as_many_joint_views() {
         assert_eq!(tree.nodes[1].parent, Some(0));
         for &m in &tree.members {
             assert_eq!(views[m], Some(forest.traces.len() + i));
-            assert_eq!(forest.joined_view_of(m), views[m]);
+            assert_eq!(forest.linked_view_of(m), views[m]);
         }
     }
     let alone = forest
@@ -262,12 +262,12 @@ fn many_tests_each_with_the_job_it_enqueued_make_as_many_joint_views() {
 
 #[test]
 fn traces_shown_together_and_their_failures_reach_the_page_whole() {
-    use sightline_core::{Assembler, Snapshot};
+    use sightline_core::{Assembler, Loaded};
     // The trees' head is written from borrowed trees (not a copy of them); the page reads it as
     // the owned form, so both must agree field for field.
     let bytes = std::fs::read(fixture("linked-traces.json")).expect("fixture");
-    let original = Snapshot::decode(vec![("linked-traces.json".into(), bytes)]);
-    assert_eq!(original.forest.joined.len(), 1);
+    let original = Loaded::decode(vec![("linked-traces.json".into(), bytes)]);
+    assert_eq!(original.forest.linked.len(), 1);
     assert!(original.failures.total > 0);
     for per_part in [1, 4, 10_000] {
         let mut assembler = Assembler::new();

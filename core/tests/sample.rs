@@ -322,7 +322,7 @@ fn a_view_written_into_a_link_is_found_again() {
     use sightline_core::view::url_state::HashState;
     use sightline_core::view::window::Window;
     let bytes = std::fs::read(fixture("order-e2e.json")).expect("sample");
-    let snapshot = sightline_core::Snapshot::decode(vec![("order-e2e.json".into(), bytes)]);
+    let snapshot = sightline_core::Loaded::decode(vec![("order-e2e.json".into(), bytes)]);
     let tree = &snapshot.forest.traces[0];
     let view = View {
         trace: 0,
@@ -363,7 +363,7 @@ fn a_view_written_into_a_link_is_found_again() {
 fn the_report_names_the_failing_test_and_the_worker_span_that_caused_it() {
     use sightline_core::insight::report::{failing_tests, permalink};
     let bytes = std::fs::read(fixture("order-e2e.json")).expect("sample");
-    let snapshot = sightline_core::Snapshot::decode(vec![("order-e2e.json".into(), bytes)]);
+    let snapshot = sightline_core::Loaded::decode(vec![("order-e2e.json".into(), bytes)]);
     let failing = failing_tests(&snapshot.session, &snapshot.forest);
     let names: Vec<&str> = failing.iter().map(|f| f.name.as_str()).collect();
     // The 422 test passed (it expects the rejection); the bulk order failed.
@@ -413,7 +413,7 @@ fn a_link_made_from_a_local_file_names_it_by_content() {
     use sightline_core::session::permalink::{check_files, describe, Files, View};
     use sightline_core::view::url_state::HashState;
     let bytes = std::fs::read(fixture("order-e2e.json")).expect("sample");
-    let snapshot = sightline_core::Snapshot::decode(vec![("order-e2e.json".into(), bytes.clone())]);
+    let snapshot = sightline_core::Loaded::decode(vec![("order-e2e.json".into(), bytes.clone())]);
     let mut link = HashState::default();
     describe(
         &snapshot,
@@ -435,7 +435,7 @@ fn a_link_made_from_a_local_file_names_it_by_content() {
     // The same name with other content is another file.
     let mut edited = bytes.clone();
     edited.extend_from_slice(b"\n");
-    let other = sightline_core::Snapshot::decode(vec![("order-e2e.json".into(), edited)]);
+    let other = sightline_core::Loaded::decode(vec![("order-e2e.json".into(), edited)]);
     assert!(matches!(check_files(&other, &link), Files::Missing(m) if m[0].0 == "order-e2e.json"));
     // Links with sources name no files: the sources fetch them.
     let mut with_src = HashState {
@@ -455,7 +455,7 @@ fn a_link_made_from_a_local_file_names_it_by_content() {
 fn a_small_trace_travels_inside_a_link_and_decodes_to_the_same_spans() {
     use sightline_core::insight::export::{inline_bytes, inline_trace, INLINE_LIMIT};
     let bytes = std::fs::read(fixture("order-e2e.json")).expect("sample");
-    let snapshot = sightline_core::Snapshot::decode(vec![("order-e2e.json".into(), bytes)]);
+    let snapshot = sightline_core::Loaded::decode(vec![("order-e2e.json".into(), bytes)]);
     let data =
         inline_trace(&snapshot.session, &snapshot.forest, 0).expect("the sample's main trace fits");
     assert!(data.len() <= INLINE_LIMIT);
@@ -464,7 +464,7 @@ fn a_small_trace_travels_inside_a_link_and_decodes_to_the_same_spans() {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
         "base64url"
     );
-    let back = sightline_core::Snapshot::decode(vec![(
+    let back = sightline_core::Loaded::decode(vec![(
         "linked trace".into(),
         inline_bytes(&data).expect("base64url"),
     )]);
@@ -479,7 +479,7 @@ fn a_small_trace_travels_inside_a_link_and_decodes_to_the_same_spans() {
     assert_eq!(a.trace_id, b.trace_id);
     assert_eq!(a.span_count(), b.span_count());
     assert_eq!(a.error_count, b.error_count);
-    let names = |s: &sightline_core::Snapshot, t: &sightline_core::TraceTree| {
+    let names = |s: &sightline_core::Loaded, t: &sightline_core::TraceTree| {
         t.nodes
             .iter()
             .map(|n| {
@@ -510,7 +510,7 @@ fn a_trace_too_large_for_a_link_says_how_large() {
         r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{}]}}]}}]}}"#,
         spans.join(",")
     );
-    let snapshot = sightline_core::Snapshot::decode(vec![("big.json".into(), doc.into_bytes())]);
+    let snapshot = sightline_core::Loaded::decode(vec![("big.json".into(), doc.into_bytes())]);
     let err = inline_trace(&snapshot.session, &snapshot.forest, 0).expect_err("too large");
     assert!(err > INLINE_LIMIT);
 }
@@ -520,7 +520,7 @@ fn links_stay_short_when_many_subtrees_are_folded() {
     use sightline_core::session::permalink::{describe, View, MAX_FOLDED};
     use sightline_core::view::url_state::HashState;
     let bytes = std::fs::read(fixture("order-e2e.json")).expect("sample");
-    let snapshot = sightline_core::Snapshot::decode(vec![("order-e2e.json".into(), bytes)]);
+    let snapshot = sightline_core::Loaded::decode(vec![("order-e2e.json".into(), bytes)]);
     let all: std::collections::HashSet<u32> = (0..MAX_FOLDED as u32 + 1).collect();
     let mut link = HashState::default();
     describe(
@@ -546,7 +546,7 @@ fn links_stay_short_when_many_subtrees_are_folded() {
 #[test]
 fn what_the_decoder_precomputes_is_what_the_page_would_compute() {
     let bytes = std::fs::read(fixture("order-e2e.json")).expect("sample");
-    let snapshot = sightline_core::Snapshot::decode(vec![("order-e2e.json".into(), bytes)]);
+    let snapshot = sightline_core::Loaded::decode(vec![("order-e2e.json".into(), bytes)]);
     for tree in &snapshot.forest.traces {
         let p = tree.precomputed.clone().expect("precomputed by decode");
         assert_eq!(

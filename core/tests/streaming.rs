@@ -217,7 +217,7 @@ fn spans_sent_while_decoding_are_taken_back_when_a_document_is_read_again() {
 /// shrinks: the trees' lists are read into vectors of their exact size, not grown by doubling.
 #[test]
 fn the_page_reads_a_session_of_many_small_traces_into_lists_of_their_exact_size() {
-    use sightline_core::{Assembler, Snapshot};
+    use sightline_core::{Assembler, Loaded};
     let spans: Vec<_> = (0..12_000)
         .map(|i| {
             let mut s = span(i, None);
@@ -226,7 +226,7 @@ fn the_page_reads_a_session_of_many_small_traces_into_lists_of_their_exact_size(
         })
         .collect();
     let doc = serde_json::json!({"resourceSpans": [{"scopeSpans": [{"spans": spans}]}]});
-    let snapshot = Snapshot::decode(vec![("many.json".into(), doc.to_string().into_bytes())]);
+    let snapshot = Loaded::decode(vec![("many.json".into(), doc.to_string().into_bytes())]);
     assert_eq!(snapshot.forest.traces.len(), 12_000);
     let mut assembler = Assembler::new();
     for part in snapshot.to_parts(1_000) {
@@ -235,7 +235,7 @@ fn the_page_reads_a_session_of_many_small_traces_into_lists_of_their_exact_size(
     let received = assembler.finish().expect("assembled");
     assert_eq!(received.forest, snapshot.forest);
     assert_eq!(received.forest.traces.capacity(), 12_000);
-    let whole = Snapshot::from_bytes(&snapshot.to_bytes()).expect("whole");
+    let whole = Loaded::from_bytes(&snapshot.to_bytes()).expect("whole");
     assert_eq!(whole.forest.traces.capacity(), 12_000);
 }
 

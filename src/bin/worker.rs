@@ -25,7 +25,7 @@ mod worker {
     use sightline_core::wire::buffers::Prepared;
     use sightline_core::wire::protocol::{self, Costs, FromWorker, ToWorker};
     use sightline_core::{
-        decode_file, decode_session, forest_parts_each, Session, Snapshot, Streamer,
+        decode_file, decode_session, forest_parts_each, Loaded, Session, Streamer,
     };
     use wasm_bindgen::prelude::*;
     use wasm_bindgen::JsCast;
@@ -151,12 +151,12 @@ mod worker {
         // The rest of the session, then the trees once they are built.
         let parts = timed(&mut encode_ms, || streamer.finish(&session, per_part));
         post(scope, &FromWorker::Session, Some(to_js(parts)));
-        let Snapshot {
+        let Loaded {
             session,
             forest,
             files,
             failures,
-        } = Snapshot::with_trees(session, files);
+        } = Loaded::with_trees(session, files);
         // The page has the session; the trees' pieces do not need it. Freed first, its room
         // holds them (the trees' head of many small trees grew the worker's memory when encoded
         // beside it).
@@ -228,7 +228,7 @@ mod worker {
             Some(input) => decode_file(&mut session, "warm-up", input),
             None => return,
         };
-        let snapshot = Snapshot::with_trees(session, vec![file]);
+        let snapshot = Loaded::with_trees(session, vec![file]);
         drop(snapshot.to_parts(part_size(WARM_UP_SPANS)));
         drop(snapshot);
         if rounds_left.get() == 0 {

@@ -10,6 +10,9 @@ use sightline_core::view::rows::{collapse_subtree, expand_subtree, visible_ances
 use sightline_core::view::url_state::HashState;
 use sightline_core::view::window::Window;
 
+/// A decoded session with its trees, shared read-only by every component.
+pub use sightline_core::Loaded;
+
 /// A load in progress: what, and how many bytes of how many.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Progress {
@@ -39,9 +42,6 @@ impl Progress {
 
 /// Where the user was: trace, selected node and zoom.
 pub type Place = (usize, Option<u32>, Option<Window>);
-
-/// A decoded session with its trees, shared read-only by every component.
-pub type Loaded = sightline_core::Snapshot;
 
 /// Every signal the UI shares. `Copy`, so closures take it by value.
 #[derive(Clone, Copy)]

@@ -205,7 +205,7 @@ impl Failures {
 /// under the test that enqueued it.
 fn views(forest: &Forest) -> impl Iterator<Item = (usize, &TraceTree)> {
     forest
-        .joined_views()
+        .linked_views()
         .into_iter()
         .enumerate()
         .filter_map(|(trace, joint)| match joint {
@@ -355,10 +355,10 @@ pub fn permalink(base_url: &str, src: Option<&str>, cause: &Cause) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::session::Snapshot;
+    use crate::session::Loaded;
 
     /// `traces` traces of one root span each, every third one failed.
-    fn session_of(traces: usize) -> Snapshot {
+    fn session_of(traces: usize) -> Loaded {
         let spans: Vec<String> = (0..traces)
             .map(|i| {
                 let status = if i % 3 == 0 { r#","status":{"code":2,"message":"boom"}"# } else { "" };
@@ -372,7 +372,7 @@ mod tests {
             r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{}]}}]}}]}}"#,
             spans.join(",")
         );
-        Snapshot::decode(vec![("load.json".into(), json.into_bytes())])
+        Loaded::decode(vec![("load.json".into(), json.into_bytes())])
     }
 
     #[test]

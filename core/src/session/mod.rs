@@ -13,7 +13,7 @@ use crate::trace::tree::{Forest, TraceTree};
 
 /// Everything the UI shows of a load.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct Snapshot {
+pub struct Loaded {
     pub session: Session,
     pub forest: Forest,
     pub files: Vec<FileSummary>,
@@ -21,19 +21,19 @@ pub struct Snapshot {
     pub failures: Failures,
 }
 
-impl Snapshot {
+impl Loaded {
     /// Decodes `(file name, bytes)` pairs into one session and builds its trees.
-    pub fn decode(files: Vec<(String, Vec<u8>)>) -> Snapshot {
+    pub fn decode(files: Vec<(String, Vec<u8>)>) -> Loaded {
         let (session, files) = decode_session(files, |_, _| {});
-        Snapshot::with_trees(session, files)
+        Loaded::with_trees(session, files)
     }
 
     /// Builds the trees of a decoded session.
-    pub fn with_trees(session: Session, files: Vec<FileSummary>) -> Snapshot {
+    pub fn with_trees(session: Session, files: Vec<FileSummary>) -> Loaded {
         let mut forest = Forest::build(&session);
         crate::view::minimap::precompute(&mut forest, &session);
         let failures = Failures::of(&session, &forest);
-        Snapshot {
+        Loaded {
             session,
             forest,
             files,

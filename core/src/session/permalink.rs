@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use crate::session::Snapshot;
+use crate::session::Loaded;
 use crate::view::url_state::HashState;
 use crate::view::window::Window;
 
@@ -29,7 +29,7 @@ pub struct Located {
 }
 
 /// Writes `view` into the view fields of `into` (its sources are left as they are).
-pub fn describe(snapshot: &Snapshot, view: &View, into: &mut HashState) {
+pub fn describe(snapshot: &Loaded, view: &View, into: &mut HashState) {
     into.trace = None;
     into.linked = false;
     into.span = None;
@@ -79,7 +79,7 @@ pub fn describe(snapshot: &Snapshot, view: &View, into: &mut HashState) {
 
 /// Finds the view a link describes. Without a trace in the link, the first trace; a trace or
 /// span the session lacks is reported, and the rest of the view is still found.
-pub fn locate(snapshot: &Snapshot, link: &HashState) -> Located {
+pub fn locate(snapshot: &Loaded, link: &HashState) -> Located {
     let mut out = Located::default();
     let traces = &snapshot.forest.traces;
     if let Some(t) = &link.trace {
@@ -91,7 +91,7 @@ pub fn locate(snapshot: &Snapshot, link: &HashState) -> Located {
         }
     }
     if link.linked {
-        match snapshot.forest.joined_view_of(out.view.trace) {
+        match snapshot.forest.linked_view_of(out.view.trace) {
             Some(v) => out.view.trace = v,
             None => out.missing.push(format!(
                 "no trace linked to trace {} is in the loaded files",
@@ -140,7 +140,7 @@ pub enum Files {
 }
 
 /// Whether the files a link was made from are the ones loaded (by content, not name).
-pub fn check_files(snapshot: &Snapshot, link: &HashState) -> Files {
+pub fn check_files(snapshot: &Loaded, link: &HashState) -> Files {
     let missing: Vec<(String, String)> = link
         .files
         .iter()

@@ -30,7 +30,7 @@ pub struct NodeFlags {
     /// `parent_id` is the missing id); it is never counted, searched or drawn as that span.
     pub placeholder: bool,
     /// The root of another trace, hung under the span it links to (or that links to it) in a
-    /// tree of linked traces shown together ([`Forest::joined`]).
+    /// tree of linked traces shown together ([`Forest::linked`]).
     pub linked: bool,
 }
 
@@ -68,7 +68,7 @@ pub struct TraceTree {
     /// What the page would otherwise compute over every node when a trace opens, done by the
     /// decoder: `None` until [`Forest::precompute`] runs.
     pub precomputed: Option<Precomputed>,
-    /// For traces shown together ([`Forest::joined`]): the indices into [`Forest::traces`] of
+    /// For traces shown together ([`Forest::linked`]): the indices into [`Forest::traces`] of
     /// the traces in this tree, the one it is drawn from first. Empty for a single trace.
     pub members: Vec<usize>,
 }
@@ -163,10 +163,10 @@ pub struct Forest {
     #[serde(deserialize_with = "trees")]
     pub traces: Vec<TraceTree>,
     /// Groups of traces that link to each other (a test trace and the worker trace it enqueued),
-    /// each drawn as one tree ([`crate::joined`]). As views they follow the traces: view
-    /// `traces.len() + j` is `joined[j]` (see [`Forest::tree`]).
+    /// each drawn as one tree ([`crate::trace::linked`]). As views they follow the traces: view
+    /// `traces.len() + j` is `linked[j]` (see [`Forest::tree`]).
     #[serde(deserialize_with = "trees")]
-    pub joined: Vec<TraceTree>,
+    pub linked: Vec<TraceTree>,
     /// Spans dropped because the very same span was loaded before (at decode time, or here when
     /// two spans share a (trace id, span id) pair).
     pub duplicates: usize,
@@ -206,21 +206,21 @@ impl Forest {
             forest.traces.push(tree);
         }
         forest.traces.sort_by_key(|t| (t.error_count == 0, t.start));
-        forest.joined = crate::trace::linked::join_linked(session, &forest.traces);
+        forest.linked = crate::trace::linked::join_linked(session, &forest.traces);
         forest
     }
 
     /// Every view in order, the `i`th being [`Forest::tree`]`(i)`: the traces, then the traces
     /// shown together.
     pub fn views(&self) -> impl Iterator<Item = &TraceTree> {
-        self.traces.iter().chain(&self.joined)
+        self.traces.iter().chain(&self.linked)
     }
 
     /// View `i`: a trace, or past the traces a group of linked traces shown together.
     pub fn tree(&self, i: usize) -> Option<&TraceTree> {
         match i.checked_sub(self.traces.len()) {
             None => self.traces.get(i),
-            Some(j) => self.joined.get(j),
+            Some(j) => self.linked.get(j),
         }
     }
 
@@ -228,16 +228,16 @@ impl Forest {
     pub fn tree_mut(&mut self, i: usize) -> Option<&mut TraceTree> {
         match i.checked_sub(self.traces.len()) {
             None => self.traces.get_mut(i),
-            Some(j) => self.joined.get_mut(j),
+            Some(j) => self.linked.get_mut(j),
         }
     }
 
     /// For each trace, the view showing it together with the traces it links to, if any: one
-    /// pass, for callers that ask for every trace ([`Forest::joined_view_of`] looks through
+    /// pass, for callers that ask for every trace ([`Forest::linked_view_of`] looks through
     /// every group).
-    pub fn joined_views(&self) -> Vec<Option<usize>> {
+    pub fn linked_views(&self) -> Vec<Option<usize>> {
         let mut views = vec![None; self.traces.len()];
-        for (j, tree) in self.joined.iter().enumerate() {
+        for (j, tree) in self.linked.iter().enumerate() {
             for &member in &tree.members {
                 if let Some(slot) = views.get_mut(member) {
                     *slot = Some(self.traces.len() + j);
@@ -248,8 +248,8 @@ impl Forest {
     }
 
     /// The view showing trace `trace` together with the traces it links to, if any.
-    pub fn joined_view_of(&self, trace: usize) -> Option<usize> {
-        self.joined
+    pub fn linked_view_of(&self, trace: usize) -> Option<usize> {
+        self.linked
             .iter()
             .position(|j| j.members.contains(&trace))
             .map(|j| self.traces.len() + j)
@@ -259,7 +259,7 @@ impl Forest {
     /// the traces it links to when there are any, so a failed test opens with the worker trace
     /// it enqueued.
     pub fn first_view(&self) -> usize {
-        self.joined_view_of(0).unwrap_or(0)
+        self.linked_view_of(0).unwrap_or(0)
     }
 
     /// Where a span is: (trace index, node index), if it is loaded.

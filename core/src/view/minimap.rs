@@ -8,7 +8,7 @@ use crate::view::window::Window;
 /// Draws the minimap of every trace and computes what opening a trace needs (see
 /// [`TraceTree::minimap`], [`Precomputed`]).
 pub fn precompute(forest: &mut Forest, session: &Session) {
-    for t in forest.traces.iter_mut().chain(forest.joined.iter_mut()) {
+    for t in forest.traces.iter_mut().chain(forest.linked.iter_mut()) {
         t.minimap = minimap(session, t, MINIMAP_COLUMNS, MINIMAP_ROWS);
         t.precomputed = Some(Precomputed {
             outliers: crate::trace::outliers::duration_outliers(session, t),

@@ -109,8 +109,8 @@ pub fn entries_of(forest: &Forest, generation: u64) -> Vec<TraceEntry> {
         start: t.start,
         linked,
     };
-    let mut out = Vec::with_capacity(forest.traces.len() + forest.joined.len());
-    let joined = forest.joined_views();
+    let mut out = Vec::with_capacity(forest.traces.len() + forest.linked.len());
+    let joined = forest.linked_views();
     for (index, t) in forest.traces.iter().enumerate() {
         let group = joined[index];
         if let Some(view) = group {

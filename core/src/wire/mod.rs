@@ -11,10 +11,10 @@ use crate::decode::FileSummary;
 use crate::insight::report::Failures;
 use crate::model::intern::{Interner, StringRun};
 use crate::model::{Resource, Scope, Session, Span, Warning};
-use crate::session::Snapshot;
+use crate::session::Loaded;
 use crate::trace::tree::{Forest, Node, TraceTree};
 
-impl Snapshot {
+impl Loaded {
     /// The compact binary form (postcard).
     pub fn to_bytes(&self) -> Vec<u8> {
         // Serialising plain data into a Vec cannot fail; an empty result would read as an error.
@@ -22,8 +22,8 @@ impl Snapshot {
     }
 
     /// Reads the binary form back, rebuilding the indexes that do not travel.
-    pub fn from_bytes(bytes: &[u8]) -> Result<Snapshot, String> {
-        let mut snapshot: Snapshot =
+    pub fn from_bytes(bytes: &[u8]) -> Result<Loaded, String> {
+        let mut snapshot: Loaded =
             read_within(bytes).map_err(|e| format!("the decoder's answer is unreadable: {e}"))?;
         snapshot.session.rebuild_index();
         Ok(snapshot)
@@ -110,7 +110,7 @@ struct ForestHeadRef<'a> {
 #[derive(Serialize)]
 struct ForestRef<'a> {
     traces: TreeHeads<'a>,
-    joined: TreeHeads<'a>,
+    linked: TreeHeads<'a>,
     duplicates: usize,
     missing_parents: usize,
     cycles_broken: usize,
@@ -314,7 +314,7 @@ pub fn forest_parts_each(
 ) {
     let Forest {
         traces,
-        joined,
+        linked,
         duplicates,
         missing_parents,
         cycles_broken,
@@ -323,7 +323,7 @@ pub fn forest_parts_each(
     let head = ForestHeadRef {
         forest: ForestRef {
             traces: TreeHeads(traces),
-            joined: TreeHeads(joined),
+            linked: TreeHeads(linked),
             duplicates: *duplicates,
             missing_parents: *missing_parents,
             cycles_broken: *cycles_broken,
@@ -356,7 +356,7 @@ pub fn forest_parts_each(
     }
 }
 
-impl Snapshot {
+impl Loaded {
     /// The binary form in pieces of at most `per_part` spans or nodes each: the session's, all
     /// at once ([`Streamer::finish`]), then the trees' ([`forest_parts`]).
     pub fn to_parts(&self, per_part: usize) -> Vec<Vec<u8>> {
@@ -468,14 +468,14 @@ impl Assembler {
 
     /// The snapshot. Its `span_index`, needed only while decoding, is left empty: building it
     /// for a million spans would block the page for nothing.
-    pub fn finish(self) -> Result<Snapshot, String> {
+    pub fn finish(self) -> Result<Loaded, String> {
         if !self.session_done {
             return Err("the decoder's answer is incomplete".into());
         }
         let (forest, files, failures) = self
             .forest
             .ok_or_else(|| "the decoder's answer has no trees".to_string())?;
-        Ok(Snapshot {
+        Ok(Loaded {
             session: self.session,
             forest,
             files,
@@ -493,8 +493,8 @@ mod tests {
         let json = br#"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"api"}}]},
             "scopeSpans":[{"spans":[{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"b7ad6b7169203331","name":"GET /",
             "startTimeUnixNano":"1","endTimeUnixNano":"2","attributes":[{"key":"n","value":{"arrayValue":{"values":[{"intValue":"7"}]}}}]}]}]}]}"#;
-        let original = Snapshot::decode(vec![("a.json".into(), json.to_vec())]);
-        let copy = Snapshot::from_bytes(&original.to_bytes()).expect("round trip");
+        let original = Loaded::decode(vec![("a.json".into(), json.to_vec())]);
+        let copy = Loaded::from_bytes(&original.to_bytes()).expect("round trip");
         assert_eq!(copy.session.spans, original.session.spans);
         assert_eq!(copy.forest, original.forest);
         assert_eq!(copy.files, original.files);
@@ -513,7 +513,7 @@ mod tests {
                 .get(&copy.session.spans, first.trace_id, first.span_id),
             Some(0)
         );
-        assert!(Snapshot::from_bytes(b"\xff\xff").is_err());
+        assert!(Loaded::from_bytes(b"\xff\xff").is_err());
 
         // In pieces of one span or node each, the same snapshot comes back: the strings, the
         // span, the session's head; the trees' head, their node.
