@@ -5,6 +5,7 @@
 mod container;
 mod ingest;
 mod jaeger;
+pub(crate) mod json_bytes;
 mod lenient;
 mod otlp;
 pub(crate) mod recover;

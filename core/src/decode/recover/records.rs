@@ -5,6 +5,7 @@
 use std::cell::Cell;
 
 use super::resync::{Flavour, Kind};
+use crate::decode::json_bytes::string_end;
 
 /// At most this much of an object's text is looked at to recognise it.
 pub(super) const HEAD: usize = 4096;
@@ -149,17 +150,13 @@ pub(in crate::decode) fn keys_until(b: &[u8], at: usize, to: usize) -> Keys<'_> 
     while j < to {
         match b[j] {
             b'"' => {
-                let mut e = j + 1;
-                while e < to && b[e] != b'"' {
-                    e += if b[e] == b'\\' { 2 } else { 1 };
-                }
-                if e >= to {
+                let Some(end) = string_end(&b[..to], j + 1) else {
                     break;
+                };
+                if depth == 1 && b.get(ws(b, end)) == Some(&b':') {
+                    keys.push(&b[j + 1..end - 1]);
                 }
-                if depth == 1 && b.get(ws(b, e + 1)) == Some(&b':') {
-                    keys.push(&b[j + 1..e]);
-                }
-                j = e + 1;
+                j = end;
                 continue;
             }
             b'{' | b'[' => depth += 1,

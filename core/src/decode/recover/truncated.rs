@@ -6,6 +6,7 @@
 //! under traces and processes that come after them, so for them the part before the damage is
 //! what can be trusted.
 
+use crate::decode::json_bytes::string_end;
 use serde_json::Value as Json;
 
 /// The member every object closed here carries, so what was cut can be found after parsing.
@@ -197,20 +198,6 @@ fn is_scalar(token: &[u8]) -> bool {
         t = &rest[exp..];
     }
     t.is_empty()
-}
-
-/// The end (one past the closing quote) of the string whose text starts at `from`, if it ends.
-fn string_end(text: &[u8], mut from: usize) -> Option<usize> {
-    loop {
-        let at = from + memchr::memchr2(b'"', b'\\', &text[from..])?;
-        if text[at] == b'"' {
-            return Some(at + 1);
-        }
-        from = at + 2;
-        if from > text.len() {
-            return None;
-        }
-    }
 }
 
 /// True for a value this module closed: an object carrying [`CUT`], or an array whose last

@@ -2,6 +2,7 @@
 //! each span taken whole as text and read on its own, and reading resumed past damage.
 
 use super::*;
+use crate::decode::json_bytes;
 
 impl<'t> Walk<'t, '_, '_> {
     /// Reports progress at byte `at` when enough spans were read or bytes walked since the last
@@ -24,15 +25,7 @@ impl<'t> Walk<'t, '_, '_> {
     /// The end (after the closing quote) of the string whose opening quote is at `i`; `None`
     /// when the region ends first.
     fn string_end(&self, i: usize, to: usize) -> Option<usize> {
-        let mut j = i + 1;
-        while j < to {
-            match self.b[j] {
-                b'\\' => j += 2,
-                b'"' => return Some(j + 1),
-                _ => j += 1,
-            }
-        }
-        None
+        json_bytes::string_end(&self.b[..to], i + 1)
     }
 
     /// The end of the value at `i`: a string, an object or array (brackets matched outside
@@ -46,28 +39,7 @@ impl<'t> Walk<'t, '_, '_> {
     fn value_end_to(&self, i: usize, to: usize) -> Option<usize> {
         match self.b.get(i)? {
             b'"' => self.string_end(i, to),
-            b'{' | b'[' => {
-                let mut depth = 0usize;
-                let mut j = i;
-                while j < to {
-                    match self.b[j] {
-                        b'"' => {
-                            j = self.string_end(j, to)?;
-                            continue;
-                        }
-                        b'{' | b'[' => depth += 1,
-                        b'}' | b']' => {
-                            depth -= 1;
-                            if depth == 0 {
-                                return Some(j + 1);
-                            }
-                        }
-                        _ => {}
-                    }
-                    j += 1;
-                }
-                None
-            }
+            b'{' | b'[' => json_bytes::container_end(&self.b[..to], i),
             _ => {
                 let mut j = i;
                 while j < self.end && !matches!(self.b[j], b',' | b'}' | b']' | b'"' | b'{' | b'[')
