@@ -6,6 +6,9 @@
 
 pub mod ids;
 pub mod intern;
+mod session;
 mod span;
 
+pub use ids::{SpanId, TraceId};
+pub use session::*;
 pub use span::*;
