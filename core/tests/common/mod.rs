@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+use std::collections::HashMap;
+
 use sightline_core::{decode_file, FileSummary, Forest, Session, TraceTree};
 
 /// The repository root (the core crate sits one level below it).
@@ -64,4 +66,46 @@ pub fn span_names<'a>(session: &'a Session, tree: &TraceTree, nodes: &[u32]) -> 
                 .get(session.spans[tree.nodes[i as usize].span as usize].name)
         })
         .collect()
+}
+
+/// What a span decodes to, for comparing a salvaged span with the same span read whole.
+#[derive(Debug, PartialEq)]
+pub struct Seen {
+    pub name: String,
+    pub service: String,
+    pub start: u64,
+    pub end: u64,
+    pub attributes: usize,
+    pub events: usize,
+}
+
+pub fn seen(session: &Session) -> HashMap<String, Seen> {
+    session
+        .spans
+        .iter()
+        .map(|s| {
+            (
+                s.span_id.to_string(),
+                Seen {
+                    name: session.strings.get(s.name).to_string(),
+                    service: session.service_of(s).to_string(),
+                    start: s.start,
+                    end: s.end,
+                    attributes: s.attributes.len(),
+                    events: s.events.len(),
+                },
+            )
+        })
+        .collect()
+}
+
+pub fn decode(name: &str, bytes: &[u8]) -> (Session, sightline_core::FileSummary) {
+    let mut session = Session::default();
+    let summary = decode_file(&mut session, name, bytes);
+    (session, summary)
+}
+
+/// A hand-written fixture of `tests/fixtures/edge`.
+pub fn edge(name: &str) -> std::path::PathBuf {
+    fixture(&format!("edge/{name}"))
 }
