@@ -18,7 +18,7 @@ use super::state::AppState;
 use super::trace_list::TraceList;
 use super::waterfall::Waterfall;
 use super::worker_client;
-use sightline_core::view::panes::Pane;
+use sightline_core::view::pane_widths::Pane;
 
 #[component]
 pub fn App() -> impl IntoView {

@@ -2,7 +2,7 @@
 //! light, dark) and the keyboard help (`?`).
 
 use leptos::prelude::*;
-use sightline_core::view::panes::PaneWidths;
+use sightline_core::view::pane_widths::PaneWidths;
 use wasm_bindgen::JsCast;
 
 /// The three themes, in the order the toggle cycles through them.

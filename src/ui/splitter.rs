@@ -1,10 +1,11 @@
 //! Separators between the page's panes (the WAI-ARIA window splitter): drag one, or focus it
 //! and use Left and Right (Home and End for the limits); a double click gives the pane its
-//! default width back. The limits and the stored form are the core's (`sightline_core::view::panes`);
-//! the widths the user chose are kept in the browser's local storage.
+//! default width back. The limits and the stored form are the core's
+//! (`sightline_core::view::pane_widths`); the widths the user chose are kept in the browser's
+//! local storage.
 
 use leptos::prelude::*;
-use sightline_core::view::panes::{self, Pane, PaneWidths};
+use sightline_core::view::pane_widths::{self, Pane, PaneWidths};
 use wasm_bindgen::JsCast;
 
 use super::preferences::{remember, PANES_KEY};
@@ -111,7 +112,7 @@ pub fn Splitter(pane: Pane, label: &'static str) -> impl IntoView {
             return;
         };
         let (_, min, max) = shown.get_untracked();
-        let to = panes::dragged(pane, width, from_x, f64::from(ev.client_x()), min, max);
+        let to = pane_widths::dragged(pane, width, from_x, f64::from(ev.client_x()), min, max);
         set(Some(to));
     };
     let on_up = move |_: leptos::ev::PointerEvent| {
@@ -124,7 +125,7 @@ pub fn Splitter(pane: Pane, label: &'static str) -> impl IntoView {
         let Some((width, min, max)) = measured() else {
             return;
         };
-        if let Some(to) = panes::keyed(pane, width, &ev.key(), min, max) {
+        if let Some(to) = pane_widths::keyed(pane, width, &ev.key(), min, max) {
             ev.prevent_default();
             set(Some(to));
             store(state.panes.get_untracked());

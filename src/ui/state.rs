@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 use sightline_core::trace::open_at::open_on_failure;
-use sightline_core::view::panes::PaneWidths;
+use sightline_core::view::pane_widths::PaneWidths;
 use sightline_core::view::rows::{collapse_subtree, expand_subtree, visible_ancestor};
 use sightline_core::view::url_state::HashState;
 use sightline_core::view::window::Window;

@@ -12,7 +12,7 @@ use wasm_bindgen::JsCast;
 use super::resize::observe_size;
 use super::splitter::Splitter;
 use super::state::AppState;
-use sightline_core::view::panes::Pane;
+use sightline_core::view::pane_widths::Pane;
 
 /// Height of the minimap in CSS pixels (style/main.css `.minimap`).
 const MINIMAP_HEIGHT: u16 = 36;

@@ -8,7 +8,7 @@ use rustc_hash::{FxHashMap, FxHasher};
 
 pub(crate) use crate::model::ids::{decode_base64, parse_span_id, parse_trace_id};
 
-use super::lenient::{LenientStr, LenientU64, RawAnyValue, RawKeyValue};
+use super::field_types::{LenientStr, LenientU64, RawAnyValue, RawKeyValue};
 use crate::model::intern::Sym;
 use crate::model::{KeyValue, Resource, Scope, Session, Span, SpanId, TraceId, Value, Warning};
 

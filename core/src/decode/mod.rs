@@ -3,10 +3,10 @@
 //! never panics and never gives up on a whole file because one part of it is bad.
 
 mod container;
+mod field_types;
 mod ingest;
 mod jaeger;
 pub(crate) mod json_bytes;
-mod lenient;
 mod otlp;
 pub(crate) mod recover;
 mod typed;

@@ -14,8 +14,8 @@ use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::Value as Json;
 
+use super::field_types::{LenientStr, LenientU64, Scalar};
 use super::ingest::{derive_span_id, parse_span_id, parse_trace_id, Ingest};
-use super::lenient::{LenientStr, LenientU64, Scalar};
 use super::typed::Item;
 use crate::model::{
     Event, KeyValue, Scope, Span, SpanId, SpanKind, Status, StatusCode, TraceId, Value,

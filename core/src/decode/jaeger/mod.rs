@@ -14,8 +14,8 @@ mod spans;
 
 use spans::{decode_span, process_resource, span_from};
 
+use super::field_types::{LenientStr, LenientU64, Scalar};
 use super::ingest::{decode_base64, parse_span_id, parse_trace_id, Ingest};
-use super::lenient::{LenientStr, LenientU64, Scalar};
 use super::typed::{self, MapOnly};
 use crate::model::{
     Event, KeyValue, Link, Scope, Span, SpanId, SpanKind, Status, StatusCode, TraceId, Value,

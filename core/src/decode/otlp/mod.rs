@@ -14,8 +14,8 @@ use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::Value as Json;
 
+use super::field_types::{null_default, LenientEnum, LenientStr, LenientU64, RawKeyValue};
 use super::ingest::{count, parse_span_id, parse_trace_id, Ingest};
-use super::lenient::{null_default, LenientEnum, LenientStr, LenientU64, RawKeyValue};
 use super::{jaeger, line_col, strip_bom};
 use crate::model::{
     Event, Link, Scope, Session, Span, SpanId, SpanKind, Status, StatusCode, TraceId,

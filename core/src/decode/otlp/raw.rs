@@ -1,5 +1,5 @@
 //! The typed structs an OTLP/JSON document is read into when the fast scanner hands it over:
-//! every field lenient (see `lenient.rs`), so one odd field never fails a document.
+//! every field lenient (see `field_types.rs`), so one odd field never fails a document.
 
 use super::*;
 
