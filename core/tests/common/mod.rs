@@ -33,7 +33,6 @@ pub fn load(paths: &[PathBuf]) -> (Session, Vec<FileSummary>, Forest) {
 }
 
 /// Span names of a trace in pre-order, indented by depth, for readable tree assertions.
-#[allow(dead_code)]
 pub fn outline(session: &Session, forest: &Forest, trace: usize) -> Vec<String> {
     let Some(tree) = forest.tree(trace) else {
         return Vec::new();
