@@ -193,8 +193,11 @@ fn section_view(sec: Section) -> impl IntoView {
 }
 
 /// The span's events other than exceptions, each placed on a track of the span's duration.
-fn events_view(s: &Session, span: &Span, events: Vec<(String, String, &Event)>) -> impl IntoView {
-    let other_events = events;
+fn events_view(
+    s: &Session,
+    span: &Span,
+    other_events: Vec<(String, String, &Event)>,
+) -> impl IntoView {
     (!other_events.is_empty()).then(|| view! {
         <h3>"Events"{(span.dropped_events > 0).then(|| format!(" ({} dropped)", span.dropped_events))}</h3>
         <ol class="events">

@@ -97,10 +97,7 @@ pub(super) fn on_key(grid: Grid, ev: &leptos::ev::KeyboardEvent) {
     if let Some(t) = target {
         grid.state.selected.set(Some(t));
     }
-    let pos = grid.visible.with_untracked(|rows| {
-        rows.iter()
-            .position(|&r| Some(r) == grid.state.selected.get_untracked())
-    });
+    let pos = grid.position(grid.state.selected.get_untracked());
     reveal_selected(grid.el, pos, true);
 }
 
@@ -141,9 +138,7 @@ pub(super) fn step(grid: Grid, forward: bool) {
         }
     });
     grid.state.selected.set(Some(target));
-    let pos = grid
-        .visible
-        .with_untracked(|rows| rows.iter().position(|&r| r == target));
+    let pos = grid.position(Some(target));
     reveal_selected(grid.el, pos, false);
 }
 
