@@ -213,24 +213,9 @@ impl Scanner<'_> {
     ) -> R<()> {
         let mut f = Fields::default();
         let mut span = Span {
-            trace_id: TraceId::default(),
-            span_id: SpanId::default(),
-            parent_id: None,
-            trace_state: Sym::EMPTY,
-            flags: 0,
-            name: Sym::EMPTY,
-            kind: SpanKind::Unspecified,
-            start: 0,
-            end: 0,
-            attributes: Vec::new(),
-            dropped_attributes: 0,
-            events: Vec::new(),
-            dropped_events: 0,
-            links: Vec::new(),
-            dropped_links: 0,
-            status: Status::default(),
             resource,
             scope,
+            ..Span::new(TraceId::default(), SpanId::default(), Sym::EMPTY)
         };
         let mut seen = Seen(0);
         self.object(|sc, k| {
