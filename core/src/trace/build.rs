@@ -131,17 +131,50 @@ struct Placed {
 }
 
 impl Placed {
-    /// Appends the subtree of `root` (see [`walk`]).
-    fn walk(&mut self, root: usize, parent: Option<u32>, depth: u32, tree: &Shape<'_>) {
-        walk(
-            root,
-            parent,
-            depth,
-            tree.children,
-            &mut self.visited,
-            &mut self.nodes,
-            (&tree.members.spans, &mut self.locals),
-        );
+    /// Appends the subtree of `root` in pre-order, iteratively (traces can be very deep).
+    fn walk(&mut self, root: usize, root_parent: Option<u32>, root_depth: u32, tree: &Shape<'_>) {
+        let Placed {
+            nodes,
+            locals,
+            visited,
+        } = self;
+        // Stack of (local index, parent node, depth); an entry with `usize::MAX` closes a subtree.
+        let mut stack: Vec<(usize, Option<u32>, u32)> = vec![(root, root_parent, root_depth)];
+        let mut open: Vec<usize> = Vec::new();
+        while let Some((local, parent, depth)) = stack.pop() {
+            if local == usize::MAX {
+                if let Some(i) = open.pop() {
+                    nodes[i].subtree_end = u32::try_from(nodes.len()).unwrap_or(u32::MAX);
+                }
+                continue;
+            }
+            if visited[local] {
+                continue;
+            }
+            visited[local] = true;
+            let index = nodes.len();
+            let me = u32::try_from(index).unwrap_or(u32::MAX);
+            open.push(index);
+            stack.push((usize::MAX, None, 0));
+            // Children not yet visited, pushed last first so they come off the stack in order.
+            let mut kids = 0u32;
+            for &c in tree.children.of(local).iter().rev() {
+                let c = c as usize;
+                if !visited[c] {
+                    stack.push((c, Some(me), depth + 1));
+                    kids += 1;
+                }
+            }
+            locals.push(local_u32(local));
+            nodes.push(Node {
+                span: tree.members.spans[local],
+                depth,
+                parent,
+                subtree_end: me + 1,
+                children: kids,
+                flags: NodeFlags::default(),
+            });
+        }
     }
 }
 
@@ -435,55 +468,6 @@ impl Children {
 
     fn of(&self, local: usize) -> &[u32] {
         &self.list[self.start[local] as usize..self.start[local + 1] as usize]
-    }
-}
-
-/// Appends the subtree of `root` in pre-order, iteratively (traces can be very deep).
-fn walk(
-    root: usize,
-    root_parent: Option<u32>,
-    root_depth: u32,
-    children: &Children,
-    visited: &mut [bool],
-    nodes: &mut Vec<Node>,
-    (spans, locals): (&[u32], &mut Vec<u32>),
-) {
-    // Stack of (local index, parent node, depth); an entry with `usize::MAX` closes a subtree.
-    let mut stack: Vec<(usize, Option<u32>, u32)> = vec![(root, root_parent, root_depth)];
-    let mut open: Vec<usize> = Vec::new();
-    while let Some((local, parent, depth)) = stack.pop() {
-        if local == usize::MAX {
-            if let Some(i) = open.pop() {
-                nodes[i].subtree_end = u32::try_from(nodes.len()).unwrap_or(u32::MAX);
-            }
-            continue;
-        }
-        if visited[local] {
-            continue;
-        }
-        visited[local] = true;
-        let index = nodes.len();
-        let me = u32::try_from(index).unwrap_or(u32::MAX);
-        open.push(index);
-        stack.push((usize::MAX, None, 0));
-        // Children not yet visited, pushed last first so they come off the stack in order.
-        let mut kids = 0u32;
-        for &c in children.of(local).iter().rev() {
-            let c = c as usize;
-            if !visited[c] {
-                stack.push((c, Some(me), depth + 1));
-                kids += 1;
-            }
-        }
-        locals.push(local_u32(local));
-        nodes.push(Node {
-            span: spans[local],
-            depth,
-            parent,
-            subtree_end: me + 1,
-            children: kids,
-            flags: NodeFlags::default(),
-        });
     }
 }
 
