@@ -75,9 +75,12 @@ fn main() {
     let t = Instant::now();
     let failures = sightline_core::insight::report::Failures::of(&session, &forest);
     let failing = t.elapsed();
+    let t = Instant::now();
+    let runs = sightline_core::insight::runs::CiRuns::of(&session, &forest);
+    let across_runs = t.elapsed();
     eprintln!("memory: precomputed, {}", memory());
     // What the worker sends last: the trees' pieces (their head, then the nodes).
-    let tree_parts = sightline_core::forest_parts(&forest, &[], &failures, 10_000);
+    let tree_parts = sightline_core::forest_parts(&forest, &[], &failures, &runs, 10_000);
     let tree_bytes: usize = tree_parts.iter().map(Vec::len).sum();
     drop(tree_parts);
     eprintln!(
@@ -90,6 +93,7 @@ fn main() {
         forest,
         files: Vec::new(),
         failures,
+        runs,
     };
     let t = Instant::now();
     let out = snapshot.to_bytes();
@@ -131,7 +135,7 @@ fn main() {
         t.elapsed()
     );
     println!(
-        "{} MB: serde_json::Value {generic:?}, decode {decode:?} ({} documents left the fast path), trees {tree:?}, precompute {precompute:?}, failures {failing:?} ({} listed of {}), encode {encode:?} ({} MB), decode on page {read_back:?}, {} strings",
+        "{} MB: serde_json::Value {generic:?}, decode {decode:?} ({} documents left the fast path), trees {tree:?}, precompute {precompute:?}, failures {failing:?} ({} listed of {}), across runs {across_runs:?}, encode {encode:?} ({} MB), decode on page {read_back:?}, {} strings",
         bytes.len() / 1_000_000,
         sightline_core::fuzzing::fast_path_bails(),
         snapshot.failures.listed.len(),

@@ -34,11 +34,20 @@ fn pipeline(session: Session, data: &[u8]) {
             );
         }
     }
+    // Runs, histories, exception groups, and every test with both outcomes compared.
+    let runs = crate::insight::runs::CiRuns::of(&session, &forest);
+    assert_eq!(runs.trace_run.len(), forest.traces.len());
+    for test in 0..runs.tests.len() {
+        if let Some(c) = runs.compare_default(&session, &forest, test) {
+            assert_eq!(c.means.len(), c.rows.len());
+        }
+    }
     let snapshot = Loaded {
         session,
         forest,
         files: Vec::new(),
         failures,
+        runs,
     };
     let mut assembler = Assembler::new();
     for part in snapshot.to_parts(7) {

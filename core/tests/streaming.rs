@@ -200,7 +200,13 @@ fn spans_sent_while_decoding_are_taken_back_when_a_document_is_read_again() {
         assembler.add(&part).expect("part");
     }
     let forest = Forest::build(&session);
-    for part in forest_parts(&forest, &[], &Default::default(), 1_000) {
+    for part in forest_parts(
+        &forest,
+        &[],
+        &Default::default(),
+        &Default::default(),
+        1_000,
+    ) {
         assembler.add(&part).expect("part");
     }
     let received = assembler.finish().expect("assembled");
@@ -259,7 +265,13 @@ fn the_page_makes_room_for_the_expected_spans_with_a_margin_that_grows_with_the_
         let mut assembler = Assembler::new();
         let mut parts = streamer.parts(&session, 1_000, expected);
         parts.extend(streamer.finish(&session, 1_000));
-        parts.extend(forest_parts(&forest, &[], &Default::default(), 1_000));
+        parts.extend(forest_parts(
+            &forest,
+            &[],
+            &Default::default(),
+            &Default::default(),
+            1_000,
+        ));
         for part in parts {
             assembler.add(&part).expect("part");
         }

@@ -156,6 +156,7 @@ mod worker {
             forest,
             files,
             failures,
+            runs,
         } = Loaded::with_trees(session, files);
         // The page has the session; the trees' pieces do not need it. Freed first, its room
         // holds them (the trees' head of many small trees grew the worker's memory when encoded
@@ -164,7 +165,7 @@ mod worker {
         // Each piece leaves the worker's memory as soon as it is encoded.
         let (model, transfer) = (Array::new(), Array::new());
         timed(&mut encode_ms, || {
-            forest_parts_each(&forest, &files, &failures, per_part, &mut |part| {
+            forest_parts_each(&forest, &files, &failures, &runs, per_part, &mut |part| {
                 push_js(&model, &transfer, &part);
             });
         });

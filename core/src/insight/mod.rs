@@ -8,6 +8,7 @@ pub mod export;
 pub mod payload;
 pub mod report;
 pub mod row;
+pub mod runs;
 pub mod semantic;
 pub mod stacktrace;
 pub mod structured;

@@ -38,7 +38,7 @@ pub struct FailingTest {
 
 /// The attribute keys that tell test spans, looked up once per session (a key the session
 /// never uses is `None`, and a session with none of them has no test spans at all).
-struct TestKeys<'a> {
+pub(crate) struct TestKeys<'a> {
     session: &'a Session,
     /// The keys of a test's outcome, most preferred first: the semantic conventions'
     /// `test.case.result.status`, Logfire's `test.outcome`, pytest's `pytest.outcome`.
@@ -49,7 +49,7 @@ struct TestKeys<'a> {
 }
 
 impl<'a> TestKeys<'a> {
-    fn new(session: &'a Session) -> TestKeys<'a> {
+    pub(crate) fn new(session: &'a Session) -> TestKeys<'a> {
         let key = |k: &str| session.strings.lookup(k);
         TestKeys {
             session,
@@ -65,7 +65,7 @@ impl<'a> TestKeys<'a> {
     }
 
     /// True when no span can be a test span.
-    fn none(&self) -> bool {
+    pub(crate) fn none(&self) -> bool {
         self.outcomes.iter().all(Option::is_none)
             && self.span_type.is_none()
             && self.case_name.is_none()
@@ -74,7 +74,7 @@ impl<'a> TestKeys<'a> {
     /// What a span's attributes say of it as a test, in one pass over them: `None` for a span
     /// that is no test, else the outcome it records (the first of [`TestKeys::outcomes`] it
     /// has), if any.
-    fn test(&self, span: &'a Span) -> Option<Option<&'a str>> {
+    pub(crate) fn test(&self, span: &'a Span) -> Option<Option<&'a str>> {
         let mut outcome: Option<(usize, &str)> = None;
         let mut test = false;
         for kv in &span.attributes {
@@ -96,7 +96,7 @@ impl<'a> TestKeys<'a> {
 
     /// True for a test span that failed, given the outcome it records ([`TestKeys::test`]):
     /// by that outcome, else by its status or an exception.
-    fn failed_test(&self, span: &Span, outcome: Option<&str>) -> bool {
+    pub(crate) fn failed_test(&self, span: &Span, outcome: Option<&str>) -> bool {
         const FAILED: [&str; 6] = [
             "failed",
             "fail",
@@ -151,7 +151,7 @@ fn cause_in(session: &Session, tree: &TraceTree, at: u32) -> Cause {
 
 /// A span's error: the type and message of its (first) exception event, else no type and its
 /// status message.
-fn error_of(session: &Session, span: &Span) -> (String, String) {
+pub(crate) fn error_of(session: &Session, span: &Span) -> (String, String) {
     let exception = session.strings.lookup("exception");
     let event_attr = |key: &str| {
         let exc = exception?;
@@ -203,7 +203,7 @@ impl Failures {
 /// or, for traces that link to each other (a test and the worker trace it enqueued), their
 /// joint view in place of the first of them, so that a cause in the worker's trace is found
 /// under the test that enqueued it.
-fn views(forest: &Forest) -> impl Iterator<Item = (usize, &TraceTree)> {
+pub(crate) fn views(forest: &Forest) -> impl Iterator<Item = (usize, &TraceTree)> {
     forest
         .linked_views()
         .into_iter()

@@ -18,6 +18,11 @@ pub struct Sym(u32);
 impl Sym {
     /// The empty string, interned first by every [`Interner`].
     pub const EMPTY: Sym = Sym(0);
+
+    /// Its number in its interner (equal strings of one interner have equal numbers).
+    pub fn index(self) -> u32 {
+        self.0
+    }
 }
 
 /// Largest block of text. Strings are packed into blocks that are never reallocated (a longer

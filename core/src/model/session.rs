@@ -34,6 +34,9 @@ pub struct Session {
     pub files: Vec<String>,
     /// Spans dropped because the very same span had been loaded already.
     pub duplicates: usize,
+    /// Where the spans came from: each file or archive entry, from the span it starts at, in
+    /// span order ([`Session::origin_of`]). A run without CI attributes is told by it.
+    pub origins: Vec<Origin>,
     /// The span counts this session was cut back to while decoding (a document read again
     /// another way), in order: lets a reader that is sent spans as they are decoded take back
     /// those that were removed. Does not travel.
@@ -49,6 +52,14 @@ pub struct Session {
     /// ([`Session::push_span`]). Does not travel.
     #[serde(skip)]
     pub expected_spans: usize,
+}
+
+/// The file or archive entry (`runs.zip/run-3/traces.json`) that spans from `first_span` on,
+/// up to the next origin's, came from.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Origin {
+    pub first_span: u32,
+    pub source: String,
 }
 
 /// Where each (trace id, span id) sits in [`Session::spans`]: a hash table of 4-byte span
@@ -172,6 +183,29 @@ impl Session {
             }
         }
         self.spans.push(span);
+    }
+
+    /// Notes that the spans pushed from now on come from `source` (a file, or an entry of an
+    /// archive). Origins that ended up holding no span (their spans were taken back) are dropped.
+    pub fn note_origin(&mut self, source: &str) {
+        let at = u32::try_from(self.spans.len()).unwrap_or(u32::MAX);
+        while self.origins.last().is_some_and(|o| o.first_span >= at) {
+            self.origins.pop();
+        }
+        if self.origins.last().is_none_or(|o| o.source != source) {
+            self.origins.push(Origin {
+                first_span: at,
+                source: source.to_string(),
+            });
+        }
+    }
+
+    /// The file or archive entry span `index` came from (`None` when no origin was noted).
+    pub fn origin_of(&self, index: u32) -> Option<&str> {
+        let after = self.origins.partition_point(|o| o.first_span <= index);
+        after
+            .checked_sub(1)
+            .map(|i| self.origins[i].source.as_str())
     }
 
     /// The service name of a span.

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::decode::{decode_file_with_progress, FileSummary};
 use crate::insight::report::Failures;
+use crate::insight::runs::CiRuns;
 use crate::model::Session;
 use crate::trace::tree::{Forest, TraceTree};
 
@@ -19,6 +20,8 @@ pub struct Loaded {
     pub files: Vec<FileSummary>,
     /// The failing tests and their causes (the first few hundred).
     pub failures: Failures,
+    /// The CI runs the traces are from, each test's history and the exception groups.
+    pub runs: CiRuns,
 }
 
 impl Loaded {
@@ -33,11 +36,13 @@ impl Loaded {
         let mut forest = Forest::build(&session);
         crate::view::minimap::precompute(&mut forest, &session);
         let failures = Failures::of(&session, &forest);
+        let runs = CiRuns::of(&session, &forest);
         Loaded {
             session,
             forest,
             files,
             failures,
+            runs,
         }
     }
 

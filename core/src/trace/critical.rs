@@ -11,12 +11,20 @@ pub fn critical_path(session: &Session, tree: &TraceTree) -> Vec<u32> {
     if tree.nodes.is_empty() {
         return Vec::new();
     }
+    // A trace whose root is missing starts at a placeholder: follow its first real span.
+    let root = usize::from(tree.nodes[0].flags.placeholder && tree.nodes.len() > 1);
+    critical_path_from(session, tree, root)
+}
+
+/// Node indices on the critical path of the subtree of node `root` (a test's span, say), sorted.
+pub fn critical_path_from(session: &Session, tree: &TraceTree, root: usize) -> Vec<u32> {
+    if root >= tree.nodes.len() {
+        return Vec::new();
+    }
     let times = |i: usize| {
         let s = &session.spans[tree.nodes[i].span as usize];
         (s.start, s.start + s.duration())
     };
-    // A trace whose root is missing starts at a placeholder: follow its first real span.
-    let root = usize::from(tree.nodes[0].flags.placeholder && tree.nodes.len() > 1);
     if times(root).0 == 0 {
         return vec![u32::try_from(root).unwrap_or(0)];
     }
@@ -50,6 +58,7 @@ pub fn critical_path(session: &Session, tree: &TraceTree) -> Vec<u32> {
                 current = child;
                 returning = None;
             }
+            None if current == root => break,
             None => {
                 let Some(parent) = tree.nodes[current]
                     .parent

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::decode::FileSummary;
 use crate::insight::report::Failures;
+use crate::insight::runs::CiRuns;
 use crate::model::intern::{Interner, StringRun};
 use crate::model::{Resource, Scope, Session, Span, Warning};
 use crate::session::Loaded;
@@ -80,6 +81,7 @@ struct SessionHead {
     warnings: Vec<Warning>,
     files: Vec<String>,
     duplicates: usize,
+    origins: Vec<crate::model::Origin>,
 }
 
 /// The trees but their nodes, and the files' summaries.
@@ -88,6 +90,7 @@ struct ForestHead {
     forest: Forest,
     files: Vec<FileSummary>,
     failures: Failures,
+    runs: CiRuns,
     /// Each view's node count (traces, then traces shown together), so the page makes room for
     /// a tree's nodes once: a million-node vector that grows as pieces come is copied whole at
     /// each doubling, on the page's main thread.
@@ -103,6 +106,7 @@ struct ForestHeadRef<'a> {
     forest: ForestRef<'a>,
     files: &'a [FileSummary],
     failures: &'a Failures,
+    runs: &'a CiRuns,
     nodes: Vec<u32>,
 }
 
@@ -241,6 +245,7 @@ impl Streamer {
             warnings: session.warnings.clone(),
             files: session.files.clone(),
             duplicates: session.duplicates,
+            origins: session.origins.clone(),
         };
         parts.push(encode(&PartRef::Session(&head)));
         parts
@@ -293,10 +298,11 @@ pub fn forest_parts(
     forest: &Forest,
     files: &[FileSummary],
     failures: &Failures,
+    runs: &CiRuns,
     per_part: usize,
 ) -> Vec<Vec<u8>> {
     let mut parts = Vec::new();
-    forest_parts_each(forest, files, failures, per_part, &mut |part| {
+    forest_parts_each(forest, files, failures, runs, per_part, &mut |part| {
         parts.push(part)
     });
     parts
@@ -309,6 +315,7 @@ pub fn forest_parts_each(
     forest: &Forest,
     files: &[FileSummary],
     failures: &Failures,
+    runs: &CiRuns,
     per_part: usize,
     emit: &mut dyn FnMut(Vec<u8>),
 ) {
@@ -331,6 +338,7 @@ pub fn forest_parts_each(
         },
         files,
         failures,
+        runs,
         nodes: forest.views().map(|t| count(t.nodes.len())).collect(),
     };
     emit(encode_sized(&PartRef::Forest(&head)));
@@ -365,6 +373,7 @@ impl Loaded {
             &self.forest,
             &self.files,
             &self.failures,
+            &self.runs,
             per_part,
         ));
         parts
@@ -376,7 +385,7 @@ pub struct Assembler {
     session: Session,
     /// True once the session's head came: its strings and spans are complete.
     session_done: bool,
-    forest: Option<(Forest, Vec<FileSummary>, Failures)>,
+    forest: Option<(Forest, Vec<FileSummary>, Failures, CiRuns)>,
 }
 
 impl Default for Assembler {
@@ -438,6 +447,7 @@ impl Assembler {
                 session.warnings = head.warnings;
                 session.files = head.files;
                 session.duplicates = head.duplicates;
+                session.origins = head.origins;
                 self.session_done = true;
             }
             Part::Forest(head) => {
@@ -451,7 +461,7 @@ impl Assembler {
                         let _ = tree.nodes.try_reserve_exact(nodes as usize);
                     }
                 }
-                self.forest = Some((head.forest, head.files, head.failures));
+                self.forest = Some((head.forest, head.files, head.failures, head.runs));
             }
             Part::Nodes(groups) => {
                 let (forest, ..) = self.forest.as_mut().ok_or_else(out_of_order)?;
@@ -472,7 +482,7 @@ impl Assembler {
         if !self.session_done {
             return Err("the decoder's answer is incomplete".into());
         }
-        let (forest, files, failures) = self
+        let (forest, files, failures, runs) = self
             .forest
             .ok_or_else(|| "the decoder's answer has no trees".to_string())?;
         Ok(Loaded {
@@ -480,6 +490,7 @@ impl Assembler {
             forest,
             files,
             failures,
+            runs,
         })
     }
 }
@@ -527,6 +538,8 @@ mod tests {
         assert_eq!(copy.session.spans, original.session.spans);
         assert_eq!(copy.forest, original.forest);
         assert_eq!(copy.failures, original.failures);
+        assert_eq!(copy.runs, original.runs);
+        assert_eq!(copy.session.origins, original.session.origins);
         // The trees' head announced the node count: room was made once, not grown.
         let nodes = &copy.forest.traces[0].nodes;
         assert_eq!(nodes.capacity(), nodes.len());

@@ -115,6 +115,7 @@ pub(super) fn decode_any(
         let scaled = &mut |at: usize, s: &Session| progress(scale(at, text.len(), bytes.len()), s);
         return decode_any(session, source, text.as_bytes(), depth, scaled);
     }
+    session.note_origin(source);
     super::decode_json(session, source, bytes, progress)
 }
 

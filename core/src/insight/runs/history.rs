@@ -1,0 +1,384 @@
+//! Every execution of every test across the runs, and what the history says of each test:
+//! broken, flaky, failing since a run, fixed, passing.
+
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+
+use crate::insight::report::{views, TestKeys};
+use crate::insight::runs::identity::Run;
+use crate::insight::runs::normalise::normalise;
+use crate::model::{Session, Span, TraceId};
+use crate::trace::tree::{Forest, TraceTree};
+
+/// How one execution of a test ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Outcome {
+    Pass,
+    Fail,
+    Skip,
+}
+
+impl Outcome {
+    /// The word a history cell reads.
+    pub fn word(self) -> &'static str {
+        match self {
+            Outcome::Pass => "pass",
+            Outcome::Fail => "fail",
+            Outcome::Skip => "skip",
+        }
+    }
+}
+
+/// One execution of a test: where its span is and how it ended.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Execution {
+    /// Index into the runs.
+    pub run: u32,
+    /// The view its span is in ([`Forest::tree`]: a trace, or traces shown together).
+    pub view: u32,
+    pub node: u32,
+    pub outcome: Outcome,
+    pub start: u64,
+    pub duration: u64,
+}
+
+impl Execution {
+    /// Its test span (`None` if the forest does not hold it).
+    pub fn span<'a>(&self, session: &'a Session, forest: &Forest) -> Option<&'a Span> {
+        let tree = forest.tree(self.view as usize)?;
+        session
+            .spans
+            .get(tree.nodes.get(self.node as usize)?.span as usize)
+    }
+}
+
+/// What a test's history says of it, in the order the history lists them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Verdict {
+    /// Failed every time it ran.
+    Broken,
+    /// Passed and failed on the same revision, or failed and passed on a retry in one run.
+    Flaky,
+    /// Failed in the newest run it ran in, after passing on another revision.
+    Failing,
+    /// Passed in the newest run it ran in, after failing on another revision.
+    Fixed,
+    Passing,
+    /// Never passed nor failed (skipped every time).
+    Skipped,
+}
+
+impl Verdict {
+    pub fn word(self) -> &'static str {
+        match self {
+            Verdict::Broken => "broken",
+            Verdict::Flaky => "flaky",
+            Verdict::Failing => "failing",
+            Verdict::Fixed => "fixed",
+            Verdict::Passing => "passing",
+            Verdict::Skipped => "skipped",
+        }
+    }
+}
+
+/// One test across the runs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TestHistory {
+    /// The suite (module, class or service) the name is unique in.
+    pub suite: String,
+    pub name: String,
+    /// True when the row stands for traces with no test span, by their root's name.
+    pub by_root: bool,
+    pub verdict: Verdict,
+    /// Executions that passed and failed (skips not counted).
+    pub passed: u32,
+    pub failed: u32,
+    /// Its executions in run order, then start time.
+    pub executions: Vec<Execution>,
+}
+
+impl TestHistory {
+    /// The failure rate in percent of executions that passed or failed.
+    pub fn failure_rate(&self) -> u32 {
+        let ran = self.passed + self.failed;
+        (self.failed * 100 + ran / 2).checked_div(ran).unwrap_or(0)
+    }
+
+    /// The row's stable key for links: suite and name.
+    pub fn key(&self) -> String {
+        if self.suite.is_empty() {
+            self.name.clone()
+        } else {
+            format!("{} › {}", self.suite, self.name)
+        }
+    }
+
+    /// The executions in run `run`.
+    pub fn in_run(&self, run: u32) -> impl Iterator<Item = &Execution> {
+        self.executions.iter().filter(move |e| e.run == run)
+    }
+
+    /// The mean duration (ns) of its executions in each run, `None` for runs it did not run in.
+    pub fn durations(&self, runs: usize) -> Vec<Option<u64>> {
+        let mut sums = vec![(0u64, 0u64); runs];
+        for e in &self.executions {
+            if let Some(s) = sums.get_mut(e.run as usize) {
+                s.0 += e.duration;
+                s.1 += 1;
+            }
+        }
+        sums.into_iter()
+            .map(|(sum, n)| (n > 0).then(|| sum / n))
+            .collect()
+    }
+}
+
+/// The test attributes that name a test and its suite.
+pub(crate) struct NameKeys {
+    case: Option<crate::model::intern::Sym>,
+    nodeid: Option<crate::model::intern::Sym>,
+    suites: [Option<crate::model::intern::Sym>; 3],
+}
+
+impl NameKeys {
+    pub(crate) fn new(session: &Session) -> NameKeys {
+        let k = |s: &str| session.strings.lookup(s);
+        NameKeys {
+            case: k("test.case.name"),
+            nodeid: k("test.nodeid"),
+            suites: [k("test.suite.name"), k("test.module"), k("code.namespace")],
+        }
+    }
+
+    fn text<'a>(
+        session: &'a Session,
+        span: &'a Span,
+        key: Option<crate::model::intern::Sym>,
+    ) -> Option<&'a str> {
+        let v = span.attribute(key?)?.as_str()?;
+        Some(session.strings.get(v)).filter(|s| !s.is_empty())
+    }
+
+    /// (suite, name) of a test span: `test.case.name`, else pytest's node id, else the span's
+    /// name; the suite is `test.suite.name`, else the module or namespace (none beside a node
+    /// id, which holds the file and the class).
+    pub(crate) fn of(&self, session: &Session, span: &Span) -> (String, String) {
+        let suite = || {
+            self.suites
+                .iter()
+                .find_map(|&k| NameKeys::text(session, span, k))
+                .unwrap_or("")
+                .to_string()
+        };
+        if let Some(case) = NameKeys::text(session, span, self.case) {
+            return (suite(), case.to_string());
+        }
+        // pytest's node id names the file (and class) already.
+        if let Some(nodeid) = NameKeys::text(session, span, self.nodeid) {
+            return (String::new(), nodeid.to_string());
+        }
+        (suite(), session.shown_name(span).to_string())
+    }
+}
+
+/// The outcome a test span records, read as pass, fail or skip.
+fn outcome_of(keys: &TestKeys<'_>, span: &Span, outcome: Option<&str>) -> Outcome {
+    if outcome.is_some_and(|o| {
+        ["skipped", "skip", "xfailed", "deselected"]
+            .iter()
+            .any(|s| s.eq_ignore_ascii_case(o))
+    }) {
+        return Outcome::Skip;
+    }
+    if keys.failed_test(span, outcome) {
+        Outcome::Fail
+    } else {
+        Outcome::Pass
+    }
+}
+
+/// The index of each trace by its id.
+pub(crate) fn trace_index(forest: &Forest) -> FxHashMap<TraceId, u32> {
+    forest
+        .traces
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.trace_id, u32::try_from(i).unwrap_or(u32::MAX)))
+        .collect()
+}
+
+/// Every test's history over `runs` (whose test counts it fills in), broken and flaky first.
+/// Traces with no test span are listed under their root span's name (numbers and ids
+/// normalised), in the suite of its service.
+pub fn histories(
+    session: &Session,
+    forest: &Forest,
+    runs: &mut [Run],
+    trace_run: &[u32],
+) -> Vec<TestHistory> {
+    let keys = TestKeys::new(session);
+    let names = NameKeys::new(session);
+    let traces = trace_index(forest);
+    let mut rows: Vec<TestHistory> = Vec::new();
+    let mut by_name: FxHashMap<(String, String, bool), usize> = FxHashMap::default();
+    let run_of = |span: &Span| {
+        traces
+            .get(&span.trace_id)
+            .and_then(|&t| trace_run.get(t as usize))
+            .copied()
+            .unwrap_or(0)
+    };
+    let mut push = |suite: String, name: String, by_root: bool, e: Execution| {
+        let i = *by_name
+            .entry((suite.clone(), name.clone(), by_root))
+            .or_insert_with(|| {
+                rows.push(TestHistory {
+                    suite,
+                    name,
+                    by_root,
+                    verdict: Verdict::Passing,
+                    passed: 0,
+                    failed: 0,
+                    executions: Vec::new(),
+                });
+                rows.len() - 1
+            });
+        rows[i].executions.push(e);
+    };
+    let any_tests = !keys.none();
+    for (view, tree) in views(forest) {
+        let mut found = false;
+        if any_tests {
+            for (i, node) in tree.nodes.iter().enumerate() {
+                if node.flags.placeholder {
+                    continue;
+                }
+                let span = &session.spans[node.span as usize];
+                let Some(recorded) = keys.test(span) else {
+                    continue;
+                };
+                found = true;
+                let (suite, name) = names.of(session, span);
+                let outcome = outcome_of(&keys, span, recorded);
+                push(
+                    suite,
+                    name,
+                    false,
+                    execution(span, view, i, outcome, run_of(span)),
+                );
+            }
+        }
+        if !found {
+            root_execution(session, tree, view, &run_of, &mut push);
+        }
+    }
+    for row in &mut rows {
+        row.executions.sort_by_key(|e| (e.run, e.start));
+        for e in &row.executions {
+            if let Some(run) = runs.get_mut(e.run as usize) {
+                if e.outcome != Outcome::Skip {
+                    run.tests += 1;
+                    run.failed += u32::from(e.outcome == Outcome::Fail);
+                }
+            }
+        }
+        judge(row, runs);
+    }
+    // Verdict first; within one, tests before the traces listed by their root, the most
+    // failing first.
+    rows.sort_by(|a, b| {
+        let key = |t: &TestHistory| (t.verdict, t.by_root, std::cmp::Reverse(t.failure_rate()));
+        key(a)
+            .cmp(&key(b))
+            .then_with(|| (&a.suite, &a.name).cmp(&(&b.suite, &b.name)))
+    });
+    rows
+}
+
+fn execution(span: &Span, view: usize, node: usize, outcome: Outcome, run: u32) -> Execution {
+    Execution {
+        run,
+        view: u32::try_from(view).unwrap_or(u32::MAX),
+        node: u32::try_from(node).unwrap_or(u32::MAX),
+        outcome,
+        start: span.start,
+        duration: span.duration(),
+    }
+}
+
+/// A view with no test span: one execution under its first root's name.
+fn root_execution(
+    session: &Session,
+    tree: &TraceTree,
+    view: usize,
+    run_of: &dyn Fn(&Span) -> u32,
+    push: &mut dyn FnMut(String, String, bool, Execution),
+) {
+    let Some((i, node)) = tree
+        .nodes
+        .iter()
+        .enumerate()
+        .find(|(_, n)| !n.flags.placeholder)
+    else {
+        return;
+    };
+    let span = &session.spans[node.span as usize];
+    let failed = node.flags.error || node.flags.error_below;
+    let outcome = if failed { Outcome::Fail } else { Outcome::Pass };
+    let name = normalise(session.shown_name(span));
+    let suite = session.service_of(span).to_string();
+    push(
+        suite,
+        name,
+        true,
+        execution(span, view, i, outcome, run_of(span)),
+    );
+}
+
+/// Counts a row's outcomes and says what they make of it.
+fn judge(row: &mut TestHistory, runs: &[Run]) {
+    let ran: Vec<&Execution> = row
+        .executions
+        .iter()
+        .filter(|e| e.outcome != Outcome::Skip)
+        .collect();
+    row.passed = u32::try_from(ran.iter().filter(|e| e.outcome == Outcome::Pass).count())
+        .unwrap_or(u32::MAX);
+    row.failed = u32::try_from(ran.len()).unwrap_or(u32::MAX) - row.passed;
+    row.verdict = if ran.is_empty() {
+        Verdict::Skipped
+    } else if row.failed == 0 {
+        Verdict::Passing
+    } else if row.passed == 0 {
+        Verdict::Broken
+    } else if flaky(&ran, runs) {
+        Verdict::Flaky
+    } else if ran.last().is_some_and(|e| e.outcome == Outcome::Fail) {
+        Verdict::Failing
+    } else {
+        Verdict::Fixed
+    };
+}
+
+/// Passed and failed in one run (a retry), or on one revision (an unknown revision counts as
+/// one revision).
+fn flaky(ran: &[&Execution], runs: &[Run]) -> bool {
+    let mut by_revision: FxHashMap<&str, (bool, bool)> = FxHashMap::default();
+    let mut by_run: FxHashMap<u32, (bool, bool)> = FxHashMap::default();
+    for e in ran {
+        let revision = runs.get(e.run as usize).map_or("", |r| r.revision.as_str());
+        let pass = e.outcome == Outcome::Pass;
+        for slot in [
+            by_revision.entry(revision).or_default(),
+            by_run.entry(e.run).or_default(),
+        ] {
+            if pass {
+                slot.0 = true;
+            } else {
+                slot.1 = true;
+            }
+        }
+    }
+    let both = |(p, f): &(bool, bool)| *p && *f;
+    by_revision.values().any(both) || by_run.values().any(both)
+}
