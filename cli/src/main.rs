@@ -1,27 +1,40 @@
 //! `sightline`: reads trace artifacts (any format Sightline opens) and prints, for a CI log, the
 //! failing tests, the span that caused each (service, span, exception) and a link to that span in
-//! a hosted Sightline. Exits 1 when a test failed, 0 when none did, 2 when nothing could be read.
+//! a hosted Sightline. Given several CI runs, it prints each test's history (broken and flaky
+//! first), the exceptions grouped by fingerprint, and what differs between a flaky test's failing
+//! and passing runs. Exits 1 when a test failed (in the newest run), 0 when none did, 2 when
+//! nothing could be read.
+
+mod runs;
 
 use std::io::Write;
 use std::process::ExitCode;
 
-use sightline_core::insight::report::{error_text, failing_tests, markdown_table, md, permalink};
+use sightline_core::insight::report::{error_text, markdown_table, md, permalink, FailingTest};
 use sightline_core::Loaded;
 
-const USAGE: &str = "usage: sightline [--base-url URL] [--src URL] [--markdown] [--verbose] FILE...
+const USAGE: &str =
+    "usage: sightline [--base-url URL] [--src URL] [--markdown] [--verbose] FILE|FOLDER...
 
-Prints the failing tests in trace FILEs (OTLP/JSON, JSON Lines, Jaeger, Zipkin; gzip, zstd, zip)
-and, for each, the span that caused it, with a link to it in Sightline.
+Prints the failing tests in trace FILEs (OTLP/JSON, JSON Lines, Jaeger, Zipkin; gzip, zstd, zip,
+tar; a FOLDER is read whole) and, for each, the span that caused it, with a link to it in
+Sightline. Given several CI runs, also each test's history, the exceptions grouped, and for each
+flaky test what differs between its failing and passing runs.
 
-  --base-url URL  where your Sightline is hosted (default: https://sightline.example/ )
+  --base-url URL  where your Sightline is hosted (or set SIGHTLINE_URL); links need one
   --src URL       where the artifact will be served, so the link can fetch it (with CORS)
   --markdown      write Markdown (for a CI job summary, e.g. >> \"$GITHUB_STEP_SUMMARY\")
   --verbose       list every problem met while reading
 
-Exit status: 0 no failing test, 1 failing tests, 2 nothing could be read.";
+Exit status: 0 no failing test, 1 failing tests (in the newest run), 2 nothing could be read.";
 
-struct Args {
-    base_url: String,
+/// What to say instead of links when no base URL is known.
+pub const NO_BASE_URL: &str =
+    "(no links: pass --base-url URL or set SIGHTLINE_URL to where your Sightline is hosted)";
+
+pub struct Args {
+    /// Where Sightline is hosted, from --base-url or SIGHTLINE_URL.
+    base_url: Option<String>,
     src: Option<String>,
     verbose: bool,
     markdown: bool,
@@ -30,7 +43,9 @@ struct Args {
 
 fn parse_args(args: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut out = Args {
-        base_url: "https://sightline.example/".into(),
+        base_url: std::env::var("SIGHTLINE_URL")
+            .ok()
+            .filter(|u| !u.trim().is_empty()),
         src: None,
         verbose: false,
         markdown: false,
@@ -49,7 +64,7 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Args, String> {
                 .ok_or_else(|| format!("{name} needs a value"))
         };
         match flag.as_str() {
-            "--base-url" => out.base_url = value("--base-url")?,
+            "--base-url" => out.base_url = Some(value("--base-url")?),
             "--src" => out.src = Some(value("--src")?),
             "--verbose" | "-v" => out.verbose = true,
             "--markdown" => out.markdown = true,
@@ -64,7 +79,48 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Args, String> {
     Ok(out)
 }
 
-fn plural(n: usize, word: &str) -> String {
+impl Args {
+    /// The address of `state` in the hosted Sightline, with the artifact's URL as its source;
+    /// `None` when no base URL is known.
+    pub fn link(&self, mut state: sightline_core::view::url_state::HashState) -> Option<String> {
+        let base = self.base_url.as_deref()?;
+        state.sources = self.src.clone().into_iter().collect();
+        let base = base.split('#').next().unwrap_or(base);
+        Some(format!("{base}{}", state.to_hash()))
+    }
+
+    fn cause_link(&self, f: &FailingTest) -> Option<String> {
+        let base = self.base_url.as_deref()?;
+        Some(permalink(base, self.src.as_deref(), &f.cause))
+    }
+}
+
+/// The files to read: each FILE as given, each FOLDER's files (all levels) in name order.
+fn inputs(args: &Args, out: &mut impl Write) -> std::io::Result<Vec<(String, Vec<u8>)>> {
+    let mut inputs = Vec::new();
+    let mut pending: Vec<std::path::PathBuf> = args.files.iter().rev().map(Into::into).collect();
+    while let Some(path) = pending.pop() {
+        let name = path.to_string_lossy().into_owned();
+        if path.is_dir() {
+            match std::fs::read_dir(&path) {
+                Ok(entries) => {
+                    let mut inside: Vec<_> = entries.filter_map(|e| Some(e.ok()?.path())).collect();
+                    inside.sort();
+                    pending.extend(inside.into_iter().rev());
+                }
+                Err(e) => writeln!(out, "sightline: cannot read {name}: {e}")?,
+            }
+            continue;
+        }
+        match std::fs::read(&path) {
+            Ok(bytes) => inputs.push((name, bytes)),
+            Err(e) => writeln!(out, "sightline: cannot read {name}: {e}")?,
+        }
+    }
+    Ok(inputs)
+}
+
+pub fn plural(n: usize, word: &str) -> String {
     if n == 1 {
         format!("1 {word}")
     } else {
@@ -73,14 +129,7 @@ fn plural(n: usize, word: &str) -> String {
 }
 
 fn run(args: &Args, out: &mut impl Write) -> std::io::Result<u8> {
-    let mut inputs = Vec::new();
-    for f in &args.files {
-        match std::fs::read(f) {
-            Ok(bytes) => inputs.push((f.clone(), bytes)),
-            Err(e) => writeln!(out, "sightline: cannot read {f}: {e}")?,
-        }
-    }
-    let snapshot = Loaded::decode(inputs);
+    let snapshot = Loaded::decode(inputs(args, out)?);
     let spans = snapshot.forest.span_count();
     let warnings = &snapshot.session.warnings;
     if spans == 0 {
@@ -94,13 +143,18 @@ fn run(args: &Args, out: &mut impl Write) -> std::io::Result<u8> {
         }
         return Ok(2);
     }
-    let failing = failing_tests(&snapshot.session, &snapshot.forest);
+    // With several runs, the failures that count are the newest run's.
+    let failing = runs::newest_failures(&snapshot);
     if args.markdown {
         return markdown(args, &snapshot, &failing, out);
     }
+    let in_newest = match snapshot.runs.runs.len() {
+        0 | 1 => String::new(),
+        n => format!(" in the newest of {n} runs"),
+    };
     writeln!(
         out,
-        "sightline: {} in {} ({}, {})",
+        "sightline: {}{in_newest} in {} ({}, {})",
         match failing.len() {
             0 => "no failing tests".to_string(),
             n => plural(n, "failing test"),
@@ -126,6 +180,11 @@ fn run(args: &Args, out: &mut impl Write) -> std::io::Result<u8> {
             }
         }
     }
+    runs::text(args, &snapshot, out)?;
+    if snapshot.runs.runs.len() > 1 && !failing.is_empty() {
+        let newest = snapshot.runs.runs.last().map_or("", |r| r.label.as_str());
+        writeln!(out, "\nFailing in the newest run, {newest}:")?;
+    }
     for f in &failing {
         let c = &f.cause;
         writeln!(out)?;
@@ -137,11 +196,10 @@ fn run(args: &Args, out: &mut impl Write) -> std::io::Result<u8> {
             }
             error => writeln!(out, "  {error}")?,
         }
-        writeln!(
-            out,
-            "  {}",
-            permalink(&args.base_url, args.src.as_deref(), c)
-        )?;
+        match args.cause_link(f) {
+            Some(link) => writeln!(out, "  {link}")?,
+            None => writeln!(out, "  {NO_BASE_URL}")?,
+        }
     }
     Ok(u8::from(!failing.is_empty()))
 }
@@ -149,7 +207,7 @@ fn run(args: &Args, out: &mut impl Write) -> std::io::Result<u8> {
 fn markdown(
     args: &Args,
     snapshot: &Loaded,
-    failing: &[sightline_core::insight::report::FailingTest],
+    failing: &[FailingTest],
     out: &mut impl Write,
 ) -> std::io::Result<u8> {
     let spans = snapshot.forest.span_count();
@@ -168,15 +226,15 @@ fn markdown(
         plural(snapshot.forest.traces.len(), "trace"),
         md(&args.files.join(", "))
     )?;
-    write!(
-        out,
-        "{}",
-        markdown_table(failing, &|f| permalink(
-            &args.base_url,
-            args.src.as_deref(),
-            &f.cause
-        ))
-    )?;
+    runs::markdown(args, snapshot, out)?;
+    if snapshot.runs.runs.len() > 1 && !failing.is_empty() {
+        let newest = snapshot.runs.runs.last().map_or("", |r| r.label.as_str());
+        writeln!(out, "\n#### Failing in the newest run, {}\n", md(newest))?;
+    }
+    write!(out, "{}", markdown_table(failing, &|f| args.cause_link(f)))?;
+    if args.base_url.is_none() && !failing.is_empty() {
+        writeln!(out, "\n{NO_BASE_URL}")?;
+    }
     let warnings = snapshot.session.warnings.len();
     if warnings > 0 {
         writeln!(

@@ -140,3 +140,111 @@ fn the_ci_recipe_writes_the_job_summary_and_the_log() {
     );
     std::fs::remove_file(&summary).ok();
 }
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures")
+        .join(name)
+}
+
+/// Six CI runs (the recorded tests/fixtures/runs): the history, broken and flaky first, the
+/// exception groups, and what differs in the flaky test's failing run; the exit status is the
+/// newest run's.
+#[test]
+fn several_runs_print_the_history_the_exceptions_and_the_flaky_tests_differences() {
+    for input in [fixture("runs.zip"), fixture("runs")] {
+        let (code, text) = sightline(&[
+            "--base-url",
+            "https://acme.github.io/sightline/",
+            input.to_str().expect("path"),
+        ]);
+        assert_eq!(code, 1, "the newest run has a failing test\n{text}");
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(
+            lines[0].starts_with("sightline: 1 failing test in the newest of 6 runs in "),
+            "{text}"
+        );
+        let at = lines
+            .iter()
+            .position(|l| l.starts_with("Test history"))
+            .expect(&text);
+        assert_eq!(
+            lines[at + 1],
+            "  fail fail fail fail fail fail  test_orders.py::test_bulk_order  [broken]"
+        );
+        assert_eq!(
+            lines[at + 2],
+            "  pass fail pass fail fail pass  test_orders.py::test_express_order  [flaky, 50% failed]"
+        );
+        assert_eq!(
+            lines[at + 3],
+            "  pass pass pass fail pass pass  test_orders.py::test_create_order  [flaky, 17% failed]"
+        );
+        let warehouse = lines
+            .iter()
+            .position(|l| l.starts_with("  6 x ValueError: cannot reserve <n> x TEAPOT-XL"))
+            .expect(&text);
+        assert!(
+            lines[warehouse + 2].contains("#panel=exceptions&group="),
+            "{text}"
+        );
+        // The carrier's 503s were retried with success but in the run it was down: after the
+        // groups never handled.
+        let busy = lines
+            .iter()
+            .position(|l| {
+                l.starts_with("  16 x httpx.HTTPStatusError") && l.ends_with("(10 handled)")
+            })
+            .expect(&text);
+        assert!(busy > warehouse, "{text}");
+        let flaky = lines
+            .iter()
+            .position(|l| {
+                *l == "Flaky test_orders.py::test_express_order: failing e2e #5205 against passing e2e #5206"
+            })
+            .expect(&text);
+        assert_eq!(
+            lines[flaky + 1],
+            "  1. e2e-tests › POST 127.0.0.1/orders: ERROR vs OK (critical path)"
+        );
+        assert!(
+            lines[flaky + 1..flaky + 6]
+                .iter()
+                .any(|l| l.contains("order-api › POST /orders: +2.")),
+            "{text}"
+        );
+        assert!(
+            lines[flaky + 1..]
+                .iter()
+                .any(|l| l.contains("#panel=compare&compare=")),
+            "{text}"
+        );
+    }
+}
+
+/// Without --base-url or SIGHTLINE_URL, no link points at a placeholder host: the report says
+/// how to get links instead.
+#[test]
+fn without_a_base_url_the_report_says_how_to_get_links() {
+    let out = Command::new(env!("CARGO_BIN_EXE_sightline"))
+        .arg(sample())
+        .env_remove("SIGHTLINE_URL")
+        .output()
+        .expect("run sightline");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("http"), "{text}");
+    assert!(
+        text.contains("pass --base-url URL or set SIGHTLINE_URL"),
+        "{text}"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_sightline"))
+        .arg(sample())
+        .env("SIGHTLINE_URL", "https://traces.acme.dev/sightline/")
+        .output()
+        .expect("run sightline");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("  https://traces.acme.dev/sightline/#trace="),
+        "{text}"
+    );
+}

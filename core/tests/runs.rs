@@ -187,3 +187,110 @@ fn the_flaky_test_compares_on_its_slow_carrier_not_on_the_handled_503() {
     assert_eq!(c.means[0].failing_runs, 3);
     assert_eq!(c.means[0].passing_runs, 3);
 }
+
+/// A small OTLP/JSON document: one resource with `resource` attributes, one span per
+/// (trace, span, name, attributes, status code).
+fn doc(resource: &str, spans: &[(u32, u32, &str, &str, u8)]) -> Vec<u8> {
+    let spans: Vec<String> = spans
+        .iter()
+        .map(|(t, s, name, attrs, code)| {
+            format!(
+                r#"{{"traceId":"{t:032x}","spanId":"{s:016x}","name":"{name}","startTimeUnixNano":"{}","endTimeUnixNano":"{}","attributes":[{attrs}],"status":{{"code":{code}}}}}"#,
+                1_000_000_000 * u64::from(*t),
+                1_000_000_000 * u64::from(*t) + 5_000_000
+            )
+        })
+        .collect();
+    format!(
+        r#"{{"resourceSpans":[{{"resource":{{"attributes":[{resource}]}},"scopeSpans":[{{"spans":[{}]}}]}}]}}"#,
+        spans.join(",")
+    )
+    .into_bytes()
+}
+
+fn attr(key: &str, value: &str) -> String {
+    format!(r#"{{"key":"{key}","value":{{"stringValue":"{value}"}}}}"#)
+}
+
+#[test]
+fn runs_without_ci_attributes_fall_back_to_their_file_and_one_run_in_two_files_joins() {
+    let case = |suite: &str, outcome: &str| {
+        format!(
+            "{},{},{}",
+            attr("test.case.name", "test_login"),
+            attr("test.suite.name", suite),
+            attr("test.case.result.status", outcome)
+        )
+    };
+    let run_id = attr("cicd.pipeline.run.id", "77");
+    let loaded = Loaded::decode(vec![
+        // Two files of run 77: they join.
+        (
+            "a.json".into(),
+            doc(&run_id, &[(1, 1, "login", &case("web", "pass"), 0)]),
+        ),
+        (
+            "b.json".into(),
+            doc(&run_id, &[(2, 2, "login", &case("api", "fail"), 2)]),
+        ),
+        // No CI attribute: its own file is its run; its trace has no test span.
+        ("c.json".into(), doc("", &[(3, 3, "GET /health/42", "", 0)])),
+    ]);
+    let runs = &loaded.runs;
+    let keys: Vec<&str> = runs.runs.iter().map(|r| r.key.as_str()).collect();
+    assert_eq!(keys, ["cicd.pipeline.run.id=77", "file=c.json"]);
+    assert_eq!(runs.runs[0].sources, ["a.json", "b.json"]);
+    assert_eq!(runs.runs[1].label, "c.json");
+    // Said in the alert: one trace was put in a run by its file.
+    assert_eq!(runs.notes.len(), 1, "{:?}", runs.notes);
+    assert!(
+        runs.notes[0].starts_with("1 trace carry no CI run attribute"),
+        "{:?}",
+        runs.notes
+    );
+    // One name in two suites stays two tests; the trace without a test is listed by its root.
+    let rows: Vec<(String, String, Verdict, bool)> = runs
+        .tests
+        .iter()
+        .map(|t| (t.suite.clone(), t.name.clone(), t.verdict, t.by_root))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("api".into(), "test_login".into(), Verdict::Broken, false),
+            ("web".into(), "test_login".into(), Verdict::Passing, false),
+            (
+                "unknown_service".into(),
+                "GET /health/<n>".into(),
+                Verdict::Passing,
+                true
+            ),
+        ]
+    );
+}
+
+#[test]
+fn a_test_that_failed_then_passed_on_a_retry_in_one_run_is_flaky() {
+    let run = attr("ci.pipeline.id", "9");
+    let case = |outcome: &str| {
+        format!(
+            "{},{}",
+            attr("test.case.name", "test_pay"),
+            attr("test.outcome", outcome)
+        )
+    };
+    let loaded = Loaded::decode(vec![(
+        "retry.json".into(),
+        doc(
+            &run,
+            &[
+                (1, 1, "pay", &case("failed"), 2),
+                (2, 2, "pay", &case("passed"), 0),
+            ],
+        ),
+    )]);
+    let t = &loaded.runs.tests[0];
+    assert_eq!((t.verdict, t.failure_rate()), (Verdict::Flaky, 50));
+    assert_eq!(loaded.runs.runs[0].label, "#9");
+    assert_eq!(loaded.runs.runs[0].by, "ci.pipeline.id");
+}

@@ -48,7 +48,7 @@ fn markdown(state: AppState, heading: &str) -> String {
                 ..View::default()
             };
             describe(d, &view, &mut link);
-            format!("{base}{}", link.to_hash())
+            Some(format!("{base}{}", link.to_hash()))
         };
         let failures = &d.failures;
         let mut text = format!(

@@ -315,9 +315,12 @@ pub fn md(text: &str) -> String {
     out
 }
 
-/// The failures as a Markdown table (test, cause, error), each cause linked to `link(test)`:
-/// what a CI job summary or a pull request comment shows.
-pub fn markdown_table(failing: &[FailingTest], link: &dyn Fn(&FailingTest) -> String) -> String {
+/// The failures as a Markdown table (test, cause, error), each cause linked to `link(test)`
+/// when that gives an address: what a CI job summary or a pull request comment shows.
+pub fn markdown_table(
+    failing: &[FailingTest],
+    link: &dyn Fn(&FailingTest) -> Option<String>,
+) -> String {
     use std::fmt::Write;
     let mut out = String::new();
     if failing.is_empty() {
@@ -327,15 +330,12 @@ pub fn markdown_table(failing: &[FailingTest], link: &dyn Fn(&FailingTest) -> St
     for f in failing {
         let c = &f.cause;
         let error = error_text(&c.kind, &c.message);
-        let _ = writeln!(
-            out,
-            "| {} | [{} › {}]({}) | {} |",
-            md(&f.name),
-            md(&c.service),
-            md(&c.span),
-            link(f),
-            md(&error)
-        );
+        let cause = format!("{} › {}", md(&c.service), md(&c.span));
+        let cause = match link(f) {
+            Some(url) => format!("[{cause}]({url})"),
+            None => cause,
+        };
+        let _ = writeln!(out, "| {} | {cause} | {} |", md(&f.name), md(&error));
     }
     out
 }

@@ -25,8 +25,49 @@ pub struct HashState {
     /// Local files the view was made from, as (content fingerprint, file name) (`file=`,
     /// repeatable): a link cannot fetch them, so opening it asks for them.
     pub files: Vec<(String, String)>,
+    /// The panel open beside the trace: the test history, the exception groups or a comparison
+    /// (`panel=history|exceptions|compare`).
+    pub panel: Option<Panel>,
+    /// The CI run in view, by its key ([`crate::insight::runs::Run::key`]) (`run=`).
+    pub run: Option<String>,
+    /// The exception group open, by its id (`group=`, 16 hex digits).
+    pub group: Option<String>,
+    /// The executions compared: failing, then passing, each as (trace id, span id)
+    /// (`compare=<trace>:<span>,<trace>:<span>`).
+    pub compare: Option<[(String, String); 2]>,
     /// Keys this version does not understand, kept as (key, value) for round trips.
     pub other: Vec<(String, String)>,
+}
+
+/// The panels across runs a link can open.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Panel {
+    History,
+    Exceptions,
+    Compare,
+}
+
+impl Panel {
+    /// The word the address uses.
+    pub fn word(self) -> &'static str {
+        match self {
+            Panel::History => "history",
+            Panel::Exceptions => "exceptions",
+            Panel::Compare => "compare",
+        }
+    }
+
+    fn parse(word: &str) -> Option<Panel> {
+        [Panel::History, Panel::Exceptions, Panel::Compare]
+            .into_iter()
+            .find(|p| p.word() == word)
+    }
+}
+
+/// `<trace>:<span>` as (trace id, span id), lower-case, if both are hex ids.
+fn span_ref(text: &str) -> Option<(String, String)> {
+    let (t, s) = text.split_once(':')?;
+    (is_hex_id(t, 32) && is_hex_id(s, 16)).then(|| (t.to_ascii_lowercase(), s.to_ascii_lowercase()))
 }
 
 impl HashState {
@@ -68,7 +109,15 @@ impl HashState {
                         }
                     }
                 }
-                "trace" | "span" | "q" => {}
+                "panel" if Panel::parse(&value).is_some() => state.panel = Panel::parse(&value),
+                "run" if !value.is_empty() => state.run = Some(value),
+                "group" if is_hex_id(&value, 16) => state.group = Some(value.to_ascii_lowercase()),
+                "compare" => {
+                    state.compare = value
+                        .split_once(',')
+                        .and_then(|(f, p)| Some([span_ref(f)?, span_ref(p)?]));
+                }
+                "trace" | "span" | "q" | "panel" | "run" | "group" => {}
                 other => state.other.push((other.to_string(), value)),
             }
         }
@@ -99,6 +148,18 @@ impl HashState {
         }
         if !self.folded.is_empty() {
             view.push(format!("fold={}", self.folded.join(",")));
+        }
+        if let Some(p) = self.panel {
+            view.push(format!("panel={}", p.word()));
+        }
+        if let Some(r) = &self.run {
+            view.push(format!("run={}", percent_encode(r)));
+        }
+        if let Some(g) = &self.group {
+            view.push(format!("group={g}"));
+        }
+        if let Some([(ft, fs), (pt, ps)]) = &self.compare {
+            view.push(format!("compare={ft}:{fs},{pt}:{ps}"));
         }
         let pairs: Vec<String> = self
             .sources
@@ -206,10 +267,34 @@ mod tests {
             search: Some("status=500 & teapot".into()),
             folded: vec!["9e3779b97f4a7c15".into(), "3c6ef372fe94f82a".into()],
             files: vec![("0123456789abcdef".into(), "run 7/traces & more.json".into())],
+            panel: Some(Panel::Compare),
+            run: Some("cicd.pipeline.run.id=5205 e2e".into()),
+            group: Some("00ff00ff00ff00ff".into()),
+            compare: Some([
+                (
+                    "01a200f0829aba057a2e32b7dec5e98b".into(),
+                    "63e233094a474182".into(),
+                ),
+                (
+                    "9e3779b97f4a7c159e3779b97f4a7c15".into(),
+                    "3c6ef372fe94f82a".into(),
+                ),
+            ]),
             other: vec![("later".into(), "x".into())],
         };
         let hash = state.to_hash();
         assert_eq!(HashState::parse(&hash), state, "{hash}");
+        assert!(hash.contains("&panel=compare&"), "{hash}");
+        assert!(
+            hash.contains("compare=01a200f0829aba057a2e32b7dec5e98b:63e233094a474182,9e37"),
+            "{hash}"
+        );
+        // A compare pair that is not two span references is dropped, not half-read.
+        assert_eq!(
+            HashState::parse("#compare=01a200f0829aba057a2e32b7dec5e98b:63e2").compare,
+            None
+        );
+        assert_eq!(HashState::parse("#panel=nonsense").panel, None);
         assert!(hash.contains("zoom=386940000-419930000"), "{hash}");
         assert!(hash.contains("&linked=1&"), "{hash}");
         // Nothing to say, nothing written.

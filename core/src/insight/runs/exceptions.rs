@@ -178,8 +178,8 @@ fn hash_hex(text: &str) -> String {
     format!("{h:016x}")
 }
 
-/// Every exception of the session grouped by fingerprint: not-handled groups first, then by
-/// occurrences, most first.
+/// Every exception of the session grouped by fingerprint: groups never handled first, then those
+/// handled at times, then those always handled; within each, most occurrences first.
 pub fn exception_groups(
     session: &Session,
     forest: &Forest,
@@ -299,19 +299,17 @@ pub fn exception_groups(
         g.runs.sort_unstable();
         g.occurrences.sort_by_key(|o| o.run);
     }
+    // Not handled first, then those handled only at times, then the handled; most first.
     groups.sort_by(|a, b| {
-        (
-            a.all_handled(),
-            std::cmp::Reverse(a.occurrences.len()),
-            a.runs.first(),
-            &a.kind,
-        )
-            .cmp(&(
-                b.all_handled(),
-                std::cmp::Reverse(b.occurrences.len()),
-                b.runs.first(),
-                &b.kind,
-            ))
+        let key = |g: &ExceptionGroup| {
+            (
+                g.all_handled(),
+                g.handled > 0,
+                std::cmp::Reverse(g.occurrences.len()),
+                g.runs.first().copied(),
+            )
+        };
+        key(a).cmp(&key(b)).then_with(|| a.kind.cmp(&b.kind))
     });
     groups
 }

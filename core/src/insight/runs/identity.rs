@@ -205,12 +205,25 @@ impl Claims {
     }
 }
 
-/// Where a run without CI attributes came from: the archive folder of an entry
-/// (`runs.zip/run-3/traces.json` → `runs.zip/run-3`), else the file itself.
-pub fn source_run(source: &str) -> (&str, &'static str) {
-    match source.rsplit_once('/') {
-        Some((folder, _)) if folder.contains('/') => (folder, "folder"),
-        _ => (source, "file"),
+/// Where a run without CI attributes came from: the folder of an archive's entry
+/// (`runs.zip/run-3/traces.json` → `runs.zip/run-3`), else the file itself (an archive's entry
+/// at its root counts as the archive). `files` are the names of the files loaded: a source that
+/// is one of them is a file, one under one of them is an archive's entry.
+pub fn source_run<'a>(source: &'a str, files: &[String]) -> (&'a str, &'static str) {
+    let archive = files
+        .iter()
+        .filter(|f| {
+            source.len() > f.len()
+                && source.starts_with(f.as_str())
+                && source.as_bytes()[f.len()] == b'/'
+        })
+        .max_by_key(|f| f.len());
+    match archive {
+        Some(a) => match source.rsplit_once('/') {
+            Some((folder, _)) if folder.len() > a.len() => (folder, "folder"),
+            _ => (&source[..a.len()], "file"),
+        },
+        None => (source, "file"),
     }
 }
 
@@ -285,7 +298,7 @@ pub fn runs_of(session: &Session, forest: &Forest) -> (Vec<Run>, Vec<u32>, Vec<S
                 by_source += 1;
                 match source {
                     Some(src) => {
-                        let (place, by) = source_run(src);
+                        let (place, by) = source_run(src, &session.files);
                         (format!("{by}={place}"), by.to_string(), String::new())
                     }
                     None => {
@@ -375,6 +388,7 @@ fn by_start(runs: Vec<Run>, mut trace_run: Vec<u32>) -> (Vec<Run>, Vec<u32>) {
         if run.start == u64::MAX {
             run.start = 0;
         }
+        run.sources.sort_unstable();
     }
     for r in &mut trace_run {
         *r = new_index[*r as usize];
@@ -405,5 +419,30 @@ fn label_of(key: &str, id: &str, name: Option<&str>) -> String {
     match name {
         Some(name) if !name.is_empty() => format!("{name} #{id}"),
         _ => format!("#{id}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::source_run;
+
+    #[test]
+    fn a_run_without_ci_attributes_is_its_archive_folder_or_its_file() {
+        let files = ["runs.zip".to_string(), "ci/run 7.json".to_string()];
+        assert_eq!(
+            source_run("runs.zip/run-3/traces.json", &files),
+            ("runs.zip/run-3", "folder")
+        );
+        assert_eq!(
+            source_run("runs.zip/a/b/t.json", &files),
+            ("runs.zip/a/b", "folder")
+        );
+        assert_eq!(source_run("runs.zip/t.json", &files), ("runs.zip", "file"));
+        // A file's own folders are the user's, not a run's.
+        assert_eq!(
+            source_run("ci/run 7.json", &files),
+            ("ci/run 7.json", "file")
+        );
+        assert_eq!(source_run("other.json", &files), ("other.json", "file"));
     }
 }

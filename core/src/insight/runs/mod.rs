@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::Session;
 use crate::trace::tree::Forest;
+use crate::view::url_state::{HashState, Panel};
 
 pub use compare::Comparison;
 pub use exceptions::ExceptionGroup;
@@ -51,6 +52,57 @@ impl CiRuns {
     /// The run of trace `trace`.
     pub fn run_of(&self, trace: usize) -> Option<&Run> {
         self.runs.get(*self.trace_run.get(trace)? as usize)
+    }
+
+    /// The run of view `view` ([`Forest::tree`]): its trace's, or for traces shown together,
+    /// the first one's.
+    pub fn run_of_view(&self, forest: &Forest, view: usize) -> Option<u32> {
+        let trace = if view < forest.traces.len() {
+            view
+        } else {
+            *forest.tree(view)?.members.first()?
+        };
+        self.trace_run.get(trace).copied()
+    }
+
+    /// The link state of a comparison: the compare panel with the failing and the passing
+    /// execution's test spans.
+    pub fn compare_state(
+        &self,
+        session: &Session,
+        forest: &Forest,
+        failing: &Execution,
+        passing: &Execution,
+    ) -> Option<HashState> {
+        let ids = |e: &Execution| {
+            let span = e.span(session, forest)?;
+            Some((span.trace_id.to_string(), span.span_id.to_string()))
+        };
+        Some(HashState {
+            panel: Some(Panel::Compare),
+            compare: Some([ids(failing)?, ids(passing)?]),
+            ..HashState::default()
+        })
+    }
+
+    /// The execution whose test span has these ids, as (test, execution) indices.
+    pub fn find_execution(
+        &self,
+        session: &Session,
+        forest: &Forest,
+        trace_id: &str,
+        span_id: &str,
+    ) -> Option<(usize, usize)> {
+        self.tests.iter().enumerate().find_map(|(t, test)| {
+            test.executions
+                .iter()
+                .position(|e| {
+                    e.span(session, forest).is_some_and(|s| {
+                        s.trace_id.to_string() == trace_id && s.span_id.to_string() == span_id
+                    })
+                })
+                .map(|e| (t, e))
+        })
     }
 
     /// The index of the run with this key.
