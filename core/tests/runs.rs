@@ -294,3 +294,28 @@ fn a_test_that_failed_then_passed_on_a_retry_in_one_run_is_flaky() {
     assert_eq!(loaded.runs.runs[0].label, "#9");
     assert_eq!(loaded.runs.runs[0].by, "ci.pipeline.id");
 }
+
+#[test]
+fn a_flaky_tests_cause_is_not_the_503_the_worker_retried_with_success() {
+    let loaded = six_files();
+    let express: Vec<_> = loaded
+        .failures
+        .listed
+        .iter()
+        .filter(|f| f.name.ends_with("test_express_order"))
+        .collect();
+    assert_eq!(express.len(), 3, "runs 2, 4 and 5");
+    // Runs 2 and 5: the client's deadline, not the carrier's first 503 (retried, then fine).
+    let timeouts = express
+        .iter()
+        .filter(|f| f.cause.kind == "httpx.ReadTimeout")
+        .count();
+    assert_eq!(timeouts, 2);
+    // Run 4: the carrier was down; the worker's last attempt got the 503 that made it give up.
+    let down: Vec<_> = express
+        .iter()
+        .filter(|f| f.cause.kind == "httpx.HTTPStatusError")
+        .collect();
+    assert_eq!(down.len(), 1);
+    assert_eq!(down[0].cause.span, "carrier quote attempt 3");
+}

@@ -13,6 +13,7 @@ use wasm_bindgen::JsCast;
 use super::load::{files_of, open_bytes, open_files, open_pasted, open_sample, open_sources};
 use super::permalink;
 use super::problems::Problems;
+use super::runs::{RunsNav, RunsPanel};
 use super::splitter::{layout_style, Splitter};
 use super::state::AppState;
 use super::trace_list::TraceList;
@@ -143,8 +144,13 @@ pub fn App() -> impl IntoView {
         <div class="app">
             <Header/>
             <Problems/>
-            <main class="layout" style=move || layout_style(state.panes.get())>
+            <main
+                class="layout"
+                class:panel-open=move || state.panel.get().is_some()
+                style=move || layout_style(state.panes.get())
+            >
                 <div class="sidebar">
+                    <RunsNav/>
                     <FailingTests/>
                     <TraceList/>
                 </div>
@@ -152,6 +158,7 @@ pub fn App() -> impl IntoView {
                 <Waterfall/>
                 <Splitter pane=Pane::Details label="Resize the span details"/>
                 <SpanDetails/>
+                <RunsPanel/>
             </main>
             <div class="drop-overlay" class:visible=move || dragging.get() aria-hidden="true">
                 "Drop trace files to open them"

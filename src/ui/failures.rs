@@ -77,7 +77,8 @@ pub fn FailingTests() -> impl IntoView {
     });
     move || {
         state.data.with(|d| {
-            let failures = &d.as_ref()?.failures;
+            let d = d.as_ref()?;
+            let failures = &d.failures;
             if failures.total == 0 {
                 return None;
             }
@@ -103,7 +104,13 @@ pub fn FailingTests() -> impl IntoView {
                     // another span's.
                     let own = Some(error_line(&test.kind, &test.message))
                         .filter(|own| !own.is_empty() && *own != cause && test.node != node);
-                    let place = format!("{} · {}", test.cause.service, test.cause.span);
+                    let run = (d.runs.runs.len() > 1)
+                        .then(|| d.runs.run_of_view(&d.forest, test.trace))
+                        .flatten()
+                        .and_then(|r| d.runs.runs.get(r as usize))
+                        .map(|r| format!("{} · ", r.label))
+                        .unwrap_or_default();
+                    let place = format!("{run}{} · {}", test.cause.service, test.cause.span);
                     let title = match &own {
                         Some(own) => format!("{}\n{own}\ncaused by {cause}\nin {place}", test.name),
                         None => format!("{}\n{cause}\nin {place}", test.name),

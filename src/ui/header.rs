@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 use sightline_core::insight::semantic::session_ci_job;
+use sightline_core::view::url_state::is_http_url;
 
 use super::load::cancel;
 use super::open_button::OpenButton;
@@ -37,6 +38,49 @@ fn summary(state: AppState) -> String {
     })
 }
 
+/// The CI run of the trace in view, with links to its run and job pages (http(s) only); with
+/// no run attributes, the session's CI job link, if any.
+fn run_links(state: AppState) -> Option<AnyView> {
+    let view = state.trace.get();
+    state.data.with(|d| {
+        let d = d.as_ref()?;
+        let runs = &d.runs;
+        let run = runs
+            .run_of_view(&d.forest, view)
+            .and_then(|r| runs.runs.get(r as usize));
+        let link = |url: &str, text: String| {
+            is_http_url(url).then(|| {
+                view! {
+                    <a class="header-ci-link" href=url.to_string() target="_blank" rel="noopener noreferrer" title=url.to_string()>
+                        {text}
+                    </a>
+                }
+            })
+        };
+        match run {
+            Some(r) if !r.id.is_empty() || runs.runs.len() > 1 => {
+                let label = if runs.runs.len() > 1 {
+                    format!("Run {} of {}", r.label, runs.runs.len())
+                } else {
+                    format!("Run {}", r.label)
+                };
+                let run_link = link(&r.url, format!("{label} ↗"));
+                let shown = run_link.is_none().then(|| view! { <span class="header-run">{label.clone()}</span> });
+                let job = (r.job_url != r.url).then(|| link(&r.job_url, "CI job ↗".into())).flatten();
+                Some(view! { {shown}{run_link}{job} }.into_any())
+            }
+            _ => session_ci_job(&d.session).map(|job| {
+                view! {
+                    <a class="header-ci-link" href=job.url.clone() target="_blank" rel="noopener noreferrer" title=job.url.clone()>
+                        "CI job ↗"
+                    </a>
+                }
+                .into_any()
+            }),
+        }
+    })
+}
+
 #[component]
 pub fn Header() -> impl IntoView {
     let state = expect_context::<AppState>();
@@ -52,11 +96,7 @@ pub fn Header() -> impl IntoView {
             <h1 class="brand">"Sightline"</h1>
             <span class="file-names" title=files>{files}</span>
             <p class="summary" role="status" aria-live="polite">{move || summary(state)}</p>
-            {move || state.data.with(|d| d.as_ref().and_then(|d| session_ci_job(&d.session))).map(|job| view! {
-                <a class="header-ci-link" href=job.url.clone() target="_blank" rel="noopener noreferrer" title=job.url.clone()>
-                    "CI job ↗"
-                </a>
-            })}
+            {move || run_links(state)}
             {move || state.progress.get().map(|p| {
                 let (value, max) = match p.total {
                     Some(t) if t > 0 => (Some(p.done as f64), t as f64),

@@ -17,6 +17,7 @@ mod permalink;
 mod preferences;
 mod problems;
 mod resize;
+mod runs;
 mod splitter;
 mod state;
 mod timeline;

@@ -31,7 +31,9 @@ pub fn apply(state: AppState, link: &HashState) {
         .with_untracked(|d| d.as_ref().map(|d| locate(d, link)));
     let Some(located) = located else { return };
     let v = located.view;
-    if v.trace != state.trace.get_untracked() {
+    // A link that names no trace keeps the one the load opened on (the first failing test's
+    // cause), unless it names a run (see `apply_panels`).
+    if link.trace.is_some() && v.trace != state.trace.get_untracked() {
         state.select_trace(v.trace);
     }
     // Only what differs is set: each change recomputes rows, which costs on huge traces.
@@ -51,12 +53,89 @@ pub fn apply(state: AppState, link: &HashState) {
     if link.span.is_some() || link.zoom.is_some() {
         state.reveal.update(|r| *r += 1);
     }
+    apply_panels(state, link);
     if !located.missing.is_empty() {
         let note = format!(
             "This link's view is only partly here: {}.",
             located.missing.join("; ")
         );
         add_note(state, note);
+    }
+}
+
+/// The panels across runs a link names: the exception group, the compared executions, the
+/// run when the link names no trace. What the session lacks is said in the alert.
+fn apply_panels(state: AppState, link: &HashState) {
+    let mut missing = Vec::new();
+    let found = state.data.with_untracked(|d| {
+        let d = d.as_ref()?;
+        let runs = &d.runs;
+        let run_trace = if link.trace.is_none() {
+            link.run
+                .as_ref()
+                .and_then(|key| match runs.run_by_key(key) {
+                    Some(r) => runs.runs[r].traces.first().map(|&t| t as usize),
+                    None => {
+                        missing.push(format!("run {key} is not in the loaded files"));
+                        None
+                    }
+                })
+        } else {
+            None
+        };
+        let group = link.group.clone().filter(|g| {
+            let known = runs.exceptions.iter().any(|x| &x.id == g);
+            if !known {
+                missing.push(format!("exception group {g} is not in the loaded files"));
+            }
+            known
+        });
+        let compare = link.compare.as_ref().and_then(|[(ft, fs), (pt, ps)]| {
+            let f = runs.find_execution(&d.session, &d.forest, ft, fs);
+            let p = runs.find_execution(&d.session, &d.forest, pt, ps);
+            match (f, p) {
+                (Some((t, fe)), Some((t2, pe))) if t == t2 => Some((t, fe, pe)),
+                _ => {
+                    missing.push(
+                        "the compared test executions are not in the loaded files".to_string(),
+                    );
+                    None
+                }
+            }
+        });
+        Some((run_trace, group, compare))
+    });
+    let Some((run_trace, group, compare)) = found else {
+        return;
+    };
+    if let Some(t) = run_trace {
+        let view = state
+            .data
+            .with_untracked(|d| d.as_ref().and_then(|d| d.forest.linked_view_of(t)))
+            .unwrap_or(t);
+        state.select_trace(view);
+    }
+    if state.group.get_untracked() != group {
+        state.group.set(group);
+    }
+    if state.compare.get_untracked() != compare {
+        state.compare.set(compare);
+    }
+    let panel = match link.panel {
+        Some(sightline_core::view::url_state::Panel::Compare) if compare.is_none() => None,
+        p => p,
+    };
+    if state.panel.get_untracked() != panel {
+        state.panel.set(panel);
+    }
+    if !missing.is_empty() {
+        add_note(
+            state,
+            format!(
+                "This link's view is only partly here: {}.",
+                missing.join("; ")
+            ),
+        );
     }
 }
 
@@ -119,9 +198,35 @@ fn current_link(state: AppState) -> Option<HashState> {
     };
     let mut link = HashState::parse(&location_hash());
     link.sources = state.sources.get_value();
-    state
-        .data
-        .with(|d| d.as_ref().map(|d| describe(d, &view, &mut link)))?;
+    let panel = state.panel.get();
+    let group = state.group.get();
+    let compare = state.compare.get();
+    state.data.with(|d| {
+        let d = d.as_ref()?;
+        describe(d, &view, &mut link);
+        let runs = &d.runs;
+        link.run = (runs.runs.len() > 1)
+            .then(|| runs.run_of_view(&d.forest, view.trace))
+            .flatten()
+            .and_then(|r| runs.runs.get(r as usize))
+            .map(|r| r.key.clone());
+        link.panel = panel;
+        link.group =
+            group.filter(|_| panel == Some(sightline_core::view::url_state::Panel::Exceptions));
+        link.compare = compare
+            .filter(|_| panel == Some(sightline_core::view::url_state::Panel::Compare))
+            .and_then(|(t, f, p)| {
+                let test = runs.tests.get(t)?;
+                let state = runs.compare_state(
+                    &d.session,
+                    &d.forest,
+                    test.executions.get(f)?,
+                    test.executions.get(p)?,
+                )?;
+                state.compare
+            });
+        Some(())
+    })?;
     Some(link)
 }
 
@@ -148,6 +253,9 @@ pub fn follow_view(state: AppState) {
         state.zoom.track();
         state.search.track();
         state.collapsed.track();
+        state.panel.track();
+        state.group.track();
+        state.compare.track();
         let ticket = pending.get_value() + 1;
         pending.set_value(ticket);
         set_timeout(

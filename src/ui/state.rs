@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use sightline_core::trace::open_at::open_on_failure;
 use sightline_core::view::pane_widths::PaneWidths;
 use sightline_core::view::rows::{collapse_subtree, expand_subtree, visible_ancestor};
-use sightline_core::view::url_state::HashState;
+use sightline_core::view::url_state::{HashState, Panel};
 use sightline_core::view::window::Window;
 
 /// A decoded session with its trees, shared read-only by every component.
@@ -89,6 +89,32 @@ pub struct AppState {
     pub restore: StoredValue<Option<HashState>>,
     /// The user was already asked for the local files a link names.
     pub asked_for_files: StoredValue<bool>,
+    /// The panel across runs shown in place of the trace (test history, exceptions, compare).
+    pub panel: RwSignal<Option<Panel>>,
+    /// The exception group open in the exceptions panel, by id.
+    pub group: RwSignal<Option<String>>,
+    /// The executions compared: (test, failing execution, passing execution), indices into
+    /// [`sightline_core::insight::runs::CiRuns::tests`] and that test's executions.
+    pub compare: RwSignal<Option<(usize, usize, usize)>>,
+}
+
+/// The first failing test's cause: (view, node), of the newest run when there are several.
+fn first_cause(loaded: &Loaded) -> Option<(usize, u32)> {
+    let failures = &loaded.failures;
+    if !failures.tests {
+        return None;
+    }
+    let runs = &loaded.runs;
+    let newest = u32::try_from(runs.runs.len().checked_sub(1)?).ok()?;
+    let in_newest = |f: &&sightline_core::insight::report::FailingTest| {
+        runs.runs.len() <= 1 || runs.run_of_view(&loaded.forest, f.trace) == Some(newest)
+    };
+    let f = failures
+        .listed
+        .iter()
+        .find(in_newest)
+        .or(failures.listed.first())?;
+    Some((f.trace, f.cause.node))
 }
 
 impl Default for AppState {
@@ -121,16 +147,38 @@ impl AppState {
             sources: StoredValue::new(Vec::new()),
             restore: StoredValue::new(None),
             asked_for_files: StoredValue::new(false),
+            panel: RwSignal::new(None),
+            group: RwSignal::new(None),
+            compare: RwSignal::new(None),
         }
     }
 
     /// Replaces the view with a newly loaded session, on its first trace (with the traces it
     /// links to, when there are any).
+    /// With failing tests, it opens on the first failing test's cause (of the newest run, when
+    /// there are several), as the failure list and the command-line report name it.
     pub fn show(&self, loaded: Loaded) {
         let first = loaded.forest.first_view();
+        let cause = first_cause(&loaded);
         self.data.set(Some(Arc::new(loaded)));
         self.generation.update(|g| *g += 1);
-        self.select_trace(first);
+        self.panel.set(None);
+        self.group.set(None);
+        self.compare.set(None);
+        match cause {
+            Some((trace, node)) => {
+                self.select_trace(trace);
+                self.selected.set(Some(node));
+                self.reveal.update(|r| *r += 1);
+            }
+            None => self.select_trace(first),
+        }
+    }
+
+    /// Opens the comparison of test `test`'s executions `failing` and `passing`.
+    pub fn open_compare(&self, test: usize, failing: usize, passing: usize) {
+        self.compare.set(Some((test, failing, passing)));
+        self.panel.set(Some(Panel::Compare));
     }
 
     /// Switches to view `i` (a trace, or traces shown together), with everything expanded and

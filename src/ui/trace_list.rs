@@ -52,9 +52,26 @@ fn list_memos(
     let entries = Memo::new(move |_| {
         let generation = state.generation.get();
         state.data.with(|d| {
-            d.as_ref()
-                .map(|d| entries_of(&d.forest, generation))
-                .unwrap_or_default()
+            let Some(d) = d.as_ref() else {
+                return Vec::new();
+            };
+            let mut entries = entries_of(&d.forest, generation);
+            // Traces of failing tests first, then traces with errors (the order kept within).
+            let failing: std::collections::HashSet<usize> =
+                d.failures.listed.iter().map(|f| f.trace).collect();
+            if d.failures.tests && !failing.is_empty() {
+                let joint = d.forest.linked_views();
+                let rank = |e: &TraceEntry| {
+                    let view = joint.get(e.index).copied().flatten().unwrap_or(e.index);
+                    if failing.contains(&e.index) || failing.contains(&view) {
+                        0
+                    } else {
+                        u8::from(e.errors == 0) + 1
+                    }
+                };
+                entries.sort_by_key(rank);
+            }
+            entries
         })
     });
     // What the filter looks in, per entry: made on the first filter typed.
@@ -107,6 +124,16 @@ fn trace_option(
     let together = matches!(entry.linked, Linked::Together(_));
     let selected = move || current.selected(&index);
     let (errors, meta) = entry.meta();
+    // Which CI run the trace is from, when the session holds several.
+    let run = state.data.with_untracked(|d| {
+        let d = d.as_ref()?;
+        let runs = &d.runs;
+        if runs.runs.len() < 2 {
+            return None;
+        }
+        let r = runs.run_of_view(&d.forest, index)?;
+        runs.runs.get(r as usize).map(|r| r.label.clone())
+    });
     view! {
         <li
             role="option"
@@ -123,6 +150,7 @@ fn trace_option(
         >
             <span class="trace-title" title=title.clone()>{title.clone()}</span>
             <span class="trace-meta">
+                {run.map(|run| view! { <span class="trace-run">{run}" · "</span> })}
                 {errors.map(|text| view! { <span class="error-count">{text}</span> })}
                 {meta}
                 {entry.started().map(|(time, tooltip)| {

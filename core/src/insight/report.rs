@@ -112,16 +112,27 @@ impl<'a> TestKeys<'a> {
     }
 }
 
-/// The cause of a failure under node `at`: the deepest span that raised an exception, else the
-/// deepest failed span, else the node itself.
+/// The cause of a failure under node `at`: the deepest span that raised an exception that was
+/// not handled, else the deepest failed span, else the node itself.
 fn cause_in(session: &Session, tree: &TraceTree, at: u32) -> Cause {
     let node = &tree.nodes[at as usize];
     let range = at as usize..node.subtree_end as usize;
     let exception = session.strings.lookup("exception");
+    // An exception the code caught and recovered from (a retry that then succeeded) is not
+    // the cause of the failure.
     let raised = |i: usize| {
         let s = &session.spans[tree.nodes[i].span as usize];
         exception.is_some_and(|e| s.events.iter().any(|ev| ev.name == e))
+            && !crate::insight::runs::exceptions::raised_and_handled(
+                session,
+                tree,
+                u32::try_from(i).unwrap_or(u32::MAX),
+                at,
+                exception,
+            )
     };
+    // The deepest; among spans as deep, the last (a retried operation fails for good at its
+    // last attempt).
     let deepest = |keep: &dyn Fn(usize) -> bool| {
         range
             .clone()
@@ -130,7 +141,7 @@ fn cause_in(session: &Session, tree: &TraceTree, at: u32) -> Cause {
                 tree.nodes[a]
                     .depth
                     .cmp(&tree.nodes[b].depth)
-                    .then(b.cmp(&a))
+                    .then(a.cmp(&b))
             })
     };
     let i = deepest(&raised)

@@ -362,6 +362,40 @@ fn handled(
     if test_of.get(top as usize).copied().flatten() == Some(top) {
         return false;
     }
+    handled_at(session, tree, top, prints.keys.exception)
+}
+
+/// Whether an exception raised at node `raised` was handled, as the exception groups judge it
+/// ([`exception_groups`]): followed up through the ancestors that carry an exception too (it
+/// unwound through them), then a later attempt of the same operation succeeded, or the parent
+/// it stopped at, in the same service, ended without an error. `exception` is the session's
+/// handle of the event name "exception".
+/// An exception that reached node `test` (the failed test's span) was not handled.
+pub fn raised_and_handled(
+    session: &Session,
+    tree: &TraceTree,
+    raised: u32,
+    test: u32,
+    exception: Option<Sym>,
+) -> bool {
+    let carries = |i: u32| {
+        let span = &session.spans[tree.nodes[i as usize].span as usize];
+        exception.is_some_and(|e| span.events.iter().any(|ev| ev.name == e))
+    };
+    let mut top = raised;
+    while top != test {
+        let Some(p) = tree.nodes[top as usize].parent else {
+            break;
+        };
+        if tree.nodes[p as usize].flags.placeholder || !carries(p) {
+            break;
+        }
+        top = p;
+    }
+    top != test && handled_at(session, tree, top, exception)
+}
+
+fn handled_at(session: &Session, tree: &TraceTree, top: u32, exception: Option<Sym>) -> bool {
     let node = &tree.nodes[top as usize];
     let span = &session.spans[node.span as usize];
     let Some(parent) = node.parent else {
@@ -386,10 +420,7 @@ fn handled(
     }
     let ps = &session.spans[p.span as usize];
     let parent_ok = ps.status.code != StatusCode::Error
-        && !prints
-            .keys
-            .exception
-            .is_some_and(|e| ps.events.iter().any(|ev| ev.name == e));
+        && !exception.is_some_and(|e| ps.events.iter().any(|ev| ev.name == e));
     parent_ok
         && (ps.resource == span.resource || session.service_of(ps) == session.service_of(span))
 }
