@@ -39,6 +39,10 @@ fn main() {
     };
     let messy = match profile.as_str() {
         "linked-jobs" => Some(linked_jobs(count)),
+        p if p.starts_with("runs") => Some(runs(
+            count,
+            p.trim_start_matches("runs").parse().unwrap_or(50),
+        )),
         "orphans" | "cycles" | "services" => Some(messy(count, profile)),
         _ => None,
     };
@@ -206,6 +210,122 @@ fn linked_jobs(count: usize) -> String {
     }
     json!({"resourceSpans": [resource_spans("e2e-tests", tests), resource_spans("order-worker", jobs)]})
         .to_string()
+}
+
+/// `count` spans in `runs` CI runs of one suite (`runs50`: 50 runs), one document a run with
+/// its `cicd.pipeline.run.id`, revision and service on the resources. Each run is a trace of ten
+/// tests, each test a client, a server and a worker span, the worker's database calls below it:
+/// `test_0` always fails (an exception with a Python stack trace in the worker), `test_1`
+/// fails in every third run with its worker call 40 ms slower (a flaky test), the rest pass;
+/// every worker call retries once after a handled 503. With `runs2`, the two runs each hold
+/// one test of `count / 2` spans, failing in the second: the comparison of two large
+/// executions.
+fn runs(count: usize, runs: usize) -> String {
+    let base: u64 = 1_763_769_600_000_000_000;
+    let runs = runs.max(1);
+    let per_run = (count / runs).max(2);
+    let tests = if runs == 2 { 1 } else { 10 };
+    let per_test = (per_run / tests).max(2);
+    let attr = |k: &str, v: &str| json!({"key": k, "value": {"stringValue": v}});
+    let mut docs = Vec::new();
+    for r in 0..runs as u64 {
+        let trace = format!("{:016x}{:016x}", r + 1, 0xabcd_u64);
+        let run_start = base + r * 3_600_000_000_000;
+        let mut spans_by_service: [Vec<Value>; 3] = [Vec::new(), Vec::new(), Vec::new()];
+        let mut next_id = 1u64;
+        for t in 0..tests as u64 {
+            let failing = if runs == 2 {
+                r == 1
+            } else {
+                t == 0 || (t == 1 && r % 3 == 2)
+            };
+            let slow = if failing && (t == 1 || runs == 2) {
+                40_000_000
+            } else {
+                0
+            };
+            let test_start = run_start + t * 1_000_000_000;
+            let test_id = next_id;
+            next_id += 1;
+            let inner = per_test as u64 - 1;
+            let test_end = test_start + 10_000_000 + inner * 20_000 + slow;
+            spans_by_service[0].push(json!({
+                "traceId": trace, "spanId": format!("{test_id:016x}"), "name": format!("test_{t}"),
+                "kind": 1, "startTimeUnixNano": test_start.to_string(), "endTimeUnixNano": test_end.to_string(),
+                "attributes": [attr("test.case.name", &format!("test_{t}")), attr("test.suite.name", "suite"),
+                    attr("test.case.result.status", if failing { "fail" } else { "pass" })],
+                "status": if failing { json!({"code": 2, "message": "assert 500 == 200"}) } else { json!({"code": 1}) },
+            }));
+            // A chain below the test: client, server, worker, then calls, 20 µs each.
+            let mut parent = test_id;
+            for k in 0..inner {
+                let id = next_id;
+                next_id += 1;
+                let start = test_start + 1_000_000 + k * 20_000;
+                let (service, name, kind) = match k {
+                    0 => (0, "POST /orders".to_string(), 3),
+                    1 => (1, "POST /orders".to_string(), 2),
+                    2 => (2, "fulfil order".to_string(), 5),
+                    _ => (2, format!("SELECT stock {}", k % 7), 3),
+                };
+                let end = test_end
+                    .saturating_sub(1_000_000 + k * 10)
+                    .max(start + 1_000);
+                let mut span = json!({
+                    "traceId": trace, "spanId": format!("{id:016x}"), "parentSpanId": format!("{parent:016x}"),
+                    "name": name, "kind": kind, "startTimeUnixNano": start.to_string(), "endTimeUnixNano": end.to_string(),
+                    "attributes": [attr("db.system", "sqlite"), attr("order.id", &format!("ord_{r}_{t}_{k}"))],
+                });
+                if k == 2 && failing && t == 0 {
+                    span["status"] = json!({"code": 2});
+                    span["events"] = json!([{"name": "exception", "timeUnixNano": end.to_string(), "attributes": [
+                        attr("exception.type", "ValueError"),
+                        attr("exception.message", &format!("cannot reserve {} x TEAPOT-XL", 200 + r)),
+                        attr("exception.stacktrace", "Traceback (most recent call last):\n  File \"/app/worker.py\", line 40, in fulfil\n    reserve(order)\n  File \"/app/worker.py\", line 12, in reserve\n    raise ValueError(msg)\nValueError: cannot reserve"),
+                    ]}]);
+                }
+                spans_by_service[service].push(span);
+                // Every worker call retries once after a 503 (a sibling that failed, handled).
+                if k == 2 {
+                    let retry = next_id;
+                    next_id += 1;
+                    spans_by_service[2].push(json!({
+                        "traceId": trace, "spanId": format!("{retry:016x}"), "parentSpanId": format!("{id:016x}"),
+                        "name": "carrier quote", "kind": 3, "startTimeUnixNano": (start + 1_000).to_string(),
+                        "endTimeUnixNano": (start + 2_000).to_string(), "status": {"code": 2},
+                        "events": [{"name": "exception", "timeUnixNano": (start + 2_000).to_string(), "attributes": [
+                            attr("exception.type", "httpx.HTTPStatusError"), attr("exception.message", &format!("Server error '503' for url 'http://127.0.0.1:{}/quotes'", 40_000 + r)),
+                        ]}],
+                    }));
+                    spans_by_service[2].push(json!({
+                        "traceId": trace, "spanId": format!("{:016x}", next_id), "parentSpanId": format!("{id:016x}"),
+                        "name": "carrier quote", "kind": 3, "startTimeUnixNano": (start + 3_000).to_string(),
+                        "endTimeUnixNano": (start + 4_000 + slow).to_string(),
+                    }));
+                    next_id += 1;
+                }
+                if k <= 2 {
+                    parent = id;
+                }
+            }
+        }
+        let ci = |service: &str| {
+            json!({"resource": {"attributes": [attr("service.name", service),
+                attr("cicd.pipeline.run.id", &(1000 + r).to_string()), attr("cicd.pipeline.name", "e2e"),
+                attr("vcs.ref.head.revision", if r < runs as u64 / 2 { "aaaa1111" } else { "bbbb2222" })]}})
+        };
+        let resource_spans: Vec<Value> = ["e2e-tests", "order-api", "order-worker"]
+            .iter()
+            .zip(spans_by_service)
+            .map(|(service, spans)| {
+                let mut rs = ci(service);
+                rs["scopeSpans"] = json!([{"scope": {"name": "bench"}, "spans": spans}]);
+                rs
+            })
+            .collect();
+        docs.push(json!({"resourceSpans": resource_spans}).to_string());
+    }
+    docs.join("\n")
 }
 
 /// One `ResourceSpans`: `spans` of the service `name`, in one scope.

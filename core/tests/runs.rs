@@ -319,3 +319,38 @@ fn a_flaky_tests_cause_is_not_the_503_the_worker_retried_with_success() {
     assert_eq!(down.len(), 1);
     assert_eq!(down[0].cause.span, "carrier quote attempt 3");
 }
+
+#[test]
+fn a_search_with_no_match_in_view_finds_the_matches_of_other_traces() {
+    use sightline_core::view::search::Query;
+    let loaded = six_files();
+    let (session, forest) = (&loaded.session, &loaded.forest);
+    let query = Query::parse("carrier busy");
+    // The API's start-up log trace has no carrier span; five runs' traces have two each, run 4's
+    // four.
+    let start_log = forest
+        .traces
+        .iter()
+        .position(|t| {
+            t.nodes.first().is_some_and(|n| {
+                session
+                    .display_name(&session.spans[n.span as usize])
+                    .starts_with("order-api ready")
+            })
+        })
+        .expect("start-up trace");
+    assert!(query
+        .matches_in(session, &forest.traces[start_log])
+        .is_empty());
+    let found = query.elsewhere(session, forest, start_log);
+    assert_eq!(found.matches, 5 * 2 + 4);
+    assert_eq!(found.traces.len(), 6);
+    for &(view, node) in &found.traces {
+        let tree = forest.tree(view).expect("view");
+        let span = &session.spans[tree.nodes[node as usize].span as usize];
+        assert!(session.display_name(span).starts_with("carrier busy"));
+    }
+    // From a trace that has matches, the others are the five remaining runs.
+    let (view, _) = found.traces[0];
+    assert_eq!(query.elsewhere(session, forest, view).traces.len(), 5);
+}

@@ -146,3 +146,17 @@ test('an exception group and the history reopen from their links', async () => {
     await other.close();
   });
 });
+
+test('a search with no match in the trace in view says where the matches are and steps there', async () => {
+  await withPage(browser, 'runs search elsewhere', async (page) => {
+    await page.goto(`${site.url}#src=${encodeURIComponent(`${bucket.url}runs.zip`)}`);
+    await loaded(page, '30 traces').waitFor();
+    await page.getByRole('searchbox', { name: 'Filter traces' }).fill('order-api ready');
+    await page.getByRole('listbox', { name: 'Traces' }).getByRole('option', { name: /order-api ready/ }).first().click();
+    await page.getByRole('searchbox', { name: 'Search spans' }).fill('carrier busy');
+    await page.getByRole('status').filter({ hasText: 'No matches in this trace; 14 in 6 other traces' }).waitFor();
+    await page.getByRole('button', { name: 'Show the next trace with matches' }).click();
+    await page.getByRole('status').filter({ hasText: /^2 matches \(1 of 2 selected\)$/ }).waitFor();
+    await page.getByRole('treegrid').getByRole('row', { name: /carrier busy, retrying quote 1/, selected: true }).waitFor();
+  });
+});

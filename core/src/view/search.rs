@@ -15,7 +15,7 @@
 //! - `-term` keeps the spans the term does not match (`-health`, `-status=ok`).
 
 use crate::model::{KeyValue, Session, Span, StatusCode, Value};
-use crate::trace::tree::TraceTree;
+use crate::trace::tree::{Forest, TraceTree};
 
 /// One term of a query.
 #[derive(Clone, Debug, PartialEq)]
@@ -190,6 +190,55 @@ impl Query {
             })
             .filter_map(|(i, _)| u32::try_from(i).ok())
             .collect()
+    }
+}
+
+/// Matches in the traces of a session other than the one in view.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Elsewhere {
+    /// Matching spans in all of them.
+    pub matches: usize,
+    /// The traces with a match, in trace order: (view to show it in, its first match there).
+    pub traces: Vec<(usize, u32)>,
+}
+
+impl Query {
+    /// The matches of the whole session outside view `view` (a trace, or traces shown
+    /// together, whose members are left out): each trace is shown with the traces it links to
+    /// when it has any, as the trace list opens it.
+    pub fn elsewhere(&self, session: &Session, forest: &Forest, view: usize) -> Elsewhere {
+        let mut out = Elsewhere::default();
+        if self.is_empty() {
+            return out;
+        }
+        let here: Vec<usize> = match forest.tree(view) {
+            Some(t) if view >= forest.traces.len() => t.members.clone(),
+            Some(_) => vec![view],
+            None => Vec::new(),
+        };
+        let joint = forest.linked_views();
+        for (i, tree) in forest.traces.iter().enumerate() {
+            if here.contains(&i) {
+                continue;
+            }
+            let found = self.matches_in(session, tree);
+            let Some(&first) = found.first() else {
+                continue;
+            };
+            out.matches += found.len();
+            let shown = joint.get(i).copied().flatten();
+            let at = shown
+                .and_then(|v| {
+                    let span = &session.spans[tree.nodes[first as usize].span as usize];
+                    let node = forest.tree(v)?.find(session, span.trace_id, span.span_id)?;
+                    Some((v, node))
+                })
+                .unwrap_or((i, first));
+            if !out.traces.iter().any(|&(v, _)| v == at.0) {
+                out.traces.push(at);
+            }
+        }
+        out
     }
 }
 

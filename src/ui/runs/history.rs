@@ -13,6 +13,23 @@ use crate::ui::state::AppState;
 
 /// The rows drawn at first; the rest come with a click (a load test's root names can be many).
 const FIRST_ROWS: usize = 200;
+/// About how many cells are drawn per frame.
+const CELLS_PER_FRAME: usize = 400;
+
+/// Draws `per_frame` more rows each animation frame until `total` are drawn.
+fn grow(drawn: RwSignal<usize>, per_frame: usize, total: usize) {
+    if drawn.get_untracked() >= total {
+        return;
+    }
+    request_animation_frame(move || {
+        let now = drawn.get_untracked();
+        if now >= total {
+            return;
+        }
+        drawn.set((now + per_frame).min(total));
+        grow(drawn, per_frame, total);
+    });
+}
 
 /// The address of an execution's span, for its link (opened in place by a click).
 fn execution_href(state: AppState, view: usize, node: u32) -> String {
@@ -159,6 +176,7 @@ fn row(state: AppState, runs: &CiRuns, index: usize, t: &History) -> impl IntoVi
 pub fn TestHistory() -> impl IntoView {
     let state = expect_context::<AppState>();
     let shown = RwSignal::new(FIRST_ROWS);
+    let drawn = RwSignal::new(0usize);
     move || {
         state.data.with(|d| {
             let runs = &d.as_ref()?.runs;
@@ -183,11 +201,24 @@ pub fn TestHistory() -> impl IntoView {
                     }
                 })
                 .collect_view();
-            let rows = listed
-                .iter()
-                .take(limit)
-                .map(|(i, t)| row(state, runs, *i, t))
-                .collect_view();
+            // Rows are drawn a few per frame, so a history of hundreds of runs never blocks the
+            // page for long: each frame draws about CELLS_PER_FRAME cells.
+            let total = listed.len().min(limit);
+            let per_frame = (CELLS_PER_FRAME / runs.runs.len().max(1)).max(1);
+            drawn.set(per_frame.min(total));
+            grow(drawn, per_frame, total);
+            let rows = view! {
+                <For
+                    each=move || 0..drawn.get()
+                    key=|i| *i
+                    children=move |i| {
+                        state.data.with_untracked(|d| {
+                            let runs = &d.as_ref()?.runs;
+                            Some(row(state, runs, i, runs.tests.get(i)?))
+                        })
+                    }
+                />
+            };
             let shown_tests = runs.tests.iter().filter(|t| !t.by_root).count();
             let flaky = runs.tests.iter().filter(|t| t.verdict == Verdict::Flaky).count();
             let broken = runs.tests.iter().filter(|t| t.verdict == Verdict::Broken).count();

@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 use sightline_core::view::rows::{collapse_to_depth, visible_ancestor};
+use sightline_core::view::search::Query;
 
 use super::grid::Grid;
 use super::input::step;
@@ -45,6 +46,21 @@ pub(super) fn SearchBar(grid: Grid) -> impl IntoView {
         let selected = state.selected.get();
         matches.with(|m| m.iter().position(|&i| Some(i) == selected))
     };
+    // The rest of the session, searched only when the trace in view has no match.
+    let elsewhere = Memo::new(move |_| {
+        if matches.with(|m| !m.is_empty()) {
+            return None;
+        }
+        let query = state.search.with(|q| Query::parse(q));
+        if query.is_empty() {
+            return None;
+        }
+        let view = state.trace.get();
+        state.data.with(|d| {
+            d.as_ref()
+                .map(|d| query.elsewhere(&d.session, &d.forest, view))
+        })
+    });
     view! {
         <div class="search-bar">
             <input
@@ -89,9 +105,32 @@ pub(super) fn SearchBar(grid: Grid) -> impl IntoView {
                 "Only matching spans"
             </label>
             {move || (!state.search.with(|q| q.trim().is_empty())).then(|| {
-                let text = match_count(matches.with(Vec::len), current_match());
+                let count = matches.with(Vec::len);
+                let text = match_count(count, current_match());
+                let text = match elsewhere.get() {
+                    Some(e) if count == 0 && e.matches > 0 => format!(
+                        "No matches in this trace; {} in {} other trace{}",
+                        e.matches,
+                        e.traces.len(),
+                        if e.traces.len() == 1 { "" } else { "s" }
+                    ),
+                    _ => text,
+                };
                 view! { <span class="match-count" role="status">{text}</span> }
             })}
+            {move || {
+                let e = elsewhere.get().filter(|e| !e.traces.is_empty())?;
+                let (view, node) = e.traces[0];
+                Some(view! {
+                    <button
+                        type="button"
+                        class="search-elsewhere"
+                        on:click=move |_| state.go_to(view, node)
+                    >
+                        "Show the next trace with matches"
+                    </button>
+                })
+            }}
         </div>
     }
 }
