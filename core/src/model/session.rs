@@ -202,10 +202,14 @@ impl Session {
 
     /// The file or archive entry span `index` came from (`None` when no origin was noted).
     pub fn origin_of(&self, index: u32) -> Option<&str> {
-        let after = self.origins.partition_point(|o| o.first_span <= index);
-        after
-            .checked_sub(1)
+        self.origin_index_of(index)
             .map(|i| self.origins[i].source.as_str())
+    }
+
+    /// The index into [`Session::origins`] of the origin of span `index`.
+    pub fn origin_index_of(&self, index: u32) -> Option<usize> {
+        let after = self.origins.partition_point(|o| o.first_span <= index);
+        after.checked_sub(1)
     }
 
     /// The service name of a span.

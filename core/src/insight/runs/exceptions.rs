@@ -7,8 +7,8 @@
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
-use crate::insight::report::{views, TestKeys};
-use crate::insight::runs::history::{trace_index, NameKeys};
+use crate::insight::report::views;
+use crate::insight::runs::history::{trace_index, NameKeys, Outcome};
 use crate::insight::runs::normalise::normalise;
 use crate::insight::stacktrace;
 use crate::model::intern::Sym;
@@ -184,17 +184,16 @@ pub fn exception_groups(
     session: &Session,
     forest: &Forest,
     trace_run: &[u32],
+    outcomes: &[Option<Outcome>],
 ) -> Vec<ExceptionGroup> {
     let mut prints = Fingerprints::new(session);
     if prints.keys.exception.is_none() {
         return Vec::new();
     }
     let traces = trace_index(forest);
-    let tests = TestKeys::new(session);
     let names = NameKeys::new(session);
     let mut groups: Vec<Option<ExceptionGroup>> = Vec::new();
     for (view, tree) in views(forest) {
-        let test_of = nearest_tests(session, tree, &tests);
         // One exception unwinding through several spans records the same type and message on
         // each, down one line of ancestors: those carriers are one occurrence. The nodes come
         // in tree order, so the first carrier met is the topmost of its line.
@@ -222,6 +221,12 @@ pub fn exception_groups(
                 found[o].1 .1.push(stack);
             }
         }
+        // Each node's test, worked out only for views with an exception.
+        let test_of = if found.is_empty() {
+            Vec::new()
+        } else {
+            nearest_tests(tree, outcomes)
+        };
         for (key, (nodes, stacks)) in found {
             let (_, kind, message) = key;
             // The innermost application frame any carrier's stack shows (the deepest span's
@@ -332,11 +337,13 @@ fn add(group: &mut ExceptionGroup, o: Occurrence) {
 }
 
 /// For each node, the nearest test span at or above it.
-fn nearest_tests(session: &Session, tree: &TraceTree, tests: &TestKeys<'_>) -> Vec<Option<u32>> {
+fn nearest_tests(tree: &TraceTree, outcomes: &[Option<Outcome>]) -> Vec<Option<u32>> {
     let mut out: Vec<Option<u32>> = Vec::with_capacity(tree.nodes.len());
     for (i, node) in tree.nodes.iter().enumerate() {
-        let own =
-            !node.flags.placeholder && tests.test(&session.spans[node.span as usize]).is_some();
+        let own = !node.flags.placeholder
+            && outcomes
+                .get(node.span as usize)
+                .is_some_and(Option::is_some);
         let t = if own {
             u32::try_from(i).ok()
         } else {

@@ -7,8 +7,9 @@ use serde::{Deserialize, Serialize};
 use crate::insight::report::{views, TestKeys};
 use crate::insight::runs::identity::Run;
 use crate::insight::runs::normalise::normalise;
+use crate::model::intern::Sym;
 use crate::model::{Session, Span, TraceId};
-use crate::trace::tree::{Forest, TraceTree};
+use crate::trace::tree::Forest;
 
 /// How one execution of a test ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -135,9 +136,11 @@ impl TestHistory {
 
 /// The test attributes that name a test and its suite.
 pub(crate) struct NameKeys {
-    case: Option<crate::model::intern::Sym>,
-    nodeid: Option<crate::model::intern::Sym>,
-    suites: [Option<crate::model::intern::Sym>; 3],
+    case: Option<Sym>,
+    nodeid: Option<Sym>,
+    /// Logfire's formatted message, the name it shows.
+    message: Option<Sym>,
+    suites: [Option<Sym>; 3],
 }
 
 impl NameKeys {
@@ -146,38 +149,40 @@ impl NameKeys {
         NameKeys {
             case: k("test.case.name"),
             nodeid: k("test.nodeid"),
+            message: k("logfire.msg"),
             suites: [k("test.suite.name"), k("test.module"), k("code.namespace")],
         }
-    }
-
-    fn text<'a>(
-        session: &'a Session,
-        span: &'a Span,
-        key: Option<crate::model::intern::Sym>,
-    ) -> Option<&'a str> {
-        let v = span.attribute(key?)?.as_str()?;
-        Some(session.strings.get(v)).filter(|s| !s.is_empty())
     }
 
     /// (suite, name) of a test span: `test.case.name`, else pytest's node id, else the span's
     /// name; the suite is `test.suite.name`, else the module or namespace (none beside a node
     /// id, which holds the file and the class).
     pub(crate) fn of(&self, session: &Session, span: &Span) -> (String, String) {
+        let (suite, name) = self.syms(span);
+        (
+            session.strings.get(suite).to_string(),
+            session.strings.get(name).to_string(),
+        )
+    }
+
+    /// [`NameKeys::of`] as interned strings ([`Sym::EMPTY`] for no suite).
+    fn syms(&self, span: &Span) -> (Sym, Sym) {
+        let text = |key: Option<Sym>| span.attribute(key?)?.as_str().filter(|&s| s != Sym::EMPTY);
         let suite = || {
             self.suites
                 .iter()
-                .find_map(|&k| NameKeys::text(session, span, k))
-                .unwrap_or("")
-                .to_string()
+                .find_map(|&k| text(k))
+                .unwrap_or(Sym::EMPTY)
         };
-        if let Some(case) = NameKeys::text(session, span, self.case) {
-            return (suite(), case.to_string());
+        if let Some(case) = text(self.case) {
+            return (suite(), case);
         }
         // pytest's node id names the file (and class) already.
-        if let Some(nodeid) = NameKeys::text(session, span, self.nodeid) {
-            return (String::new(), nodeid.to_string());
+        if let Some(nodeid) = text(self.nodeid) {
+            return (Sym::EMPTY, nodeid);
         }
-        (suite(), session.shown_name(span).to_string())
+        let shown = text(self.message).unwrap_or(span.name);
+        (suite(), shown)
     }
 }
 
@@ -195,6 +200,23 @@ fn outcome_of(keys: &TestKeys<'_>, span: &Span, outcome: Option<&str>) -> Outcom
     } else {
         Outcome::Pass
     }
+}
+
+/// What each span is as a test (by index into the session's spans): `None` for a span that is
+/// no test. Read once, in storage order; empty when no span can be a test.
+pub fn test_outcomes(session: &Session) -> Vec<Option<Outcome>> {
+    let keys = TestKeys::new(session);
+    if keys.none() {
+        return Vec::new();
+    }
+    session
+        .spans
+        .iter()
+        .map(|span| {
+            keys.test(span)
+                .map(|recorded| outcome_of(&keys, span, recorded))
+        })
+        .collect()
 }
 
 /// The index of each trace by its id.
@@ -215,12 +237,16 @@ pub fn histories(
     forest: &Forest,
     runs: &mut [Run],
     trace_run: &[u32],
+    outcomes: &[Option<Outcome>],
 ) -> Vec<TestHistory> {
-    let keys = TestKeys::new(session);
     let names = NameKeys::new(session);
     let traces = trace_index(forest);
     let mut rows: Vec<TestHistory> = Vec::new();
-    let mut by_name: FxHashMap<(String, String, bool), usize> = FxHashMap::default();
+    // Rows by (suite, name) as interned strings; rows by root span by (service, normalised
+    // name), with each name normalised once.
+    let mut by_name: FxHashMap<(Sym, Sym), usize> = FxHashMap::default();
+    let mut by_root: FxHashMap<(Sym, String), usize> = FxHashMap::default();
+    let mut normalised: FxHashMap<Sym, String> = FxHashMap::default();
     let run_of = |span: &Span| {
         traces
             .get(&span.trace_id)
@@ -228,49 +254,75 @@ pub fn histories(
             .copied()
             .unwrap_or(0)
     };
-    let mut push = |suite: String, name: String, by_root: bool, e: Execution| {
-        let i = *by_name
-            .entry((suite.clone(), name.clone(), by_root))
-            .or_insert_with(|| {
-                rows.push(TestHistory {
-                    suite,
-                    name,
-                    by_root,
-                    verdict: Verdict::Passing,
-                    passed: 0,
-                    failed: 0,
-                    executions: Vec::new(),
-                });
-                rows.len() - 1
-            });
-        rows[i].executions.push(e);
+    let new_row = |rows: &mut Vec<TestHistory>, suite: String, name: String, by_root: bool| {
+        rows.push(TestHistory {
+            suite,
+            name,
+            by_root,
+            verdict: Verdict::Passing,
+            passed: 0,
+            failed: 0,
+            executions: Vec::new(),
+        });
+        rows.len() - 1
     };
-    let any_tests = !keys.none();
     for (view, tree) in views(forest) {
         let mut found = false;
-        if any_tests {
+        if !outcomes.is_empty() {
             for (i, node) in tree.nodes.iter().enumerate() {
+                let Some(Some(outcome)) = outcomes.get(node.span as usize).copied() else {
+                    continue;
+                };
                 if node.flags.placeholder {
                     continue;
                 }
-                let span = &session.spans[node.span as usize];
-                let Some(recorded) = keys.test(span) else {
-                    continue;
-                };
                 found = true;
-                let (suite, name) = names.of(session, span);
-                let outcome = outcome_of(&keys, span, recorded);
-                push(
-                    suite,
-                    name,
-                    false,
-                    execution(span, view, i, outcome, run_of(span)),
-                );
+                let span = &session.spans[node.span as usize];
+                let key = names.syms(span);
+                let row = *by_name.entry(key).or_insert_with(|| {
+                    let s = &session.strings;
+                    new_row(
+                        &mut rows,
+                        s.get(key.0).to_string(),
+                        s.get(key.1).to_string(),
+                        false,
+                    )
+                });
+                rows[row]
+                    .executions
+                    .push(execution(span, view, i, outcome, run_of(span)));
             }
         }
-        if !found {
-            root_execution(session, tree, view, &run_of, &mut push);
+        if found {
+            continue;
         }
+        // A view with no test span: one execution under its first root's name.
+        let Some((i, node)) = tree
+            .nodes
+            .iter()
+            .enumerate()
+            .find(|(_, n)| !n.flags.placeholder)
+        else {
+            continue;
+        };
+        let span = &session.spans[node.span as usize];
+        let failed = node.flags.error || node.flags.error_below;
+        let outcome = if failed { Outcome::Fail } else { Outcome::Pass };
+        let name_sym = names.syms(span).1;
+        let name = normalised
+            .entry(name_sym)
+            .or_insert_with(|| normalise(session.shown_name(span)))
+            .clone();
+        let service = session
+            .resources
+            .get(span.resource as usize)
+            .map_or(Sym::EMPTY, |r| r.service);
+        let row = *by_root.entry((service, name.clone())).or_insert_with(|| {
+            new_row(&mut rows, session.service_of(span).to_string(), name, true)
+        });
+        rows[row]
+            .executions
+            .push(execution(span, view, i, outcome, run_of(span)));
     }
     for row in &mut rows {
         row.executions.sort_by_key(|e| (e.run, e.start));
@@ -304,35 +356,6 @@ fn execution(span: &Span, view: usize, node: usize, outcome: Outcome, run: u32) 
         start: span.start,
         duration: span.duration(),
     }
-}
-
-/// A view with no test span: one execution under its first root's name.
-fn root_execution(
-    session: &Session,
-    tree: &TraceTree,
-    view: usize,
-    run_of: &dyn Fn(&Span) -> u32,
-    push: &mut dyn FnMut(String, String, bool, Execution),
-) {
-    let Some((i, node)) = tree
-        .nodes
-        .iter()
-        .enumerate()
-        .find(|(_, n)| !n.flags.placeholder)
-    else {
-        return;
-    };
-    let span = &session.spans[node.span as usize];
-    let failed = node.flags.error || node.flags.error_below;
-    let outcome = if failed { Outcome::Fail } else { Outcome::Pass };
-    let name = normalise(session.shown_name(span));
-    let suite = session.service_of(span).to_string();
-    push(
-        suite,
-        name,
-        true,
-        execution(span, view, i, outcome, run_of(span)),
-    );
 }
 
 /// Counts a row's outcomes and says what they make of it.

@@ -255,12 +255,30 @@ pub fn runs_of(session: &Session, forest: &Forest) -> (Vec<Run>, Vec<u32>, Vec<S
         Vec::new()
     };
     let (mut by_source, mut unknown_source, mut conflicts) = (0usize, 0usize, 0usize);
+    // Every key of run identity, to tell a root span that names its run.
+    let ci_keys: Vec<Sym> = [
+        &keys.ids,
+        &keys.urls,
+        &keys.names,
+        &keys.revisions,
+        &keys.branches,
+    ]
+    .into_iter()
+    .flatten()
+    .flatten()
+    .copied()
+    .collect();
+    // Traces with the same resources, from the same file, whose roots name no run, are in the
+    // same run: (resources, origin) → (run, what was noted of it).
+    let mut known: FxHashMap<(Vec<u32>, usize), (usize, Noted)> = FxHashMap::default();
+    let mut run_origins: Vec<Vec<usize>> = Vec::new();
     let mut seen: Vec<u32> = Vec::new();
+    let mut roots: Vec<u32> = Vec::new();
     for (ti, tree) in forest.traces.iter().enumerate() {
-        let mut claims = Claims::default();
         let mut first_span: Option<u32> = None;
         let mut start = u64::MAX;
         seen.clear();
+        roots.clear();
         for node in tree.nodes.iter().filter(|n| !n.flags.placeholder) {
             let span = &session.spans[node.span as usize];
             first_span.get_or_insert(node.span);
@@ -272,78 +290,57 @@ pub fn runs_of(session: &Session, forest: &Forest) -> (Vec<Run>, Vec<u32>, Vec<S
             }
             if !seen.contains(&span.resource) {
                 seen.push(span.resource);
-                if let Some(c) = resource_claims.get(span.resource as usize) {
-                    claims.merge(c);
-                }
             }
             // Spans say it too (a test runner's root span), read at the roots only: reading
             // every span's attributes would cost a large trace more than the rest together.
-            if node.depth == 0 && !span.attributes.is_empty() {
-                claims.read(session, &keys, &span.attributes);
+            if node.depth == 0 && span.attributes.iter().any(|kv| ci_keys.contains(&kv.key)) {
+                roots.push(node.span);
             }
         }
-        conflicts += usize::from(claims.conflict);
-        let source = first_span.and_then(|s| session.origin_of(s));
-        let (key, by, id) = match &claims.id {
-            Some((rank, id)) => {
-                let name = claims.name.as_ref().map_or("", |n| n.1.as_str());
-                let key = if name.is_empty() {
-                    format!("{}={id}", RUN_ID_KEYS[*rank])
-                } else {
-                    format!("{}={id} {name}", RUN_ID_KEYS[*rank])
-                };
-                (key, RUN_ID_KEYS[*rank].to_string(), id.clone())
-            }
+        seen.sort_unstable();
+        let origin = first_span.and_then(|s| session.origin_index_of(s));
+        let source = origin.map(|o| session.origins[o].source.as_str());
+        let cache_key = (seen.clone(), origin.unwrap_or(usize::MAX));
+        let cached = if roots.is_empty() {
+            known.get(&cache_key).copied()
+        } else {
+            None
+        };
+        let (index, noted) = match cached {
+            Some(hit) => hit,
             None => {
-                by_source += 1;
-                match source {
-                    Some(src) => {
-                        let (place, by) = source_run(src, &session.files);
-                        (format!("{by}={place}"), by.to_string(), String::new())
-                    }
-                    None => {
-                        unknown_source += 1;
-                        (
-                            "file=(unknown)".to_string(),
-                            "file".to_string(),
-                            String::new(),
-                        )
+                let mut claims = Claims::default();
+                for &r in &seen {
+                    if let Some(c) = resource_claims.get(r as usize) {
+                        claims.merge(c);
                     }
                 }
-            }
-        };
-        let index = *by_key.entry(key.clone()).or_insert_with(|| {
-            runs.push(Run {
-                label: label_of(&key, &id, claims.name.as_ref().map(|n| n.1.as_str())),
-                key,
-                by,
-                id,
-                start: u64::MAX,
-                ..Run::default()
-            });
-            runs.len() - 1
-        });
-        let run = &mut runs[index];
-        let fill = |slot: &mut String, from: &Option<(usize, String)>| {
-            if slot.is_empty() {
-                if let Some((_, v)) = from {
-                    slot.clone_from(v);
+                for &r in &roots {
+                    claims.read(session, &keys, &session.spans[r as usize].attributes);
                 }
+                let hit = assign(session, &claims, source, &mut by_key, &mut runs);
+                if roots.is_empty() {
+                    known.insert(cache_key, hit);
+                }
+                hit
             }
         };
-        fill(&mut run.name, &claims.name);
-        fill(&mut run.url, &claims.url);
-        fill(&mut run.revision, &claims.revision);
-        fill(&mut run.branch, &claims.branch);
-        if run.job_url.is_empty() {
-            run.job_url = claims.job_url.unwrap_or_default();
+        conflicts += usize::from(noted.conflict);
+        by_source += usize::from(noted.by_source);
+        unknown_source += usize::from(noted.unknown);
+        if run_origins.len() < runs.len() {
+            run_origins.resize(runs.len(), Vec::new());
         }
+        let run = &mut runs[index];
         run.start = run.start.min(start);
         run.traces.push(u32::try_from(ti).unwrap_or(u32::MAX));
         run.errors += u32::from(tree.error_count > 0);
-        if let Some(src) = source {
-            if !run.sources.iter().any(|s| s == src) {
-                run.sources.push(src.to_string());
+        if let (Some(o), Some(src)) = (origin, source) {
+            if !run_origins[index].contains(&o) {
+                run_origins[index].push(o);
+                if !run.sources.iter().any(|s| s == src) {
+                    run.sources.push(src.to_string());
+                }
             }
         }
         trace_run.push(u32::try_from(index).unwrap_or(u32::MAX));
@@ -371,6 +368,85 @@ pub fn runs_of(session: &Session, forest: &Forest) -> (Vec<Run>, Vec<u32>, Vec<S
         ));
     }
     (runs, trace_run, notes)
+}
+
+/// What assigning a trace to a run noted: it named two runs, it went by its file, and not even
+/// that was known.
+#[derive(Clone, Copy, Default)]
+struct Noted {
+    conflict: bool,
+    by_source: bool,
+    unknown: bool,
+}
+
+/// The run of a trace that says `claims` of itself and came from `source`: found by its key, or
+/// added, with what the claims say filled in.
+fn assign(
+    session: &Session,
+    claims: &Claims,
+    source: Option<&str>,
+    by_key: &mut FxHashMap<String, usize>,
+    runs: &mut Vec<Run>,
+) -> (usize, Noted) {
+    let mut noted = Noted {
+        conflict: claims.conflict,
+        ..Noted::default()
+    };
+    let (key, by, id) = match &claims.id {
+        Some((rank, id)) => {
+            let name = claims.name.as_ref().map_or("", |n| n.1.as_str());
+            let key = if name.is_empty() {
+                format!("{}={id}", RUN_ID_KEYS[*rank])
+            } else {
+                format!("{}={id} {name}", RUN_ID_KEYS[*rank])
+            };
+            (key, RUN_ID_KEYS[*rank].to_string(), id.clone())
+        }
+        None => {
+            noted.by_source = true;
+            match source {
+                Some(src) => {
+                    let (place, by) = source_run(src, &session.files);
+                    (format!("{by}={place}"), by.to_string(), String::new())
+                }
+                None => {
+                    noted.unknown = true;
+                    (
+                        "file=(unknown)".to_string(),
+                        "file".to_string(),
+                        String::new(),
+                    )
+                }
+            }
+        }
+    };
+    let index = *by_key.entry(key.clone()).or_insert_with(|| {
+        runs.push(Run {
+            label: label_of(&key, &id, claims.name.as_ref().map(|n| n.1.as_str())),
+            key,
+            by,
+            id,
+            start: u64::MAX,
+            ..Run::default()
+        });
+        runs.len() - 1
+    });
+    let run = &mut runs[index];
+    let fill = |slot: &mut String, from: &Option<(usize, String)>| {
+        if slot.is_empty() {
+            if let Some((_, v)) = from {
+                slot.clone_from(v);
+            }
+        }
+    };
+    fill(&mut run.name, &claims.name);
+    fill(&mut run.url, &claims.url);
+    fill(&mut run.revision, &claims.revision);
+    fill(&mut run.branch, &claims.branch);
+    if run.job_url.is_empty() {
+        run.job_url = claims.job_url.clone().unwrap_or_default();
+    }
+    (index, noted)
 }
 
 /// The runs ordered by start time (runs with no time last), then by label, and the run of each

@@ -38,8 +38,9 @@ impl CiRuns {
     /// Runs, histories and exception groups of a session with its trees.
     pub fn of(session: &Session, forest: &Forest) -> CiRuns {
         let (mut runs, trace_run, notes) = identity::runs_of(session, forest);
-        let tests = history::histories(session, forest, &mut runs, &trace_run);
-        let exceptions = exceptions::exception_groups(session, forest, &trace_run);
+        let outcomes = history::test_outcomes(session);
+        let tests = history::histories(session, forest, &mut runs, &trace_run, &outcomes);
+        let exceptions = exceptions::exception_groups(session, forest, &trace_run, &outcomes);
         CiRuns {
             runs,
             trace_run,
