@@ -244,7 +244,7 @@ fn runs_without_ci_attributes_fall_back_to_their_file_and_one_run_in_two_files_j
     // Said in the alert: one trace was put in a run by its file.
     assert_eq!(runs.notes.len(), 1, "{:?}", runs.notes);
     assert!(
-        runs.notes[0].starts_with("1 trace carry no CI run attribute"),
+        runs.notes[0].starts_with("1 trace carries no CI run attribute"),
         "{:?}",
         runs.notes
     );

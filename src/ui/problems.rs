@@ -16,18 +16,31 @@ pub fn Problems() -> impl IntoView {
             .data
             .with(|d| d.as_ref().map_or(0, |d| d.session.warnings.len()))
     };
+    // What could not be put in a CI run by its attributes (grouped by file instead), said with
+    // the problems.
+    let notes = move || {
+        state
+            .data
+            .with(|d| d.as_ref().map(|d| d.runs.notes.clone()).unwrap_or_default())
+    };
     move || {
         let failure = state.failure.get();
         let total = count();
-        if failure.is_none() && total == 0 {
+        let notes = notes();
+        if failure.is_none() && total == 0 && notes.is_empty() {
             return None;
         }
         let headline = match (&failure, total) {
             (Some(f), 0) => format!("Could not load: {f}"),
             (Some(f), n) => format!("Could not load: {f}. {n} more problems while decoding."),
+            (None, 0) => String::new(),
             (None, 1) => "1 problem while decoding: the rest was loaded.".to_string(),
             (None, n) => format!("{n} problems while decoding: the rest was loaded."),
         };
+        let notes = notes
+            .into_iter()
+            .map(|n| view! { <p class="runs-note">{format!("Runs: {n}.")}</p> })
+            .collect_view();
         // A new list starts with its first page shown.
         let shown = RwSignal::new(PAGE.min(total));
         let items = move || {
@@ -57,7 +70,8 @@ pub fn Problems() -> impl IntoView {
         };
         Some(view! {
             <div class="problems" role="alert">
-                <p>{headline}</p>
+                {(!headline.is_empty()).then(|| view! { <p>{headline.clone()}</p> })}
+                {notes}
                 {(total > 0).then(|| view! {
                     <details>
                         <summary>"Show what was skipped or repaired"</summary>

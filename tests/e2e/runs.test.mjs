@@ -160,3 +160,18 @@ test('a search with no match in the trace in view says where the matches are and
     await page.getByRole('treegrid').getByRole('row', { name: /carrier busy, retrying quote 1/, selected: true }).waitFor();
   });
 });
+
+test('a file without CI run attributes is its own run, and the alert says so', async () => {
+  await withPage(browser, 'runs fallback note', async (page) => {
+    await page.goto(site.url);
+    await loaded(page, 'traces').waitFor();
+    await open(page, [join(FIXTURES, 'runs.zip'), join(FIXTURES, 'edge', 'missing_parent.json')]);
+    await loaded(page, '31 traces').waitFor();
+    const alert = page.getByRole('alert');
+    await alert.getByText(/^Runs: 1 trace carries no CI run attribute .*grouped into runs by the file or archive folder they came from\.$/).waitFor();
+    await nav(page).getByRole('button', { name: /^Test history/ }).click();
+    const table = page.getByRole('table', { name: 'Test history' });
+    await table.getByRole('columnheader', { name: /^missing_parent\.json/ }).waitFor();
+    assert.equal(await table.getByRole('columnheader').count(), 1 + 7 + 1);
+  });
+});

@@ -8,7 +8,7 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::insight::report::views;
-use crate::insight::runs::history::{trace_index, NameKeys, Outcome};
+use crate::insight::runs::history::{run_in_view, NameKeys, Outcome};
 use crate::insight::runs::normalise::normalise;
 use crate::insight::stacktrace;
 use crate::model::intern::Sym;
@@ -190,7 +190,6 @@ pub fn exception_groups(
     if prints.keys.exception.is_none() {
         return Vec::new();
     }
-    let traces = trace_index(forest);
     let names = NameKeys::new(session);
     let mut groups: Vec<Option<ExceptionGroup>> = Vec::new();
     for (view, tree) in views(forest) {
@@ -244,11 +243,7 @@ pub fn exception_groups(
                 .map(|(f, _)| f.clone())
                 .unwrap_or_default();
             let print = prints.group(kind, message, &frame);
-            let run = traces
-                .get(&key.0)
-                .and_then(|&t| trace_run.get(t as usize))
-                .copied()
-                .unwrap_or(0);
+            let run = run_in_view(forest, trace_run, view, key.0);
             let (Some(&deepest), Some(&top)) = (
                 nodes.iter().max_by_key(|&&n| depth(n)),
                 nodes.iter().min_by_key(|&&n| depth(n)),

@@ -219,14 +219,20 @@ pub fn test_outcomes(session: &Session) -> Vec<Option<Outcome>> {
         .collect()
 }
 
-/// The index of each trace by its id.
-pub(crate) fn trace_index(forest: &Forest) -> FxHashMap<TraceId, u32> {
-    forest
-        .traces
-        .iter()
-        .enumerate()
-        .map(|(i, t)| (t.trace_id, u32::try_from(i).unwrap_or(u32::MAX)))
-        .collect()
+/// The run of a span of view `view` ([`Forest::tree`]): its trace's run (for traces shown
+/// together, the member trace with the span's trace id; a handful to look through).
+pub(crate) fn run_in_view(forest: &Forest, trace_run: &[u32], view: usize, trace: TraceId) -> u32 {
+    let member = if view < forest.traces.len() {
+        Some(view)
+    } else {
+        forest.tree(view).and_then(|t| {
+            t.members
+                .iter()
+                .copied()
+                .find(|&m| forest.traces.get(m).is_some_and(|x| x.trace_id == trace))
+        })
+    };
+    member.and_then(|m| trace_run.get(m)).copied().unwrap_or(0)
 }
 
 /// Every test's history over `runs` (whose test counts it fills in), broken and flaky first.
@@ -240,20 +246,12 @@ pub fn histories(
     outcomes: &[Option<Outcome>],
 ) -> Vec<TestHistory> {
     let names = NameKeys::new(session);
-    let traces = trace_index(forest);
     let mut rows: Vec<TestHistory> = Vec::new();
     // Rows by (suite, name) as interned strings; rows by root span by (service, normalised
     // name), with each name normalised once.
     let mut by_name: FxHashMap<(Sym, Sym), usize> = FxHashMap::default();
     let mut by_root: FxHashMap<(Sym, String), usize> = FxHashMap::default();
     let mut normalised: FxHashMap<Sym, String> = FxHashMap::default();
-    let run_of = |span: &Span| {
-        traces
-            .get(&span.trace_id)
-            .and_then(|&t| trace_run.get(t as usize))
-            .copied()
-            .unwrap_or(0)
-    };
     let new_row = |rows: &mut Vec<TestHistory>, suite: String, name: String, by_root: bool| {
         rows.push(TestHistory {
             suite,
@@ -288,9 +286,13 @@ pub fn histories(
                         false,
                     )
                 });
-                rows[row]
-                    .executions
-                    .push(execution(span, view, i, outcome, run_of(span)));
+                rows[row].executions.push(execution(
+                    span,
+                    view,
+                    i,
+                    outcome,
+                    run_in_view(forest, trace_run, view, span.trace_id),
+                ));
             }
         }
         if found {
@@ -320,9 +322,13 @@ pub fn histories(
         let row = *by_root.entry((service, name.clone())).or_insert_with(|| {
             new_row(&mut rows, session.service_of(span).to_string(), name, true)
         });
-        rows[row]
-            .executions
-            .push(execution(span, view, i, outcome, run_of(span)));
+        rows[row].executions.push(execution(
+            span,
+            view,
+            i,
+            outcome,
+            run_in_view(forest, trace_run, view, span.trace_id),
+        ));
     }
     for row in &mut rows {
         row.executions.sort_by_key(|e| (e.run, e.start));

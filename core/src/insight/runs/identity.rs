@@ -350,21 +350,21 @@ pub fn runs_of(session: &Session, forest: &Forest) -> (Vec<Run>, Vec<u32>, Vec<S
     let with_ids = forest.traces.len() - by_source;
     if by_source > 0 && with_ids > 0 {
         notes.push(format!(
-            "{by_source} trace{} carry no CI run attribute ({}): grouped into runs by the file or archive folder they came from",
-            plural(by_source),
+            "{by_source} trace{} no CI run attribute ({}): grouped into runs by the file or archive folder they came from",
+            if by_source == 1 { " carries" } else { "s carry" },
             RUN_ID_KEYS.join(", ")
         ));
     }
     if unknown_source > 0 {
         notes.push(format!(
-            "{unknown_source} trace{} have neither a CI run attribute nor a known file: grouped as one run, \"(unknown)\"",
-            plural(unknown_source)
+            "{unknown_source} trace{} neither a CI run attribute nor a known file: grouped as one run, \"(unknown)\"",
+            if unknown_source == 1 { " has" } else { "s have" }
         ));
     }
     if conflicts > 0 {
         notes.push(format!(
-            "{conflicts} trace{} name more than one CI run: each was put in the run of its first such span",
-            plural(conflicts)
+            "{conflicts} trace{} more than one CI run: each was put in the run its resources name first",
+            if conflicts == 1 { " names" } else { "s name" }
         ));
     }
     (runs, trace_run, notes)
@@ -470,14 +470,6 @@ fn by_start(runs: Vec<Run>, mut trace_run: Vec<u32>) -> (Vec<Run>, Vec<u32>) {
         *r = new_index[*r as usize];
     }
     (runs, trace_run)
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
-    }
 }
 
 /// What a run is called: "e2e #1042" for a run with a name and an id, "#1042" for an id alone
