@@ -79,8 +79,17 @@ fn on_tree_key(ev: leptos::ev::KeyboardEvent) {
 
 /// The tree of `value`, named `label`, with model titles from `schema` (a JSON schema of the
 /// value, e.g. from `logfire.json_schema`).
+/// Paths (`$.lines[1].quantity`, as `json_diff` writes them) to mark as differing; the
+/// containers on the way to one open.
+pub type Marks = std::sync::Arc<Vec<String>>;
+
 #[component]
-pub fn JsonTree(label: String, value: Json, schema: Option<Schema>) -> impl IntoView {
+pub fn JsonTree(
+    label: String,
+    value: Json,
+    schema: Option<Schema>,
+    #[prop(optional)] marks: Option<Marks>,
+) -> impl IntoView {
     let text = value.to_json();
     let copy = Callback::new(move |()| text.clone());
     let root_title = schema.as_ref().and_then(schema_title);
@@ -88,7 +97,7 @@ pub fn JsonTree(label: String, value: Json, schema: Option<Schema>) -> impl Into
     view! {
         <div class="json-block">
             <ul role="tree" aria-label=name class="json-tree" on:keydown=on_tree_key>
-                {node_view(label, value, schema, root_title, 1, true)}
+                {node_view(label, value, schema, root_title, (1, true), ("$".to_string(), marks))}
             </ul>
             <CopyButton what="value as JSON" text=copy/>
         </div>
@@ -100,12 +109,20 @@ fn node_view(
     value: Json,
     schema: Option<Schema>,
     title: Option<String>,
-    level: u32,
-    first: bool,
+    (level, first): (u32, bool),
+    (path, marks): (String, Option<Marks>),
 ) -> AnyView {
     let kind = value.type_name();
     let container = matches!(value, Json::Array(_) | Json::Object(_));
-    let expanded = RwSignal::new(container && level <= OPEN_LEVELS);
+    let marked = marks.as_ref().is_some_and(|m| m.contains(&path));
+    let on_the_way = marks.as_ref().is_some_and(|m| {
+        m.iter().any(|p| {
+            p.len() > path.len()
+                && p.starts_with(&path)
+                && matches!(p.as_bytes()[path.len()], b'.' | b'[')
+        })
+    });
+    let expanded = RwSignal::new(container && (level <= OPEN_LEVELS || on_the_way));
     let shown = RwSignal::new(PAGE);
     let full_string = RwSignal::new(false);
     let preview = value.preview();
@@ -130,7 +147,11 @@ fn node_view(
                     let child_schema = schema
                         .with_value(|s| s.as_ref().and_then(|s| schema_child(s, &step).cloned()));
                     let child_title = child_schema.as_ref().and_then(schema_title);
-                    (k, child.clone(), child_schema, child_title)
+                    let child_path = match v {
+                        Json::Array(_) => format!("{path}[{i}]"),
+                        _ => format!("{path}.{k}"),
+                    };
+                    (k, child.clone(), child_schema, child_title, child_path)
                 })
                 .collect::<Vec<_>>()
         });
@@ -138,7 +159,7 @@ fn node_view(
             <ul role="group">
                 {items
                     .into_iter()
-                    .map(|(k, child, s, t)| node_view(k, child, s, t, level + 1, false))
+                    .map(|(k, child, s, t, p)| node_view(k, child, s, t, (level + 1, false), (p, marks.clone())))
                     .collect_view()}
                 {(count > limit).then(|| view! {
                     <li role="none" class="jt-more">
@@ -175,7 +196,7 @@ fn node_view(
             tabindex=if first { "0" } else { "-1" }
             aria-expanded=move || container.then(|| expanded.get().to_string())
         >
-            <span class="jt-row" class:container=container on:click=move |ev| {
+            <span class="jt-row" class:container=container class:jt-differs=marked on:click=move |ev| {
                 if container {
                     ev.stop_propagation();
                     expanded.update(|e| *e = !*e);
@@ -187,6 +208,7 @@ fn node_view(
                 // The root's name is the tree's label (and the row or heading beside it).
                 {(level > 1).then(|| view! { <span class="jt-key">{key}</span> })}
                 {title.map(|t| view! { <span class="jt-title">{t}</span> })}
+                {marked.then_some(view! { <span class="jt-differs-mark" title="differs from the other side">"≠ "</span> })}
                 {if container {
                     view! { <span class="jt-preview">{preview}</span> }.into_any()
                 } else {

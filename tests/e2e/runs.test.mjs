@@ -175,3 +175,21 @@ test('a file without CI run attributes is its own run, and the alert says so', a
     assert.equal(await table.getByRole('columnheader').count(), 1 + 7 + 1);
   });
 });
+
+test('an aligned span compares its response bodies as trees, the differing keys marked', async () => {
+  await withPage(browser, 'runs compare payloads', async (page) => {
+    await page.goto(`${site.url}#src=${encodeURIComponent(`${bucket.url}runs.zip`)}&panel=history`);
+    const table = page.getByRole('table', { name: 'Test history' });
+    // test_create_order: failed once, when the carrier was down (run 4).
+    await table.getByRole('row').nth(3).getByRole('button', { name: 'Compare' }).click();
+    const compare = page.getByRole('region', { name: 'Compare' });
+    await compare.getByRole('table', { name: 'Aligned spans' }).getByRole('button', { name: /Reading response body/ }).click();
+    const failing = compare.getByRole('tree', { name: 'http.response.body.text (failing)' });
+    await failing.waitFor();
+    // The failing run answered {"detail", "error"}, the passing one {"order_id", "status", ...}.
+    await failing.getByRole('treeitem', { name: /≠ .*detail|detail.*≠/ }).first().waitFor();
+    const passing = compare.getByRole('tree', { name: 'http.response.body.text (passing)' });
+    await passing.getByRole('treeitem', { name: /order_id/ }).first().waitFor();
+    assert.match(await compare.getByText(/^Differing keys: /).textContent(), /\$\.order_id/);
+  });
+});

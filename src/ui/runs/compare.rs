@@ -282,6 +282,7 @@ fn attribute_table(diffs: Vec<AttributeDiff>) -> impl IntoView {
         .filter(|d| d.differs())
         .filter_map(|d| {
             let (a, b, paths) = d.trees.clone()?;
+            let marks: crate::ui::json_tree::Marks = std::sync::Arc::new(paths.clone());
             Some(view! {
                 <div class="payload-diff">
                     <h4>{d.key.clone()}</h4>
@@ -289,8 +290,8 @@ fn attribute_table(diffs: Vec<AttributeDiff>) -> impl IntoView {
                         {if paths.is_empty() { "Same content.".to_string() } else { format!("Differing keys: {}", paths.join(", ")) }}
                     </p>
                     <div class="payload-sides">
-                        <JsonTree label=format!("{} (passing)", d.key) value=a schema=None/>
-                        <JsonTree label=format!("{} (failing)", d.key) value=b schema=None/>
+                        <JsonTree label=format!("{} (passing)", d.key) value=a schema=None marks=marks.clone()/>
+                        <JsonTree label=format!("{} (failing)", d.key) value=b schema=None marks=marks/>
                     </div>
                 </div>
             })
