@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used)] // a test that cannot find its element should stop right there
 
 use leptos::prelude::*;
-use sightline::ui::{AppState, Loaded, SpanDetails, TraceList, Waterfall};
+use sightline::ui::{AppState, Loaded, RunsNav, RunsPanel, SpanDetails, TraceList, Waterfall};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 use web_sys::{Element, HtmlElement};
@@ -259,4 +259,71 @@ async fn the_names_separator_resizes_the_name_cells_by_keyboard() {
     assert_eq!(state.panes.get_untracked().names, None);
     assert!((width("[role=row] [role=gridcell]") - cell_before).abs() < 1.0);
     style.remove();
+}
+
+const RUNS: &[u8] = include_bytes!("fixtures/runs.zip");
+
+/// The switch across runs and its panel over the six recorded runs: the history, broken first,
+/// then a flaky test's comparison, whose first difference is the client's timeout.
+#[wasm_bindgen_test]
+async fn the_history_opens_and_a_flaky_test_compares_its_runs() {
+    let doc = web_sys::window()
+        .and_then(|w| w.document())
+        .expect("document");
+    let host: HtmlElement = doc.create_element("div").expect("div").unchecked_into();
+    doc.body()
+        .expect("body")
+        .append_child(&host)
+        .expect("append");
+    let state = AppState::new();
+    state.show(Loaded::decode(vec![("runs.zip".into(), RUNS.to_vec())]));
+    leptos::mount::mount_to(host.clone(), move || {
+        provide_context(state);
+        view! { <RunsNav/><RunsPanel/> }
+    })
+    .forget();
+    leptos::task::tick().await;
+    let button = |label: &str| {
+        all(&host, "button")
+            .into_iter()
+            .find(|b| b.text_content().unwrap_or_default().starts_with(label))
+    };
+    click(&button("Test history").unwrap());
+    leptos::task::tick().await;
+    let table = host
+        .query_selector("table[aria-label='Test history']")
+        .unwrap()
+        .unwrap();
+    let heads: Vec<String> = all(&host, "table[aria-label='Test history'] tbody th")
+        .iter()
+        .map(|h| h.text_content().unwrap_or_default())
+        .collect();
+    assert!(
+        heads[0].starts_with("test_orders.py::test_bulk_order broken"),
+        "{heads:?}"
+    );
+    assert!(
+        heads[1].starts_with("test_orders.py::test_express_order flaky · 50% failed"),
+        "{heads:?}"
+    );
+    assert_eq!(table.query_selector_all("thead th").unwrap().length(), 8);
+    // The express test's row has a Compare button.
+    let compare = all(&host, "table[aria-label='Test history'] tbody tr")[1]
+        .query_selector("button")
+        .unwrap()
+        .unwrap();
+    click(&compare);
+    leptos::task::tick().await;
+    let region = host
+        .query_selector("[role=region][aria-label=Compare]")
+        .unwrap();
+    assert!(region.is_some(), "the Compare region opens");
+    let first = all(&host, "table[aria-label='Span differences'] tbody tr")[0]
+        .text_content()
+        .unwrap_or_default();
+    assert!(
+        first.starts_with("e2e-tests › POST 127.0.0.1/orders"),
+        "{first}"
+    );
+    assert!(first.contains("ERROR vs OK"), "{first}");
 }

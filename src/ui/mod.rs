@@ -33,6 +33,7 @@ pub use open_button::OpenButton;
 pub use panic::install_panic_hook;
 pub use preferences::{KeyboardHelp, ThemeToggle};
 pub use problems::Problems;
+pub use runs::{RunsNav, RunsPanel};
 pub use state::{AppState, Loaded, Progress};
 pub use trace_list::TraceList;
 pub use waterfall::Waterfall;
