@@ -6,6 +6,7 @@ use js_sys::{Reflect, Uint8Array};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use sightline_core::view::url_state::is_http_url;
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
@@ -79,6 +80,7 @@ const MAX_FILE_BYTES: f64 = 1.2e9;
 
 /// Reads the files the user gave (picker or drop) and shows them as one session.
 pub fn open_files(state: AppState, files: Vec<web_sys::File>) {
+    drop_early();
     if files.is_empty() {
         return;
     }
@@ -127,6 +129,7 @@ pub fn open_files(state: AppState, files: Vec<web_sys::File>) {
 
 /// Shows a trace that came inside a link (`data=`): gzipped OTLP/JSON, decoded like a file.
 pub fn open_bytes(state: AppState, name: &str, bytes: &[u8]) {
+    drop_early();
     let load = begin(state);
     state.sources.set_value(Vec::new());
     spawn_local(finish(
@@ -139,6 +142,7 @@ pub fn open_bytes(state: AppState, name: &str, bytes: &[u8]) {
 
 /// Shows text pasted on the page (Ctrl+V of OTLP JSON, say).
 pub fn open_pasted(state: AppState, text: String) {
+    drop_early();
     if text.trim().is_empty() {
         return;
     }
@@ -174,19 +178,77 @@ fn error_name(err: &JsValue) -> Option<String> {
 }
 
 /// Fetches one URL (with gloo-net) with progress; `Err` says what went wrong and how to fix it.
+/// The fetch of `url` that public/early.js started as the page opened, if there is one: taken
+/// once, and aborted with `signal` (Cancel, or a newer load).
+fn take_early(url: &str, signal: Option<&web_sys::AbortSignal>) -> Option<js_sys::Promise> {
+    let window: JsValue = web_sys::window()?.into();
+    let early = Reflect::get(&window, &"__sightlineEarly".into()).ok()?;
+    let entry = Reflect::get(&early, &url.into())
+        .ok()
+        .filter(|e| e.is_object())?;
+    let _ = Reflect::delete_property(early.unchecked_ref::<js_sys::Object>(), &url.into());
+    let response: js_sys::Promise = Reflect::get(&entry, &"response".into())
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    let controller: web_sys::AbortController = Reflect::get(&entry, &"controller".into())
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    if let Some(signal) = signal {
+        if signal.aborted() {
+            controller.abort();
+        } else {
+            let abort = Closure::once_into_js(move || controller.abort());
+            let _ = signal.add_event_listener_with_callback("abort", abort.unchecked_ref());
+        }
+    }
+    Some(response)
+}
+
+/// Aborts the early fetches nobody took (the address changed before the app loaded them).
+fn drop_early() {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let Ok(early) = Reflect::get(&window, &"__sightlineEarly".into()) else {
+        return;
+    };
+    if !early.is_object() {
+        return;
+    }
+    let keys = js_sys::Object::keys(early.unchecked_ref::<js_sys::Object>());
+    for key in keys.iter() {
+        if let Ok(entry) = Reflect::get(&early, &key) {
+            if let Ok(controller) = Reflect::get(&entry, &"controller".into())
+                .and_then(|c| c.dyn_into::<web_sys::AbortController>())
+            {
+                controller.abort();
+            }
+        }
+    }
+    let _ = Reflect::set(&window, &"__sightlineEarly".into(), &JsValue::UNDEFINED);
+}
+
 async fn fetch_with_progress(
     state: AppState,
     url: &str,
     signal: Option<&web_sys::AbortSignal>,
 ) -> Result<Uint8Array, String> {
-    let response = gloo_net::http::Request::get(url)
-        .abort_signal(signal)
-        .send()
-        .await
-        .map_err(|e| match e {
-            gloo_net::Error::JsError(e) => fetch_error(url, Some(&e.name)),
-            other => format!("Could not fetch {url}: {other}."),
-        })?;
+    let response = match take_early(url, signal) {
+        Some(early) => JsFuture::from(early)
+            .await
+            .map(|r| gloo_net::http::Response::from(r.unchecked_into::<web_sys::Response>()))
+            .map_err(|e| fetch_error(url, error_name(&e).as_deref()))?,
+        None => gloo_net::http::Request::get(url)
+            .abort_signal(signal)
+            .send()
+            .await
+            .map_err(|e| match e {
+                gloo_net::Error::JsError(e) => fetch_error(url, Some(&e.name)),
+                other => format!("Could not fetch {url}: {other}."),
+            })?,
+    };
     if !response.ok() {
         return Err(format!(
             "Could not fetch {url}: the server answered HTTP {} {}.",
@@ -271,6 +333,7 @@ pub fn open_sources(state: AppState, urls: Vec<String>) {
                 Err(e) => failures.push(e),
             }
         }
+        drop_early();
         if !current(state, load) {
             return;
         }
@@ -281,6 +344,7 @@ pub fn open_sources(state: AppState, urls: Vec<String>) {
 
 /// Opens the bundled sample trace.
 pub fn open_sample(state: AppState) {
+    drop_early();
     let load = begin(state);
     spawn_local(async move {
         state.progress.set(Some(Progress::new(

@@ -83,3 +83,17 @@ test('after a first visit Sightline works offline: the page, the sample and loca
     await page.context().setOffline(false);
   });
 });
+
+test('a #src= link starts its download before the app has loaded, and fetches it once', async () => {
+  await withPage(browser, 'early src fetch', async (page) => {
+    const requests = [];
+    page.on('request', (r) => requests.push(r.url()));
+    // The sample, as another file on this site, named by a path.
+    await page.goto(`${prefixed.url}#src=samples/order-e2e.json`);
+    await page.getByRole('status').filter({ hasText: 'Loaded 33 spans' }).waitFor();
+    const trace = requests.filter((u) => u.endsWith('/samples/order-e2e.json'));
+    assert.equal(trace.length, 1, requests.join('\n'));
+    const wasm = requests.findIndex((u) => u.endsWith('.wasm'));
+    assert.ok(requests.indexOf(trace[0]) < wasm, `the trace before the app's wasm:\n${requests.join('\n')}`);
+  });
+});
