@@ -134,6 +134,11 @@ pub fn Exceptions() -> impl IntoView {
         state.data.with(|d| {
             let runs = &d.as_ref()?.runs;
             let handled = runs.exceptions.iter().filter(|g| g.all_handled()).count();
+            let at_times = runs
+                .exceptions
+                .iter()
+                .filter(|g| g.handled > 0 && !g.all_handled())
+                .count();
             let rows = runs
                 .exceptions
                 .iter()
@@ -144,7 +149,7 @@ pub fn Exceptions() -> impl IntoView {
                     <h2 id="exceptions-title">"Exceptions"</h2>
                     <p class="panel-summary">
                         {format!(
-                            "{} by type, message (ids and numbers aside) and the innermost frame of the application; {handled} handled (retried with success, or caught), listed last. Each exception counts once per trace, however many spans it unwound through.",
+                            "{} by type, message (ids and numbers aside) and the innermost frame of the application. Handled (retried with success, or caught) always: {handled}, at times: {at_times}; these are listed last. Each exception counts once per trace, however many spans it unwound through.",
                             plural(runs.exceptions.len(), "group"),
                         )}
                     </p>
