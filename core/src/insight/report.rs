@@ -38,7 +38,7 @@ pub struct FailingTest {
 
 /// The attribute keys that tell test spans, looked up once per session (a key the session
 /// never uses is `None`, and a session with none of them has no test spans at all).
-pub(crate) struct TestKeys<'a> {
+struct TestKeys<'a> {
     session: &'a Session,
     /// The keys of a test's outcome, most preferred first: the semantic conventions'
     /// `test.case.result.status`, Logfire's `test.outcome`, pytest's `pytest.outcome`.
@@ -49,7 +49,7 @@ pub(crate) struct TestKeys<'a> {
 }
 
 impl<'a> TestKeys<'a> {
-    pub(crate) fn new(session: &'a Session) -> TestKeys<'a> {
+    fn new(session: &'a Session) -> TestKeys<'a> {
         let key = |k: &str| session.strings.lookup(k);
         TestKeys {
             session,
@@ -65,7 +65,7 @@ impl<'a> TestKeys<'a> {
     }
 
     /// True when no span can be a test span.
-    pub(crate) fn none(&self) -> bool {
+    fn none(&self) -> bool {
         self.outcomes.iter().all(Option::is_none)
             && self.span_type.is_none()
             && self.case_name.is_none()
@@ -74,7 +74,7 @@ impl<'a> TestKeys<'a> {
     /// What a span's attributes say of it as a test, in one pass over them: `None` for a span
     /// that is no test, else the outcome it records (the first of [`TestKeys::outcomes`] it
     /// has), if any.
-    pub(crate) fn test(&self, span: &'a Span) -> Option<Option<&'a str>> {
+    fn test(&self, span: &'a Span) -> Option<Option<&'a str>> {
         let mut outcome: Option<(usize, &str)> = None;
         let mut test = false;
         for kv in &span.attributes {
@@ -96,7 +96,7 @@ impl<'a> TestKeys<'a> {
 
     /// True for a test span that failed, given the outcome it records ([`TestKeys::test`]):
     /// by that outcome, else by its status or an exception.
-    pub(crate) fn failed_test(&self, span: &Span, outcome: Option<&str>) -> bool {
+    fn failed_test(&self, span: &Span, outcome: Option<&str>) -> bool {
         const FAILED: [&str; 6] = [
             "failed",
             "fail",
@@ -110,6 +110,58 @@ impl<'a> TestKeys<'a> {
             None => Session::is_error_with(span, self.exception),
         }
     }
+}
+
+/// How one execution of a test ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Outcome {
+    Pass,
+    Fail,
+    Skip,
+}
+
+impl Outcome {
+    /// The word a history cell reads.
+    pub fn word(self) -> &'static str {
+        match self {
+            Outcome::Pass => "pass",
+            Outcome::Fail => "fail",
+            Outcome::Skip => "skip",
+        }
+    }
+}
+
+/// The outcome a test span records, read as pass, fail or skip.
+fn outcome_of(keys: &TestKeys<'_>, span: &Span, outcome: Option<&str>) -> Outcome {
+    if outcome.is_some_and(|o| {
+        ["skipped", "skip", "xfailed", "deselected"]
+            .iter()
+            .any(|s| s.eq_ignore_ascii_case(o))
+    }) {
+        return Outcome::Skip;
+    }
+    if keys.failed_test(span, outcome) {
+        Outcome::Fail
+    } else {
+        Outcome::Pass
+    }
+}
+
+/// What each span is as a test (by index into the session's spans): `None` for a span that is
+/// no test. Read once, in storage order; empty when no span can be a test.
+pub fn test_outcomes(session: &Session) -> Vec<Option<Outcome>> {
+    let keys = TestKeys::new(session);
+    if keys.none() {
+        return Vec::new();
+    }
+    session
+        .spans
+        .iter()
+        .map(|span| {
+            keys.test(span)
+                .map(|recorded| outcome_of(&keys, span, recorded))
+        })
+        .collect()
 }
 
 /// The cause of a failure under node `at`: the deepest span that raised an exception that was
@@ -162,7 +214,7 @@ fn cause_in(session: &Session, tree: &TraceTree, at: u32) -> Cause {
 
 /// A span's error: the type and message of its (first) exception event, else no type and its
 /// status message.
-pub(crate) fn error_of(session: &Session, span: &Span) -> (String, String) {
+fn error_of(session: &Session, span: &Span) -> (String, String) {
     let exception = session.strings.lookup("exception");
     let event_attr = |key: &str| {
         let exc = exception?;
@@ -185,7 +237,7 @@ pub(crate) fn error_of(session: &Session, span: &Span) -> (String, String) {
 /// Every failed test, in trace order. When the session has no test spans at all, each failing
 /// trace counts as one test (its root's name).
 pub fn failing_tests(session: &Session, forest: &Forest) -> Vec<FailingTest> {
-    find(session, forest, usize::MAX).listed
+    find(session, forest, &test_outcomes(session), usize::MAX).listed
 }
 
 /// The failures a session's page lists: the first [`Failures::MAX_LISTED`], with the count of
@@ -206,7 +258,16 @@ impl Failures {
 
     /// The failures of a session with its trees.
     pub fn of(session: &Session, forest: &Forest) -> Failures {
-        find(session, forest, Failures::MAX_LISTED)
+        Failures::with_outcomes(session, forest, &test_outcomes(session))
+    }
+
+    /// [`Failures::of`] with the spans' test outcomes read already ([`test_outcomes`]).
+    pub fn with_outcomes(
+        session: &Session,
+        forest: &Forest,
+        outcomes: &[Option<Outcome>],
+    ) -> Failures {
+        find(session, forest, outcomes, Failures::MAX_LISTED)
     }
 }
 
@@ -230,24 +291,13 @@ pub(crate) fn views(forest: &Forest) -> impl Iterator<Item = (usize, &TraceTree)
         .filter_map(|view| Some((view, forest.tree(view)?)))
 }
 
-fn find(session: &Session, forest: &Forest, limit: usize) -> Failures {
-    let keys = TestKeys::new(session);
-    // The spans are read in the order they are stored, once: in tree order a million spans
-    // were read from all over memory, which took three times as long.
-    let mut any_tests = false;
-    let mut failed = Vec::new();
-    if !keys.none() {
-        failed = session
-            .spans
-            .iter()
-            .map(|span| {
-                keys.test(span).is_some_and(|outcome| {
-                    any_tests = true;
-                    keys.failed_test(span, outcome)
-                })
-            })
-            .collect();
-    }
+fn find(
+    session: &Session,
+    forest: &Forest,
+    outcomes: &[Option<Outcome>],
+    limit: usize,
+) -> Failures {
+    let any_tests = outcomes.iter().any(Option::is_some);
     // Then the views, in trace order: the failed test spans, and each failing view's first
     // root in case there are no test spans at all.
     let mut tests: Vec<(usize, u32)> = Vec::new();
@@ -268,7 +318,7 @@ fn find(session: &Session, forest: &Forest, limit: usize) -> Failures {
                     roots.push((ti, i));
                 }
             }
-            if failed.get(n.span as usize) == Some(&true) {
+            if outcomes.get(n.span as usize) == Some(&Some(Outcome::Fail)) {
                 test_total += 1;
                 if tests.len() < limit {
                     tests.push((ti, i));

@@ -7,7 +7,7 @@ pub mod permalink;
 use serde::{Deserialize, Serialize};
 
 use crate::decode::{decode_file_with_progress, FileSummary};
-use crate::insight::report::Failures;
+use crate::insight::report::{test_outcomes, Failures};
 use crate::insight::runs::CiRuns;
 use crate::model::Session;
 use crate::trace::tree::{Forest, TraceTree};
@@ -35,8 +35,10 @@ impl Loaded {
     pub fn with_trees(session: Session, files: Vec<FileSummary>) -> Loaded {
         let mut forest = Forest::build(&session);
         crate::view::minimap::precompute(&mut forest, &session);
-        let failures = Failures::of(&session, &forest);
-        let runs = CiRuns::of(&session, &forest);
+        // Which spans are tests, and how each ended, read once for both.
+        let outcomes = test_outcomes(&session);
+        let failures = Failures::with_outcomes(&session, &forest, &outcomes);
+        let runs = CiRuns::with_outcomes(&session, &forest, &outcomes);
         Loaded {
             session,
             forest,

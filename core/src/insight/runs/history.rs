@@ -4,31 +4,13 @@
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
-use crate::insight::report::{views, TestKeys};
+use crate::insight::report::views;
+pub use crate::insight::report::{test_outcomes, Outcome};
 use crate::insight::runs::identity::Run;
 use crate::insight::runs::normalise::normalise;
 use crate::model::intern::Sym;
 use crate::model::{Session, Span, TraceId};
 use crate::trace::tree::Forest;
-
-/// How one execution of a test ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Outcome {
-    Pass,
-    Fail,
-    Skip,
-}
-
-impl Outcome {
-    /// The word a history cell reads.
-    pub fn word(self) -> &'static str {
-        match self {
-            Outcome::Pass => "pass",
-            Outcome::Fail => "fail",
-            Outcome::Skip => "skip",
-        }
-    }
-}
 
 /// One execution of a test: where its span is and how it ended.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -184,39 +166,6 @@ impl NameKeys {
         let shown = text(self.message).unwrap_or(span.name);
         (suite(), shown)
     }
-}
-
-/// The outcome a test span records, read as pass, fail or skip.
-fn outcome_of(keys: &TestKeys<'_>, span: &Span, outcome: Option<&str>) -> Outcome {
-    if outcome.is_some_and(|o| {
-        ["skipped", "skip", "xfailed", "deselected"]
-            .iter()
-            .any(|s| s.eq_ignore_ascii_case(o))
-    }) {
-        return Outcome::Skip;
-    }
-    if keys.failed_test(span, outcome) {
-        Outcome::Fail
-    } else {
-        Outcome::Pass
-    }
-}
-
-/// What each span is as a test (by index into the session's spans): `None` for a span that is
-/// no test. Read once, in storage order; empty when no span can be a test.
-pub fn test_outcomes(session: &Session) -> Vec<Option<Outcome>> {
-    let keys = TestKeys::new(session);
-    if keys.none() {
-        return Vec::new();
-    }
-    session
-        .spans
-        .iter()
-        .map(|span| {
-            keys.test(span)
-                .map(|recorded| outcome_of(&keys, span, recorded))
-        })
-        .collect()
 }
 
 /// The run of a span of view `view` ([`Forest::tree`]): its trace's run (for traces shown

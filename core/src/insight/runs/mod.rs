@@ -37,10 +37,19 @@ pub struct CiRuns {
 impl CiRuns {
     /// Runs, histories and exception groups of a session with its trees.
     pub fn of(session: &Session, forest: &Forest) -> CiRuns {
+        CiRuns::with_outcomes(session, forest, &history::test_outcomes(session))
+    }
+
+    /// [`CiRuns::of`] with the spans' test outcomes read already
+    /// ([`crate::insight::report::test_outcomes`], shared with the failures).
+    pub fn with_outcomes(
+        session: &Session,
+        forest: &Forest,
+        outcomes: &[Option<Outcome>],
+    ) -> CiRuns {
         let (mut runs, trace_run, notes) = identity::runs_of(session, forest);
-        let outcomes = history::test_outcomes(session);
-        let tests = history::histories(session, forest, &mut runs, &trace_run, &outcomes);
-        let exceptions = exceptions::exception_groups(session, forest, &trace_run, &outcomes);
+        let tests = history::histories(session, forest, &mut runs, &trace_run, outcomes);
+        let exceptions = exceptions::exception_groups(session, forest, &trace_run, outcomes);
         CiRuns {
             runs,
             trace_run,
