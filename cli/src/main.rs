@@ -11,6 +11,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use sightline_core::insight::report::{error_text, markdown_table, md, permalink, FailingTest};
+use sightline_core::view::format::plural;
 use sightline_core::Loaded;
 
 const USAGE: &str =
@@ -118,14 +119,6 @@ fn inputs(args: &Args, out: &mut impl Write) -> std::io::Result<Vec<(String, Vec
         }
     }
     Ok(inputs)
-}
-
-pub fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("1 {word}")
-    } else {
-        format!("{n} {word}s")
-    }
 }
 
 fn run(args: &Args, out: &mut impl Write) -> std::io::Result<u8> {

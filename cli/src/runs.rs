@@ -11,7 +11,8 @@ use sightline_core::view::format::format_duration;
 use sightline_core::view::url_state::{HashState, Panel};
 use sightline_core::Loaded;
 
-use crate::{plural, Args, NO_BASE_URL};
+use crate::{Args, NO_BASE_URL};
+use sightline_core::view::format::plural;
 
 /// Differences printed per flaky test.
 const TOP_DIFFERENCES: usize = 5;

@@ -5,14 +5,11 @@
 use leptos::prelude::*;
 use sightline_core::insight::report::{error_text, markdown_table, FailingTest};
 use sightline_core::session::permalink::{describe, View};
+use sightline_core::view::format::plural;
 use sightline_core::view::url_state::HashState;
 
 use super::copy::CopyButton;
 use super::state::AppState;
-
-fn plural(n: usize, what: &str) -> String {
-    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
-}
 
 /// [`error_text`] on one line: the first of a multi-line message.
 fn error_line(kind: &str, message: &str) -> String {

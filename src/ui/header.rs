@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 use sightline_core::insight::semantic::session_ci_job;
+use sightline_core::view::format::plural;
 use sightline_core::view::url_state::is_http_url;
 
 use super::load::cancel;
@@ -17,13 +18,6 @@ fn summary(state: AppState) -> String {
     state.data.with(|d| match d {
         None => "No trace loaded".to_string(),
         Some(d) => {
-            let plural = |n: usize, word: &str| {
-                if n == 1 {
-                    format!("1 {word}")
-                } else {
-                    format!("{n} {word}s")
-                }
-            };
             let mut parts = vec![
                 plural(d.forest.span_count(), "span"),
                 plural(d.forest.traces.len(), "trace"),

@@ -1,4 +1,13 @@
-//! Human-readable durations and timestamps, from `u64` nanoseconds.
+//! Human-readable durations and timestamps, from `u64` nanoseconds, and counts of things.
+
+/// A count with its noun: "1 test", "3 tests" (nouns that take an "s").
+pub fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
 
 /// A duration as people read it: `850ns`, `12.4µs`, `3.2ms`, `1.25s`, `2m 5s`, `1h 2m`.
 pub fn format_duration(ns: u64) -> String {

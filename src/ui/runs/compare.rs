@@ -11,9 +11,10 @@ use sightline_core::insight::runs::compare::{
 use sightline_core::insight::runs::{Execution, Outcome};
 use sightline_core::view::format::{format_duration, format_timestamp_utc};
 
-use super::{open_span, plural};
+use super::open_span;
 use crate::ui::json_tree::JsonTree;
 use crate::ui::state::AppState;
+use sightline_core::view::format::plural;
 
 /// Aligned rows drawn side by side; the differences table lists every difference whatever the
 /// size.

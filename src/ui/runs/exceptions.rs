@@ -6,8 +6,9 @@
 use leptos::prelude::*;
 use sightline_core::insight::runs::{CiRuns, ExceptionGroup};
 
-use super::{open_span, plural};
+use super::open_span;
 use crate::ui::state::AppState;
+use sightline_core::view::format::plural;
 
 fn run_label(runs: &CiRuns, r: Option<&u32>) -> String {
     r.and_then(|r| runs.runs.get(*r as usize))

@@ -8,8 +8,9 @@ use sightline_core::session::permalink::{describe, View};
 use sightline_core::view::format::format_duration;
 use sightline_core::view::url_state::HashState;
 
-use super::{compare_default, open_span, plural};
+use super::{compare_default, open_span};
 use crate::ui::state::AppState;
+use sightline_core::view::format::plural;
 
 /// The rows drawn at first; the rest come with a click (a load test's root names can be many).
 const FIRST_ROWS: usize = 200;

@@ -7,6 +7,7 @@ mod exceptions;
 mod history;
 
 use leptos::prelude::*;
+use sightline_core::view::format::plural;
 use sightline_core::view::url_state::Panel;
 
 use super::state::AppState;
@@ -77,11 +78,7 @@ pub fn RunsNav() -> impl IntoView {
                 </button>
             }
         };
-        let runs_text = if runs == 1 {
-            "1 run".to_string()
-        } else {
-            format!("{runs} runs")
-        };
+        let runs_text = plural(runs, "run");
         Some(view! {
             <nav class="runs-nav" aria-label="Across runs">
                 <span class="runs-count">{runs_text}</span>
@@ -107,14 +104,5 @@ pub fn RunsPanel() -> impl IntoView {
             };
             view! { <div class="runs-panel">{body}</div> }
         })
-    }
-}
-
-/// "1 run" / "3 runs".
-pub fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("1 {word}")
-    } else {
-        format!("{n} {word}s")
     }
 }
