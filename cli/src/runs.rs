@@ -19,14 +19,9 @@ const TOP_DIFFERENCES: usize = 5;
 
 /// The failing tests that decide the exit status: with several runs, the newest run's.
 pub fn newest_failures(loaded: &Loaded) -> Vec<FailingTest> {
-    let all = failing_tests(&loaded.session, &loaded.forest);
-    let runs = &loaded.runs;
-    if runs.runs.len() <= 1 {
-        return all;
-    }
-    let newest = u32::try_from(runs.runs.len() - 1).unwrap_or(u32::MAX);
-    all.into_iter()
-        .filter(|f| runs.run_of_view(&loaded.forest, f.trace) == Some(newest))
+    failing_tests(&loaded.session, &loaded.forest)
+        .into_iter()
+        .filter(|f| loaded.runs.in_newest_run(&loaded.forest, f.trace))
         .collect()
 }
 

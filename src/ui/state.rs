@@ -104,15 +104,10 @@ fn first_cause(loaded: &Loaded) -> Option<(usize, u32)> {
     if !failures.tests {
         return None;
     }
-    let runs = &loaded.runs;
-    let newest = u32::try_from(runs.runs.len().checked_sub(1)?).ok()?;
-    let in_newest = |f: &&sightline_core::insight::report::FailingTest| {
-        runs.runs.len() <= 1 || runs.run_of_view(&loaded.forest, f.trace) == Some(newest)
-    };
     let f = failures
         .listed
         .iter()
-        .find(in_newest)
+        .find(|f| loaded.runs.in_newest_run(&loaded.forest, f.trace))
         .or(failures.listed.first())?;
     Some((f.trace, f.cause.node))
 }

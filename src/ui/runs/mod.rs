@@ -25,15 +25,9 @@ pub fn open_span(state: AppState, view: usize, node: u32) {
 /// Opens the comparison of test `test`'s default pair (its latest failure against the nearest
 /// passing execution on its revision).
 pub fn compare_default(state: AppState, test: usize) {
-    let pair = state.data.with_untracked(|d| {
-        let runs = &d.as_ref()?.runs;
-        let t = runs.tests.get(test)?;
-        let (f, p) = runs.default_pair(test)?;
-        let index = |e: &sightline_core::insight::runs::Execution| {
-            t.executions.iter().position(|x| std::ptr::eq(x, e))
-        };
-        Some((index(f)?, index(p)?))
-    });
+    let pair = state
+        .data
+        .with_untracked(|d| d.as_ref()?.runs.default_pair_at(test));
     if let Some((f, p)) = pair {
         state.open_compare(test, f, p);
     }

@@ -6,8 +6,8 @@
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
-use crate::insight::runs::history::{Execution, Outcome, TestHistory};
-use crate::insight::runs::normalise::normalise;
+use crate::insight::runs::history::{Outcome, TestHistory};
+use crate::insight::runs::normalise::{normalise, text_hash};
 use crate::insight::structured::{from_attribute, Json};
 use crate::model::intern::Sym;
 use crate::model::{Session, Value};
@@ -120,17 +120,8 @@ impl<'a> Namer<'a> {
         *self
             .cache
             .entry(name)
-            .or_insert_with(|| mix(0x51_7c_c1_b7, &normalise(session.strings.get(name))))
+            .or_insert_with(|| text_hash(0x51_7c_c1_b7, &normalise(session.strings.get(name))))
     }
-}
-
-fn mix(seed: u64, text: &str) -> u64 {
-    let mut h = seed ^ 0xcbf2_9ce4_8422_2325;
-    for b in text.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
 }
 
 fn combine(parent: u64, service: u32, name: u64) -> u64 {
@@ -430,32 +421,37 @@ fn differences(rows: &[Aligned]) -> Vec<Difference> {
     out
 }
 
-/// The passing execution to compare `failing` with: the nearest in time on the same revision,
-/// else the latest passing one.
+/// The passing execution to compare execution `failing` with, as an index into the test's
+/// executions: the nearest in time on the same revision, else the latest passing one.
 pub fn default_passing<'a>(
     test: &'a TestHistory,
-    failing: &Execution,
+    failing: usize,
     revision: &dyn Fn(u32) -> &'a str,
-) -> Option<&'a Execution> {
+) -> Option<usize> {
+    let failing = test.executions.get(failing)?;
     let passes = || {
         test.executions
             .iter()
-            .filter(|e| e.outcome == Outcome::Pass)
+            .enumerate()
+            .filter(|(_, e)| e.outcome == Outcome::Pass)
     };
     let rev = revision(failing.run);
-    let distance = |e: &Execution| e.start.abs_diff(failing.start);
     passes()
-        .filter(|e| revision(e.run) == rev)
-        .min_by_key(|e| distance(e))
-        .or_else(|| passes().max_by_key(|e| (e.run, e.start)))
+        .filter(|(_, e)| revision(e.run) == rev)
+        .min_by_key(|(_, e)| e.start.abs_diff(failing.start))
+        .or_else(|| passes().max_by_key(|(_, e)| (e.run, e.start)))
+        .map(|(i, _)| i)
 }
 
-/// The failing execution a test is compared on by default: its latest failure.
-pub fn default_failing(test: &TestHistory) -> Option<&Execution> {
+/// The failing execution a test is compared on by default, as an index into its executions:
+/// its latest failure.
+pub fn default_failing(test: &TestHistory) -> Option<usize> {
     test.executions
         .iter()
-        .filter(|e| e.outcome == Outcome::Fail)
-        .max_by_key(|e| (e.run, e.start))
+        .enumerate()
+        .filter(|(_, e)| e.outcome == Outcome::Fail)
+        .max_by_key(|(_, e)| (e.run, e.start))
+        .map(|(i, _)| i)
 }
 
 /// One attribute of an aligned span on each side.

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::insight::report::views;
 use crate::insight::runs::history::{run_in_view, NameKeys, Outcome};
-use crate::insight::runs::normalise::normalise;
+use crate::insight::runs::normalise::{normalise, text_hash};
 use crate::insight::stacktrace;
 use crate::model::intern::Sym;
 use crate::model::{Event, Session, Span, StatusCode, TraceId};
@@ -168,16 +168,6 @@ impl<'a> Fingerprints<'a> {
     }
 }
 
-/// A 64-bit FNV-1a hash as 16 hex digits.
-fn hash_hex(text: &str) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in text.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("{h:016x}")
-}
-
 /// Every exception of the session grouped by fingerprint: groups never handled first, then those
 /// handled at times, then those always handled; within each, most occurrences first.
 pub fn exception_groups(
@@ -280,7 +270,10 @@ pub fn exception_groups(
             }
             let parts = &prints.parts[print];
             let group = groups[print].get_or_insert_with(|| ExceptionGroup {
-                id: hash_hex(&format!("{}\u{1f}{}\u{1f}{}", parts.0, parts.1, parts.2)),
+                id: format!(
+                    "{:016x}",
+                    text_hash(0, &format!("{}\u{1f}{}\u{1f}{}", parts.0, parts.1, parts.2))
+                ),
                 kind: parts.0.clone(),
                 pattern: parts.1.clone(),
                 frame: parts.2.clone(),

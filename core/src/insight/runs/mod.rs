@@ -75,6 +75,13 @@ impl CiRuns {
         self.trace_run.get(trace).copied()
     }
 
+    /// True when view `view` is of the newest run, the one whose failures decide a CI job
+    /// (always, with a single run).
+    pub fn in_newest_run(&self, forest: &Forest, view: usize) -> bool {
+        let newest = self.runs.len().saturating_sub(1);
+        self.runs.len() <= 1 || self.run_of_view(forest, view) == u32::try_from(newest).ok()
+    }
+
     /// The link state of a comparison: the compare panel with the failing and the passing
     /// execution's test spans.
     pub fn compare_state(
@@ -125,9 +132,10 @@ impl CiRuns {
         self.tests.iter().position(|t| t.key() == key)
     }
 
-    /// The default comparison for test `test`: its latest failure against the passing
-    /// execution nearest in time on the same revision, else the latest passing one.
-    pub fn default_pair(&self, test: usize) -> Option<(&Execution, &Execution)> {
+    /// The default comparison for test `test`, as indices into its executions: its latest
+    /// failure against the passing execution nearest in time on the same revision, else the
+    /// latest passing one.
+    pub fn default_pair_at(&self, test: usize) -> Option<(usize, usize)> {
         let t = self.tests.get(test)?;
         let failing = compare::default_failing(t)?;
         let revision = |run: u32| {
@@ -137,6 +145,13 @@ impl CiRuns {
         };
         let passing = compare::default_passing(t, failing, &revision)?;
         Some((failing, passing))
+    }
+
+    /// [`CiRuns::default_pair_at`], the executions themselves.
+    pub fn default_pair(&self, test: usize) -> Option<(&Execution, &Execution)> {
+        let (f, p) = self.default_pair_at(test)?;
+        let executions = &self.tests.get(test)?.executions;
+        Some((executions.get(f)?, executions.get(p)?))
     }
 
     /// The comparison of test `test`'s default pair, with means over its executions.

@@ -71,6 +71,17 @@ pub fn normalise(text: &str) -> String {
     out
 }
 
+/// A 64-bit FNV-1a hash of `text`, its offset basis xored with `seed` (0: plain FNV-1a):
+/// stable across builds and platforms, for ids in links and keys of normalised names.
+pub fn text_hash(seed: u64, text: &str) -> u64 {
+    let mut h = seed ^ 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
 fn prev(bytes: &[u8], i: usize) -> Option<u8> {
     i.checked_sub(1).map(|j| bytes[j])
 }
