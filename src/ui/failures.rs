@@ -4,11 +4,10 @@
 
 use leptos::prelude::*;
 use sightline_core::insight::report::{error_text, markdown_table, FailingTest};
-use sightline_core::session::permalink::{describe, View};
 use sightline_core::view::format::plural;
-use sightline_core::view::url_state::HashState;
 
 use super::copy::CopyButton;
+use super::permalink::span_link;
 use super::state::AppState;
 
 /// [`error_text`] on one line: the first of a multi-line message.
@@ -35,16 +34,7 @@ fn markdown(state: AppState, heading: &str) -> String {
             return String::new();
         };
         let link = |f: &FailingTest| {
-            let mut link = HashState {
-                sources: sources.clone(),
-                ..HashState::default()
-            };
-            let view = View {
-                trace: f.trace,
-                selected: Some(f.cause.node),
-                ..View::default()
-            };
-            describe(d, &view, &mut link);
+            let link = span_link(sources.clone(), d, f.trace, f.cause.node);
             Some(format!("{base}{}", link.to_hash()))
         };
         let failures = &d.failures;

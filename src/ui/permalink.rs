@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use sightline_core::session::permalink::{check_files, describe, locate, Files, View};
 use sightline_core::view::url_state::HashState;
 
-use super::state::AppState;
+use super::state::{AppState, Loaded};
 
 fn location_hash() -> String {
     web_sys::window()
@@ -22,6 +22,22 @@ fn add_note(state: AppState, note: String) {
             None => note,
         });
     });
+}
+
+/// The address of node `node` of view `view` in the loaded session `d`: its sources (the URLs
+/// the session was fetched from, else the local files' fingerprints) and the span.
+pub fn span_link(sources: Vec<String>, d: &Loaded, view: usize, node: u32) -> HashState {
+    let mut link = HashState {
+        sources,
+        ..HashState::default()
+    };
+    let view = View {
+        trace: view,
+        selected: Some(node),
+        ..View::default()
+    };
+    describe(d, &view, &mut link);
+    link
 }
 
 /// Shows `link`'s view in the loaded session; says what the session lacks.

@@ -4,11 +4,10 @@
 
 use leptos::prelude::*;
 use sightline_core::insight::runs::{CiRuns, Outcome, TestHistory as History, Verdict};
-use sightline_core::session::permalink::{describe, View};
 use sightline_core::view::format::format_duration;
-use sightline_core::view::url_state::HashState;
 
 use super::{compare_default, open_span};
+use crate::ui::permalink::span_link;
 use crate::ui::state::AppState;
 use sightline_core::view::format::plural;
 
@@ -35,23 +34,9 @@ fn grow(drawn: RwSignal<usize>, per_frame: usize, total: usize) {
 /// The address of an execution's span, for its link (opened in place by a click).
 fn execution_href(state: AppState, view: usize, node: u32) -> String {
     state.data.with_untracked(|d| {
-        let Some(d) = d.as_ref() else {
-            return String::new();
-        };
-        let mut link = HashState {
-            sources: state.sources.get_value(),
-            ..HashState::default()
-        };
-        describe(
-            d,
-            &View {
-                trace: view,
-                selected: Some(node),
-                ..View::default()
-            },
-            &mut link,
-        );
-        link.to_hash()
+        d.as_ref().map_or_else(String::new, |d| {
+            span_link(state.sources.get_value(), d, view, node).to_hash()
+        })
     })
 }
 
