@@ -13,8 +13,12 @@ wasm_bindgen_test_configure!(run_in_browser);
 
 const SAMPLE: &[u8] = include_bytes!("fixtures/order-e2e.json");
 
-/// Mounts the trace list, waterfall and details over the sample into a fresh element.
-fn mount_sample() -> (AppState, HtmlElement) {
+/// Mounts `view` over the file `name` with `bytes`, loaded, into a fresh element.
+fn mount<V: IntoView + 'static>(
+    name: &str,
+    bytes: &[u8],
+    view: impl FnOnce() -> V + 'static,
+) -> (AppState, HtmlElement) {
     let doc = web_sys::window()
         .and_then(|w| w.document())
         .expect("document");
@@ -24,16 +28,20 @@ fn mount_sample() -> (AppState, HtmlElement) {
         .append_child(&host)
         .expect("append");
     let state = AppState::new();
-    state.show(Loaded::decode(vec![(
-        "order-e2e.json".into(),
-        SAMPLE.to_vec(),
-    )]));
+    state.show(Loaded::decode(vec![(name.into(), bytes.to_vec())]));
     leptos::mount::mount_to(host.clone(), move || {
         provide_context(state);
-        view! { <TraceList/><Waterfall/><SpanDetails/> }
+        view()
     })
     .forget();
     (state, host)
+}
+
+/// Mounts the trace list, waterfall and details over the sample into a fresh element.
+fn mount_sample() -> (AppState, HtmlElement) {
+    mount("order-e2e.json", SAMPLE, || {
+        view! { <TraceList/><Waterfall/><SpanDetails/> }
+    })
 }
 
 fn all(host: &HtmlElement, selector: &str) -> Vec<Element> {
@@ -267,21 +275,7 @@ const RUNS: &[u8] = include_bytes!("fixtures/runs.zip");
 /// then a flaky test's comparison, whose first difference is the client's timeout.
 #[wasm_bindgen_test]
 async fn the_history_opens_and_a_flaky_test_compares_its_runs() {
-    let doc = web_sys::window()
-        .and_then(|w| w.document())
-        .expect("document");
-    let host: HtmlElement = doc.create_element("div").expect("div").unchecked_into();
-    doc.body()
-        .expect("body")
-        .append_child(&host)
-        .expect("append");
-    let state = AppState::new();
-    state.show(Loaded::decode(vec![("runs.zip".into(), RUNS.to_vec())]));
-    leptos::mount::mount_to(host.clone(), move || {
-        provide_context(state);
-        view! { <RunsNav/><RunsPanel/> }
-    })
-    .forget();
+    let (_, host) = mount("runs.zip", RUNS, || view! { <RunsNav/><RunsPanel/> });
     leptos::task::tick().await;
     let button = |label: &str| {
         all(&host, "button")
