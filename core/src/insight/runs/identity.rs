@@ -173,35 +173,23 @@ impl Claims {
         self.conflict |= other.conflict;
     }
 
+    /// What `attributes` say: each field's first key by preference.
+    fn of(session: &Session, keys: &Keys, attributes: &[KeyValue]) -> Claims {
+        let job = keys.urls.last().copied().flatten();
+        Claims {
+            id: first_of(session, attributes, &keys.ids),
+            url: first_of(session, attributes, &keys.urls),
+            job_url: first_of(session, attributes, &[job]).map(|(_, u)| u),
+            name: first_of(session, attributes, &keys.names),
+            revision: first_of(session, attributes, &keys.revisions),
+            branch: first_of(session, attributes, &keys.branches),
+            conflict: false,
+        }
+    }
+
+    /// Takes what `attributes` say better ([`Claims::merge`]).
     fn read(&mut self, session: &Session, keys: &Keys, attributes: &[KeyValue]) {
-        let better = |slot: &mut Option<(usize, String)>, found: Option<(usize, String)>| {
-            if let Some(f) = found {
-                if slot.as_ref().is_none_or(|s| f.0 < s.0) {
-                    *slot = Some(f);
-                }
-            }
-        };
-        if let Some(id) = first_of(session, attributes, &keys.ids) {
-            match &self.id {
-                Some(kept) if kept.0 == id.0 && kept.1 != id.1 => self.conflict = true,
-                _ => {}
-            }
-            better(&mut self.id, Some(id));
-        }
-        if self.job_url.is_none() {
-            let job = keys.urls.last().copied().flatten();
-            self.job_url = first_of(session, attributes, &[job]).map(|(_, u)| u);
-        }
-        better(&mut self.url, first_of(session, attributes, &keys.urls));
-        better(&mut self.name, first_of(session, attributes, &keys.names));
-        better(
-            &mut self.revision,
-            first_of(session, attributes, &keys.revisions),
-        );
-        better(
-            &mut self.branch,
-            first_of(session, attributes, &keys.branches),
-        );
+        self.merge(&Claims::of(session, keys, attributes));
     }
 }
 
@@ -245,11 +233,7 @@ pub fn runs_of(session: &Session, forest: &Forest) -> (Vec<Run>, Vec<u32>, Vec<S
         session
             .resources
             .iter()
-            .map(|r| {
-                let mut c = Claims::default();
-                c.read(session, &keys, &r.attributes);
-                c
-            })
+            .map(|r| Claims::of(session, &keys, &r.attributes))
             .collect()
     } else {
         Vec::new()
