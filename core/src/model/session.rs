@@ -35,7 +35,7 @@ pub struct Session {
     /// Spans dropped because the very same span had been loaded already.
     pub duplicates: usize,
     /// Where the spans came from: each file or archive entry, from the span it starts at, in
-    /// span order ([`Session::origin_of`]). A run without CI attributes is told by it.
+    /// span order ([`Session::origin_index_of`]). A run without CI attributes is told by it.
     pub origins: Vec<Origin>,
     /// The span counts this session was cut back to while decoding (a document read again
     /// another way), in order: lets a reader that is sent spans as they are decoded take back
@@ -200,13 +200,8 @@ impl Session {
         }
     }
 
-    /// The file or archive entry span `index` came from (`None` when no origin was noted).
-    pub fn origin_of(&self, index: u32) -> Option<&str> {
-        self.origin_index_of(index)
-            .map(|i| self.origins[i].source.as_str())
-    }
-
-    /// The index into [`Session::origins`] of the origin of span `index`.
+    /// The index into [`Session::origins`] of the file or archive entry span `index` came from
+    /// (`None` when no origin was noted).
     pub fn origin_index_of(&self, index: u32) -> Option<usize> {
         let after = self.origins.partition_point(|o| o.first_span <= index);
         after.checked_sub(1)

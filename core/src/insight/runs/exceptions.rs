@@ -22,8 +22,6 @@ pub struct Occurrence {
     pub view: u32,
     /// The deepest span carrying it.
     pub node: u32,
-    pub trace_id: String,
-    pub span_id: String,
     pub service: String,
     pub span: String,
     /// The message as raised.
@@ -256,8 +254,6 @@ pub fn exception_groups(
                 run,
                 view: u32::try_from(view).unwrap_or(u32::MAX),
                 node: deepest,
-                trace_id: span.trace_id.to_string(),
-                span_id: span.span_id.to_string(),
                 service: session.service_of(span).to_string(),
                 span: session.shown_name(span).to_string(),
                 message: session.strings.get(message).to_string(),

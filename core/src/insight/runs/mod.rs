@@ -59,11 +59,6 @@ impl CiRuns {
         }
     }
 
-    /// The run of trace `trace`.
-    pub fn run_of(&self, trace: usize) -> Option<&Run> {
-        self.runs.get(*self.trace_run.get(trace)? as usize)
-    }
-
     /// The run of view `view` ([`Forest::tree`]): its trace's, or for traces shown together,
     /// the first one's.
     pub fn run_of_view(&self, forest: &Forest, view: usize) -> Option<u32> {
@@ -110,13 +105,14 @@ impl CiRuns {
         trace_id: &str,
         span_id: &str,
     ) -> Option<(usize, usize)> {
+        let trace_id = crate::model::ids::parse_trace_id(Some(trace_id)).ok()??;
+        let span_id = crate::model::ids::parse_span_id(Some(span_id)).ok()??;
         self.tests.iter().enumerate().find_map(|(t, test)| {
             test.executions
                 .iter()
                 .position(|e| {
-                    e.span(session, forest).is_some_and(|s| {
-                        s.trace_id.to_string() == trace_id && s.span_id.to_string() == span_id
-                    })
+                    e.span(session, forest)
+                        .is_some_and(|s| s.trace_id == trace_id && s.span_id == span_id)
                 })
                 .map(|e| (t, e))
         })
@@ -125,11 +121,6 @@ impl CiRuns {
     /// The index of the run with this key.
     pub fn run_by_key(&self, key: &str) -> Option<usize> {
         self.runs.iter().position(|r| r.key == key)
-    }
-
-    /// The test whose key ([`TestHistory::key`]) is this.
-    pub fn test_by_key(&self, key: &str) -> Option<usize> {
-        self.tests.iter().position(|t| t.key() == key)
     }
 
     /// The default comparison for test `test`, as indices into its executions: its latest
