@@ -35,16 +35,6 @@ fn tests(runs: &CiRuns) -> Vec<&TestHistory> {
     }
 }
 
-/// "broken", "flaky, 50% failed", "passing".
-fn verdict_text(t: &TestHistory) -> String {
-    match t.verdict {
-        Verdict::Flaky | Verdict::Failing | Verdict::Fixed => {
-            format!("{}, {}% failed", t.verdict.word(), t.failure_rate())
-        }
-        v => v.word().to_string(),
-    }
-}
-
 /// A history cell: the outcomes of a test's executions in one run ("fail/pass" for a retry),
 /// "–" when it did not run.
 fn cell(t: &TestHistory, run: u32) -> String {
@@ -170,7 +160,7 @@ pub fn text(args: &Args, loaded: &Loaded, out: &mut impl Write) -> std::io::Resu
             "  {}  {}  [{}]",
             cells.join(" "),
             t.key(),
-            verdict_text(t)
+            t.verdict_text(", ")
         )?;
     }
     let hidden = runs.tests.len() - shown.len();
@@ -254,7 +244,7 @@ pub fn markdown(args: &Args, loaded: &Loaded, out: &mut impl Write) -> std::io::
             out,
             "| {} ({}) | {} |",
             md(&t.key()),
-            md(&verdict_text(t)),
+            md(&t.verdict_text(", ")),
             cells.join(" | ")
         )?;
     }

@@ -40,16 +40,6 @@ fn execution_href(state: AppState, view: usize, node: u32) -> String {
     })
 }
 
-/// What a row header says of a test beside its name.
-fn verdict_text(t: &History) -> String {
-    match t.verdict {
-        Verdict::Flaky | Verdict::Failing | Verdict::Fixed => {
-            format!("{} · {}% failed", t.verdict.word(), t.failure_rate())
-        }
-        v => v.word().to_string(),
-    }
-}
-
 /// Bars of the test's mean duration per run, on the test's own scale; failed runs marked.
 fn durations_chart(runs: &CiRuns, t: &History) -> impl IntoView {
     let durations = t.durations(runs.runs.len());
@@ -141,7 +131,7 @@ fn row(state: AppState, runs: &CiRuns, index: usize, t: &History) -> impl IntoVi
             <th scope="row">
                 <span class="test-name">{t.key()}</span>
                 " "
-                <span class=format!("verdict {}", t.verdict.word())>{verdict_text(t)}</span>
+                <span class=format!("verdict {}", t.verdict.word())>{t.verdict_text(" · ")}</span>
                 {comparable.then(|| view! {
                     <button
                         type="button"

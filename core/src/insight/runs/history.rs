@@ -87,6 +87,19 @@ impl TestHistory {
         (self.failed * 100 + ran / 2).checked_div(ran).unwrap_or(0)
     }
 
+    /// What the history says of the test: its verdict, with the failure rate when it both
+    /// passed and failed ("flaky, 50% failed" with `separator` ", ").
+    pub fn verdict_text(&self, separator: &str) -> String {
+        match self.verdict {
+            Verdict::Flaky | Verdict::Failing | Verdict::Fixed => format!(
+                "{}{separator}{}% failed",
+                self.verdict.word(),
+                self.failure_rate()
+            ),
+            v => v.word().to_string(),
+        }
+    }
+
     /// The row's stable key for links: suite and name.
     pub fn key(&self) -> String {
         if self.suite.is_empty() {
