@@ -27,6 +27,13 @@ if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; the
     || { as_root apt-get -f install -y -qq; as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; }
 fi
 
+# The SQL engine (DataFusion) compiles zstd's C sources, for wasm32 too: that needs clang.
+if ! command -v clang >/dev/null; then
+  step "Debian package: clang (the SQL engine's zstd, built for wasm32)"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang
+fi
+
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   step "rustup target wasm32-unknown-unknown"
   rustup target add wasm32-unknown-unknown

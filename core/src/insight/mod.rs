@@ -6,6 +6,7 @@
 
 pub mod export;
 pub mod payload;
+pub mod records;
 pub mod report;
 pub mod row;
 pub mod runs;

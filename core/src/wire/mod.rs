@@ -4,6 +4,7 @@
 
 pub mod buffers;
 pub mod protocol;
+pub mod query;
 
 use serde::{Deserialize, Serialize};
 

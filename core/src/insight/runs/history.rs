@@ -130,7 +130,7 @@ impl TestHistory {
 }
 
 /// The test attributes that name a test and its suite.
-pub(crate) struct NameKeys {
+pub struct NameKeys {
     case: Option<Sym>,
     nodeid: Option<Sym>,
     /// Logfire's formatted message, the name it shows.
@@ -139,7 +139,7 @@ pub(crate) struct NameKeys {
 }
 
 impl NameKeys {
-    pub(crate) fn new(session: &Session) -> NameKeys {
+    pub fn new(session: &Session) -> NameKeys {
         let k = |s: &str| session.strings.lookup(s);
         NameKeys {
             case: k("test.case.name"),
@@ -152,7 +152,7 @@ impl NameKeys {
     /// (suite, name) of a test span: `test.case.name`, else pytest's node id, else the span's
     /// name; the suite is `test.suite.name`, else the module or namespace (none beside a node
     /// id, which holds the file and the class).
-    pub(crate) fn of(&self, session: &Session, span: &Span) -> (String, String) {
+    pub fn of(&self, session: &Session, span: &Span) -> (String, String) {
         let (suite, name) = self.syms(span);
         (
             session.strings.get(suite).to_string(),
