@@ -6,6 +6,7 @@
 //! nothing could be read.
 
 mod runs;
+mod sql;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -16,6 +17,7 @@ use sightline_core::Loaded;
 
 const USAGE: &str =
     "usage: sightline [--base-url URL] [--src URL] [--markdown] [--verbose] FILE|FOLDER...
+       sightline sql [--json | --csv] \"SELECT ...\" FILE|FOLDER...   (sightline sql --help)
 
 Prints the failing tests in trace FILEs (OTLP/JSON, JSON Lines, Jaeger, Zipkin; gzip, zstd, zip,
 tar; a FOLDER is read whole) and, for each, the span that caused it, with a link to it in
@@ -96,10 +98,14 @@ impl Args {
     }
 }
 
-/// The files to read: each FILE as given, each FOLDER's files (all levels) in name order.
-fn inputs(args: &Args, out: &mut impl Write) -> std::io::Result<Vec<(String, Vec<u8>)>> {
+/// The files to read: each FILE as given, each FOLDER's files (all levels) in name order. What
+/// cannot be read is said on `out`.
+pub fn read_inputs(
+    files: &[String],
+    out: &mut impl Write,
+) -> std::io::Result<Vec<(String, Vec<u8>)>> {
     let mut inputs = Vec::new();
-    let mut pending: Vec<std::path::PathBuf> = args.files.iter().rev().map(Into::into).collect();
+    let mut pending: Vec<std::path::PathBuf> = files.iter().rev().map(Into::into).collect();
     while let Some(path) = pending.pop() {
         let name = path.to_string_lossy().into_owned();
         if path.is_dir() {
@@ -122,7 +128,7 @@ fn inputs(args: &Args, out: &mut impl Write) -> std::io::Result<Vec<(String, Vec
 }
 
 fn run(args: &Args, out: &mut impl Write) -> std::io::Result<u8> {
-    let snapshot = Loaded::decode(inputs(args, out)?);
+    let snapshot = Loaded::decode(read_inputs(&args.files, out)?);
     let spans = snapshot.forest.span_count();
     let warnings = &snapshot.session.warnings;
     if spans == 0 {
@@ -239,8 +245,27 @@ fn markdown(
     Ok(u8::from(!failing.is_empty()))
 }
 
+/// A subcommand: its arguments, standard output and error; its exit status.
+type Subcommand<O, E> = fn(Vec<String>, &mut O, &mut E) -> std::io::Result<u8>;
+
 fn main() -> ExitCode {
-    let args = match parse_args(std::env::args().skip(1)) {
+    let mut argv: Vec<String> = std::env::args().skip(1).collect();
+    let (stdout, stderr) = (std::io::stdout(), std::io::stderr());
+    let command = match argv.first().map(String::as_str) {
+        Some("sql") => Some(sql::main as Subcommand<_, _>),
+        _ => None,
+    };
+    if let Some(command) = command {
+        argv.remove(0);
+        return match command(argv, &mut stdout.lock(), &mut stderr.lock()) {
+            Ok(code) => ExitCode::from(code),
+            Err(e) => {
+                eprintln!("sightline: {e}");
+                ExitCode::from(2)
+            }
+        };
+    }
+    let args = match parse_args(argv.into_iter()) {
         Ok(a) => a,
         Err(e) => {
             if !e.is_empty() {
@@ -250,7 +275,6 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.is_empty() { 0 } else { 2 });
         }
     };
-    let stdout = std::io::stdout();
     match run(&args, &mut stdout.lock()) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
