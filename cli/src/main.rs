@@ -5,6 +5,7 @@
 //! and passing runs. Exits 1 when a test failed (in the newest run), 0 when none did, 2 when
 //! nothing could be read.
 
+mod context;
 mod runs;
 mod sql;
 
@@ -18,6 +19,7 @@ use sightline_core::Loaded;
 const USAGE: &str =
     "usage: sightline [--base-url URL] [--src URL] [--markdown] [--verbose] FILE|FOLDER...
        sightline sql [--json | --csv] \"SELECT ...\" FILE|FOLDER...   (sightline sql --help)
+       sightline context [--test NAME] FILE|FOLDER...   (a failure as Markdown for an assistant)
 
 Prints the failing tests in trace FILEs (OTLP/JSON, JSON Lines, Jaeger, Zipkin; gzip, zstd, zip,
 tar; a FOLDER is read whole) and, for each, the span that caused it, with a link to it in
@@ -253,6 +255,7 @@ fn main() -> ExitCode {
     let (stdout, stderr) = (std::io::stdout(), std::io::stderr());
     let command = match argv.first().map(String::as_str) {
         Some("sql") => Some(sql::main as Subcommand<_, _>),
+        Some("context") => Some(context::main as Subcommand<_, _>),
         _ => None,
     };
     if let Some(command) = command {

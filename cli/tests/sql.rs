@@ -1,30 +1,12 @@
 //! `sightline sql` on the real sample: a table, JSON, CSV, and a bad query's exit status.
 
-use std::path::PathBuf;
-use std::process::Command;
+mod common;
 
-fn sample() -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/fixtures/order-e2e.json")
-        .to_string_lossy()
-        .into_owned()
-}
-
-fn sightline(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_sightline"))
-        .args(args)
-        .output()
-        .expect("run sightline");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use common::{fixture, sightline};
 
 #[test]
 fn a_query_prints_an_aligned_table() {
-    let sample = sample();
+    let sample = fixture("order-e2e.json");
     let (code, out, err) = sightline(&[
         "sql",
         "SELECT service_name, count(*) AS spans FROM records GROUP BY 1 ORDER BY 2 DESC, 1",
@@ -40,7 +22,7 @@ fn a_query_prints_an_aligned_table() {
 
 #[test]
 fn json_and_csv_keep_types_and_quote_fields() {
-    let sample = sample();
+    let sample = fixture("order-e2e.json");
     let sql = "SELECT span_name, attributes->>'order_id' AS order_id, is_exception \
                FROM records WHERE attributes->>'order_id' IS NOT NULL";
     let (code, out, _) = sightline(&["sql", "--json", sql, &sample]);
@@ -60,14 +42,14 @@ fn json_and_csv_keep_types_and_quote_fields() {
 
 #[test]
 fn a_bad_query_exits_two_with_the_engine_message() {
-    let (code, out, err) = sightline(&["sql", "SELEC 1", &sample()]);
+    let (code, out, err) = sightline(&["sql", "SELEC 1", &fixture("order-e2e.json")]);
     assert_eq!(code, 2);
     assert!(out.is_empty());
     assert_eq!(
         err.trim(),
         "sightline sql: SQL error: Expected: an SQL statement, found: SELEC at Line: 1, Column: 1"
     );
-    let (code, _, err) = sightline(&["sql", "DROP TABLE records", &sample()]);
+    let (code, _, err) = sightline(&["sql", "DROP TABLE records", &fixture("order-e2e.json")]);
     assert_eq!(code, 2);
     assert!(err.contains("not supported"), "{err}");
     let (code, _, _) = sightline(&["sql", "SELECT 1"]);

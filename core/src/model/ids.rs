@@ -108,6 +108,11 @@ pub(crate) fn parse_span_id(text: Option<&str>) -> Result<Option<SpanId>, String
     parse_id::<8>(text).map(|o| o.map(SpanId))
 }
 
+/// A trace id written as hex or base64.
+pub fn parse_hex_trace_id(text: &str) -> Option<TraceId> {
+    parse_trace_id(Some(text)).ok().flatten()
+}
+
 /// A span id written as hex or base64 (as in `logfire.pending_parent_id`).
 pub fn parse_hex_span_id(text: &str) -> Option<SpanId> {
     parse_span_id(Some(text)).ok().flatten()

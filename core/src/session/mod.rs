@@ -2,6 +2,7 @@
 //! trace needs computed, and its failing tests found. This is what the decoder hands the page
 //! (through the [`crate::wire`] form) and what the command line reports on.
 
+pub mod context;
 pub mod permalink;
 
 use serde::{Deserialize, Serialize};
