@@ -19,6 +19,7 @@ mod problems;
 mod resize;
 mod runs;
 mod splitter;
+pub mod sql;
 mod state;
 mod timeline;
 mod trace_list;

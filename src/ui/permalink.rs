@@ -144,6 +144,15 @@ fn apply_panels(state: AppState, link: &HashState) {
     if state.panel.get_untracked() != panel {
         state.panel.set(panel);
     }
+    // A link with a query opens the SQL view with it, and runs it.
+    if let Some(sql) = link.sql.clone() {
+        if state.sql_query.get_untracked().as_ref() != Some(&sql) {
+            state.sql_text.set(sql.clone());
+            if panel == Some(sightline_core::view::url_state::Panel::Sql) {
+                crate::ui::sql::run(state, sql);
+            }
+        }
+    }
     if !missing.is_empty() {
         add_note(
             state,
@@ -217,6 +226,7 @@ fn current_link(state: AppState) -> Option<HashState> {
     let panel = state.panel.get();
     let group = state.group.get();
     let compare = state.compare.get();
+    let sql = state.sql_query.get();
     state.data.with(|d| {
         let d = d.as_ref()?;
         describe(d, &view, &mut link);
@@ -227,6 +237,7 @@ fn current_link(state: AppState) -> Option<HashState> {
             .and_then(|r| runs.runs.get(r as usize))
             .map(|r| r.key.clone());
         link.panel = panel;
+        link.sql = sql.filter(|_| panel == Some(sightline_core::view::url_state::Panel::Sql));
         link.group =
             group.filter(|_| panel == Some(sightline_core::view::url_state::Panel::Exceptions));
         link.compare = compare
@@ -272,6 +283,7 @@ pub fn follow_view(state: AppState) {
         state.panel.track();
         state.group.track();
         state.compare.track();
+        state.sql_query.track();
         let ticket = pending.get_value() + 1;
         pending.set_value(ticket);
         set_timeout(

@@ -9,6 +9,7 @@ use sightline_core::view::pane_widths::PaneWidths;
 use sightline_core::view::rows::{collapse_subtree, expand_subtree, visible_ancestor};
 use sightline_core::view::url_state::{HashState, Panel};
 use sightline_core::view::window::Window;
+use sightline_core::wire::query::{QueryError, QueryOutput};
 
 /// A decoded session with its trees, shared read-only by every component.
 pub use sightline_core::Loaded;
@@ -37,6 +38,38 @@ impl Progress {
             (d, Some(t)) => format!("{}: {} of {}", self.label, mb(d), mb(t)),
             (d, None) => format!("{}: {}", self.label, mb(d)),
         }
+    }
+}
+
+/// Where the query last run stands.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SqlRun {
+    Idle,
+    /// The engine's worker is loading (its wasm is fetched and compiled the first time).
+    Starting,
+    /// The worker is building the table of this many spans.
+    Building {
+        spans: usize,
+    },
+    /// Running since this time (ms since the epoch).
+    Running {
+        started: f64,
+    },
+    Done {
+        output: Arc<QueryOutput>,
+        ms: f64,
+    },
+    Failed(QueryError),
+    Cancelled,
+}
+
+impl SqlRun {
+    /// A query is on its way (the engine loading, the table building, or the query running).
+    pub fn busy(&self) -> bool {
+        matches!(
+            self,
+            SqlRun::Starting | SqlRun::Building { .. } | SqlRun::Running { .. }
+        )
     }
 }
 
@@ -89,13 +122,18 @@ pub struct AppState {
     pub restore: StoredValue<Option<HashState>>,
     /// The user was already asked for the local files a link names.
     pub asked_for_files: StoredValue<bool>,
-    /// The panel across runs shown in place of the trace (test history, exceptions, compare).
+    /// The panel shown in place of the trace (test history, exceptions, compare, SQL).
     pub panel: RwSignal<Option<Panel>>,
     /// The exception group open in the exceptions panel, by id.
     pub group: RwSignal<Option<String>>,
     /// The executions compared: (test, failing execution, passing execution), indices into
     /// [`sightline_core::insight::runs::CiRuns::tests`] and that test's executions.
     pub compare: RwSignal<Option<(usize, usize, usize)>>,
+    /// The SQL view: the text in its editor, the query last run (kept in the address) and
+    /// where that run stands.
+    pub sql_text: RwSignal<String>,
+    pub sql_query: RwSignal<Option<String>>,
+    pub sql_run: RwSignal<SqlRun>,
 }
 
 /// The first failing test's cause: (view, node), of the newest run when there are several.
@@ -145,6 +183,9 @@ impl AppState {
             panel: RwSignal::new(None),
             group: RwSignal::new(None),
             compare: RwSignal::new(None),
+            sql_text: RwSignal::new(String::new()),
+            sql_query: RwSignal::new(None),
+            sql_run: RwSignal::new(SqlRun::Idle),
         }
     }
 
@@ -160,6 +201,9 @@ impl AppState {
         self.panel.set(None);
         self.group.set(None);
         self.compare.set(None);
+        // Results of the previous load's table no longer apply.
+        self.sql_run.set(SqlRun::Idle);
+        self.sql_query.set(None);
         match cause {
             Some((trace, node)) => {
                 self.select_trace(trace);

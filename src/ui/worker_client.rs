@@ -51,14 +51,11 @@ fn head(data: &JsValue) -> Result<FromWorker, String> {
     protocol::from_text(&text)
 }
 
-/// A message for the worker: its head, and the buffers that go with it (transferred).
-fn envelope(message: &ToWorker, data: &Array) -> Object {
+/// A message for a worker: its head (the message as text, [`protocol::to_text`]), and the
+/// buffers that go with it (transferred).
+pub fn envelope(head: String, data: &Array) -> Object {
     let envelope = Object::new();
-    let _ = Reflect::set(
-        &envelope,
-        &"head".into(),
-        &protocol::to_text(message).into(),
-    );
+    let _ = Reflect::set(&envelope, &"head".into(), &head.into());
     let _ = Reflect::set(&envelope, &"data".into(), data);
     envelope
 }
@@ -113,7 +110,7 @@ pub fn expect(sizes: &[u64]) {
             };
             let _ = spare
                 .worker
-                .post_message(&envelope(&message, &Array::new()));
+                .post_message(&envelope(protocol::to_text(&message), &Array::new()));
         }
     });
 }
@@ -187,7 +184,7 @@ pub async fn decode(
         transfer.push(&bytes.buffer());
     }
     let names = files.iter().map(|(name, _)| name.clone()).collect();
-    let message = envelope(&ToWorker::Decode { names }, &data);
+    let message = envelope(protocol::to_text(&ToWorker::Decode { names }), &data);
 
     let inbox: Rc<RefCell<Inbox>> = Rc::default();
     let start = {

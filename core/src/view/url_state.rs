@@ -2,7 +2,8 @@
 //! (`src=`, repeatable), and what the user looks at: the trace (`trace=`, hex id), the span
 //! (`span=`, hex id), the zoom window (`zoom=<from>-<to>`, ns from the trace start), the search
 //! text (`q=`), the folded subtrees when any are (`fold=<span id>,<span id>`), and `linked=1`
-//! when the trace is shown together with the traces it links to. Values are
+//! when the trace is shown together with the traces it links to, and the panel open in place of
+//! the trace with what it shows (`panel=`, `run=`, `group=`, `compare=`, `sql=`). Values are
 //! percent-encoded; unknown keys are kept so links from newer versions survive.
 
 /// The state a page address carries.
@@ -25,8 +26,8 @@ pub struct HashState {
     /// Local files the view was made from, as (content fingerprint, file name) (`file=`,
     /// repeatable): a link cannot fetch them, so opening it asks for them.
     pub files: Vec<(String, String)>,
-    /// The panel open beside the trace: the test history, the exception groups or a comparison
-    /// (`panel=history|exceptions|compare`).
+    /// The panel open in place of the trace: the test history, the exception groups, a
+    /// comparison or the SQL view (`panel=history|exceptions|compare|sql`).
     pub panel: Option<Panel>,
     /// The CI run in view, by its key ([`crate::insight::runs::Run::key`]) (`run=`).
     pub run: Option<String>,
@@ -35,16 +36,19 @@ pub struct HashState {
     /// The executions compared: failing, then passing, each as (trace id, span id)
     /// (`compare=<trace>:<span>,<trace>:<span>`).
     pub compare: Option<[(String, String); 2]>,
+    /// The SQL view's query (`sql=`).
+    pub sql: Option<String>,
     /// Keys this version does not understand, kept as (key, value) for round trips.
     pub other: Vec<(String, String)>,
 }
 
-/// The panels across runs a link can open.
+/// The panels a link can open in place of the trace.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Panel {
     History,
     Exceptions,
     Compare,
+    Sql,
 }
 
 impl Panel {
@@ -54,13 +58,19 @@ impl Panel {
             Panel::History => "history",
             Panel::Exceptions => "exceptions",
             Panel::Compare => "compare",
+            Panel::Sql => "sql",
         }
     }
 
     fn parse(word: &str) -> Option<Panel> {
-        [Panel::History, Panel::Exceptions, Panel::Compare]
-            .into_iter()
-            .find(|p| p.word() == word)
+        [
+            Panel::History,
+            Panel::Exceptions,
+            Panel::Compare,
+            Panel::Sql,
+        ]
+        .into_iter()
+        .find(|p| p.word() == word)
     }
 }
 
@@ -117,7 +127,8 @@ impl HashState {
                         .split_once(',')
                         .and_then(|(f, p)| Some([span_ref(f)?, span_ref(p)?]));
                 }
-                "trace" | "span" | "q" | "panel" | "run" | "group" => {}
+                "sql" if !value.trim().is_empty() => state.sql = Some(value),
+                "trace" | "span" | "q" | "panel" | "run" | "group" | "sql" => {}
                 other => state.other.push((other.to_string(), value)),
             }
         }
@@ -160,6 +171,9 @@ impl HashState {
         }
         if let Some([(ft, fs), (pt, ps)]) = &self.compare {
             view.push(format!("compare={ft}:{fs},{pt}:{ps}"));
+        }
+        if let Some(q) = &self.sql {
+            view.push(format!("sql={}", percent_encode(q)));
         }
         let pairs: Vec<String> = self
             .sources
@@ -280,10 +294,15 @@ mod tests {
                     "3c6ef372fe94f82a".into(),
                 ),
             ]),
+            sql: Some(
+                "SELECT span_name FROM records\nWHERE attributes->>'order_id' = 'a&b'".into(),
+            ),
             other: vec![("later".into(), "x".into())],
         };
         let hash = state.to_hash();
         assert_eq!(HashState::parse(&hash), state, "{hash}");
+        assert!(hash.contains("sql=SELECT%20span_name%20FROM"), "{hash}");
+        assert_eq!(HashState::parse("#panel=sql").panel, Some(Panel::Sql));
         assert!(hash.contains("&panel=compare&"), "{hash}");
         assert!(
             hash.contains("compare=01a200f0829aba057a2e32b7dec5e98b:63e233094a474182,9e37"),

@@ -119,6 +119,7 @@ impl QueryOutput {
 /// What the page tells the SQL worker. `Load` comes with the session's pieces
 /// ([`crate::Loaded::to_parts`]) as its buffers.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ToSql {
     Load,
     Query { id: u32, sql: String },
@@ -126,6 +127,7 @@ pub enum ToSql {
 
 /// What the SQL worker answers.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum FromSql {
     /// Its wasm is instantiated.
     Ready,

@@ -33,8 +33,8 @@ pub fn compare_default(state: AppState, test: usize) {
     }
 }
 
-/// "Trace", "Test history", "Exceptions", "Compare": shown when the session has tests or
-/// exceptions; the one in view is pressed.
+/// "Trace", "Test history", "Exceptions", "Compare" when the session has tests or exceptions,
+/// and "SQL"; the one in view is pressed.
 #[component]
 pub fn RunsNav() -> impl IntoView {
     let state = expect_context::<AppState>();
@@ -43,16 +43,12 @@ pub fn RunsNav() -> impl IntoView {
             let runs = &d.as_ref()?.runs;
             let tests = runs.tests.iter().filter(|t| !t.by_root).count();
             let comparable = runs.tests.iter().position(|t| t.passed > 0 && t.failed > 0);
-            (tests > 0 || !runs.exceptions.is_empty()).then_some((
-                runs.runs.len(),
-                tests,
-                runs.exceptions.len(),
-                comparable,
-            ))
+            Some((runs.runs.len(), tests, runs.exceptions.len(), comparable))
         })
     };
     move || {
         let (runs, tests, exceptions, comparable) = counts()?;
+        let across = tests > 0 || exceptions > 0;
         let button = move |label: String, panel: Option<Panel>, enabled: bool| {
             view! {
                 <button
@@ -73,13 +69,22 @@ pub fn RunsNav() -> impl IntoView {
             }
         };
         let runs_text = plural(runs, "run");
-        Some(view! {
-            <nav class="runs-nav" aria-label="Across runs">
+        // Without tests or exceptions there is nothing to show across runs, but SQL.
+        let panels = across.then(|| {
+            view! {
                 <span class="runs-count">{runs_text}</span>
                 {button("Trace".into(), None, true)}
                 {button(format!("Test history ({tests})"), Some(Panel::History), tests > 0)}
                 {button(format!("Exceptions ({exceptions})"), Some(Panel::Exceptions), exceptions > 0)}
                 {button("Compare".into(), Some(Panel::Compare), comparable.is_some())}
+            }
+        });
+        let trace_only = (!across).then(|| button("Trace".into(), None, true));
+        Some(view! {
+            <nav class="runs-nav" aria-label="Across runs">
+                {panels}
+                {trace_only}
+                {button("SQL".into(), Some(Panel::Sql), true)}
             </nav>
         })
     }
@@ -95,6 +100,7 @@ pub fn RunsPanel() -> impl IntoView {
                 Panel::History => view! { <TestHistory/> }.into_any(),
                 Panel::Exceptions => view! { <Exceptions/> }.into_any(),
                 Panel::Compare => view! { <Compare/> }.into_any(),
+                Panel::Sql => view! { <crate::ui::sql::SqlPanel/> }.into_any(),
             };
             view! { <div class="runs-panel">{body}</div> }
         })

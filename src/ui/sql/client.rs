@@ -1,0 +1,211 @@
+//! The SQL worker (`sql/src/bin/sql-worker.rs`): started when the SQL view first runs a query,
+//! so neither the first paint nor the app's wasm pays for the engine. It is handed the loaded
+//! session in its wire form once per load and keeps the `records` table; each query is one
+//! message. Cancel, a newer load or a crash ends it; the next query starts a new one.
+
+use std::cell::{Cell, RefCell};
+use std::sync::Arc;
+
+use js_sys::{Array, Reflect, Uint8Array};
+use leptos::prelude::*;
+use sightline_core::wire::protocol;
+use sightline_core::wire::query::{FromSql, QueryError, ToSql};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{ErrorEvent, MessageEvent, Worker};
+
+use crate::ui::state::{AppState, SqlRun};
+use crate::ui::worker_client::envelope;
+
+/// Trunk's loader for the `sql-worker` binary (see index.html).
+const SQL_WORKER_URL: &str = "./sql-worker_loader.js";
+
+/// Spans per piece of the session handed to the worker.
+const PART_SPANS: usize = 10_000;
+
+struct Client {
+    worker: Worker,
+    /// The load ([`AppState::generation`]) whose session it holds.
+    generation: u64,
+    /// Its table is built.
+    loaded: bool,
+    /// The query waiting for the table: (id, text).
+    pending: Option<(u32, String)>,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_error: Closure<dyn FnMut(ErrorEvent)>,
+}
+
+thread_local! {
+    static CLIENT: RefCell<Option<Client>> = const { RefCell::new(None) };
+    /// The id of the latest query: answers to older ones are dropped.
+    static LATEST: Cell<u32> = const { Cell::new(0) };
+}
+
+fn now() -> f64 {
+    js_sys::Date::now()
+}
+
+fn post(worker: &Worker, message: &ToSql, data: Option<(Array, Array)>) {
+    let head = protocol::to_text(message);
+    let _ = match data {
+        Some((data, transfer)) => {
+            worker.post_message_with_transfer(&envelope(head, &data), &transfer)
+        }
+        None => worker.post_message(&envelope(head, &Array::new())),
+    };
+}
+
+/// Runs `sql` on the loaded session, starting the worker (and building its table) first when
+/// needed. The answer lands in [`AppState::sql_run`].
+pub fn run(state: AppState, sql: String) {
+    let id = LATEST.with(|l| {
+        l.set(l.get().wrapping_add(1));
+        l.get()
+    });
+    state.sql_query.set(Some(sql.clone()));
+    let generation = state.generation.get_untracked();
+    CLIENT.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.as_ref().is_some_and(|c| c.generation != generation) {
+            stop(c.take());
+        }
+        if c.is_none() {
+            match start(state, generation) {
+                Ok(client) => *c = Some(client),
+                Err(message) => {
+                    state
+                        .sql_run
+                        .set(SqlRun::Failed(QueryError::plain(message)));
+                    return;
+                }
+            }
+        }
+        let Some(client) = c.as_mut() else { return };
+        if client.loaded {
+            post(&client.worker, &ToSql::Query { id, sql }, None);
+            state.sql_run.set(SqlRun::Running { started: now() });
+        } else {
+            client.pending = Some((id, sql));
+            if !matches!(state.sql_run.get_untracked(), SqlRun::Building { .. }) {
+                state.sql_run.set(SqlRun::Starting);
+            }
+        }
+    });
+}
+
+/// Stops the query in progress (and the worker: a query runs to its end once started).
+pub fn cancel(state: AppState) {
+    CLIENT.with(|c| stop(c.borrow_mut().take()));
+    state.sql_run.set(SqlRun::Cancelled);
+}
+
+fn stop(client: Option<Client>) {
+    if let Some(client) = client {
+        client.worker.set_onmessage(None);
+        client.worker.set_onerror(None);
+        client.worker.terminate();
+    }
+}
+
+fn start(state: AppState, generation: u64) -> Result<Client, String> {
+    let worker = Worker::new(SQL_WORKER_URL)
+        .map_err(|_| "The SQL engine could not be started (its worker script is missing).")?;
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
+        let head = Reflect::get(&e.data(), &"head".into())
+            .ok()
+            .and_then(|h| h.as_string())
+            .unwrap_or_default();
+        match protocol::from_text::<FromSql>(&head) {
+            Ok(message) => answer(state, message),
+            Err(message) => crashed(state, &message),
+        }
+    });
+    let on_error = Closure::<dyn FnMut(ErrorEvent)>::new(move |e: ErrorEvent| {
+        e.prevent_default();
+        crashed(state, &e.message());
+    });
+    worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    Ok(Client {
+        worker,
+        generation,
+        loaded: false,
+        pending: None,
+        _on_message: on_message,
+        _on_error: on_error,
+    })
+}
+
+/// The worker trapped (a panic, or a stack overflow on a very deep expression): it is gone.
+fn crashed(state: AppState, message: &str) {
+    CLIENT.with(|c| stop(c.borrow_mut().take()));
+    state.sql_run.set(SqlRun::Failed(QueryError::plain(format!(
+        "The SQL engine stopped ({}). Run the query again to restart it; a very deeply nested \
+         expression can exhaust its stack.",
+        if message.is_empty() {
+            "no reason given"
+        } else {
+            message
+        }
+    ))));
+}
+
+fn answer(state: AppState, message: FromSql) {
+    match message {
+        FromSql::Ready => {
+            let parts = state.data.with_untracked(|d| {
+                d.as_ref()
+                    .map(|d| (d.to_parts(PART_SPANS), d.session.spans.len()))
+            });
+            let Some((parts, spans)) = parts else {
+                return;
+            };
+            let (data, transfer) = (Array::new(), Array::new());
+            for part in &parts {
+                let bytes = Uint8Array::from(part.as_slice());
+                transfer.push(&bytes.buffer());
+                data.push(&bytes);
+            }
+            drop(parts);
+            CLIENT.with(|c| {
+                if let Some(client) = c.borrow().as_ref() {
+                    post(&client.worker, &ToSql::Load, Some((data, transfer)));
+                }
+            });
+            state.sql_run.set(SqlRun::Building { spans });
+        }
+        FromSql::Loaded { rows, build_ms } => {
+            let pending = CLIENT.with(|c| {
+                let mut c = c.borrow_mut();
+                let client = c.as_mut()?;
+                client.loaded = true;
+                let (id, sql) = client.pending.take()?;
+                post(&client.worker, &ToSql::Query { id, sql }, None);
+                Some(())
+            });
+            super::note_table(rows, build_ms);
+            if pending.is_some() {
+                state.sql_run.set(SqlRun::Running { started: now() });
+            }
+        }
+        FromSql::LoadFailed { message } => {
+            CLIENT.with(|c| stop(c.borrow_mut().take()));
+            state.sql_run.set(SqlRun::Failed(QueryError::plain(format!(
+                "The records table could not be built: {message}"
+            ))));
+        }
+        FromSql::Result { id, output, ms } => {
+            if id == LATEST.with(Cell::get) {
+                state.sql_run.set(SqlRun::Done {
+                    output: Arc::new(output),
+                    ms,
+                });
+            }
+        }
+        FromSql::Error { id, error } => {
+            if id == LATEST.with(Cell::get) {
+                state.sql_run.set(SqlRun::Failed(error));
+            }
+        }
+    }
+}
