@@ -31,6 +31,10 @@ pub const MAX_SQL_BYTES: usize = 16 * 1024;
 /// Rows a query returns at most (the rest are counted, not kept).
 pub const MAX_ROWS: usize = 10_000;
 
+/// The stack of the thread a query runs on, natively.
+#[cfg(not(target_arch = "wasm32"))]
+const QUERY_STACK: usize = 64 << 20;
+
 /// Memory a query may use for its own state (hash tables, sorts), beyond the table itself.
 const MEMORY_LIMIT: usize = 512 << 20;
 
@@ -122,8 +126,40 @@ impl Engine {
             let df = self.ctx.sql_with_options(sql, options).await?;
             df.limit(0, Some(MAX_ROWS + 1))?.collect().await
         };
-        let batches = self.runtime.block_on(run).map_err(|e| error_of(&e))?;
+        let batches = self.block_on(run)?.map_err(|e| error_of(&e))?;
         output(&batches)
+    }
+
+    /// Runs a query's future to its end. Natively on a thread of its own: the planner recurses
+    /// through deep expressions (its stack is [`QUERY_STACK`]), and a caller that is itself in
+    /// an async runtime (the MCP server) could not block on another one. In the browser worker,
+    /// on the worker's thread, whose stack `build.rs` sets.
+    fn block_on<T: Send>(
+        &self,
+        run: impl std::future::Future<Output = T> + Send,
+    ) -> Result<T, QueryError> {
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            let spawned = std::thread::scope(|scope| {
+                std::thread::Builder::new()
+                    .name("sql query".into())
+                    .stack_size(QUERY_STACK)
+                    .spawn_scoped(scope, || self.runtime.block_on(run))
+                    .map(|h| h.join())
+            });
+            // The thread could not start, or the engine panicked: said, not fatal.
+            match spawned {
+                Ok(Ok(done)) => Ok(done),
+                Ok(Err(_)) => Err(QueryError::plain(
+                    "The SQL engine failed on this query (it panicked); nothing else is affected.",
+                )),
+                Err(e) => Err(QueryError::plain(format!("cannot start a query thread: {e}"))),
+            }
+        }
+        #[cfg(target_arch = "wasm32")]
+        {
+            Ok(self.runtime.block_on(run))
+        }
     }
 }
 

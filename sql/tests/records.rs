@@ -281,3 +281,10 @@ fn output_as_json_and_csv() {
     );
     assert_eq!(out.to_csv(), "t,n,b,z\r\n\"a,\"\"b\"\"\",2,true,\r\n");
 }
+
+#[test]
+fn a_deep_expression_runs_on_the_query_threads_stack() {
+    let (_, engine) = engine();
+    let sql = format!("SELECT {}1 AS n", "1+".repeat(500));
+    assert_eq!(single(&engine, &sql), "501");
+}
