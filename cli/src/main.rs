@@ -6,6 +6,7 @@
 //! nothing could be read.
 
 mod context;
+mod mcp;
 mod runs;
 mod sql;
 
@@ -20,6 +21,7 @@ const USAGE: &str =
     "usage: sightline [--base-url URL] [--src URL] [--markdown] [--verbose] FILE|FOLDER...
        sightline sql [--json | --csv] \"SELECT ...\" FILE|FOLDER...   (sightline sql --help)
        sightline context [--test NAME] FILE|FOLDER...   (a failure as Markdown for an assistant)
+       sightline mcp FILE|FOLDER...   (a Model Context Protocol server over stdio)
 
 Prints the failing tests in trace FILEs (OTLP/JSON, JSON Lines, Jaeger, Zipkin; gzip, zstd, zip,
 tar; a FOLDER is read whole) and, for each, the span that caused it, with a link to it in
@@ -252,15 +254,16 @@ type Subcommand<O, E> = fn(Vec<String>, &mut O, &mut E) -> std::io::Result<u8>;
 
 fn main() -> ExitCode {
     let mut argv: Vec<String> = std::env::args().skip(1).collect();
-    let (stdout, stderr) = (std::io::stdout(), std::io::stderr());
     let command = match argv.first().map(String::as_str) {
         Some("sql") => Some(sql::main as Subcommand<_, _>),
         Some("context") => Some(context::main as Subcommand<_, _>),
+        Some("mcp") => Some(mcp::main as Subcommand<_, _>),
         _ => None,
     };
     if let Some(command) = command {
         argv.remove(0);
-        return match command(argv, &mut stdout.lock(), &mut stderr.lock()) {
+        // Not locked: the MCP server writes to standard output from its runtime's threads.
+        return match command(argv, &mut std::io::stdout(), &mut std::io::stderr()) {
             Ok(code) => ExitCode::from(code),
             Err(e) => {
                 eprintln!("sightline: {e}");
@@ -278,7 +281,7 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.is_empty() { 0 } else { 2 });
         }
     };
-    match run(&args, &mut stdout.lock()) {
+    match run(&args, &mut std::io::stdout().lock()) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("sightline: {e}");

@@ -1,4 +1,6 @@
-//! What the command-line tests share: the fixtures' paths and a run of the built binary.
+//! What the command-line tests share: the fixtures' paths and a run of the built binary. Each
+//! test file uses what it needs of it.
+#![allow(dead_code)]
 
 use std::path::PathBuf;
 use std::process::Command;
