@@ -153,7 +153,9 @@ impl Engine {
                 Ok(Err(_)) => Err(QueryError::plain(
                     "The SQL engine failed on this query (it panicked); nothing else is affected.",
                 )),
-                Err(e) => Err(QueryError::plain(format!("cannot start a query thread: {e}"))),
+                Err(e) => Err(QueryError::plain(format!(
+                    "cannot start a query thread: {e}"
+                ))),
             }
         }
         #[cfg(target_arch = "wasm32")]

@@ -15,7 +15,8 @@ pub async fn copy_text(text: String) -> bool {
 #[component]
 pub fn CopyButton(
     /// What the button copies, e.g. "span ID" (for its accessible name "Copy span ID").
-    what: &'static str,
+    #[prop(into)]
+    what: String,
     /// The text to copy, computed when clicked.
     text: Callback<(), String>,
 ) -> impl IntoView {
@@ -33,8 +34,9 @@ pub fn CopyButton(
             );
         });
     };
+    let label = format!("Copy {what}");
     view! {
-        <button type="button" class="copy-button" aria-label=format!("Copy {what}") title=format!("Copy {what}") on:click=on_click>
+        <button type="button" class="copy-button" aria-label=label.clone() title=label on:click=on_click>
             {move || match done.get() {
                 None => "Copy",
                 Some(true) => "Copied",

@@ -18,6 +18,16 @@ use super::exception::ExceptionView;
 use super::json_tree::JsonTree;
 use super::state::{AppState, Loaded};
 
+/// The span with its whole context (its test, exception, path, bodies, the passing run's
+/// differences) as Markdown for an assistant ([`sightline_core::session::context`]).
+fn assistant_context(state: AppState, view: usize, node: u32) -> String {
+    state.data.with_untracked(|d| {
+        d.as_ref()
+            .and_then(|d| sightline_core::session::context::span_context(d, view, node))
+            .unwrap_or_default()
+    })
+}
+
 /// Characters of a long attribute value shown before "Show all".
 const LONG_VALUE: usize = 2000;
 
@@ -316,6 +326,8 @@ fn details_view(
             <div class="span-actions">
                 <CopyButton what="span as JSON" text=Callback::new(move |()| otlp.clone())/>
                 <span class="action-label">"Span as OTLP JSON"</span>
+                <CopyButton what="for an assistant" text=Callback::new(move |()| assistant_context(state, trace, index))/>
+                <span class="action-label">"With its context, as Markdown"</span>
             </div>
             {(!links_out.is_empty()).then(|| view! {
                 <nav class="ci-links" aria-label="CI and source">

@@ -10,6 +10,18 @@ use super::copy::CopyButton;
 use super::permalink::span_link;
 use super::state::AppState;
 
+/// Failing test `index` (of those listed) with its whole context, as Markdown for an assistant
+/// ([`sightline_core::session::context`]).
+fn assistant_context(state: AppState, index: usize) -> String {
+    state
+        .data
+        .with_untracked(|d| {
+            let d = d.as_ref()?;
+            sightline_core::session::context::failure_context(d, d.failures.listed.get(index)?)
+        })
+        .unwrap_or_default()
+}
+
 /// [`error_text`] on one line: the first of a multi-line message.
 fn error_line(kind: &str, message: &str) -> String {
     error_text(kind, message.lines().next().unwrap_or_default().trim())
@@ -81,7 +93,8 @@ pub fn FailingTests() -> impl IntoView {
                 .listed
                 .iter()
                 .take(shown.get())
-                .map(|test| {
+                .enumerate()
+                .map(|(index, test)| {
                     let (trace, node) = (test.trace, test.cause.node);
                     let cause = match error_line(&test.cause.kind, &test.cause.message) {
                         text if text.is_empty() => "failed (no message)".to_string(),
@@ -122,6 +135,10 @@ pub fn FailingTests() -> impl IntoView {
                                 </span>
                                 <span class="failure-where">{place}</span>
                             </button>
+                            <CopyButton
+                                what="for an assistant"
+                                text=Callback::new(move |()| assistant_context(state, index))
+                            />
                         </li>
                     }
                 })

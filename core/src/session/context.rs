@@ -11,7 +11,7 @@ use std::fmt::Write;
 use rustc_hash::FxHashMap;
 
 use crate::insight::payload::{attr_text, exception_events};
-use crate::insight::report::{error_text, FailingTest};
+use crate::insight::report::{error_text, test_outcomes, FailingTest, Outcome};
 use crate::insight::runs::compare::default_passing;
 use crate::insight::runs::Comparison;
 use crate::insight::stacktrace;
@@ -91,8 +91,7 @@ fn fenced(out: &mut String, language: &str, text: &str) {
 }
 
 /// Where the test of node `at` is: the nearest ancestor-or-self span that is a test.
-fn test_above(loaded: &Loaded, tree: &TraceTree, at: u32) -> Option<u32> {
-    let outcomes = crate::insight::report::test_outcomes(&loaded.session);
+fn test_above(outcomes: &[Option<Outcome>], tree: &TraceTree, at: u32) -> Option<u32> {
     let mut i = Some(at);
     while let Some(n) = i {
         let node = tree.nodes.get(n as usize)?;
@@ -113,8 +112,9 @@ fn test_above(loaded: &Loaded, tree: &TraceTree, at: u32) -> Option<u32> {
 pub fn span_context(loaded: &Loaded, view: usize, target: u32) -> Option<String> {
     let tree = loaded.forest.tree(view)?;
     tree.nodes.get(target as usize)?;
-    let test = test_above(loaded, tree, target);
-    Some(write_context(loaded, view, tree, test, target))
+    let outcomes = test_outcomes(&loaded.session);
+    let test = test_above(&outcomes, tree, target);
+    Some(write_context(loaded, &outcomes, view, tree, test, target))
 }
 
 /// The context of a failing test: the test, and its cause.
@@ -125,11 +125,20 @@ pub fn failure_context(loaded: &Loaded, f: &FailingTest) -> Option<String> {
         .tests
         .then_some(f.node)
         .filter(|&n| (n as usize) < tree.nodes.len());
-    Some(write_context(loaded, f.trace, tree, test, f.cause.node))
+    let outcomes = test_outcomes(&loaded.session);
+    Some(write_context(
+        loaded,
+        &outcomes,
+        f.trace,
+        tree,
+        test,
+        f.cause.node,
+    ))
 }
 
 fn write_context(
     loaded: &Loaded,
+    outcomes: &[Option<Outcome>],
     view: usize,
     tree: &TraceTree,
     test: Option<u32>,
@@ -142,11 +151,11 @@ fn write_context(
     match test {
         Some(t) => {
             let test_span = span_of(t);
-            let failed = crate::insight::report::test_outcomes(s)
+            let failed = outcomes
                 .get(tree.nodes[t as usize].span as usize)
                 .copied()
                 .flatten()
-                == Some(crate::insight::runs::Outcome::Fail)
+                == Some(Outcome::Fail)
                 || (!loaded.failures.tests && tree.error_count > 0);
             let _ = writeln!(
                 out,
@@ -556,7 +565,7 @@ fn comparison_section(out: &mut String, loaded: &Loaded, view: usize, test: u32)
     let Some((t, e)) = found else { return };
     let history = &runs.tests[t];
     let failing = &history.executions[e];
-    if failing.outcome != crate::insight::runs::Outcome::Fail {
+    if failing.outcome != Outcome::Fail {
         return;
     }
     let revision = |run: u32| {
