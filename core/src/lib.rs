@@ -51,4 +51,4 @@ pub use view::format::{format_duration, format_timestamp_utc};
 
 pub use session::{decode_session, Loaded};
 
-pub use wire::{forest_parts, forest_parts_each, Assembler, Streamer};
+pub use wire::{forest_parts, forest_parts_each, Assembler, PartsCursor, Streamer};

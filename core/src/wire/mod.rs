@@ -201,6 +201,20 @@ fn room_for(expected: usize) -> usize {
     }
 }
 
+/// The session but its strings and spans.
+fn session_head(session: &Session) -> SessionHead {
+    SessionHead {
+        strings: count(session.strings.len()),
+        spans: count(session.spans.len()),
+        resources: session.resources.clone(),
+        scopes: session.scopes.clone(),
+        warnings: session.warnings.clone(),
+        files: session.files.clone(),
+        duplicates: session.duplicates,
+        origins: session.origins.clone(),
+    }
+}
+
 /// Sends a session's strings and spans while it is being decoded: each call to
 /// [`Streamer::parts`] gives the pieces for what was added since the last one (taking back
 /// spans a decoder removed), and [`Streamer::finish`] the rest and the session's head.
@@ -238,17 +252,7 @@ impl Streamer {
     pub fn finish(mut self, session: &Session, per_part: usize) -> Vec<Vec<u8>> {
         let mut parts = self.take_back(session);
         self.send_new(session, per_part, false, &mut parts);
-        let head = SessionHead {
-            strings: count(session.strings.len()),
-            spans: count(session.spans.len()),
-            resources: session.resources.clone(),
-            scopes: session.scopes.clone(),
-            warnings: session.warnings.clone(),
-            files: session.files.clone(),
-            duplicates: session.duplicates,
-            origins: session.origins.clone(),
-        };
-        parts.push(encode(&PartRef::Session(&head)));
+        parts.push(encode(&PartRef::Session(&session_head(session))));
         parts
     }
 
@@ -381,6 +385,77 @@ impl Loaded {
     }
 }
 
+/// [`Loaded::to_parts`] a few pieces at a time, so that a caller on the page's main thread can
+/// hand a whole session on (to the SQL worker) in short tasks: the strings, then the spans a
+/// piece at a time, then the session's head, then the trees' pieces. The pieces are the very
+/// ones `to_parts` makes, in its order.
+#[derive(Debug, Default)]
+pub struct PartsCursor {
+    stage: CursorStage,
+    next_span: usize,
+}
+
+#[derive(Debug, Default, PartialEq, Eq)]
+enum CursorStage {
+    #[default]
+    Strings,
+    Spans,
+    Head,
+    Forest,
+    Done,
+}
+
+impl PartsCursor {
+    pub fn new() -> PartsCursor {
+        PartsCursor::default()
+    }
+
+    /// The next pieces of `loaded` (one piece of spans, or the strings, the head or the trees'
+    /// pieces); empty once all were given. `per_part` must be the same at every call.
+    pub fn next(&mut self, loaded: &Loaded, per_part: usize) -> Vec<Vec<u8>> {
+        let per_part = per_part.max(1);
+        let session = &loaded.session;
+        match self.stage {
+            CursorStage::Strings => {
+                self.stage = CursorStage::Spans;
+                session
+                    .strings
+                    .runs_from(0)
+                    .iter()
+                    .map(|run| encode(&PartRef::Strings(run)))
+                    .collect()
+            }
+            CursorStage::Spans => {
+                let end = (self.next_span + per_part).min(session.spans.len());
+                let chunk = &session.spans[self.next_span..end];
+                self.next_span = end;
+                if self.next_span == session.spans.len() {
+                    self.stage = CursorStage::Head;
+                }
+                if chunk.is_empty() {
+                    return self.next(loaded, per_part);
+                }
+                vec![encode(&PartRef::Spans(chunk))]
+            }
+            CursorStage::Head => {
+                self.stage = CursorStage::Forest;
+                vec![encode(&PartRef::Session(&session_head(session)))]
+            }
+            CursorStage::Forest => {
+                self.stage = CursorStage::Done;
+                forest_parts(
+                    &loaded.forest,
+                    &loaded.files,
+                    &loaded.failures,
+                    &loaded.runs,
+                    per_part,
+                )
+            }
+            CursorStage::Done => Vec::new(),
+        }
+    }
+}
+
 /// Puts a snapshot back together from its pieces, in the order they were made.
 pub struct Assembler {
     session: Session,
@@ -499,6 +574,33 @@ impl Assembler {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_cursor_gives_the_very_pieces_of_to_parts() {
+        let bytes = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/fixtures/order-e2e.json"
+        ))
+        .expect("sample");
+        let loaded = Loaded::decode(vec![("order-e2e.json".into(), bytes)]);
+        for per_part in [1, 7, 10_000] {
+            let mut cursor = PartsCursor::new();
+            let mut pieces = Vec::new();
+            let mut calls = 0;
+            loop {
+                let next = cursor.next(&loaded, per_part);
+                if next.is_empty() {
+                    break;
+                }
+                calls += 1;
+                pieces.extend(next);
+            }
+            assert_eq!(pieces, loaded.to_parts(per_part), "{per_part} a piece");
+            // Strings, each piece of spans, the head, the trees.
+            assert_eq!(calls, 3 + loaded.session.spans.len().div_ceil(per_part));
+            assert!(cursor.next(&loaded, per_part).is_empty());
+        }
+    }
 
     #[test]
     fn round_trips_through_bytes() {

@@ -116,11 +116,12 @@ impl QueryOutput {
     }
 }
 
-/// What the page tells the SQL worker. `Load` comes with the session's pieces
-/// ([`crate::Loaded::to_parts`]) as its buffers.
+/// What the page tells the SQL worker: the session's pieces ([`crate::PartsCursor`]) in `Part`
+/// messages (as their buffers), then `Load` to build the table from them; then queries.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ToSql {
+    Part,
     Load,
     Query { id: u32, sql: String },
 }

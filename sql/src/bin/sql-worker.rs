@@ -2,8 +2,8 @@
 //! with the engine, off the page's main thread. The page starts it when the SQL view first
 //! opens, so neither the first paint nor the app's own wasm pays for the engine.
 //!
-//! It speaks `sightline_core::wire::query`: it hears [`ToSql`] (`Load` with the session's pieces
-//! as buffers, then `Query`) and answers [`FromSql`] (`Ready` once, `Loaded` or `LoadFailed`,
+//! It speaks `sightline_core::wire::query`: it hears [`ToSql`] (`Part`s with the session's
+//! pieces as buffers, `Load`, then `Query`) and answers [`FromSql`] (`Ready` once, `Loaded` or `LoadFailed`,
 //! then `Result` or `Error` for each query). A query runs to its end in one task: the page
 //! cancels one by terminating the worker.
 
@@ -53,15 +53,19 @@ mod worker {
         Ok((protocol::from_text(&head)?, buffers))
     }
 
-    /// Reads the session from its pieces and builds the table.
-    fn load(buffers: &Array) -> Result<Engine, String> {
-        let mut assembler = Assembler::new();
+    /// Adds a message's pieces of the session.
+    fn add_parts(assembler: &mut Assembler, buffers: &Array) -> Result<(), String> {
         for piece in buffers.iter() {
             let bytes: Uint8Array = piece
                 .dyn_into()
                 .map_err(|_| "a piece of the session is not a Uint8Array".to_string())?;
             assembler.add(&bytes.to_vec())?;
         }
+        Ok(())
+    }
+
+    /// Reads the session from its pieces and builds the table.
+    fn load(assembler: Assembler) -> Result<Engine, String> {
         let loaded = assembler.finish()?;
         Engine::new(&loaded).map_err(|e| e.message)
     }
@@ -71,12 +75,17 @@ mod worker {
         let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
         let reply_to = scope.clone();
         let engine: Rc<RefCell<Option<Engine>>> = Rc::new(RefCell::new(None));
+        let pieces = RefCell::new(Assembler::new());
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
             let answer = match read(&e.data()) {
                 Err(message) => FromSql::LoadFailed { message },
-                Ok((ToSql::Load, buffers)) => {
+                Ok((ToSql::Part, buffers)) => match add_parts(&mut pieces.borrow_mut(), &buffers) {
+                    Ok(()) => return,
+                    Err(message) => FromSql::LoadFailed { message },
+                },
+                Ok((ToSql::Load, _)) => {
                     let started = js_sys::Date::now();
-                    match load(&buffers) {
+                    match load(pieces.replace(Assembler::new())) {
                         Ok(built) => {
                             let rows = built.rows() as u64;
                             *engine.borrow_mut() = Some(built);

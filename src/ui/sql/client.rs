@@ -1,15 +1,17 @@
 //! The SQL worker (`sql/src/bin/sql-worker.rs`): started when the SQL view first runs a query,
 //! so neither the first paint nor the app's wasm pays for the engine. It is handed the loaded
-//! session in its wire form once per load and keeps the `records` table; each query is one
+//! session in its wire form once per load, in short tasks, and keeps the `records` table; each query is one
 //! message. Cancel, a newer load or a crash ends it; the next query starts a new one.
 
 use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 use std::sync::Arc;
 
 use js_sys::{Array, Reflect, Uint8Array};
 use leptos::prelude::*;
 use sightline_core::wire::protocol;
 use sightline_core::wire::query::{FromSql, QueryError, ToSql};
+use sightline_core::{Loaded, PartsCursor};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{ErrorEvent, MessageEvent, Worker};
@@ -21,9 +23,14 @@ use crate::ui::worker_client::envelope;
 const SQL_WORKER_URL: &str = "./sql-worker_loader.js";
 
 /// Spans per piece of the session handed to the worker.
-const PART_SPANS: usize = 10_000;
+const PART_SPANS: usize = 5_000;
+
+/// How long one task of handing the session over may take before it yields to the page (ms).
+const HAND_OVER_TASK_MS: f64 = 8.0;
 
 struct Client {
+    /// Tells this worker from one started later (after a Cancel) for the same load.
+    number: u32,
     worker: Worker,
     /// The load ([`AppState::generation`]) whose session it holds.
     generation: u64,
@@ -39,6 +46,8 @@ thread_local! {
     static CLIENT: RefCell<Option<Client>> = const { RefCell::new(None) };
     /// The id of the latest query: answers to older ones are dropped.
     static LATEST: Cell<u32> = const { Cell::new(0) };
+    /// Workers started so far.
+    static STARTED: Cell<u32> = const { Cell::new(0) };
 }
 
 fn now() -> f64 {
@@ -126,7 +135,12 @@ fn start(state: AppState, generation: u64) -> Result<Client, String> {
     });
     worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    let number = STARTED.with(|n| {
+        n.set(n.get().wrapping_add(1));
+        n.get()
+    });
     Ok(Client {
+        number,
         worker,
         generation,
         loaded: false,
@@ -150,29 +164,53 @@ fn crashed(state: AppState, message: &str) {
     ))));
 }
 
+/// Hands the session to worker `number` in pieces, a few milliseconds of encoding per task so
+/// the page never blocks, then asks it to build the table. Stops if that worker was stopped.
+fn hand_over(number: u32, loaded: Arc<Loaded>, cursor: Rc<RefCell<PartsCursor>>) {
+    let started = now();
+    loop {
+        let worker = CLIENT.with(|c| {
+            c.borrow()
+                .as_ref()
+                .filter(|c| c.number == number)
+                .map(|c| c.worker.clone())
+        });
+        let Some(worker) = worker else { return };
+        let parts = cursor.borrow_mut().next(&loaded, PART_SPANS);
+        if parts.is_empty() {
+            post(&worker, &ToSql::Load, None);
+            return;
+        }
+        let (data, transfer) = (Array::new(), Array::new());
+        for part in &parts {
+            let bytes = Uint8Array::from(part.as_slice());
+            transfer.push(&bytes.buffer());
+            data.push(&bytes);
+        }
+        post(&worker, &ToSql::Part, Some((data, transfer)));
+        if now() - started > HAND_OVER_TASK_MS {
+            set_timeout(
+                move || hand_over(number, loaded, cursor),
+                std::time::Duration::ZERO,
+            );
+            return;
+        }
+    }
+}
+
 fn answer(state: AppState, message: FromSql) {
     match message {
         FromSql::Ready => {
-            let parts = state.data.with_untracked(|d| {
-                d.as_ref()
-                    .map(|d| (d.to_parts(PART_SPANS), d.session.spans.len()))
-            });
-            let Some((parts, spans)) = parts else {
+            let (Some(loaded), Some(number)) = (
+                state.data.get_untracked(),
+                CLIENT.with(|c| c.borrow().as_ref().map(|c| c.number)),
+            ) else {
                 return;
             };
-            let (data, transfer) = (Array::new(), Array::new());
-            for part in &parts {
-                let bytes = Uint8Array::from(part.as_slice());
-                transfer.push(&bytes.buffer());
-                data.push(&bytes);
-            }
-            drop(parts);
-            CLIENT.with(|c| {
-                if let Some(client) = c.borrow().as_ref() {
-                    post(&client.worker, &ToSql::Load, Some((data, transfer)));
-                }
+            state.sql_run.set(SqlRun::Building {
+                spans: loaded.session.spans.len(),
             });
-            state.sql_run.set(SqlRun::Building { spans });
+            hand_over(number, loaded, Rc::new(RefCell::new(PartsCursor::new())));
         }
         FromSql::Loaded { rows, build_ms } => {
             let pending = CLIENT.with(|c| {
