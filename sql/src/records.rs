@@ -13,7 +13,6 @@ use datafusion::arrow::error::ArrowError;
 use datafusion::arrow::record_batch::RecordBatch;
 use sightline_core::insight::report::test_outcomes;
 use sightline_core::insight::runs::history::NameKeys;
-use sightline_core::insight::structured::parse_structured;
 use sightline_core::model::{Event, KeyValue, Link, Session, Span, StatusCode, Value};
 use sightline_core::{Interner, Loaded, Sym};
 
@@ -126,23 +125,37 @@ fn level_name(num: i64) -> &'static str {
     }
 }
 
-/// Writes `text` as a JSON string.
+/// Writes `text` as a JSON string: runs of plain characters copied whole, the rest escaped.
 fn json_string(out: &mut String, text: &str) {
     out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
+    let mut plain = 0;
+    for (i, b) in text.bytes().enumerate() {
+        let escape = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        out.push_str(&text[plain..i]);
+        if escape.is_empty() {
+            let _ = write!(out, "\\u{b:04x}");
+        } else {
+            out.push_str(escape);
         }
+        plain = i + 1;
     }
+    out.push_str(&text[plain..]);
     out.push('"');
+}
+
+/// Whether `text` is a JSON object or array (checked, not built).
+fn is_structured(text: &str) -> bool {
+    let t = text.trim_start();
+    (t.starts_with('{') || t.starts_with('['))
+        && serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok()
 }
 
 /// Writes an attribute value as JSON: a string holding a JSON object or array nested as JSON
@@ -152,9 +165,11 @@ fn json_value(out: &mut String, s: &Interner, value: &Value) {
         Value::Empty => out.push_str("null"),
         Value::Str(sym) => {
             let text = s.get(*sym);
-            match parse_structured(text) {
-                Some(json) => out.push_str(&json.to_json()),
-                None => json_string(out, text),
+            if is_structured(text) {
+                // Valid JSON already: written as it came.
+                out.push_str(text.trim());
+            } else {
+                json_string(out, text);
             }
         }
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),

@@ -1,0 +1,87 @@
+// SQL in the browser on a large trace, against a baseline measured in the same page: the time
+// the page took to open the file (bytes in memory to the painted waterfall). Then the first
+// query of the SQL view, which loads the engine's worker, hands it the session, builds the
+// records table and runs a GROUP BY service_name, span_name; and the same query again, on the
+// table already built. Prints each time with its ratio to the baseline, the table's build time
+// as the worker measured it, and the page's longest main-thread task meanwhile.
+// Usage: node tests/bench/sql.mjs FILE...   (SIGHTLINE_DIST=dir serves another build)
+import { basename } from 'node:path';
+import { serve, launch, spareDecoderWarm } from '../e2e/harness.mjs';
+
+const files = process.argv.slice(2);
+if (!files.length) {
+  console.error('usage: node tests/bench/sql.mjs FILE...');
+  process.exit(2);
+}
+const QUERY = 'SELECT service_name, span_name, count(*) AS spans, sum(duration) AS total, avg(duration) AS mean, '
+  + 'max(duration) AS longest FROM records GROUP BY service_name, span_name ORDER BY total DESC';
+
+const watch = (page) => page.evaluate(() => {
+  window.__longTasks = [];
+  window.__observer?.disconnect();
+  window.__observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) window.__longTasks.push(e.duration);
+  });
+  window.__observer.observe({ type: 'longtask', buffered: false });
+});
+const longest = async (page) => {
+  await page.waitForTimeout(300);
+  return page.evaluate(() => Math.max(0, ...window.__longTasks));
+};
+
+const site = await serve(process.env.SIGHTLINE_DIST || undefined);
+const browser = await launch();
+const rows = [];
+try {
+  for (const file of files) {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.goto(site.url);
+    await page.getByRole('status').filter({ hasText: 'Loaded' }).waitFor({ timeout: 60_000 });
+    await spareDecoderWarm(page);
+    await page.evaluate(() => performance.clearMarks());
+    await page.getByRole('button', { name: 'Open trace files' }).setInputFiles(file);
+    await page.waitForFunction(() => performance.getEntriesByName('sightline:painted').length > 0, null, { timeout: 600_000, polling: 100 });
+    const load = await page.evaluate(() => {
+      const t = (n) => performance.getEntriesByName(n)[0]?.startTime;
+      return t('sightline:painted') - t('sightline:bytes');
+    });
+    await page.waitForTimeout(2000);
+    await page.getByRole('navigation', { name: 'Across runs' }).getByRole('button', { name: 'SQL' }).click();
+    const editor = page.getByRole('textbox', { name: 'SQL query' });
+    await editor.fill(QUERY);
+    const status = page.getByRole('status').filter({ hasText: /^\d[\d,]* rows? in \d+ ms/ });
+    const run = async () => {
+      await watch(page);
+      const t = Date.now();
+      await editor.press('Control+Enter');
+      await status.waitFor({ timeout: 600_000 });
+      const shown = Date.now() - t;
+      const text = await status.textContent();
+      return { shown, text, blocked: await longest(page) };
+    };
+    const first = await run();
+    const built = Number(first.text.match(/built in (\d+) ms/)?.[1]);
+    await page.getByRole('button', { name: 'Columns' }).click();
+    await page.getByRole('button', { name: 'Columns' }).click();
+    // The same query again: its status must change to be seen, so clear it first.
+    await editor.fill(`${QUERY} `);
+    const again = await run();
+    const queryMs = Number(again.text.match(/in (\d+) ms/)?.[1]);
+    rows.push({
+      file: basename(file),
+      load: load.toFixed(0),
+      first: `${first.shown} (${(first.shown / load).toFixed(2)}x)`,
+      built,
+      again: `${again.shown} (${(again.shown / load).toFixed(3)}x)`,
+      queryMs,
+      blocked: `${first.blocked.toFixed(0)} / ${again.blocked.toFixed(0)}`,
+    });
+    await page.close();
+  }
+} finally {
+  await browser.close();
+  await site.close();
+}
+console.log('| file | opening it, ms (baseline) | first query: engine loaded, table built, GROUP BY, ms (ratio) | of which the table, ms | the query again, ms (ratio) | of which the engine, ms | longest main-thread task, ms: first / again |');
+console.log('|---|---|---|---|---|---|---|');
+for (const r of rows) console.log(`| ${r.file} | ${r.load} | ${r.first} | ${r.built} | ${r.again} | ${r.queryMs} | ${r.blocked} |`);
