@@ -34,6 +34,8 @@ struct Client {
     worker: Worker,
     /// The load ([`AppState::generation`]) whose session it holds.
     generation: u64,
+    /// It said it is ready (the session is being handed to it, or was).
+    ready: bool,
     /// Its table is built.
     loaded: bool,
     /// The query waiting for the table: (id, text).
@@ -95,8 +97,31 @@ pub fn run(state: AppState, sql: String) {
             state.sql_run.set(SqlRun::Running { started: now() });
         } else {
             client.pending = Some((id, sql));
-            if !matches!(state.sql_run.get_untracked(), SqlRun::Building { .. }) {
-                state.sql_run.set(SqlRun::Starting);
+            state.sql_run.set(if client.ready {
+                SqlRun::Building {
+                    spans: state
+                        .data
+                        .with_untracked(|d| d.as_ref().map_or(0, |d| d.session.spans.len())),
+                }
+            } else {
+                SqlRun::Starting
+            });
+        }
+    });
+}
+
+/// Starts the worker and hands it the session, if no worker holds this load's table yet: the
+/// view does this when it opens, so the first query does not wait for the engine to load.
+pub fn prepare(state: AppState) {
+    let generation = state.generation.get_untracked();
+    CLIENT.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.as_ref().is_some_and(|c| c.generation != generation) {
+            stop(c.take());
+        }
+        if c.is_none() && state.data.with_untracked(Option::is_some) {
+            if let Ok(client) = start(state, generation) {
+                *c = Some(client);
             }
         }
     });
@@ -143,6 +168,7 @@ fn start(state: AppState, generation: u64) -> Result<Client, String> {
         number,
         worker,
         generation,
+        ready: false,
         loaded: false,
         pending: None,
         _on_message: on_message,
@@ -203,13 +229,21 @@ fn answer(state: AppState, message: FromSql) {
         FromSql::Ready => {
             let (Some(loaded), Some(number)) = (
                 state.data.get_untracked(),
-                CLIENT.with(|c| c.borrow().as_ref().map(|c| c.number)),
+                CLIENT.with(|c| {
+                    let mut c = c.borrow_mut();
+                    let client = c.as_mut()?;
+                    client.ready = true;
+                    Some(client.number)
+                }),
             ) else {
                 return;
             };
-            state.sql_run.set(SqlRun::Building {
-                spans: loaded.session.spans.len(),
-            });
+            // Said only when a query waits for the table (the view may be preparing it ahead).
+            if state.sql_run.with_untracked(SqlRun::busy) {
+                state.sql_run.set(SqlRun::Building {
+                    spans: loaded.session.spans.len(),
+                });
+            }
             hand_over(number, loaded, Rc::new(RefCell::new(PartsCursor::new())));
         }
         FromSql::Loaded { rows, build_ms } => {
