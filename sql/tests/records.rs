@@ -288,3 +288,22 @@ fn a_deep_expression_runs_on_the_query_threads_stack() {
     let sql = format!("SELECT {}1 AS n", "1+".repeat(500));
     assert_eq!(single(&engine, &sql), "501");
 }
+
+#[test]
+fn docs_list_every_column_as_the_engine_has_it() {
+    let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/sql.md"))
+        .expect("docs/sql.md");
+    for c in COLUMNS {
+        let row = format!("| `{}` | {} | {} |", c.name, c.sql_type, c.about);
+        assert!(
+            docs.contains(&row),
+            "docs/sql.md lacks (or differs on) {row}"
+        );
+    }
+    let rows = docs.lines().filter(|l| l.starts_with("| `")).count();
+    assert_eq!(
+        rows,
+        COLUMNS.len(),
+        "docs/sql.md lists columns the table does not have"
+    );
+}

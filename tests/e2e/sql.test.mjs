@@ -106,3 +106,21 @@ test('a permalink with a query opens the SQL view and runs it', async () => {
     assert.equal(await editor(page).inputValue(), sql);
   });
 });
+
+test('a long query shows its running time and Cancel stops it; the next query runs', async () => {
+  await withPage(browser, 'sql cancel', async (page) => {
+    await page.goto(site.url);
+    await loaded(page).waitFor();
+    await nav(page).getByRole('button', { name: 'SQL' }).click();
+    // A hundred million steps of a recursive query, one row each: minutes of work.
+    await editor(page).fill('WITH RECURSIVE t(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM t WHERE n < 100000000) SELECT count(*) FROM t');
+    await editor(page).press('Control+Enter');
+    await page.getByRole('status').filter({ hasText: /^Running… \d+\.\d s$/ }).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Run', exact: true }).isDisabled(), true);
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.getByRole('status').filter({ hasText: 'Cancelled.' }).waitFor();
+    await editor(page).fill('SELECT count(*) AS spans FROM records');
+    await editor(page).press('Control+Enter');
+    assert.deepEqual((await cells(page))[1], ['33']);
+  });
+});

@@ -315,7 +315,7 @@ test('a test trace and the worker trace it enqueued open together, on the worker
     assert.match(await consumer.locator('.linked-mark').getAttribute('title'), /^Trace [0-9a-f]{32}, joined to the span above by a span link/);
     assert.match(await selectedRow(page).textContent(), /^reserve stock/);
     // The failures list explains the test's assertion by the worker's exception.
-    const failure = page.getByRole('region', { name: 'Failures' }).getByRole('list').getByRole('button');
+    const failure = page.getByRole('region', { name: 'Failures' }).getByRole('list').getByRole('button', { name: /^(?!Copy for an assistant$)/ });
     assert.equal(await failure.count(), 1);
     assert.match(await failure.textContent(), /test_order_is_fulfilled.*AssertionError: order ord-1 is 'failed'.*caused by __main__\.InsufficientStock: TEAPOT-XL: wanted 5, 3 in stock.*order-worker · reserve stock/);
     assert.equal(await failure.getAttribute('aria-current'), 'true');
@@ -425,7 +425,7 @@ test('a session of a thousand traces (a test suite with a trace per test) keeps 
     // The failures list: the bulk order test of each copy, the first twenty shown until asked.
     const failures = page.getByRole('region', { name: 'Failures' });
     await failures.getByRole('heading', { name: '200 failing tests' }).waitFor();
-    const failed = failures.getByRole('list').getByRole('button');
+    const failed = failures.getByRole('list').getByRole('button', { name: /^(?!Copy for an assistant$)/ });
     assert.equal(await failed.count(), 20);
     await failures.getByRole('button', { name: 'Show 180 more' }).click();
     await page.waitForFunction(() => document.querySelectorAll('.failures li').length === 200);
