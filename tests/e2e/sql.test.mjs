@@ -124,3 +124,15 @@ test('a long query shows its running time and Cancel stops it; the next query ru
     assert.deepEqual((await cells(page))[1], ['33']);
   });
 });
+
+test('a JSON cell opens into a tree of its attributes', async () => {
+  await withPage(browser, 'sql json cell', async (page) => {
+    const sql = "SELECT span_name, attributes FROM records WHERE attributes->>'order_id' = '6085f5e63d1f'";
+    await page.goto(`${site.url}#panel=sql&sql=${encodeURIComponent(sql)}`);
+    await results(page).waitFor();
+    await results(page).getByRole('row').nth(1).getByRole('cell').nth(1).locator('summary').click();
+    const tree = results(page).getByRole('tree', { name: 'attributes' });
+    await tree.getByRole('treeitem').filter({ hasText: 'order_id' }).first().waitFor();
+    assert.match(await tree.textContent(), /6085f5e63d1f/);
+  });
+});

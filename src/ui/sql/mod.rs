@@ -14,7 +14,10 @@ use sightline_core::model::ids::parse_hex_span_id;
 use sightline_core::view::format::plural;
 use sightline_core::wire::query::{QueryError, QueryOutput};
 
+use crate::ui::json_tree::JsonTree;
 use crate::ui::state::{AppState, SqlRun};
+use sightline_core::insight::structured::parse_structured;
+use wasm_bindgen::JsCast;
 
 thread_local! {
     /// The table the worker built last: (rows, ms to build it).
@@ -133,8 +136,9 @@ fn cell(
             (format!("Open span {text}"), row_trace, Some(text.clone()))
         }
         "trace_id" => (format!("Open trace {text}"), Some(text.clone()), None),
+        _ if !numeric && looks_structured(&text) => return json_cell(column, text),
         _ => {
-            // Long text (attributes, stack traces) is cut by CSS; the whole of it is the title.
+            // Long text (stack traces, messages) is cut by CSS; the whole of it is the title.
             let title = (text.len() > 60).then(|| text.clone());
             return view! { <td class:sql-num=numeric title=title>{text}</td> }.into_any();
         }
@@ -149,6 +153,41 @@ fn cell(
             >
                 {text}
             </button>
+        </td>
+    }
+    .into_any()
+}
+
+/// Whether a cell's text may be a JSON object or array (read only when opened).
+fn looks_structured(text: &str) -> bool {
+    let t = text.trim_start();
+    t.starts_with('{') || t.starts_with('[')
+}
+
+/// A JSON cell (attributes, events, a payload): its text on one line, opening into an
+/// expandable tree, built only when first opened.
+fn json_cell(column: &str, text: String) -> AnyView {
+    let open = RwSignal::new(false);
+    let label = column.to_string();
+    let summary: String = text.chars().take(120).collect();
+    let tree = move || {
+        open.get()
+            .then(|| parse_structured(&text))
+            .flatten()
+            .map(|value| view! { <JsonTree label=label.clone() value=value schema=None/> })
+    };
+    view! {
+        <td class="sql-json">
+            <details on:toggle=move |e| {
+                let opened = e
+                    .target()
+                    .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                    .is_some_and(|d| d.has_attribute("open"));
+                open.set(opened);
+            }>
+                <summary>{summary}</summary>
+                {tree}
+            </details>
         </td>
     }
     .into_any()
