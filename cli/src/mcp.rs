@@ -93,15 +93,11 @@ fn find_span(loaded: &Loaded, trace: Option<&str>, span: &str) -> Result<(usize,
             parse_hex_trace_id(t)
                 .ok_or_else(|| format!("{t:?} is not a trace id (32 hex digits)"))?,
         ),
-        None => loaded
-            .session
-            .spans
-            .iter()
-            .find(|s| s.span_id == span_id)
-            .map(|s| s.trace_id),
+        None => None,
     };
-    trace_id
-        .and_then(|t| loaded.forest.locate(&loaded.session, t, span_id))
+    loaded
+        .forest
+        .locate_span(&loaded.session, trace_id, span_id)
         .ok_or_else(|| format!("no span {span} is in the loaded files"))
 }
 

@@ -13,6 +13,7 @@ use datafusion::arrow::error::ArrowError;
 use datafusion::arrow::record_batch::RecordBatch;
 use sightline_core::insight::report::test_outcomes;
 use sightline_core::insight::runs::history::NameKeys;
+use sightline_core::insight::structured::looks_structured;
 use sightline_core::model::{Event, KeyValue, Link, Session, Span, StatusCode, Value};
 use sightline_core::{Interner, Loaded, Sym};
 
@@ -153,9 +154,7 @@ fn json_string(out: &mut String, text: &str) {
 
 /// Whether `text` is a JSON object or array (checked, not built).
 fn is_structured(text: &str) -> bool {
-    let t = text.trim_start();
-    (t.starts_with('{') || t.starts_with('['))
-        && serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok()
+    looks_structured(text) && serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok()
 }
 
 /// Writes an attribute value as JSON: a string holding a JSON object or array nested as JSON

@@ -154,11 +154,16 @@ impl<'de> Visitor<'de> for JsonVisitor {
 
 /// The JSON object or array a string holds, if it is one (scalars stay strings).
 pub fn parse_structured(text: &str) -> Option<Json> {
-    let t = text.trim_start();
-    if !(t.starts_with('{') || t.starts_with('[')) {
+    if !looks_structured(text) {
         return None;
     }
     serde_json::from_str::<Json>(text).ok()
+}
+
+/// Whether `text` may hold a JSON object or array (it starts like one), before reading it.
+pub fn looks_structured(text: &str) -> bool {
+    let t = text.trim_start();
+    t.starts_with('{') || t.starts_with('[')
 }
 
 /// An attribute value as a tree, when it has structure: a string holding a JSON object or array,

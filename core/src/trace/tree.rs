@@ -273,6 +273,24 @@ impl Forest {
         Some((t, self.traces[t].find(session, trace_id, span_id)?))
     }
 
+    /// Where span `span` is, in trace `trace` when given, else in the first trace holding a span
+    /// with that id (a span id alone, as a query result or an assistant may give it).
+    pub fn locate_span(
+        &self,
+        session: &Session,
+        trace: Option<TraceId>,
+        span: SpanId,
+    ) -> Option<(usize, u32)> {
+        let trace = trace.or_else(|| {
+            session
+                .spans
+                .iter()
+                .find(|s| s.span_id == span)
+                .map(|s| s.trace_id)
+        })?;
+        self.locate(session, trace, span)
+    }
+
     /// Where a span is, seen from view `view`: in that view when it holds the span (traces shown
     /// together hold their linked spans), else as [`Forest::locate`].
     pub fn locate_from(

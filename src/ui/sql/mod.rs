@@ -16,7 +16,7 @@ use sightline_core::wire::query::{QueryError, QueryOutput};
 
 use crate::ui::json_tree::JsonTree;
 use crate::ui::state::{AppState, SqlRun};
-use sightline_core::insight::structured::parse_structured;
+use sightline_core::insight::structured::{looks_structured, parse_structured};
 use wasm_bindgen::JsCast;
 
 thread_local! {
@@ -48,14 +48,7 @@ fn open_row_span(state: AppState, trace: Option<&str>, span: Option<&str>) {
         let trace = trace.and_then(sightline_core::model::ids::parse_hex_trace_id);
         match span.and_then(parse_hex_span_id) {
             Some(span_id) => {
-                let trace_id = trace.or_else(|| {
-                    d.session
-                        .spans
-                        .iter()
-                        .find(|s| s.span_id == span_id)
-                        .map(|s| s.trace_id)
-                })?;
-                let (view, node) = d.forest.locate(&d.session, trace_id, span_id)?;
+                let (view, node) = d.forest.locate_span(&d.session, trace, span_id)?;
                 Some((view, Some(node)))
             }
             None => {
@@ -156,12 +149,6 @@ fn cell(
         </td>
     }
     .into_any()
-}
-
-/// Whether a cell's text may be a JSON object or array (read only when opened).
-fn looks_structured(text: &str) -> bool {
-    let t = text.trim_start();
-    t.starts_with('{') || t.starts_with('[')
 }
 
 /// A JSON cell (attributes, events, a payload): its text on one line, opening into an
