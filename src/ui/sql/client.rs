@@ -74,22 +74,13 @@ pub fn run(state: AppState, sql: String) {
         l.get()
     });
     state.sql_query.set(Some(sql.clone()));
-    let generation = state.generation.get_untracked();
     CLIENT.with(|c| {
         let mut c = c.borrow_mut();
-        if c.as_ref().is_some_and(|c| c.generation != generation) {
-            stop(c.take());
-        }
-        if c.is_none() {
-            match start(state, generation) {
-                Ok(client) => *c = Some(client),
-                Err(message) => {
-                    state
-                        .sql_run
-                        .set(SqlRun::Failed(QueryError::plain(message)));
-                    return;
-                }
-            }
+        if let Err(message) = ensure(state, &mut c) {
+            state
+                .sql_run
+                .set(SqlRun::Failed(QueryError::plain(message)));
+            return;
         }
         let Some(client) = c.as_mut() else { return };
         if client.loaded {
@@ -113,18 +104,23 @@ pub fn run(state: AppState, sql: String) {
 /// Starts the worker and hands it the session, if no worker holds this load's table yet: the
 /// view does this when it opens, so the first query does not wait for the engine to load.
 pub fn prepare(state: AppState) {
+    if state.data.with_untracked(Option::is_some) {
+        // A worker that cannot start is said when a query runs.
+        CLIENT.with(|c| drop(ensure(state, &mut c.borrow_mut())));
+    }
+}
+
+/// Makes `client` a worker for the current load: one of an older load is stopped, and one is
+/// started when there is none.
+fn ensure(state: AppState, client: &mut Option<Client>) -> Result<(), String> {
     let generation = state.generation.get_untracked();
-    CLIENT.with(|c| {
-        let mut c = c.borrow_mut();
-        if c.as_ref().is_some_and(|c| c.generation != generation) {
-            stop(c.take());
-        }
-        if c.is_none() && state.data.with_untracked(Option::is_some) {
-            if let Ok(client) = start(state, generation) {
-                *c = Some(client);
-            }
-        }
-    });
+    if client.as_ref().is_some_and(|c| c.generation != generation) {
+        stop(client.take());
+    }
+    if client.is_none() {
+        *client = Some(start(state, generation)?);
+    }
+    Ok(())
 }
 
 /// Stops the query in progress (and the worker: a query runs to its end once started).
