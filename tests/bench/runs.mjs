@@ -5,7 +5,7 @@
 // (0: none over 50 ms).
 // Usage: node tests/bench/runs.mjs FILE...   (SIGHTLINE_DIST=dir serves another build)
 import { basename } from 'node:path';
-import { serve, launch, spareDecoderWarm } from '../e2e/harness.mjs';
+import { serve, launch, spareDecoderWarm, watchLongTasks, longestTask } from '../e2e/harness.mjs';
 
 const files = process.argv.slice(2);
 if (!files.length) {
@@ -13,20 +13,6 @@ if (!files.length) {
   process.exit(2);
 }
 
-/** Starts recording long tasks afresh. */
-const watch = (page) => page.evaluate(() => {
-  window.__longTasks = [];
-  window.__observer?.disconnect();
-  window.__observer = new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) window.__longTasks.push(e.duration);
-  });
-  window.__observer.observe({ type: 'longtask', buffered: false });
-});
-/** The longest task since `watch`, after the page settled (0 when none was over 50 ms). */
-const longest = async (page) => {
-  await page.waitForTimeout(400);
-  return page.evaluate(() => Math.max(0, ...window.__longTasks));
-};
 
 const site = await serve(process.env.SIGHTLINE_DIST || undefined);
 const browser = await launch();
@@ -38,10 +24,10 @@ try {
     await page.getByRole('status').filter({ hasText: 'Loaded' }).waitFor({ timeout: 60_000 });
     await spareDecoderWarm(page);
     await page.evaluate(() => performance.clearMarks());
-    await watch(page);
+    await watchLongTasks(page);
     await page.getByRole('button', { name: 'Open trace files' }).setInputFiles(file);
     await page.waitForFunction(() => performance.getEntriesByName('sightline:painted').length > 0, null, { timeout: 600_000, polling: 100 });
-    await longest(page);
+    await longestTask(page, 400);
     // The baseline: the time from the file's bytes in memory to the painted waterfall.
     const load = await page.evaluate(() => {
       const t = (n) => performance.getEntriesByName(n)[0]?.startTime;
@@ -49,12 +35,12 @@ try {
     });
     const nav = page.getByRole('navigation', { name: 'Across runs' });
     const panel = async (button, ready) => {
-      await watch(page);
+      await watchLongTasks(page);
       const t = Date.now();
       await nav.getByRole('button', { name: button }).click();
       await ready.waitFor({ timeout: 60_000 });
       const shown = Date.now() - t;
-      return { shown, blocked: await longest(page) };
+      return { shown, blocked: await longestTask(page, 400) };
     };
     const history = await panel(/^Test history/, page.getByRole('table', { name: 'Test history' }));
     const exceptions = await panel(/^Exceptions/, page.getByRole('table', { name: 'Exceptions' }));

@@ -5,7 +5,7 @@
 // as the worker measured it, and the page's longest main-thread task meanwhile.
 // Usage: node tests/bench/sql.mjs FILE...   (SIGHTLINE_DIST=dir serves another build)
 import { basename } from 'node:path';
-import { serve, launch, spareDecoderWarm } from '../e2e/harness.mjs';
+import { serve, launch, spareDecoderWarm, watchLongTasks, longestTask } from '../e2e/harness.mjs';
 
 const files = process.argv.slice(2);
 if (!files.length) {
@@ -15,18 +15,6 @@ if (!files.length) {
 const QUERY = 'SELECT service_name, span_name, count(*) AS spans, sum(duration) AS total, avg(duration) AS mean, '
   + 'max(duration) AS longest FROM records GROUP BY service_name, span_name ORDER BY total DESC';
 
-const watch = (page) => page.evaluate(() => {
-  window.__longTasks = [];
-  window.__observer?.disconnect();
-  window.__observer = new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) window.__longTasks.push(e.duration);
-  });
-  window.__observer.observe({ type: 'longtask', buffered: false });
-});
-const longest = async (page) => {
-  await page.waitForTimeout(300);
-  return page.evaluate(() => Math.max(0, ...window.__longTasks));
-};
 
 const site = await serve(process.env.SIGHTLINE_DIST || undefined);
 const browser = await launch();
@@ -54,13 +42,13 @@ try {
     await editor.fill(QUERY);
     const status = page.getByRole('status').filter({ hasText: /^\d[\d,]* rows? in \d+ ms/ });
     const run = async () => {
-      await watch(page);
+      await watchLongTasks(page);
       const t = Date.now();
       await editor.press('Control+Enter');
       await status.waitFor({ timeout: 600_000 });
       const shown = Date.now() - t;
       const text = await status.textContent();
-      return { shown, text, blocked: await longest(page) };
+      return { shown, text, blocked: await longestTask(page, 300) };
     };
     const first = await run();
     const built = Number(first.text.match(/built in (\d+) ms/)?.[1]);

@@ -83,6 +83,24 @@ export function spareDecoderWarm(page) {
   ).catch(() => console.error('(the spare decoder never said it was warm)'));
 }
 
+/** Starts recording the page's long main-thread tasks afresh (for the benchmarks). */
+export function watchLongTasks(page) {
+  return page.evaluate(() => {
+    window.__longTasks = [];
+    window.__observer?.disconnect();
+    window.__observer = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) window.__longTasks.push(e.duration);
+    });
+    window.__observer.observe({ type: 'longtask', buffered: false });
+  });
+}
+
+/** The longest task since `watchLongTasks`, once the page settled `settleMs` (0: none over 50 ms). */
+export async function longestTask(page, settleMs) {
+  await page.waitForTimeout(settleMs);
+  return page.evaluate(() => Math.max(0, ...window.__longTasks));
+}
+
 /**
  * Runs `body(page)` in a fresh page; on failure saves test-results/<name>.png, then rethrows.
  * Console errors and uncaught page errors fail the test: a panic must never pass silently.
