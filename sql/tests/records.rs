@@ -244,21 +244,24 @@ fn a_bad_query_says_where() {
 #[test]
 fn queries_only_read_the_loaded_data() {
     let (_, engine) = engine();
+    // A file the engine would write, in this run's temporary folder.
+    let out = std::env::temp_dir().join(format!("sightline-sql-test-{}.csv", std::process::id()));
+    let copy = format!("COPY (SELECT 1) TO '{}'", out.display());
     let refused = [
-        "CREATE EXTERNAL TABLE t STORED AS CSV LOCATION '/etc/passwd'",
-        "COPY (SELECT 1) TO '/tmp/sightline-sql-test.csv'",
-        "EXPLAIN ANALYZE COPY (SELECT 1) TO '/tmp/sightline-sql-test.csv'",
-        "INSERT INTO records (span_name) VALUES ('x')",
-        "DROP TABLE records",
-        "CREATE TABLE t AS SELECT 1",
-        "SET datafusion.execution.batch_size = 1",
-        "SELECT * FROM '/etc/passwd'",
-        "SELECT 1; DROP TABLE records",
+        "CREATE EXTERNAL TABLE t STORED AS CSV LOCATION '/etc/passwd'".to_string(),
+        copy.clone(),
+        format!("EXPLAIN ANALYZE {copy}"),
+        "INSERT INTO records (span_name) VALUES ('x')".into(),
+        "DROP TABLE records".into(),
+        "CREATE TABLE t AS SELECT 1".into(),
+        "SET datafusion.execution.batch_size = 1".into(),
+        "SELECT * FROM '/etc/passwd'".into(),
+        "SELECT 1; DROP TABLE records".into(),
     ];
-    for sql in refused {
+    for sql in &refused {
         assert!(engine.query(sql).is_err(), "{sql} was allowed");
     }
-    assert!(!std::path::Path::new("/tmp/sightline-sql-test.csv").exists());
+    assert!(!out.exists());
     assert_eq!(single(&engine, "SELECT count(*) > 0 FROM records"), "true");
     let long = format!("SELECT {}", "1+".repeat(20_000) + "1");
     assert!(engine
