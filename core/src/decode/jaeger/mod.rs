@@ -4,7 +4,7 @@
 //! arrive as strings, bool tags as "true"; binary tags are base64. The first CHILD_OF reference
 //! within the trace is the parent; every other reference (FOLLOWS_FROM, other traces) is a link.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Deserializer};
@@ -36,7 +36,7 @@ struct JTrace<'a, S> {
     #[serde(deserialize_with = "nullable")]
     spans: Vec<S>,
     #[serde(borrow, deserialize_with = "nullable")]
-    processes: HashMap<String, JProcess<'a>>,
+    processes: BTreeMap<String, JProcess<'a>>,
     #[serde(borrow, deserialize_with = "nullable")]
     warnings: Vec<LenientStr<'a>>,
 }
@@ -161,7 +161,7 @@ struct JTypedTrace<'a> {
     #[serde(rename = "id")]
     zipkin_id: Seen,
     #[serde(borrow, deserialize_with = "nullable")]
-    processes: HashMap<String, JProcess<'a>>,
+    processes: BTreeMap<String, JProcess<'a>>,
     #[serde(borrow, deserialize_with = "nullable")]
     warnings: Vec<LenientStr<'a>>,
 }
@@ -191,7 +191,7 @@ struct JTypedDocument<'a> {
     #[serde(borrow)]
     spans: Option<Vec<JSpan<'a>>>,
     #[serde(borrow)]
-    processes: Option<HashMap<String, JProcess<'a>>>,
+    processes: Option<BTreeMap<String, JProcess<'a>>>,
     #[serde(borrow, deserialize_with = "nullable")]
     warnings: Vec<LenientStr<'a>>,
     /// The other members' names (only theirs: their values are stepped over).
