@@ -242,3 +242,37 @@ pub fn otlp_paths_agree(data: &[u8]) {
     assert_eq!(fast_summary, typed_summary);
     assert_eq!(canonical(&fast), canonical(&typed));
 }
+
+/// Decoding `data` whole and in chunks cut at `cuts` (offsets, in any order) must give the same
+/// session (strings, resources, scopes, spans, origins), warnings and summary.
+pub fn stream_agrees(data: &[u8], cuts: &[usize]) {
+    let mut whole = Session::default();
+    let expected = decode::decode_file(&mut whole, "fuzz", data);
+    let mut streamed = Session::default();
+    let got = decode_in_chunks(&mut streamed, "fuzz", data, cuts);
+    assert_eq!(expected, got, "summaries differ");
+    assert_eq!(canonical(&whole), canonical(&streamed));
+    assert_eq!(
+        serde_json::to_string(&whole).ok(),
+        serde_json::to_string(&streamed).ok(),
+        "sessions differ"
+    );
+}
+
+/// Decodes `data` with [`decode::StreamDecoder`], cut at `cuts`.
+pub fn decode_in_chunks(
+    session: &mut Session,
+    name: &str,
+    data: &[u8],
+    cuts: &[usize],
+) -> decode::FileSummary {
+    let mut cuts: Vec<usize> = cuts.iter().map(|&c| c.min(data.len())).collect();
+    cuts.sort_unstable();
+    let mut decoder = decode::StreamDecoder::new(name, Some(data.len() as u64));
+    let mut at = 0;
+    for cut in cuts.into_iter().chain([data.len()]) {
+        decoder.push(session, &data[at..cut], &mut |_, _| {});
+        at = cut;
+    }
+    decoder.finish(session, &mut |_, _| {})
+}

@@ -41,7 +41,7 @@ pub use model::{
     TraceId, Value, Warning, UNNAMED,
 };
 
-pub use decode::{decode_file, decode_file_with_progress, fingerprint, FileSummary};
+pub use decode::{decode_file, decode_file_with_progress, fingerprint, FileSummary, StreamDecoder};
 
 pub use trace::tree::{
     Forest, Node, NodeFlags, Precomputed, TraceTree, MINIMAP_COLUMNS, MINIMAP_ROWS,

@@ -9,6 +9,7 @@ use rustc_hash::{FxHashMap, FxHasher};
 pub(crate) use crate::model::ids::{decode_base64, parse_span_id, parse_trace_id};
 
 use super::field_types::{LenientStr, LenientU64, RawAnyValue, RawKeyValue};
+use super::otlp::TextOrigin;
 use crate::model::intern::Sym;
 use crate::model::{KeyValue, Resource, Scope, Session, Span, SpanId, TraceId, Value, Warning};
 
@@ -29,6 +30,23 @@ pub(super) struct Ingest<'a> {
     /// added: a file with a resource of its own per span would otherwise compare each new one
     /// with every one before it.
     kept: Option<Kept>,
+    /// Where the text being read starts in its file (a window of a file read in chunks):
+    /// byte offsets and lines in warnings are the file's.
+    pub origin: TextOrigin,
+}
+
+/// What an [`Ingest`] knows between two chunks of a file read in chunks.
+#[derive(Default)]
+pub(super) struct Saved {
+    format: Option<&'static str>,
+    kept: Option<Kept>,
+}
+
+impl Saved {
+    /// The format of the documents read so far, once one was recognised.
+    pub fn format(&self) -> Option<&'static str> {
+        self.format
+    }
 }
 
 /// Indices of [`Session::resources`] and [`Session::scopes`] by content hash.
@@ -125,6 +143,26 @@ impl<'a> Ingest<'a> {
             source,
             format: None,
             kept: None,
+            origin: TextOrigin::default(),
+        }
+    }
+
+    /// An ingest that goes on where [`Ingest::save`] left off.
+    pub fn resume(session: &'a mut Session, source: &'a str, saved: Saved) -> Ingest<'a> {
+        Ingest {
+            session,
+            source,
+            format: saved.format,
+            kept: saved.kept,
+            origin: TextOrigin::default(),
+        }
+    }
+
+    /// What [`Ingest::resume`] needs to go on (the session must not change in between).
+    pub fn save(self) -> Saved {
+        Saved {
+            format: self.format,
+            kept: self.kept,
         }
     }
 

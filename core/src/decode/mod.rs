@@ -9,6 +9,7 @@ mod jaeger;
 pub(crate) mod json_bytes;
 mod otlp;
 pub(crate) mod recover;
+mod stream;
 mod typed;
 mod zipkin;
 
@@ -17,6 +18,7 @@ use serde_json::Value as Json;
 use crate::model::{Session, Warning};
 use ingest::Ingest;
 use recover::resync;
+pub use stream::StreamDecoder;
 
 /// What loading one file added to the session.
 #[derive(Clone, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -38,22 +40,66 @@ pub struct FileSummary {
 /// A content fingerprint of a file: 16 hex digits of a 64-bit hash of its bytes and length. It
 /// tells one file from another for links, not for security (it is not a cryptographic hash).
 pub fn fingerprint(bytes: &[u8]) -> String {
-    const K: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mix = |h: u64, v: u64| (h ^ v).wrapping_mul(K).rotate_left(29);
-    let mut h = (bytes.len() as u64).wrapping_mul(K) ^ 0x2545_F491_4F6C_DD1D;
-    let mut chunks = bytes.chunks_exact(8);
-    for c in &mut chunks {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(c);
-        h = mix(h, u64::from_le_bytes(word));
+    let mut f = Fingerprinter::new(bytes.len() as u64);
+    f.update(bytes);
+    f.finish()
+}
+
+/// [`fingerprint`] of bytes that come in pieces; the length must be known first.
+pub(crate) struct Fingerprinter {
+    h: u64,
+    /// Bytes of a word not yet complete.
+    tail: [u8; 8],
+    tail_len: usize,
+}
+
+const FP_K: u64 = 0x9E37_79B9_7F4A_7C15;
+
+fn fp_mix(h: u64, v: u64) -> u64 {
+    (h ^ v).wrapping_mul(FP_K).rotate_left(29)
+}
+
+impl Fingerprinter {
+    pub(crate) fn new(len: u64) -> Fingerprinter {
+        Fingerprinter {
+            h: len.wrapping_mul(FP_K) ^ 0x2545_F491_4F6C_DD1D,
+            tail: [0; 8],
+            tail_len: 0,
+        }
     }
-    let mut tail = [0u8; 8];
-    tail[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
-    h = mix(h, u64::from_le_bytes(tail));
-    h ^= h >> 31;
-    h = h.wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    h ^= h >> 29;
-    format!("{h:016x}")
+
+    pub(crate) fn update(&mut self, mut bytes: &[u8]) {
+        if self.tail_len > 0 {
+            let take = (8 - self.tail_len).min(bytes.len());
+            self.tail[self.tail_len..self.tail_len + take].copy_from_slice(&bytes[..take]);
+            self.tail_len += take;
+            bytes = &bytes[take..];
+            if self.tail_len < 8 {
+                return;
+            }
+            self.h = fp_mix(self.h, u64::from_le_bytes(self.tail));
+            self.tail_len = 0;
+        }
+        let mut words = bytes.chunks_exact(8);
+        for w in &mut words {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(w);
+            self.h = fp_mix(self.h, u64::from_le_bytes(word));
+        }
+        let rest = words.remainder();
+        self.tail[..rest.len()].copy_from_slice(rest);
+        self.tail_len = rest.len();
+    }
+
+    pub(crate) fn finish(self) -> String {
+        let mut tail = [0u8; 8];
+        tail[..self.tail_len].copy_from_slice(&self.tail[..self.tail_len]);
+        let mut h = fp_mix(self.h, u64::from_le_bytes(tail));
+        h ^= h >> 31;
+        h = h.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        h ^= h >> 29;
+        format!("{h:016x}")
+    }
 }
 
 /// Decodes one file into `session`.

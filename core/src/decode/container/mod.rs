@@ -333,3 +333,19 @@ fn note_skipped(session: &mut Session, source: &str, skipped: &[String]) {
         );
     }
 }
+
+/// Whether a file beginning with `head` is JSON that [`decode_any`] gives to the OTLP reader of
+/// documents (an object first, or an array of OTLP documents), which can read it as it arrives:
+/// `Some(true)` for an array of documents. `None` for packed data, UTF-16, other arrays
+/// (Jaeger, Zipkin) and what is not JSON: those are read once whole.
+pub(super) fn streams_as_json(head: &[u8]) -> Option<bool> {
+    if packing(head).is_some() || utf16(head).is_some() || is_tar(head) {
+        return None;
+    }
+    let text = super::strip_bom(head);
+    match text[super::first_non_blank(text)?] {
+        b'{' => Some(false),
+        b'[' if super::otlp::is_array_of_documents(text) => Some(true),
+        _ => None,
+    }
+}

@@ -15,22 +15,55 @@ pub(super) fn next_document_start(text: &[u8], start: usize) -> usize {
 }
 
 /// Line and column (1-based) of byte offsets met in increasing order, without counting from
-/// the start each time.
+/// the start each time. The text may be a window of a file read in chunks: its first byte is
+/// then at the file's position [`TextOrigin`], and positions are the file's.
 #[derive(Default)]
-pub(super) struct LineCounter {
+pub(in crate::decode) struct LineCounter {
+    origin: TextOrigin,
     offset: usize,
     line: usize,
     /// Where the line holding `offset` starts.
     line_start: usize,
+    /// Whether that line is the window's first (its start lies before the window).
+    first_line: bool,
+}
+
+/// Where a window of text starts in its file: the byte offset, and the line and column
+/// (1-based) of its first byte. The default is the start of the file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(in crate::decode) struct TextOrigin {
+    pub byte: usize,
+    pub line: usize,
+    pub column: usize,
+}
+
+impl Default for TextOrigin {
+    fn default() -> TextOrigin {
+        TextOrigin {
+            byte: 0,
+            line: 1,
+            column: 1,
+        }
+    }
 }
 
 impl LineCounter {
-    pub(super) fn position(&mut self, text: &[u8], offset: usize) -> (usize, usize) {
+    /// A counter for a window starting at `origin`.
+    pub(in crate::decode) fn from(origin: TextOrigin) -> LineCounter {
+        LineCounter {
+            origin,
+            ..LineCounter::default()
+        }
+    }
+
+    pub(in crate::decode) fn position(&mut self, text: &[u8], offset: usize) -> (usize, usize) {
         if offset < self.offset || self.line == 0 {
             *self = LineCounter {
+                origin: self.origin,
                 offset: 0,
-                line: 1,
+                line: self.origin.line,
                 line_start: 0,
+                first_line: true,
             };
         }
         let upto = offset.min(text.len());
@@ -38,9 +71,15 @@ impl LineCounter {
         if let Some(last) = memchr::memrchr(b'\n', seen) {
             self.line += memchr::memchr_iter(b'\n', seen).count();
             self.line_start = self.offset + last + 1;
+            self.first_line = false;
         }
         self.offset = upto;
-        (self.line, upto - self.line_start + 1)
+        let before = if self.first_line {
+            self.origin.column - 1
+        } else {
+            0
+        };
+        (self.line, upto - self.line_start + 1 + before)
     }
 }
 

@@ -20,6 +20,7 @@ use super::{jaeger, line_col, strip_bom};
 use crate::model::{
     Event, Link, Scope, Session, Span, SpanId, SpanKind, Status, StatusCode, TraceId,
 };
+pub(in crate::decode) use documents::{LineCounter, TextOrigin};
 
 mod documents;
 mod fast;
@@ -89,44 +90,90 @@ pub(super) fn decode(
         }
     };
     let text = text_str.as_bytes();
-    let mut lines = LineCounter::default();
-    let mut buffers = fast::Buffers::default();
+    let mut documents = Documents::new(is_array_of_documents(text), text.len());
     let mut offset = 0;
-    // A JSON array of OTLP documents (a script that collected several exports into one list):
-    // its documents are read one by one like concatenated ones, its brackets and commas
-    // stepped over, so no tree of the whole array is built.
-    let in_array = is_array_of_documents(text);
-    while offset < text.len() {
-        let rest = &text[offset..];
+    while let Some(start) = documents.next_start(text, offset) {
+        offset = documents.read(&mut ingest, text_str, start, progress);
+        progress(offset, ingest.session);
+    }
+    ingest.format
+}
+
+/// Reads the documents of a text one at a time: the whole file, or a window of a file read in
+/// chunks (then [`Ingest::origin`] says where the window starts, and the caller gives each
+/// document only once it and the start of the next are in the window).
+pub(in crate::decode) struct Documents {
+    lines: LineCounter,
+    buffers: fast::Buffers,
+    /// The text is a JSON array of documents: its brackets and commas are stepped over.
+    in_array: bool,
+    /// The length of the whole file, when known (for the estimate of the spans to come).
+    file_len: usize,
+}
+
+impl Documents {
+    pub(in crate::decode) fn new(in_array: bool, file_len: usize) -> Documents {
+        Documents {
+            lines: LineCounter::default(),
+            buffers: fast::Buffers::default(),
+            in_array,
+            file_len,
+        }
+    }
+
+    /// The window now starts at `origin` (its text before was dropped).
+    pub(in crate::decode) fn moved(&mut self, origin: TextOrigin) {
+        self.lines = LineCounter::from(origin);
+    }
+
+    /// Line and column of `offset` of the window `text`, in the file.
+    pub(in crate::decode) fn position(&mut self, text: &[u8], offset: usize) -> (usize, usize) {
+        self.lines.position(text, offset)
+    }
+
+    /// Where the next document starts at or after `offset`, past white space (and, in an
+    /// array of documents, its brackets and commas); `None` at the end of `text`.
+    pub(in crate::decode) fn next_start(&self, text: &[u8], offset: usize) -> Option<usize> {
+        let in_array = self.in_array;
+        let rest = text.get(offset..)?;
         let skip = rest
             .iter()
             .take_while(|&&b| {
                 b.is_ascii_whitespace() || (in_array && matches!(b, b'[' | b']' | b','))
             })
             .count();
-        if skip == rest.len() {
-            break;
-        }
-        let start = offset + skip;
+        (skip < rest.len()).then_some(offset + skip)
+    }
+
+    /// Reads the document starting at `start` of `text_str` and returns where it ends.
+    pub(in crate::decode) fn read(
+        &mut self,
+        ingest: &mut Ingest<'_>,
+        text_str: &str,
+        start: usize,
+        progress: &mut dyn FnMut(usize, &Session),
+    ) -> usize {
+        let text = text_str.as_bytes();
+        let lines = &mut self.lines;
+        let buffers = &mut self.buffers;
         let (line, column) = lines.position(text, start);
-        if let Some(len) = jaeger::decode_known(&mut ingest, &text_str[start..], line) {
-            offset = start + len;
-            progress(offset, ingest.session);
-            continue;
+        if let Some(len) = jaeger::decode_known(ingest, &text_str[start..], line) {
+            return start + len;
         }
         let checkpoint = ingest.checkpoint();
         let mut reader = Reader {
-            ingest: &mut ingest,
+            ingest: &mut *ingest,
             line,
             base: text.as_ptr() as usize,
             len: text.len(),
+            file_len: self.file_len,
             progress: &mut *progress,
             next_report: REPORT_EVERY,
         };
         // The fast path first; when it gives up, forget what it added and read the document
         // with the typed reader.
         let fast = if fast_path_enabled() {
-            let read = fast::document(&mut reader, text_str, start, &mut buffers).ok();
+            let read = fast::document(&mut reader, text_str, start, buffers).ok();
             if read.is_none() {
                 FAST_PATH_BAILS.with(|c| c.set(c.get() + 1));
             }
@@ -152,19 +199,19 @@ pub(super) fn decode(
                 let end = end.unwrap_or_else(|| json_extent(text, start));
                 if found {
                     ingest.format.get_or_insert("OTLP/JSON");
-                } else if !jaeger::decode_typed(&mut ingest, &text_str[start..end], line) {
+                } else if !jaeger::decode_typed(ingest, &text_str[start..end], line) {
                     // Not OTLP, nor Jaeger as the typed structs read it: perhaps Jaeger with
                     // parts they reject. Read it again as a tree.
                     match serde_json::from_slice::<Json>(&text[start..end]) {
-                        Ok(json) if jaeger::decode_object(&mut ingest, &json, line) => {}
-                        _ => ingest.warn(
-                            format!("line {line}"),
-                            "JSON document without resourceSpans, Jaeger data or spans: not a trace, skipped"
-                                .into(),
-                        ),
-                    }
+                            Ok(json) if jaeger::decode_object(ingest, &json, line) => {}
+                            _ => ingest.warn(
+                                format!("line {line}"),
+                                "JSON document without resourceSpans, Jaeger data or spans: not a trace, skipped"
+                                    .into(),
+                            ),
+                        }
                 }
-                offset = end;
+                end
             }
             Err(typed_err) => {
                 // Not readable with the typed structs: forget what this document added, find its
@@ -184,7 +231,7 @@ pub(super) fn decode(
                             (line, column),
                             &typed_err,
                         );
-                        offset = end;
+                        end
                     }
                     _ => {
                         let (eline, ecol) = error_position(text, start, (line, column), &typed_err);
@@ -193,7 +240,7 @@ pub(super) fn decode(
                         let why = why.split(" at line").next().unwrap_or("");
                         let checkpoint = ingest.checkpoint();
                         let (got, _) = salvage::document(
-                            &mut ingest,
+                            ingest,
                             text_str,
                             (start, next),
                             &mut |at, session| progress(at, session),
@@ -207,32 +254,26 @@ pub(super) fn decode(
                                     &got,
                                 ),
                             );
-                        } else if let Some(report) = jaeger_before_damage(
-                            &mut ingest,
-                            (text, start..next),
-                            &typed_err,
-                            line,
-                            why,
-                        ) {
+                        } else if let Some(report) =
+                            jaeger_before_damage(ingest, (text, start..next), &typed_err, line, why)
+                        {
                             ingest.warn(format!("line {line}"), report);
                         } else {
                             // Nothing whole in it: one line for the document.
                             ingest.rollback(checkpoint);
                             ingest.warn(
-                                format!("line {line}"),
-                                format!(
-                                    "not valid JSON ({why} at line {eline}, column {ecol}); skipped to the next document"
-                                ),
-                            );
+                                    format!("line {line}"),
+                                    format!(
+                                        "not valid JSON ({why} at line {eline}, column {ecol}); skipped to the next document"
+                                    ),
+                                );
                         }
-                        offset = next;
+                        next
                     }
                 }
             }
         }
-        progress(offset, ingest.session);
     }
-    ingest.format
 }
 
 /// Whether `text` is a JSON array whose first element is an OTLP document (its first key one
@@ -274,14 +315,15 @@ fn jaeger_before_damage(
     line: usize,
     why: &str,
 ) -> Option<String> {
-    let start = doc.start;
+    // Offsets in the report are the file's (the text may be a window of it).
+    let base = doc.start + ingest.origin.byte;
     let mut got = crate::decode::recover::resync::recover(
         &text[doc],
         err,
         Some(crate::decode::recover::resync::Flavour::Jaeger),
-        start,
+        base,
     );
-    got.limit += start;
+    got.limit += base;
     let json = got.json.take()?;
     let spans = ingest.session.spans.len();
     let checkpoint = ingest.checkpoint();

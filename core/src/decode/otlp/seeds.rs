@@ -28,6 +28,8 @@ pub(super) struct Reader<'r, 's> {
     /// Address and length of the text, to turn borrowed strings into byte offsets for progress.
     pub(super) base: usize,
     pub(super) len: usize,
+    /// The length of the whole file (the text may be a window of it).
+    pub(super) file_len: usize,
     pub(super) progress: &'r mut dyn FnMut(usize, &Session),
     pub(super) next_report: usize,
 }
@@ -44,7 +46,9 @@ impl Reader<'_, '_> {
 
     /// The spans the whole text holds, by the share of it read (`at` bytes) for `spans` spans.
     pub(super) fn spans_in_text(&self, spans: usize, at: usize) -> u64 {
-        spans as u64 * self.len as u64 / at.max(1) as u64
+        let read = self.ingest.origin.byte + at;
+        let whole = self.file_len.max(read) as u128;
+        u64::try_from(spans as u128 * whole / read.max(1) as u128).unwrap_or(u64::MAX)
     }
 
     /// Reports progress when enough spans were added since the last report; `at` is the byte

@@ -124,6 +124,7 @@ pub(super) fn document<'i>(
         ingest.session.spans.len() + REPORT_EVERY,
         start + REPORT_BYTES,
     );
+    let origin = ingest.origin;
     let mut walk = Walk {
         ingest,
         progress,
@@ -131,7 +132,7 @@ pub(super) fn document<'i>(
         text,
         b: text.as_bytes(),
         end,
-        lines: LineCounter::default(),
+        lines: LineCounter::from(origin),
         pending: Vec::new(),
         last_search: std::cell::Cell::new((usize::MAX, None)),
         sorted_budget: std::cell::Cell::new(4 * end.saturating_sub(start) + (1 << 20)),

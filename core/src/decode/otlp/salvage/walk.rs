@@ -205,7 +205,7 @@ impl<'t> Walk<'t, '_, '_> {
                                         continue;
                                     }
                                     None => {
-                                        self.out.cut_at = Some(i);
+                                        self.out.cut_at = Some(self.ingest.origin.byte + i);
                                         i = self.end;
                                         break;
                                     }
@@ -287,7 +287,7 @@ impl<'t> Walk<'t, '_, '_> {
             }
         }
         if !stack.is_empty() && self.out.cut_at.is_none() {
-            self.out.cut_at = Some(self.end);
+            self.out.cut_at = Some(self.ingest.origin.byte + self.end);
         }
         while !self.pending.is_empty() {
             self.flush();
@@ -316,7 +316,7 @@ impl<'t> Walk<'t, '_, '_> {
                     None => match extent {
                         Some(e) => (e, Next::At(e)),
                         None => {
-                            self.out.cut_at = Some(i);
+                            self.out.cut_at = Some(self.ingest.origin.byte + i);
                             return Next::At(self.end);
                         }
                     },
@@ -491,7 +491,10 @@ impl<'t> Walk<'t, '_, '_> {
 
     fn at(&mut self, byte: usize) -> At {
         let (line, _) = self.lines.position(self.b, byte);
-        At { line, byte }
+        At {
+            line,
+            byte: self.ingest.origin.byte + byte,
+        }
     }
 
     /// The text of `a..b`, without a trailing comma.

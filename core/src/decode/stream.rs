@@ -1,0 +1,446 @@
+//! Decoding a file as its bytes arrive: [`StreamDecoder`] takes the file in chunks of any size
+//! and gives the very session, warnings and summary that [`super::decode_file`] gives for the
+//! whole file (`tests/stream.rs` checks this for every fixture cut every way).
+//!
+//! JSON documents (an OTLP export, several of them concatenated or one per line, Jaeger
+//! objects, an array of OTLP documents) are read one at a time as soon as a document and the
+//! start of the next one have arrived; the text read is then dropped, so a JSON Lines file of
+//! any size is held one document at a time. Everything else (gzip, zstd, zip, tar, UTF-16,
+//! Jaeger and Zipkin arrays, what is not JSON) is kept as it arrives and read whole at the end.
+
+use super::container::streams_as_json;
+use super::ingest::{Ingest, Saved};
+use super::json_bytes::string_end;
+use super::otlp::{Documents, LineCounter, TextOrigin};
+use super::{FileSummary, Fingerprinter};
+use crate::model::{Session, Warning};
+
+/// Bytes looked at before the format is decided: a tar header's 512 (an array of documents shows
+/// its first key within a few bytes of its start; if not, the file is read whole).
+const HEAD: usize = 512;
+
+/// Text already read is dropped from the window once it is this long (or half the window).
+const DROP_AFTER: usize = 1 << 20;
+
+/// A file being decoded as it arrives: [`StreamDecoder::push`] each chunk into the session, then
+/// [`StreamDecoder::finish`].
+pub struct StreamDecoder {
+    name: String,
+    /// The file's length as announced, if known; the fingerprint needs it first.
+    size: Option<u64>,
+    fingerprint: Option<Fingerprinter>,
+    received: u64,
+    state: State,
+}
+
+enum State {
+    /// The first bytes, until the format is known.
+    Head(Vec<u8>),
+    /// A format read whole at the end.
+    Whole(Vec<u8>),
+    /// JSON documents read one at a time.
+    Json(Box<JsonStream>),
+}
+
+/// What reading the JSON documents of a file knows between two chunks.
+struct JsonStream {
+    saved: Saved,
+    documents: Documents,
+    /// The text not read yet (and some already read, dropped in large steps).
+    text: String,
+    /// Where `text` starts in the file's text.
+    origin: TextOrigin,
+    /// Where reading stopped in `text`: the end of the last document read.
+    cursor: usize,
+    /// The bytes of a UTF-8 sequence cut by the end of the last chunk.
+    carry: Vec<u8>,
+    /// A byte-order mark may still start the text (fewer than three bytes came).
+    bom: bool,
+    /// The file's first bad UTF-8 sequence: its place, as [`super::otlp`] reports it.
+    bad_utf8: Option<String>,
+    /// U+FFFD characters in the text (each bad sequence becomes one).
+    replacements: usize,
+    /// The end of the document at `scan.start`, as far as the text was walked.
+    scan: Extent,
+    /// Where the search for the next document's start after the current one stands.
+    next_from: usize,
+    spans_before: usize,
+    warnings_before: usize,
+}
+
+/// The walk to the bracket that closes a document, kept between chunks.
+#[derive(Default)]
+struct Extent {
+    start: usize,
+    at: usize,
+    depth: usize,
+    in_string: bool,
+    /// Where the document ends (one past its closing bracket), once found.
+    end: Option<usize>,
+}
+
+impl Extent {
+    fn new(start: usize) -> Extent {
+        Extent {
+            start,
+            at: start,
+            ..Extent::default()
+        }
+    }
+
+    /// Walks `text` on from where the last walk stopped; the end once the document closes.
+    fn walk(&mut self, text: &[u8]) -> Option<usize> {
+        if self.end.is_some() {
+            return self.end;
+        }
+        let mut i = self.at;
+        while i < text.len() {
+            if self.in_string {
+                match string_end(text, i) {
+                    Some(end) => {
+                        self.in_string = false;
+                        i = end;
+                        continue;
+                    }
+                    None => {
+                        // Stop before a backslash that ends the text (its escape is unknown).
+                        let back = text[i..].iter().rev().take_while(|&&b| b == b'\\').count();
+                        self.at = text.len() - back % 2;
+                        return None;
+                    }
+                }
+            }
+            match text[i] {
+                b'"' => self.in_string = true,
+                b'{' | b'[' => self.depth += 1,
+                b'}' | b']' => {
+                    self.depth = self.depth.saturating_sub(1);
+                    if self.depth == 0 {
+                        self.end = Some(i + 1);
+                        return self.end;
+                    }
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        self.at = text.len();
+        None
+    }
+
+    fn shift(&mut self, by: usize) {
+        self.start -= by;
+        self.at -= by;
+        self.end = self.end.map(|e| e - by);
+    }
+}
+
+impl StreamDecoder {
+    /// A decoder for the file `name`, of `size` bytes if known (without it, or when the bytes
+    /// turn out to be another number, the summary's fingerprint is left empty).
+    pub fn new(name: &str, size: Option<u64>) -> StreamDecoder {
+        StreamDecoder {
+            name: name.to_string(),
+            size,
+            fingerprint: size.map(Fingerprinter::new),
+            received: 0,
+            state: State::Head(Vec::new()),
+        }
+    }
+
+    /// Bytes received so far.
+    pub fn received(&self) -> u64 {
+        self.received
+    }
+
+    /// Decodes what `chunk` completes into `session`, calling `progress(bytes of the file read,
+    /// the session so far)` now and then.
+    pub fn push(
+        &mut self,
+        session: &mut Session,
+        chunk: &[u8],
+        progress: &mut dyn FnMut(usize, &Session),
+    ) {
+        self.received += chunk.len() as u64;
+        if let Some(f) = &mut self.fingerprint {
+            f.update(chunk);
+        }
+        match &mut self.state {
+            State::Head(head) => {
+                head.extend_from_slice(chunk);
+                if head.len() >= HEAD {
+                    let head = std::mem::take(head);
+                    self.decide(session, head, progress);
+                }
+            }
+            State::Whole(bytes) => bytes.extend_from_slice(chunk),
+            State::Json(json) => {
+                json.append(chunk);
+                json.pump(session, &self.name, false, progress);
+            }
+        }
+    }
+
+    /// Reads the rest and says what the file added, as [`super::decode_file`] does.
+    pub fn finish(
+        mut self,
+        session: &mut Session,
+        progress: &mut dyn FnMut(usize, &Session),
+    ) -> FileSummary {
+        let fingerprint = match (self.fingerprint.take(), self.size) {
+            (Some(f), Some(size)) if size == self.received => f.finish(),
+            _ => String::new(),
+        };
+        let state = std::mem::replace(&mut self.state, State::Whole(Vec::new()));
+        let mut summary = match state {
+            State::Head(bytes) | State::Whole(bytes) => {
+                super::decode_file_with_progress(session, &self.name, &bytes, progress)
+            }
+            State::Json(json) => json.finish(session, &self.name, progress),
+        };
+        summary.fingerprint = fingerprint;
+        summary
+    }
+
+    /// Chooses how to read the file from its first bytes.
+    fn decide(
+        &mut self,
+        session: &mut Session,
+        head: Vec<u8>,
+        progress: &mut dyn FnMut(usize, &Session),
+    ) {
+        let Some(in_array) = streams_as_json(&head) else {
+            self.state = State::Whole(head);
+            return;
+        };
+        // As decode_file and decode_any begin.
+        let spans_before = session.spans.len();
+        let warnings_before = session.warnings.len();
+        session.files.push(self.name.clone());
+        session.note_origin(&self.name);
+        // Unknown: 0, and the estimate of the spans to come is what was read.
+        let file_len = self
+            .size
+            .map_or(0, |s| usize::try_from(s).unwrap_or(usize::MAX));
+        let mut json = Box::new(JsonStream {
+            saved: Saved::default(),
+            documents: Documents::new(in_array, file_len),
+            text: String::new(),
+            origin: TextOrigin::default(),
+            cursor: 0,
+            carry: Vec::new(),
+            bom: true,
+            bad_utf8: None,
+            replacements: 0,
+            scan: Extent::new(usize::MAX),
+            next_from: 0,
+            spans_before,
+            warnings_before,
+        });
+        json.append(&head);
+        json.pump(session, &self.name, false, progress);
+        self.state = State::Json(json);
+    }
+}
+
+impl JsonStream {
+    /// Adds a chunk's text to the window: bad UTF-8 becomes U+FFFD as `String::from_utf8_lossy`
+    /// makes it of the whole file, and a sequence cut by the chunk's end waits for the next.
+    fn append(&mut self, chunk: &[u8]) {
+        let joined;
+        let mut input = if self.carry.is_empty() {
+            chunk
+        } else {
+            let mut bytes = std::mem::take(&mut self.carry);
+            bytes.extend_from_slice(chunk);
+            joined = bytes;
+            &joined[..]
+        };
+        if self.bom {
+            if input.len() < 3 && b"\xEF\xBB\xBF".starts_with(input) {
+                self.carry = input.to_vec();
+                return;
+            }
+            self.bom = false;
+            input = input.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input);
+        }
+        loop {
+            match std::str::from_utf8(input) {
+                Ok(text) => {
+                    self.push_text(text);
+                    return;
+                }
+                Err(e) => {
+                    let (valid, rest) = input.split_at(e.valid_up_to());
+                    // Valid by the error's own account.
+                    self.push_text(std::str::from_utf8(valid).unwrap_or_default());
+                    match e.error_len() {
+                        None => {
+                            self.carry = rest.to_vec();
+                            return;
+                        }
+                        Some(n) => {
+                            self.bad_sequence();
+                            input = &rest[n..];
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn push_text(&mut self, text: &str) {
+        self.replacements += memchr::memmem::find_iter(text.as_bytes(), "\u{FFFD}").count();
+        self.text.push_str(text);
+    }
+
+    /// A bad UTF-8 sequence at the end of the window: the first one's place is noted.
+    fn bad_sequence(&mut self) {
+        if self.bad_utf8.is_none() {
+            let at = self.text.len();
+            let (line, col) = LineCounter::from(self.origin).position(self.text.as_bytes(), at);
+            self.bad_utf8 = Some(format!(
+                "line {line}, column {col} (byte {})",
+                self.origin.byte + at
+            ));
+        }
+        self.push_text("\u{FFFD}");
+    }
+
+    /// Whether the document starting at `start` can be read before more text comes: it closes,
+    /// and the next document (a line opening with a bracket) has begun.
+    fn ready(&mut self, start: usize) -> bool {
+        let text = self.text.as_bytes();
+        if self.scan.start != start {
+            self.scan = Extent::new(start);
+            self.next_from = start + 1;
+        }
+        if matches!(text[start], b'{' | b'[') && self.scan.walk(text).is_none() {
+            return false;
+        }
+        // Where `next_document_start` would stop: a line opening with a bracket, after `start`.
+        let mut i = self.next_from.max(start + 1);
+        loop {
+            let Some(nl) = memchr::memchr(b'\n', &text[i - 1..]) else {
+                self.next_from = text.len().max(start + 1);
+                return false;
+            };
+            let candidate = i + nl;
+            if candidate >= text.len() {
+                self.next_from = candidate;
+                return false;
+            }
+            if matches!(text[candidate], b'{' | b'[') {
+                self.next_from = candidate;
+                return true;
+            }
+            i = candidate + 1;
+        }
+    }
+
+    /// Reads every document the window holds whole (all of them when `last`).
+    fn pump(
+        &mut self,
+        session: &mut Session,
+        name: &str,
+        last: bool,
+        progress: &mut dyn FnMut(usize, &Session),
+    ) {
+        let mut ingest = Ingest::resume(session, name, std::mem::take(&mut self.saved));
+        ingest.origin = self.origin;
+        let base = self.origin.byte;
+        let progress = &mut |at: usize, s: &Session| progress(base + at, s);
+        loop {
+            let text = self.text.as_bytes();
+            let Some(start) = self.documents.next_start(text, self.cursor) else {
+                // Only white space is left: it need not be kept.
+                if !last {
+                    self.cursor = text.len();
+                }
+                break;
+            };
+            if !last && !self.ready(start) {
+                break;
+            }
+            self.cursor = self
+                .documents
+                .read(&mut ingest, &self.text, start, progress);
+            progress(self.cursor, ingest.session);
+        }
+        self.saved = ingest.save();
+        self.drop_read();
+    }
+
+    /// Drops the text already read from the window, in large steps.
+    fn drop_read(&mut self) {
+        let cut = self.cursor;
+        if cut == 0 || (cut < DROP_AFTER && cut * 2 < self.text.len()) {
+            return;
+        }
+        let (line, column) = self.documents.position(self.text.as_bytes(), cut);
+        self.origin = TextOrigin {
+            byte: self.origin.byte + cut,
+            line,
+            column,
+        };
+        self.text.drain(..cut);
+        self.documents.moved(self.origin);
+        self.cursor = 0;
+        if self.scan.start != usize::MAX && self.scan.start >= cut {
+            self.scan.shift(cut);
+            self.next_from -= cut;
+        } else {
+            self.scan = Extent::new(usize::MAX);
+            self.next_from = 0;
+        }
+    }
+
+    fn finish(
+        mut self,
+        session: &mut Session,
+        name: &str,
+        progress: &mut dyn FnMut(usize, &Session),
+    ) -> FileSummary {
+        if !self.carry.is_empty() {
+            if self.bom {
+                // Fewer than three bytes, all of a byte-order mark's beginning: text of their own.
+                self.bom = false;
+                let carry = std::mem::take(&mut self.carry);
+                self.append(&carry);
+            }
+            if !self.carry.is_empty() {
+                // A sequence the file's end cut: one U+FFFD, as from_utf8_lossy makes it.
+                self.carry.clear();
+                self.bad_sequence();
+            }
+        }
+        self.pump(session, name, true, progress);
+        let format = self.saved.format();
+        if let Some(location) = self.bad_utf8.take() {
+            let replaced = self.replacements;
+            session.warnings.insert(
+                self.warnings_before,
+                Warning {
+                    source: name.to_string(),
+                    location,
+                    reason: format!("invalid UTF-8: {replaced} bad sequences shown as \u{FFFD}; the text around them is kept"),
+                },
+            );
+        }
+        if format.is_none() && session.warnings.len() == self.warnings_before {
+            session.warnings.push(Warning {
+                source: name.to_string(),
+                location: String::new(),
+                reason: "not a trace file: no OTLP, Jaeger or Zipkin data found".into(),
+            });
+        }
+        FileSummary {
+            fingerprint: String::new(),
+            name: name.to_string(),
+            not_a_trace: format.is_none(),
+            format: format.unwrap_or("unknown").to_string(),
+            spans: session.spans.len() - self.spans_before,
+            warnings: session.warnings.len() - self.warnings_before,
+        }
+    }
+}

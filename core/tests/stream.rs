@@ -1,0 +1,230 @@
+//! A file decoded as it arrives, in chunks of any size cut anywhere, gives the very session,
+//! warnings and summary that decoding it whole gives: for every fixture and corpus file, cut at
+//! every boundary class (inside a string, an escape, a number, a UTF-8 sequence, between two
+//! documents) and at random sizes from one byte up.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use sightline_core::fuzzing::{decode_in_chunks, stream_agrees};
+use sightline_core::{decode_file, Session, StreamDecoder};
+
+fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .expect("fixture folder")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            files_under(&path, out);
+        } else if !path.extension().is_some_and(|e| e == "md" || e == "py") {
+            out.push(path);
+        }
+    }
+}
+
+fn every_fixture() -> Vec<(String, Vec<u8>)> {
+    let mut paths = Vec::new();
+    files_under(&common::repo_root().join("tests/fixtures"), &mut paths);
+    let files: Vec<_> = paths
+        .iter()
+        .filter(|p| !p.components().any(|c| c.as_os_str() == "generate"))
+        .map(|p| (p.display().to_string(), std::fs::read(p).expect("read")))
+        .collect();
+    assert!(files.len() > 40, "found only {}", files.len());
+    files
+}
+
+/// A small deterministic generator (xorshift), so a failure repeats.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+/// Offsets of each boundary class in `bytes`: inside a string, just after a backslash, inside a
+/// number, inside a multi-byte UTF-8 sequence, between two documents (at a newline, and on
+/// either side of it), and at the byte-order mark.
+fn boundaries(bytes: &[u8]) -> Vec<(&'static str, Vec<usize>)> {
+    let mut string = Vec::new();
+    let mut escape = Vec::new();
+    let mut number = Vec::new();
+    let mut utf8 = Vec::new();
+    let mut between = Vec::new();
+    let mut in_string = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if (0x80..0xC0).contains(&b) {
+            utf8.push(i);
+        }
+        if in_string {
+            match b {
+                b'\\' => {
+                    escape.push(i + 1);
+                    i += 2;
+                    continue;
+                }
+                b'"' => in_string = false,
+                _ => string.push(i),
+            }
+        } else {
+            match b {
+                b'"' => in_string = true,
+                b'0'..=b'9' if i > 0 && bytes[i - 1].is_ascii_digit() => number.push(i),
+                b'\n' => between.extend([i, i + 1]),
+                b'}' => between.push(i + 1),
+                _ => {}
+            }
+        }
+        i += 1;
+    }
+    vec![
+        ("inside a string", string),
+        ("after a backslash", escape),
+        ("inside a number", number),
+        ("inside a UTF-8 sequence", utf8),
+        ("between documents", between),
+        ("in the byte-order mark", vec![1, 2, 3]),
+    ]
+}
+
+/// Up to `n` offsets of `all`, spread over it.
+fn spread(all: &[usize], n: usize) -> Vec<usize> {
+    if all.len() <= n {
+        return all.to_vec();
+    }
+    (0..n).map(|k| all[k * all.len() / n]).collect()
+}
+
+#[test]
+fn every_fixture_decodes_the_same_in_chunks_cut_at_every_boundary_class() {
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut classes_met = std::collections::BTreeSet::new();
+    for (name, bytes) in every_fixture() {
+        for (class, offsets) in boundaries(&bytes) {
+            if offsets.is_empty() {
+                continue;
+            }
+            classes_met.insert(class);
+            // Each cut alone, for a few of each class, and all of them at once (at most 256).
+            for &cut in &spread(&offsets, 6) {
+                let run = std::panic::catch_unwind(|| stream_agrees(&bytes, &[cut]));
+                assert!(run.is_ok(), "{name}: cut {class} at byte {cut}");
+            }
+            let many = spread(&offsets, 256);
+            let run = std::panic::catch_unwind(|| stream_agrees(&bytes, &many));
+            assert!(run.is_ok(), "{name}: cut {class} at {} places", many.len());
+        }
+        // Random chunk sizes from one byte up, growing.
+        for max in [1usize, 7, 64, 1024, 65_536] {
+            let mut cuts = Vec::new();
+            let mut at = 0;
+            while at < bytes.len() && cuts.len() < 20_000 {
+                at += 1 + rng.below(max);
+                cuts.push(at);
+            }
+            let run = std::panic::catch_unwind(|| stream_agrees(&bytes, &cuts));
+            assert!(run.is_ok(), "{name}: random chunks of up to {max} bytes");
+        }
+    }
+    assert_eq!(classes_met.len(), 6, "{classes_met:?}");
+}
+
+#[test]
+fn one_byte_at_a_time_on_documents_of_every_kind() {
+    // JSON Lines, concatenated pretty-printed documents, an array of documents, a Jaeger object,
+    // a damaged line between good ones, invalid UTF-8 and a byte-order mark.
+    let line = |i: u32| {
+        format!(
+            r#"{{"resourceSpans":[{{"resource":{{"attributes":[{{"key":"service.name","value":{{"stringValue":"svc-{i} é"}}}}]}},"scopeSpans":[{{"spans":[{{"traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":"{i:016x}","name":"op \"{i}\" ✓","startTimeUnixNano":"1700000000000000000","endTimeUnixNano":"1700000000000001000"}}]}}]}}]}}"#
+        )
+    };
+    let jsonl: String = (1..=4).map(|i| line(i) + "\n").collect();
+    let pretty: String = (1..=3)
+        .map(|i| {
+            let v: serde_json::Value = serde_json::from_str(&line(i)).unwrap();
+            serde_json::to_string_pretty(&v).unwrap() + "\n"
+        })
+        .collect();
+    let array = format!("[{}, {}]\n", line(1), line(2));
+    let damaged = format!("{}\n{{\"resourceSpans\": [tru\n{}\n", line(1), line(3));
+    let mut bad_utf8 = format!("{}\n", line(1)).into_bytes();
+    bad_utf8.extend_from_slice(b"{\"resourceSpans\":[], \"x\": \"\xC3\x28 \xE2\x82\"}\n");
+    bad_utf8.extend_from_slice(line(2).as_bytes());
+    bad_utf8.extend_from_slice(b"\xF0\x9F");
+    let mut bom = b"\xEF\xBB\xBF".to_vec();
+    bom.extend_from_slice(jsonl.as_bytes());
+    let jaeger = r#"{"data":[{"traceID":"4bf92f3577b34da6","spans":[{"traceID":"4bf92f3577b34da6","spanID":"00f067aa0ba902b7","operationName":"GET","startTime":1700000000000000,"duration":5,"processID":"p1"}],"processes":{"p1":{"serviceName":"api"}}}]}"#;
+    for (name, bytes) in [
+        ("jsonl", jsonl.into_bytes()),
+        ("pretty", pretty.into_bytes()),
+        ("array", array.into_bytes()),
+        ("damaged", damaged.into_bytes()),
+        ("bad utf-8", bad_utf8),
+        ("bom", bom),
+        (
+            "jaeger",
+            format!("{jaeger}\n{jaeger}\n{jaeger}\n").into_bytes(),
+        ),
+    ] {
+        let cuts: Vec<usize> = (1..bytes.len()).collect();
+        let run = std::panic::catch_unwind(|| stream_agrees(&bytes, &cuts));
+        assert!(run.is_ok(), "{name}: one byte at a time");
+    }
+}
+
+#[test]
+fn json_lines_are_held_one_document_at_a_time_and_spans_come_as_lines_arrive() {
+    let doc = |i: u32| {
+        format!(
+            r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{{"traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":"{i:016x}","name":"span {i}","startTimeUnixNano":"1","endTimeUnixNano":"2"}}]}}]}}]}}"#
+        ) + "\n"
+    };
+    let mut session = Session::default();
+    let mut decoder = StreamDecoder::new("big.jsonl", None);
+    let mut total = 0;
+    for i in 1..=3000u32 {
+        let line = doc(i);
+        total += line.len();
+        decoder.push(&mut session, line.as_bytes(), &mut |_, _| {});
+        // A line is read once the next one begins: all but the last are in the session.
+        if i > 600 {
+            assert_eq!(session.spans.len(), i as usize - 1, "after line {i}");
+        }
+    }
+    let summary = decoder.finish(&mut session, &mut |_, _| {});
+    assert_eq!(summary.spans, 3000);
+    assert_eq!(summary.format, "OTLP/JSON");
+    assert!(summary.fingerprint.is_empty(), "no size was given");
+    assert!(total > 500_000);
+}
+
+#[test]
+fn the_fingerprint_is_the_whole_files_when_the_size_is_known() {
+    let bytes = std::fs::read(common::fixture("order-e2e.json")).unwrap();
+    let mut whole = Session::default();
+    let expected = decode_file(&mut whole, "a.json", &bytes);
+    let mut streamed = Session::default();
+    let cuts: Vec<usize> = (0..bytes.len()).step_by(4099).collect();
+    let got = decode_in_chunks(&mut streamed, "a.json", &bytes, &cuts);
+    assert_eq!(got.fingerprint, expected.fingerprint);
+    assert!(!got.fingerprint.is_empty());
+    // A size that turns out wrong leaves it empty rather than wrong.
+    let mut decoder = StreamDecoder::new("a.json", Some(bytes.len() as u64 + 1));
+    let mut s = Session::default();
+    decoder.push(&mut s, &bytes, &mut |_, _| {});
+    assert_eq!(decoder.finish(&mut s, &mut |_, _| {}).fingerprint, "");
+}
