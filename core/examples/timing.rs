@@ -1,38 +1,10 @@
 //! Times each stage of a load natively: `cargo run --release -p sightline-core --example timing -- FILE`
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-/// Counts the bytes allocated now and at most, so each stage's peak can be printed. (The only
-/// unsafe code in the project: a global allocator is an unsafe trait. It forwards to the system
-/// allocator and only counts.)
-struct Counting;
-static NOW: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-#[allow(unsafe_code)]
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let now = NOW.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
-        PEAK.fetch_max(now, Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        NOW.fetch_sub(layout.size(), Ordering::Relaxed);
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static ALLOCATOR: Counting = Counting;
-
-/// "now 12 MB, peak 30 MB" (and the peak starts again from now).
-fn memory() -> String {
-    let now = NOW.load(Ordering::Relaxed);
-    let peak = PEAK.swap(now, Ordering::Relaxed);
-    format!("now {} MB, peak {} MB", now / 1_000_000, peak / 1_000_000)
-}
+#[path = "common/counting.rs"]
+mod counting;
+use counting::memory;
 
 fn main() {
     let Some(path) = std::env::args().nth(1) else {

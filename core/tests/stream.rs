@@ -200,9 +200,10 @@ fn json_lines_are_held_one_document_at_a_time_and_spans_come_as_lines_arrive() {
         let line = doc(i);
         total += line.len();
         decoder.push(&mut session, line.as_bytes(), &mut |_, _| {});
-        // A line is read once the next one begins: all but the last are in the session.
+        // Past the first bytes (looked at to know the format), each line is read as it
+        // arrives: its list of resourceSpans is whole.
         if i > 600 {
-            assert_eq!(session.spans.len(), i as usize - 1, "after line {i}");
+            assert_eq!(session.spans.len(), i as usize, "after line {i}");
         }
     }
     let summary = decoder.finish(&mut session, &mut |_, _| {});
@@ -227,4 +228,68 @@ fn the_fingerprint_is_the_whole_files_when_the_size_is_known() {
     let mut s = Session::default();
     decoder.push(&mut s, &bytes, &mut |_, _| {});
     assert_eq!(decoder.finish(&mut s, &mut |_, _| {}).fingerprint, "");
+}
+
+#[test]
+fn a_packed_file_over_the_limit_keeps_its_beginning_and_says_so() {
+    use std::io::Write;
+    let text = std::fs::read(common::fixture("order-e2e.json")).unwrap();
+    // JSON Lines of the sample, several times, gzipped: read whole, so the limit applies.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    for _ in 0..20 {
+        let line: serde_json::Value = serde_json::from_slice(&text).unwrap();
+        gz.write_all(line.to_string().as_bytes()).unwrap();
+        gz.write_all(b"\n").unwrap();
+    }
+    let bytes = gz.finish().unwrap();
+    let limit = bytes.len() as u64 / 2;
+    let mut session = Session::default();
+    let mut decoder =
+        StreamDecoder::new("big.jsonl.gz", Some(bytes.len() as u64)).with_whole_limit(limit);
+    for chunk in bytes.chunks(1000) {
+        decoder.push(&mut session, chunk, &mut |_, _| {});
+    }
+    let summary = decoder.finish(&mut session, &mut |_, _| {});
+    assert!(summary.spans > 0, "the beginning is read");
+    let last = session.warnings.last().unwrap();
+    assert_eq!(last.location, format!("byte {limit}"));
+    assert!(
+        last.reason.contains("gzip files are read whole"),
+        "{}",
+        last.reason
+    );
+    let mut whole = Session::default();
+    let all = decode_file(&mut whole, "big.jsonl.gz", &bytes);
+    // The copies repeat the same spans: the lines read count as spans or duplicates.
+    let (read, in_all) = (
+        summary.spans + session.duplicates,
+        all.spans + whole.duplicates,
+    );
+    assert!(read > 0 && read < in_all, "{read} of {in_all}");
+}
+
+#[test]
+fn one_large_document_is_read_a_resource_at_a_time_as_it_arrives() {
+    let text = sightline_core::synthetic::otlp_json(20_000, true);
+    let bytes = text.as_bytes();
+    let mut session = Session::default();
+    let mut decoder = StreamDecoder::new("one.json", Some(bytes.len() as u64));
+    let mut seen = Vec::new();
+    for chunk in bytes.chunks(64 * 1024) {
+        decoder.push(&mut session, chunk, &mut |_, _| {});
+        seen.push(session.spans.len());
+    }
+    let summary = decoder.finish(&mut session, &mut |_, _| {});
+    assert_eq!(summary.spans, 20_000);
+    // Spans came in while the document was still arriving, in many steps.
+    let half = seen[seen.len() / 2];
+    assert!(
+        half > 5_000 && half < 15_000,
+        "{half} spans at half the bytes"
+    );
+    let steps = seen.windows(2).filter(|w| w[1] > w[0]).count();
+    assert!(steps > 10, "spans came in {steps} steps");
+    let mut whole = Session::default();
+    let expected = decode_file(&mut whole, "one.json", bytes);
+    assert_eq!(summary, expected);
 }

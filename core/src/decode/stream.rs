@@ -9,15 +9,23 @@
 //! Jaeger and Zipkin arrays, what is not JSON) is kept as it arrives and read whole at the end.
 
 use super::container::streams_as_json;
-use super::ingest::{Ingest, Saved};
+use super::ingest::{Checkpoint, Ingest, Saved};
 use super::json_bytes::string_end;
-use super::otlp::{Documents, LineCounter, TextOrigin};
+use super::otlp::{Documents, LineCounter, Resume, TextOrigin};
 use super::{FileSummary, Fingerprinter};
 use crate::model::{Session, Warning};
 
 /// Bytes looked at before the format is decided: a tar header's 512 (an array of documents shows
 /// its first key within a few bytes of its start; if not, the file is read whole).
 const HEAD: usize = 512;
+
+/// A file read whole at the end (packed, or not JSON documents) is kept up to this many bytes;
+/// what comes after is not kept, and a warning says so. Unpacked, such a file takes a few times
+/// its size, and a tab's decoder has 4 GiB in all.
+pub const MAX_WHOLE: u64 = 1 << 30;
+
+/// A document this long that is still arriving is given room for the rest of the file.
+const LARGE_DOCUMENT: usize = 8 << 20;
 
 /// Text already read is dropped from the window once it is this long (or half the window).
 const DROP_AFTER: usize = 1 << 20;
@@ -31,6 +39,8 @@ pub struct StreamDecoder {
     fingerprint: Option<Fingerprinter>,
     received: u64,
     state: State,
+    /// [`MAX_WHOLE`], or less in tests.
+    whole_limit: u64,
 }
 
 enum State {
@@ -50,6 +60,8 @@ struct JsonStream {
     text: String,
     /// Where `text` starts in the file's text.
     origin: TextOrigin,
+    /// The file's length when known, else 0.
+    file_len: usize,
     /// Where reading stopped in `text`: the end of the last document read.
     cursor: usize,
     /// The bytes of a UTF-8 sequence cut by the end of the last chunk.
@@ -64,6 +76,8 @@ struct JsonStream {
     scan: Extent,
     /// Where the search for the next document's start after the current one stands.
     next_from: usize,
+    /// The document at `scan.start`, read as it arrives.
+    partial: Partial,
     spans_before: usize,
     warnings_before: usize,
 }
@@ -145,7 +159,20 @@ impl StreamDecoder {
             fingerprint: size.map(Fingerprinter::new),
             received: 0,
             state: State::Head(Vec::new()),
+            whole_limit: MAX_WHOLE,
         }
+    }
+
+    /// The same decoder keeping at most `limit` bytes of a file read whole (for tests).
+    #[cfg(feature = "testing")]
+    pub fn with_whole_limit(mut self, limit: u64) -> StreamDecoder {
+        self.whole_limit = limit;
+        self
+    }
+
+    /// The file's name.
+    pub fn name(&self) -> &str {
+        &self.name
     }
 
     /// Bytes received so far.
@@ -173,7 +200,11 @@ impl StreamDecoder {
                     self.decide(session, head, progress);
                 }
             }
-            State::Whole(bytes) => bytes.extend_from_slice(chunk),
+            State::Whole(bytes) => {
+                let limit = usize::try_from(self.whole_limit).unwrap_or(usize::MAX);
+                let room = limit.saturating_sub(bytes.len());
+                bytes.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            }
             State::Json(json) => {
                 json.append(chunk);
                 json.pump(session, &self.name, false, progress);
@@ -194,7 +225,25 @@ impl StreamDecoder {
         let state = std::mem::replace(&mut self.state, State::Whole(Vec::new()));
         let mut summary = match state {
             State::Head(bytes) | State::Whole(bytes) => {
-                super::decode_file_with_progress(session, &self.name, &bytes, progress)
+                let mut summary =
+                    super::decode_file_with_progress(session, &self.name, &bytes, progress);
+                if (bytes.len() as u64) < self.received {
+                    let kind = super::container::packing(&bytes).map_or_else(
+                        || "files that are not JSON documents".to_string(),
+                        |k| format!("{k} files"),
+                    );
+                    session.warnings.push(Warning {
+                        source: self.name.clone(),
+                        location: format!("byte {}", bytes.len()),
+                        reason: format!(
+                            "only the first {:.1} GB of {:.1} GB were read: {kind} are read whole, and more would not fit in the memory of a browser tab (JSON and JSON Lines are read as they arrive, at any size)",
+                            bytes.len() as f64 / 1e9,
+                            self.received as f64 / 1e9
+                        ),
+                    });
+                    summary.warnings += 1;
+                }
+                summary
             }
             State::Json(json) => json.finish(session, &self.name, progress),
         };
@@ -227,6 +276,7 @@ impl StreamDecoder {
             documents: Documents::new(in_array, file_len),
             text: String::new(),
             origin: TextOrigin::default(),
+            file_len,
             cursor: 0,
             carry: Vec::new(),
             bom: true,
@@ -234,6 +284,7 @@ impl StreamDecoder {
             replacements: 0,
             scan: Extent::new(usize::MAX),
             next_from: 0,
+            partial: Partial::Idle,
             spans_before,
             warnings_before,
         });
@@ -291,6 +342,17 @@ impl JsonStream {
 
     fn push_text(&mut self, text: &str) {
         self.replacements += memchr::memmem::find_iter(text.as_bytes(), "\u{FFFD}").count();
+        if self.text.len() + text.len() > self.text.capacity()
+            && self.cursor == 0
+            && self.text.len() >= LARGE_DOCUMENT
+        {
+            // One large document fills the window: room for the rest of the file at once, not
+            // doubling step by step (which at its peak holds the text three times over).
+            let rest = self
+                .file_len
+                .saturating_sub(self.origin.byte + self.text.len());
+            self.text.reserve_exact(rest.max(text.len()));
+        }
         self.text.push_str(text);
     }
 
@@ -312,7 +374,17 @@ impl JsonStream {
     fn ready(&mut self, start: usize) -> bool {
         let text = self.text.as_bytes();
         if self.scan.start != start {
-            self.scan = Extent::new(start);
+            match &self.partial {
+                // Its list of resourceSpans has not closed: neither has the document.
+                Partial::Reading(r) if r.start == start => return false,
+                // The walk to its end starts where the list closed, inside its object.
+                Partial::ListRead { start: s, resume } if *s == start => {
+                    self.scan = Extent::new(start);
+                    self.scan.at = resume.pos;
+                    self.scan.depth = 1;
+                }
+                _ => self.scan = Extent::new(start),
+            }
             self.next_from = start + 1;
         }
         if matches!(text[start], b'{' | b'[') && self.scan.walk(text).is_none() {
@@ -359,12 +431,24 @@ impl JsonStream {
                 }
                 break;
             };
+            // A document still arriving is read a resourceSpans element at a time; one that has
+            // arrived, from where that reading got to.
+            self.read_partly(&mut ingest, start, progress);
             if !last && !self.ready(start) {
                 break;
             }
-            self.cursor = self
-                .documents
-                .read(&mut ingest, &self.text, start, progress);
+            let resume = match std::mem::replace(&mut self.partial, Partial::Idle) {
+                Partial::ListRead { start: s, resume } if s == start => Some(resume),
+                Partial::Reading(r) if r.start == start => {
+                    // Stuck before the list's end (a document cut off): read it whole.
+                    ingest.rollback(r.checkpoint);
+                    None
+                }
+                _ => None,
+            };
+            self.cursor =
+                self.documents
+                    .read_from(&mut ingest, &self.text, start, resume, progress);
             progress(self.cursor, ingest.session);
         }
         self.saved = ingest.save();
@@ -386,6 +470,7 @@ impl JsonStream {
         self.text.drain(..cut);
         self.documents.moved(self.origin);
         self.cursor = 0;
+        self.partial.shift(cut);
         if self.scan.start != usize::MAX && self.scan.start >= cut {
             self.scan.shift(cut);
             self.next_from -= cut;
@@ -393,6 +478,97 @@ impl JsonStream {
             self.scan = Extent::new(usize::MAX);
             self.next_from = 0;
         }
+    }
+
+    /// Reads the resourceSpans elements of the document at `start` that have arrived whole,
+    /// with the fast path, as a whole read would meet them. At anything it does not expect it
+    /// goes back to the session before the document, which is then read whole once it has
+    /// arrived: the outcome is the same either way.
+    fn read_partly(
+        &mut self,
+        ingest: &mut Ingest<'_>,
+        start: usize,
+        progress: &mut dyn FnMut(usize, &Session),
+    ) {
+        let text = self.text.as_bytes();
+        let mut reading = match std::mem::replace(&mut self.partial, Partial::Idle) {
+            Partial::Reading(r) if r.start == start => r,
+            other @ (Partial::ListRead { .. } | Partial::Off { .. }) if other.start() == start => {
+                self.partial = other;
+                return;
+            }
+            _ => match list_opening(text, start) {
+                Opening::Open(pos) => Box::new(Reading {
+                    start,
+                    line: self.documents.line_of(text, start),
+                    checkpoint: ingest.checkpoint(),
+                    pos,
+                    ri: 0,
+                    expect: Expect::First,
+                    element: None,
+                }),
+                Opening::NotYet => return,
+                Opening::Other => {
+                    self.partial = Partial::Off { start };
+                    return;
+                }
+            },
+        };
+        while let Some(at) = text[reading.pos..]
+            .iter()
+            .position(|b| !matches!(b, b' ' | b'\n' | b'\r' | b'\t'))
+            .map(|i| reading.pos + i)
+        {
+            let step = match (reading.expect, text[at]) {
+                (Expect::First | Expect::CommaOrEnd, b']') => Step::End(at + 1),
+                (Expect::CommaOrEnd, b',') => Step::Next(at + 1),
+                (Expect::First | Expect::Element, b'{') => Step::Element(at),
+                _ => Step::Off,
+            };
+            match step {
+                Step::End(pos) => {
+                    self.partial = Partial::ListRead {
+                        start,
+                        resume: Resume {
+                            checkpoint: reading.checkpoint,
+                            pos,
+                        },
+                    };
+                    return;
+                }
+                Step::Next(pos) => {
+                    reading.pos = pos;
+                    reading.expect = Expect::Element;
+                }
+                Step::Element(at) => {
+                    let extent = reading.element.get_or_insert_with(|| Extent::new(at));
+                    let Some(end) = extent.walk(text) else {
+                        break;
+                    };
+                    let read = self.documents.read_element(
+                        ingest,
+                        &self.text,
+                        (reading.line, at, reading.ri),
+                        progress,
+                    );
+                    if read != Some(end) {
+                        ingest.rollback(reading.checkpoint);
+                        self.partial = Partial::Off { start };
+                        return;
+                    }
+                    reading.element = None;
+                    reading.pos = end;
+                    reading.ri += 1;
+                    reading.expect = Expect::CommaOrEnd;
+                }
+                Step::Off => {
+                    ingest.rollback(reading.checkpoint);
+                    self.partial = Partial::Off { start };
+                    return;
+                }
+            }
+        }
+        self.partial = Partial::Reading(reading);
     }
 
     fn finish(
@@ -442,5 +618,141 @@ impl JsonStream {
             spans: session.spans.len() - self.spans_before,
             warnings: session.warnings.len() - self.warnings_before,
         }
+    }
+}
+
+/// How far the reading of a document as it arrives got.
+enum Partial {
+    /// Not begun for any document.
+    Idle,
+    /// Reading the list of resourceSpans of the document at `start`.
+    Reading(Box<Reading>),
+    /// Its list was read to its end: the rest of the document waits until it has arrived.
+    ListRead { start: usize, resume: Resume },
+    /// Not read as it arrives (it does not open with a list of resourceSpans, or the fast path
+    /// gave up): read whole once it has arrived.
+    Off { start: usize },
+}
+
+impl Partial {
+    fn start(&self) -> usize {
+        match self {
+            Partial::Idle => usize::MAX,
+            Partial::Reading(r) => r.start,
+            Partial::ListRead { start, .. } | Partial::Off { start } => *start,
+        }
+    }
+
+    /// The window lost its first `by` bytes (all before the document).
+    fn shift(&mut self, by: usize) {
+        match self {
+            Partial::Idle => {}
+            Partial::Reading(r) if r.start >= by => {
+                r.start -= by;
+                r.pos -= by;
+                if let Some(e) = &mut r.element {
+                    e.shift(by);
+                }
+            }
+            Partial::ListRead { start, resume } if *start >= by => {
+                *start -= by;
+                resume.pos -= by;
+            }
+            Partial::Off { start } if *start >= by => *start -= by,
+            _ => *self = Partial::Idle,
+        }
+    }
+}
+
+struct Reading {
+    start: usize,
+    /// The document's first line (the place of its spans' warnings).
+    line: usize,
+    /// The session before the document.
+    checkpoint: Checkpoint,
+    /// Where reading goes on in the window.
+    pos: usize,
+    /// The index of the next element.
+    ri: usize,
+    expect: Expect,
+    /// The walk to the end of the element being received.
+    element: Option<Extent>,
+}
+
+#[derive(Clone, Copy)]
+enum Expect {
+    /// The list's first element, or its end.
+    First,
+    /// An element, after a comma.
+    Element,
+    /// A comma, or the list's end.
+    CommaOrEnd,
+}
+
+enum Step {
+    End(usize),
+    Next(usize),
+    Element(usize),
+    Off,
+}
+
+enum Opening {
+    /// The document opens with its list of resourceSpans, whose first element (or end) is at
+    /// this position.
+    Open(usize),
+    /// Its opening has not arrived in full.
+    NotYet,
+    /// It opens otherwise.
+    Other,
+}
+
+/// Whether the document at `start` opens `{"resourceSpans": [` (or `resource_spans`, `batches`),
+/// white space allowed as JSON allows it, the key without escapes.
+fn list_opening(text: &[u8], start: usize) -> Opening {
+    let ws = |mut i: usize| {
+        while text
+            .get(i)
+            .is_some_and(|b| matches!(b, b' ' | b'\n' | b'\r' | b'\t'))
+        {
+            i += 1;
+        }
+        i
+    };
+    if text.get(start) != Some(&b'{') {
+        return Opening::Other;
+    }
+    let quote = ws(start + 1);
+    match text.get(quote) {
+        None => return Opening::NotYet,
+        Some(b'"') => {}
+        Some(_) => return Opening::Other,
+    }
+    let Some(close) = memchr::memchr2(b'"', b'\\', &text[quote + 1..]).map(|i| quote + 1 + i)
+    else {
+        return if text.len() - quote > 32 {
+            Opening::Other
+        } else {
+            Opening::NotYet
+        };
+    };
+    if text[close] != b'"'
+        || !matches!(
+            &text[quote + 1..close],
+            b"resourceSpans" | b"resource_spans" | b"batches"
+        )
+    {
+        return Opening::Other;
+    }
+    let colon = ws(close + 1);
+    match text.get(colon) {
+        None => return Opening::NotYet,
+        Some(b':') => {}
+        Some(_) => return Opening::Other,
+    }
+    let bracket = ws(colon + 1);
+    match text.get(bracket) {
+        None => Opening::NotYet,
+        Some(b'[') => Opening::Open(bracket + 1),
+        Some(_) => Opening::Other,
     }
 }

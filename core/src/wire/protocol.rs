@@ -16,6 +16,15 @@ pub enum ToWorker {
     Expect { sizes: Vec<u64> },
     /// Decode these files: their bytes are the message's buffers, one per name, in order.
     Decode { names: Vec<String> },
+    /// A file whose bytes follow as they arrive (`Chunk`s, then `Close`): decoded as they come
+    /// ([`crate::StreamDecoder`]). `size` when known (the fingerprint needs it).
+    Open { name: String, size: Option<u64> },
+    /// The next bytes of the open file (the message's one buffer).
+    Chunk,
+    /// The open file ended; `error` says why it stopped early (what came is kept).
+    Close { error: Option<String> },
+    /// No more files: answer as for `Decode`.
+    Finish,
 }
 
 /// What the worker tells the page.
@@ -75,6 +84,15 @@ mod tests {
             ToWorker::Decode {
                 names: vec!["a.json".into(), "run 2/trace.jsonl.gz".into()],
             },
+            ToWorker::Open {
+                name: "https://ci.example/t.jsonl".into(),
+                size: None,
+            },
+            ToWorker::Chunk,
+            ToWorker::Close {
+                error: Some("network".into()),
+            },
+            ToWorker::Finish,
         ];
         for m in to {
             assert_eq!(from_text::<ToWorker>(&to_text(&m)), Ok(m));

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde_json::Value as Json;
 
 use super::field_types::{null_default, LenientEnum, LenientStr, LenientU64, RawKeyValue};
-use super::ingest::{count, parse_span_id, parse_trace_id, Ingest};
+use super::ingest::{count, parse_span_id, parse_trace_id, Checkpoint, Ingest};
 use super::{jaeger, line_col, strip_bom};
 use crate::model::{
     Event, Link, Scope, Session, Span, SpanId, SpanKind, Status, StatusCode, TraceId,
@@ -99,6 +99,14 @@ pub(super) fn decode(
     ingest.format
 }
 
+/// Where the reading of a document as its text arrived stands: the session before it, and
+/// the position just after its list of resourceSpans.
+#[derive(Clone, Copy)]
+pub(in crate::decode) struct Resume {
+    pub checkpoint: Checkpoint,
+    pub pos: usize,
+}
+
 /// Reads the documents of a text one at a time: the whole file, or a window of a file read in
 /// chunks (then [`Ingest::origin`] says where the window starts, and the caller gives each
 /// document only once it and the start of the next are in the window).
@@ -153,6 +161,51 @@ impl Documents {
         start: usize,
         progress: &mut dyn FnMut(usize, &Session),
     ) -> usize {
+        self.read_from(ingest, text_str, start, None, progress)
+    }
+
+    /// The line (in the file) of `start`, a document's first byte.
+    pub(in crate::decode) fn line_of(&mut self, text: &[u8], start: usize) -> usize {
+        self.lines.position(text, start).0
+    }
+
+    /// Reads the `ri`th resourceSpans element, at `pos`, of the document starting on line
+    /// `line`, whose text has arrived only in part: the fast path's reading of that element, or
+    /// `None` when it gives up (the caller then goes back to `resume`'s checkpoint and reads the
+    /// document whole once it has arrived).
+    pub(in crate::decode) fn read_element(
+        &mut self,
+        ingest: &mut Ingest<'_>,
+        text_str: &str,
+        (line, pos, ri): (usize, usize, usize),
+        progress: &mut dyn FnMut(usize, &Session),
+    ) -> Option<usize> {
+        if !fast_path_enabled() {
+            return None;
+        }
+        let mut reader = Reader {
+            ingest,
+            line,
+            base: text_str.as_ptr() as usize,
+            len: text_str.len(),
+            file_len: self.file_len,
+            progress,
+            next_report: REPORT_EVERY,
+        };
+        fast::resource_spans_at(&mut reader, text_str, (pos, ri), &mut self.buffers).ok()
+    }
+
+    /// Reads the document starting at `start`; with `resume`, the fast path already read its
+    /// resourceSpans up to their list's end as the text arrived ([`Documents::read_element`]),
+    /// and goes on from there.
+    pub(in crate::decode) fn read_from(
+        &mut self,
+        ingest: &mut Ingest<'_>,
+        text_str: &str,
+        start: usize,
+        resume: Option<Resume>,
+        progress: &mut dyn FnMut(usize, &Session),
+    ) -> usize {
         let text = text_str.as_bytes();
         let lines = &mut self.lines;
         let buffers = &mut self.buffers;
@@ -160,7 +213,7 @@ impl Documents {
         if let Some(len) = jaeger::decode_known(ingest, &text_str[start..], line) {
             return start + len;
         }
-        let checkpoint = ingest.checkpoint();
+        let checkpoint = resume.map_or_else(|| ingest.checkpoint(), |r| r.checkpoint);
         let mut reader = Reader {
             ingest: &mut *ingest,
             line,
@@ -173,7 +226,11 @@ impl Documents {
         // The fast path first; when it gives up, forget what it added and read the document
         // with the typed reader.
         let fast = if fast_path_enabled() {
-            let read = fast::document(&mut reader, text_str, start, buffers).ok();
+            let read = match resume {
+                Some(r) => fast::document_rest(&mut reader, text_str, r.pos, buffers),
+                None => fast::document(&mut reader, text_str, start, buffers),
+            }
+            .ok();
             if read.is_none() {
                 FAST_PATH_BAILS.with(|c| c.set(c.get() + 1));
             }

@@ -47,6 +47,46 @@ pub(in crate::decode) fn document(
     Ok((found?, sc.pos))
 }
 
+/// Reads the resourceSpans element (an object) at `pos` of a document's list, the `ri`th;
+/// returns where it ends. For a document read as its text arrives, one element at a time.
+pub(in crate::decode) fn resource_spans_at(
+    reader: &mut Reader<'_, '_>,
+    text: &str,
+    (pos, ri): (usize, usize),
+    buffers: &mut Buffers,
+) -> R<usize> {
+    let mut sc = Scanner::new(text, pos);
+    sc.buffers = std::mem::take(buffers);
+    let read = sc.resource_spans(reader, ri);
+    *buffers = sc.buffers;
+    read.map(|()| sc.pos)
+}
+
+/// Reads the rest of a document whose first member, its list of resourceSpans, was read up to
+/// its closing bracket (at `pos - 1`): as [`document`] goes on after that member.
+pub(in crate::decode) fn document_rest(
+    reader: &mut Reader<'_, '_>,
+    text: &str,
+    pos: usize,
+    buffers: &mut Buffers,
+) -> R<(bool, usize)> {
+    let mut sc = Scanner::new(text, pos);
+    sc.buffers = std::mem::take(buffers);
+    let mut seen = Seen(1);
+    let mut found = true;
+    let mut rest = || -> R<()> {
+        while sc.more(b'}')? {
+            let key = sc.string()?;
+            sc.eat(b':')?;
+            sc.document_member(reader, &key, (&mut seen, &mut found), 0)?;
+        }
+        Ok(())
+    };
+    let read = rest();
+    *buffers = std::mem::take(&mut sc.buffers);
+    read.map(|()| (found, sc.pos))
+}
+
 /// What the scanner reuses from span to span and from document to document (a JSON Lines file
 /// is a document per line, often a span per line).
 #[derive(Default)]
@@ -65,26 +105,35 @@ impl Scanner<'_> {
         }
         let mut found = false;
         let mut seen = Seen(0);
-        self.object(|sc, k| {
-            match k {
-                "resourceSpans" | "resource_spans" | "batches" => {
-                    seen.first(0)?;
-                    found = true;
-                    if !sc.null()? {
-                        sc.array(|sc, ri| sc.resource_spans(reader, ri))?;
-                    }
-                }
-                "trace" | "result" => {
-                    seen.first(1)?;
-                    if !sc.null()? {
-                        found |= sc.document(reader, depth + 1)?;
-                    }
-                }
-                _ => sc.skip(1)?,
-            }
-            Ok(())
-        })?;
+        self.object(|sc, k| sc.document_member(reader, k, (&mut seen, &mut found), depth))?;
         Ok(found)
+    }
+
+    /// One member of a document (its key `k` read, positioned after the colon).
+    fn document_member(
+        &mut self,
+        reader: &mut Reader<'_, '_>,
+        k: &str,
+        (seen, found): (&mut Seen, &mut bool),
+        depth: u32,
+    ) -> R<()> {
+        match k {
+            "resourceSpans" | "resource_spans" | "batches" => {
+                seen.first(0)?;
+                *found = true;
+                if !self.null()? {
+                    self.array(|sc, ri| sc.resource_spans(reader, ri))?;
+                }
+            }
+            "trace" | "result" => {
+                seen.first(1)?;
+                if !self.null()? {
+                    *found |= self.document(reader, depth + 1)?;
+                }
+            }
+            _ => self.skip(1)?,
+        }
+        Ok(())
     }
 
     fn resource_spans(&mut self, reader: &mut Reader<'_, '_>, ri: usize) -> R<()> {
