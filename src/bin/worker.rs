@@ -2,7 +2,8 @@
 //! main thread, and answers with the session in its compact binary form.
 //!
 //! It speaks `sightline_core::wire::protocol`: it hears [`ToWorker`] (`Expect` the sizes of files
-//! being read, then `Decode` with the files' bytes) and answers [`FromWorker`] (`Ready` once,
+//! being read, then `Decode` with the files' bytes; or, for files decoded as they arrive, `Open`,
+//! `Chunk`s and `Close` for each, then `Finish`) and answers [`FromWorker`] (`Ready` once,
 //! `Warm` if its warm-up ran out before a file came, `Progress`, `Parts` and `Session` as the
 //! session is decoded, then `Done` with the trees' pieces, or `Failed`).
 
@@ -25,7 +26,8 @@ mod worker {
     use sightline_core::wire::buffers::Prepared;
     use sightline_core::wire::protocol::{self, Costs, FromWorker, ToWorker};
     use sightline_core::{
-        decode_file, decode_session, forest_parts_each, Loaded, Session, Streamer,
+        decode_file, decode_session, forest_parts_each, Loaded, Session, StreamDecoder, Streamer,
+        Warning,
     };
     use wasm_bindgen::prelude::*;
     use wasm_bindgen::JsCast;
@@ -88,6 +90,142 @@ mod worker {
             .unwrap_or(0.0)
     }
 
+    /// Sends the session to the page while it is decoded: progress a few times a second, and
+    /// the spans decoded so far in pieces.
+    struct Sender {
+        streamer: Streamer,
+        encode_ms: f64,
+        per_part: usize,
+        last_progress: f64,
+        /// The spans the last progress message counted.
+        spans_told: u64,
+        /// A progress message due shortly (a timer), for spans decoded after the last one.
+        trailing: Option<i32>,
+        /// Bytes of input in all (for a streamed file of unknown size: those received so far).
+        total: f64,
+    }
+
+    impl Sender {
+        fn new(total: f64) -> Sender {
+            Sender {
+                streamer: Streamer::new(),
+                encode_ms: 0.0,
+                per_part: PART_SIZE,
+                last_progress: f64::NEG_INFINITY,
+                spans_told: 0,
+                trailing: None,
+                total,
+            }
+        }
+
+        fn progress(&mut self, scope: &DedicatedWorkerGlobalScope, done: u64, session: &Session) {
+            // The decoders report after every document: a JSON Lines file of 30,000 lines sent
+            // as many messages, each a task and a render on the page. A few per second suffice.
+            let now = js_sys::Date::now();
+            let total = self.total.max(done as f64);
+            let finished = done as f64 >= total;
+            if now - self.last_progress >= PROGRESS_EVERY_MS || finished {
+                self.tell(scope, done, session);
+            }
+            // The spans there will be, from the share of the input read, and never more than one
+            // per 128 bytes of input (an OTLP span takes over 200; the page is asked for room for
+            // twice this, see `Streamer::parts`).
+            let expected = (session.spans.len() as f64 * total / (done as f64).max(1.0))
+                .min(total / 128.0) as usize;
+            self.per_part = part_size(expected);
+            let (streamer, per_part) = (&mut self.streamer, self.per_part);
+            let parts = timed(&mut self.encode_ms, || {
+                streamer.parts(session, per_part, expected)
+            });
+            if !parts.is_empty() {
+                post(scope, &FromWorker::Parts, Some(to_js(parts)));
+            }
+        }
+
+        /// Sends a progress message now.
+        fn tell(&mut self, scope: &DedicatedWorkerGlobalScope, done: u64, session: &Session) {
+            if let Some(timer) = self.trailing.take() {
+                scope.clear_timeout_with_handle(timer);
+            }
+            self.last_progress = js_sys::Date::now();
+            self.spans_told = session.spans.len() as u64;
+            let progress = FromWorker::Progress {
+                done,
+                total: self.total.max(done as f64) as u64,
+                spans: self.spans_told,
+            };
+            post(scope, &progress, None);
+        }
+
+        /// Makes sure the spans decoded are told soon, should no more bytes come for a while
+        /// (the page shows them while the rest of the file has not come).
+        fn catch_up(&mut self, scope: &DedicatedWorkerGlobalScope, done: u64, session: &Session) {
+            let spans = session.spans.len() as u64;
+            if spans == self.spans_told {
+                return;
+            }
+            if let Some(timer) = self.trailing.take() {
+                scope.clear_timeout_with_handle(timer);
+            }
+            let progress = FromWorker::Progress {
+                done,
+                total: self.total.max(done as f64) as u64,
+                spans,
+            };
+            let to = scope.clone();
+            let later = Closure::once_into_js(move || post(&to, &progress, None));
+            self.trailing = scope
+                .set_timeout_with_callback_and_timeout_and_arguments_0(
+                    later.unchecked_ref(),
+                    PROGRESS_EVERY_MS as i32,
+                )
+                .ok();
+        }
+
+        /// The rest of the session, then the trees once they are built: the answer's end.
+        fn answer(
+            mut self,
+            scope: &DedicatedWorkerGlobalScope,
+            session: Session,
+            files: Vec<sightline_core::FileSummary>,
+            (received, started): (f64, f64),
+        ) {
+            if let Some(timer) = self.trailing.take() {
+                scope.clear_timeout_with_handle(timer);
+            }
+            let per_part = self.per_part;
+            let streamer = self.streamer;
+            let parts = timed(&mut self.encode_ms, || streamer.finish(&session, per_part));
+            post(scope, &FromWorker::Session, Some(to_js(parts)));
+            let Loaded {
+                session,
+                forest,
+                files,
+                failures,
+                runs,
+            } = Loaded::with_trees(session, files);
+            // The page has the session; the trees' pieces do not need it. Freed first, its room
+            // holds them (the trees' head of many small trees grew the worker's memory when
+            // encoded beside it).
+            drop(session);
+            // Each piece leaves the worker's memory as soon as it is encoded.
+            let (model, transfer) = (Array::new(), Array::new());
+            timed(&mut self.encode_ms, || {
+                forest_parts_each(&forest, &files, &failures, &runs, per_part, &mut |part| {
+                    push_js(&model, &transfer, &part);
+                });
+            });
+            let costs = Costs {
+                decode_ms: js_sys::Date::now() - started,
+                encode_ms: self.encode_ms,
+                copy_ms: started - received,
+                memory_bytes: memory_bytes(),
+            };
+            drop(forest);
+            post(scope, &FromWorker::Done { costs }, Some((model, transfer)));
+        }
+    }
+
     /// Decodes the files `names` (their bytes in `buffers`, in order) and answers.
     fn handle(
         scope: &DedicatedWorkerGlobalScope,
@@ -117,66 +255,129 @@ mod worker {
         prepared.borrow_mut().clear();
         let started = js_sys::Date::now();
         // Spans go to the page as they are decoded, so it reads them while this goes on.
-        let mut streamer = Streamer::new();
-        let mut encode_ms = 0.0;
-        let mut per_part = PART_SIZE;
-        let mut last_progress = f64::NEG_INFINITY;
+        let mut sender = Sender::new(total);
         let (session, files) = decode_session(inputs, |done, session| {
-            // The decoders report after every document: a JSON Lines file of 30,000 lines sent
-            // as many messages, each a task and a render on the page. A few per second suffice.
-            let now = js_sys::Date::now();
-            let finished = done as f64 >= total;
-            if now - last_progress >= PROGRESS_EVERY_MS || finished {
-                last_progress = now;
-                let progress = FromWorker::Progress {
-                    done,
-                    total: total as u64,
-                    spans: session.spans.len() as u64,
-                };
-                post(scope, &progress, None);
-            }
-            // The spans there will be, from the share of the input read, and never more than one
-            // per 128 bytes of input (an OTLP span takes over 200; the page is asked for room for
-            // twice this, see `Streamer::parts`).
-            let expected = (session.spans.len() as f64 * total / (done as f64).max(1.0))
-                .min(total / 128.0) as usize;
-            per_part = part_size(expected);
-            let parts = timed(&mut encode_ms, || {
-                streamer.parts(session, per_part, expected)
-            });
-            if !parts.is_empty() {
-                post(scope, &FromWorker::Parts, Some(to_js(parts)));
-            }
+            sender.progress(scope, done, session)
         });
-        // The rest of the session, then the trees once they are built.
-        let parts = timed(&mut encode_ms, || streamer.finish(&session, per_part));
-        post(scope, &FromWorker::Session, Some(to_js(parts)));
-        let Loaded {
-            session,
-            forest,
-            files,
-            failures,
-            runs,
-        } = Loaded::with_trees(session, files);
-        // The page has the session; the trees' pieces do not need it. Freed first, its room
-        // holds them (the trees' head of many small trees grew the worker's memory when encoded
-        // beside it).
-        drop(session);
-        // Each piece leaves the worker's memory as soon as it is encoded.
-        let (model, transfer) = (Array::new(), Array::new());
-        timed(&mut encode_ms, || {
-            forest_parts_each(&forest, &files, &failures, &runs, per_part, &mut |part| {
-                push_js(&model, &transfer, &part);
-            });
+        sender.answer(scope, session, files, (received, started));
+        Ok(())
+    }
+
+    /// A load whose files come in chunks as they are downloaded or read.
+    struct Streaming {
+        session: Session,
+        files: Vec<sightline_core::FileSummary>,
+        /// The file being received.
+        open: Option<StreamDecoder>,
+        /// Bytes of the files closed before it.
+        done: u64,
+        /// The sizes announced, summed (files of unknown size count what came).
+        total: f64,
+        sender: Sender,
+        started: f64,
+        /// The decoder's memory filled up: the rest of every file is not read.
+        full: bool,
+    }
+
+    /// The memory a streamed load may fill before reading stops (wasm32 has 4 GiB; the trees
+    /// and the answer's pieces still need room after the last span).
+    const STREAM_MEMORY_LIMIT: f64 = 3.0 * (1u64 << 30) as f64;
+
+    /// Takes one message of a streamed load; `Finish` answers and ends it.
+    fn stream(
+        scope: &DedicatedWorkerGlobalScope,
+        state: &RefCell<Option<Streaming>>,
+        message: ToWorker,
+        buffers: &Array,
+    ) -> Result<(), String> {
+        let mut slot = state.borrow_mut();
+        let load = slot.get_or_insert_with(|| Streaming {
+            session: Session::default(),
+            files: Vec::new(),
+            open: None,
+            done: 0,
+            total: 0.0,
+            sender: Sender::new(0.0),
+            started: js_sys::Date::now(),
+            full: false,
         });
-        let costs = Costs {
-            decode_ms: js_sys::Date::now() - started,
-            encode_ms,
-            copy_ms: started - received,
-            memory_bytes: memory_bytes(),
-        };
-        drop(forest);
-        post(scope, &FromWorker::Done { costs }, Some((model, transfer)));
+        match message {
+            ToWorker::Open { name, size } => {
+                if load.open.is_some() {
+                    return Err(format!("{name} was opened while another file was open"));
+                }
+                load.total += size.unwrap_or(0) as f64;
+                load.open = Some(StreamDecoder::new(&name, size));
+            }
+            ToWorker::Chunk => {
+                let chunk: Uint8Array = buffers
+                    .get(0)
+                    .dyn_into()
+                    .map_err(|_| "a chunk without bytes".to_string())?;
+                let decoder = load.open.as_mut().ok_or("a chunk with no file open")?;
+                if load.full {
+                    return Ok(());
+                }
+                if memory_bytes() > STREAM_MEMORY_LIMIT {
+                    // Said once, where reading stopped; the spans read are kept.
+                    load.full = true;
+                    load.session.warnings.push(Warning {
+                        source: decoder.name().to_string(),
+                        location: format!("byte {}", decoder.received()),
+                        reason: format!(
+                            "reading stopped here: the spans read so far fill the decoder's memory ({:.1} GB of the 4 GB a tab's worker has); they are shown, the rest of this file and any after it are not read",
+                            memory_bytes() / 1e9
+                        ),
+                    });
+                    return Ok(());
+                }
+                let bytes = chunk.to_vec();
+                let (done, sender) = (load.done, &mut load.sender);
+                sender.total = load.total.max((done + decoder.received()) as f64);
+                decoder.push(&mut load.session, &bytes, &mut |at, session| {
+                    sender.progress(scope, done + at as u64, session);
+                });
+                let received = done + decoder.received();
+                sender.catch_up(scope, received, &load.session);
+            }
+            ToWorker::Close { error } => {
+                let decoder = load.open.take().ok_or("no file is open to close")?;
+                let received = decoder.received();
+                if received == 0 && error.is_some() {
+                    // Nothing of it came: not a file of the session (the page says why).
+                    return Ok(());
+                }
+                let (done, sender) = (load.done, &mut load.sender);
+                let mut summary = decoder.finish(&mut load.session, &mut |at, session| {
+                    sender.progress(scope, done + at as u64, session);
+                });
+                if let Some(error) = error {
+                    load.session.warnings.push(Warning {
+                        source: summary.name.clone(),
+                        location: format!("byte {received}"),
+                        reason: format!(
+                            "the file stopped arriving here ({error}): what came before was read"
+                        ),
+                    });
+                    summary.warnings += 1;
+                }
+                load.done += received;
+                load.files.push(summary);
+            }
+            ToWorker::Finish => {
+                let mut load = slot.take().ok_or("nothing to finish")?;
+                if load.open.is_some() {
+                    return Err("finished while a file was open".into());
+                }
+                load.session.spans.shrink_to_fit();
+                let now = js_sys::Date::now();
+                load.sender
+                    .answer(scope, load.session, load.files, (load.started, now));
+            }
+            ToWorker::Expect { .. } | ToWorker::Decode { .. } => {
+                return Err("a whole-file message in a streamed load".into())
+            }
+        }
         Ok(())
     }
 
@@ -264,6 +465,7 @@ mod worker {
         )));
         let warm_text = text.clone();
         let prepared = RefCell::new(Prepared::default());
+        let streaming: RefCell<Option<Streaming>> = RefCell::new(None);
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
             stop_warming.set(0);
             warm_text.borrow_mut().take();
@@ -277,6 +479,7 @@ mod worker {
                     Ok(())
                 }
                 ToWorker::Decode { names } => handle(&reply_to, names, &buffers, &prepared),
+                streamed => stream(&reply_to, &streaming, streamed, &buffers),
             });
             if let Err(message) = done {
                 post(&reply_to, &FromWorker::Failed { message }, None);

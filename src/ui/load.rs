@@ -46,7 +46,7 @@ async fn finish(
     state: AppState,
     load: u64,
     contents: Vec<(String, Uint8Array)>,
-    mut failures: Vec<String>,
+    failures: Vec<String>,
 ) {
     if !current(state, load) {
         return;
@@ -54,18 +54,31 @@ async fn finish(
     if contents.is_empty() {
         // No decoder ran, so none started the next load's: start it here.
         worker_client::prepare();
+        show(state, load, Err(String::new()), failures);
     } else {
         let result = worker_client::decode(state, load, contents).await;
-        if !current(state, load) {
-            return;
+        show(state, load, result, failures);
+    }
+}
+
+/// Shows a decoded session (an `Err` adds its message to `failures`, unless empty) and what
+/// could not be read; a superseded load stops here without a word.
+fn show(
+    state: AppState,
+    load: u64,
+    result: Result<super::state::Loaded, String>,
+    mut failures: Vec<String>,
+) {
+    if !current(state, load) {
+        return;
+    }
+    match result {
+        Ok(loaded) => {
+            state.show(loaded);
+            request_animation_frame(|| worker_client::mark("sightline:painted"));
         }
-        match result {
-            Ok(loaded) => {
-                state.show(loaded);
-                request_animation_frame(|| worker_client::mark("sightline:painted"));
-            }
-            Err(e) => failures.push(e),
-        }
+        Err(e) if !e.is_empty() => failures.push(e),
+        Err(_) => {}
     }
     state.progress.set(None);
     state
@@ -74,9 +87,12 @@ async fn finish(
     super::permalink::restore(state);
 }
 
-/// The largest file a tab is asked to open: decoding takes about 2.2-3.2 times the file in the
-/// worker's memory (see README, Performance), and a wasm32 worker has 4 GiB.
-const MAX_FILE_BYTES: f64 = 1.2e9;
+/// Files larger than this are read in slices and decoded as they are read: JSON and JSON Lines
+/// of any size are then never held whole (smaller files are read at once, which is quicker).
+const STREAM_OVER: f64 = 256e6;
+
+/// The slice of a large file read at a time.
+const SLICE: f64 = 16e6;
 
 /// Reads the files the user gave (picker or drop) and shows them as one session.
 pub fn open_files(state: AppState, files: Vec<web_sys::File>) {
@@ -86,25 +102,16 @@ pub fn open_files(state: AppState, files: Vec<web_sys::File>) {
     }
     let load = begin(state);
     state.sources.set_value(Vec::new());
-    let (files, too_large): (Vec<_>, Vec<_>) =
-        files.into_iter().partition(|f| f.size() <= MAX_FILE_BYTES);
-    let refused: Vec<String> = too_large
-        .iter()
-        .map(|f| {
-            format!(
-                "{} is {:.1} GB: too large to open in a browser tab (the limit is {:.1} GB, as decoding needs about three times the file in memory). Split it, or keep only the failing traces.",
-                f.name(),
-                f.size() / 1e9,
-                MAX_FILE_BYTES / 1e9
-            )
-        })
-        .collect();
+    if files.iter().any(|f| f.size() > STREAM_OVER) {
+        spawn_local(stream_files(state, load, files));
+        return;
+    }
     let sizes: Vec<u64> = files.iter().map(|f| f.size() as u64).collect();
     worker_client::expect(&sizes);
     spawn_local(async move {
         let total: u64 = sizes.iter().sum();
         let mut contents = Vec::with_capacity(files.len());
-        let mut failures = refused;
+        let mut failures = Vec::new();
         let mut done = 0u64;
         for file in &files {
             if !current(state, load) {
@@ -125,6 +132,59 @@ pub fn open_files(state: AppState, files: Vec<web_sys::File>) {
         }
         finish(state, load, contents, failures).await;
     });
+}
+
+/// Reads large files slice by slice into a decoder that decodes them as they come.
+async fn stream_files(state: AppState, load: u64, files: Vec<web_sys::File>) {
+    if !current(state, load) {
+        return;
+    }
+    let decoding = match worker_client::Decoding::start(state, load) {
+        Ok(decoding) => decoding,
+        Err(e) => return finish(state, load, Vec::new(), vec![e]).await,
+    };
+    let total: f64 = files.iter().map(|f| f.size()).sum();
+    let mut failures = Vec::new();
+    let mut done = 0.0;
+    for file in &files {
+        decoding.open(&file.name(), Some(file.size() as u64));
+        let mut at = 0.0;
+        let mut error = None;
+        while at < file.size() {
+            if !current(state, load) {
+                return;
+            }
+            let end = (at + SLICE).min(file.size());
+            let slice = file.slice_with_f64_and_f64(at, end).map_err(|_| ());
+            let read = match slice {
+                Ok(blob) => JsFuture::from(blob.array_buffer()).await.map_err(|_| ()),
+                Err(()) => Err(()),
+            };
+            match read {
+                Ok(buffer) => decoding.chunk(&Uint8Array::new(&buffer)),
+                Err(()) => {
+                    error = Some(format!(
+                        "{}: could not be read past byte {at} (changed or removed on disk?).",
+                        file.name()
+                    ));
+                    break;
+                }
+            }
+            at = end;
+            let mut progress = Progress::new(
+                format!("Reading {}", file.name()),
+                (done + at) as u64,
+                Some(total as u64),
+            );
+            progress.spans = Some(decoding.spans());
+            state.progress.set(Some(progress));
+        }
+        decoding.close(error.clone());
+        failures.extend(error);
+        done += file.size();
+    }
+    let result = decoding.finish().await;
+    show(state, load, result, failures);
 }
 
 /// Shows a trace that came inside a link (`data=`): gzipped OTLP/JSON, decoded like a file.
@@ -177,7 +237,6 @@ fn error_name(err: &JsValue) -> Option<String> {
         .and_then(|n| n.as_string())
 }
 
-/// Fetches one URL (with gloo-net) with progress; `Err` says what went wrong and how to fix it.
 /// The fetch of `url` that public/early.js started as the page opened, if there is one: taken
 /// once, and aborted with `signal` (Cancel, or a newer load).
 fn take_early(url: &str, signal: Option<&web_sys::AbortSignal>) -> Option<js_sys::Promise> {
@@ -230,11 +289,12 @@ fn drop_early() {
     let _ = Reflect::set(&window, &"__sightlineEarly".into(), &JsValue::UNDEFINED);
 }
 
-async fn fetch_with_progress(
-    state: AppState,
+/// The response to a GET of `url` (the early fetch if there is one), if the server answered OK;
+/// `Err` says what went wrong and how to fix it.
+async fn get(
     url: &str,
     signal: Option<&web_sys::AbortSignal>,
-) -> Result<Uint8Array, String> {
+) -> Result<web_sys::Response, String> {
     let response = match take_early(url, signal) {
         Some(early) => JsFuture::from(early)
             .await
@@ -256,46 +316,82 @@ async fn fetch_with_progress(
             response.status_text()
         ));
     }
-    let total = response
+    Ok(response.into())
+}
+
+/// The body's length, from `content-length` (a compressed transfer's body outgrows it).
+fn content_length(response: &web_sys::Response) -> Option<u64> {
+    response
         .headers()
         .get("content-length")
-        .and_then(|v| v.parse::<u64>().ok());
-    // The decoder makes memory ready for the body while it downloads (a compressed transfer's
-    // body outgrows this size; its bytes then get memory when they come, as without it).
-    if let Some(total) = total {
-        worker_client::expect(&[total]);
+        .ok()
+        .flatten()
+        .and_then(|v| v.parse::<u64>().ok())
+}
+
+/// Reads a body's chunks as they arrive, calling `chunk` with each and showing progress under
+/// `label` (with the spans `spans()` says were decoded so far). `Err` says why it stopped.
+async fn read_body(
+    state: AppState,
+    url: &str,
+    body: web_sys::ReadableStream,
+    (label, total): (&str, Option<u64>),
+    spans: &dyn Fn() -> Option<u64>,
+    chunk: &mut dyn FnMut(Uint8Array),
+) -> Result<u64, String> {
+    let reader: web_sys::ReadableStreamDefaultReader = body.get_reader().unchecked_into();
+    let mut received = 0u64;
+    loop {
+        let next = JsFuture::from(reader.read()).await.map_err(|e| {
+            let name = error_name(&e);
+            if received == 0 || name.as_deref() == Some("AbortError") {
+                fetch_error(url, name.as_deref())
+            } else {
+                format!(
+                    "The download of {url} broke off after {:.1} MB; what came was read.",
+                    received as f64 / 1e6
+                )
+            }
+        })?;
+        if Reflect::get(&next, &"done".into())
+            .ok()
+            .and_then(|d| d.as_bool())
+            == Some(true)
+        {
+            return Ok(received);
+        }
+        if let Ok(value) = Reflect::get(&next, &"value".into()) {
+            let value = Uint8Array::new(&value);
+            received += u64::from(value.length());
+            chunk(value);
+        }
+        // A compressed transfer can outgrow its content-length: then the total is unknown.
+        let total = total.filter(|t| *t >= received);
+        let mut progress = Progress::new(label.to_string(), received, total);
+        progress.spans = spans();
+        state.progress.set(Some(progress));
     }
+}
+
+/// Fetches one URL whole, with progress (the bundled sample).
+async fn fetch_with_progress(
+    state: AppState,
+    url: &str,
+    signal: Option<&web_sys::AbortSignal>,
+) -> Result<Uint8Array, String> {
+    let response = get(url, signal).await?;
+    let total = content_length(&response);
     let label = format!("Fetching {}", url.rsplit('/').next().unwrap_or(url));
     let Some(body) = response.body() else {
         return Ok(Uint8Array::new_with_length(0));
     };
     // Chunks stay in JavaScript memory: the bytes go to the decoder without passing through the
     // page's wasm memory.
-    let reader: web_sys::ReadableStreamDefaultReader = body.get_reader().unchecked_into();
     let mut chunks: Vec<Uint8Array> = Vec::new();
-    let mut received = 0u64;
-    loop {
-        let chunk = JsFuture::from(reader.read())
-            .await
-            .map_err(|e| fetch_error(url, error_name(&e).as_deref()))?;
-        if Reflect::get(&chunk, &"done".into())
-            .ok()
-            .and_then(|d| d.as_bool())
-            == Some(true)
-        {
-            break;
-        }
-        if let Ok(value) = Reflect::get(&chunk, &"value".into()) {
-            let value = Uint8Array::new(&value);
-            received += u64::from(value.length());
-            chunks.push(value);
-        }
-        // A compressed transfer can outgrow its content-length: then the total is unknown.
-        let total = total.filter(|t| *t >= received);
-        state
-            .progress
-            .set(Some(Progress::new(label.clone(), received, total)));
-    }
+    let received = read_body(state, url, body, (&label, total), &|| None, &mut |c| {
+        chunks.push(c)
+    })
+    .await?;
     let length = u32::try_from(received)
         .map_err(|_| format!("{url} is larger than this browser can hold (4 GB)."))?;
     let bytes = Uint8Array::new_with_length(length);
@@ -307,7 +403,56 @@ async fn fetch_with_progress(
     Ok(bytes)
 }
 
-/// Fetches every `#src=` URL and shows what could be read, as one session.
+/// A chunk whose buffer is its own, so that transferring the buffer moves only its bytes.
+fn own_buffer(bytes: Uint8Array) -> Uint8Array {
+    if bytes.byte_offset() == 0 && bytes.byte_length() == bytes.buffer().byte_length() {
+        bytes
+    } else {
+        bytes.slice(0, bytes.length())
+    }
+}
+
+/// Fetches `url` into `decoding` as its bytes arrive. A download that fails part way is closed
+/// with what came (the decoder keeps it, with a warning) and still reported.
+async fn fetch_into(
+    state: AppState,
+    url: &str,
+    signal: Option<&web_sys::AbortSignal>,
+    decoding: &worker_client::Decoding,
+) -> Result<(), (String, u64)> {
+    let response = get(url, signal).await.map_err(|e| (e, 0))?;
+    let total = content_length(&response);
+    decoding.open(url, total);
+    let label = format!("Fetching {}", url.rsplit('/').next().unwrap_or(url));
+    let received = std::cell::Cell::new(0u64);
+    let read = match response.body() {
+        Some(body) => {
+            read_body(
+                state,
+                url,
+                body,
+                (&label, total),
+                &|| Some(decoding.spans()),
+                &mut |c| {
+                    received.set(received.get() + u64::from(c.length()));
+                    decoding.chunk(&own_buffer(c));
+                },
+            )
+            .await
+        }
+        None => Ok(0),
+    };
+    // The decoder notes where the file stopped (a cancel ends the decoder anyway).
+    decoding.close(
+        read.as_ref()
+            .err()
+            .map(|_| "the download broke off".to_string()),
+    );
+    read.map(drop).map_err(|e| (e, received.get()))
+}
+
+/// Fetches every `#src=` URL and shows what could be read, as one session. Each body goes to
+/// the decoder as it arrives, so decoding runs beside the download.
 pub fn open_sources(state: AppState, urls: Vec<String>) {
     let load = begin(state);
     state.sources.set_value(urls.clone());
@@ -315,8 +460,18 @@ pub fn open_sources(state: AppState, urls: Vec<String>) {
     state.cancel.set_value(controller.clone());
     spawn_local(async move {
         let signal = controller.as_ref().map(web_sys::AbortController::signal);
-        let mut contents = Vec::new();
         let mut failures = Vec::new();
+        if !current(state, load) {
+            return;
+        }
+        let decoding = match worker_client::Decoding::start(state, load) {
+            Ok(decoding) => decoding,
+            Err(e) => {
+                finish(state, load, Vec::new(), vec![e]).await;
+                return;
+            }
+        };
+        let mut opened = 0;
         for url in &urls {
             if !current(state, load) {
                 return;
@@ -328,9 +483,13 @@ pub fn open_sources(state: AppState, urls: Vec<String>) {
             state
                 .progress
                 .set(Some(Progress::new(format!("Fetching {url}"), 0, None)));
-            match fetch_with_progress(state, url, signal.as_ref()).await {
-                Ok(bytes) => contents.push((url.clone(), bytes)),
-                Err(e) => failures.push(e),
+            match fetch_into(state, url, signal.as_ref(), &decoding).await {
+                Ok(()) => opened += 1,
+                Err((e, received)) => {
+                    // What came before a download broke off is kept.
+                    opened += usize::from(received > 0);
+                    failures.push(e);
+                }
             }
         }
         drop_early();
@@ -338,7 +497,15 @@ pub fn open_sources(state: AppState, urls: Vec<String>) {
             return;
         }
         state.cancel.set_value(None);
-        finish(state, load, contents, failures).await;
+        // Cancelled during the download: the fetch's own message says so, once.
+        let cancelled = signal.as_ref().is_some_and(web_sys::AbortSignal::aborted);
+        if opened == 0 || cancelled {
+            decoding.abandon();
+            finish(state, load, Vec::new(), failures).await;
+            return;
+        }
+        let result = decoding.finish().await;
+        show(state, load, result, failures);
     });
 }
 

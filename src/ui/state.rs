@@ -20,23 +20,34 @@ pub struct Progress {
     pub label: String,
     pub done: u64,
     pub total: Option<u64>,
+    /// Spans decoded so far, while the bytes still arrive.
+    pub spans: Option<u64>,
 }
 
 impl Progress {
     pub fn new(label: String, done: u64, total: Option<u64>) -> Progress {
-        Progress { label, done, total }
+        Progress {
+            label,
+            done,
+            total,
+            spans: None,
+        }
     }
 
-    /// "Fetching traces.json: 1.2 MB of 3.4 MB".
+    /// "Fetching traces.json: 1.2 MB of 3.4 MB", then " (1200 spans so far)" once spans come.
     pub fn text(&self) -> String {
         let mb = |b: u64| {
             let m = b as f64 / 1e6;
             format!("{m:.1} MB")
         };
-        match (self.done, self.total) {
+        let text = match (self.done, self.total) {
             (0, None) => format!("{}…", self.label),
             (d, Some(t)) => format!("{}: {} of {}", self.label, mb(d), mb(t)),
             (d, None) => format!("{}: {}", self.label, mb(d)),
+        };
+        match self.spans {
+            Some(n) if n > 0 => format!("{text} ({n} spans so far)"),
+            _ => text,
         }
     }
 }

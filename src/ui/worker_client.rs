@@ -157,7 +157,8 @@ enum Next {
     Wait,
 }
 
-/// Decodes files in a worker. `Err` carries a message for the user ("Cancelled." included).
+/// Decodes files in a worker, given whole. `Err` carries a message for the user ("Cancelled."
+/// included).
 ///
 /// The worker sends strings and spans as it decodes them, the rest of the session when it is
 /// decoded and the trees once they are built; the page reads each piece as it comes, so on two
@@ -168,15 +169,7 @@ pub async fn decode(
     files: Vec<(String, Uint8Array)>,
 ) -> Result<Loaded, String> {
     mark("sightline:bytes");
-    let (worker, already_ready) = match SPARE.take() {
-        Some(spare) => (spare.worker, spare.ready.get()),
-        None => (
-            Worker::new(WORKER_URL).map_err(|_| {
-                "This browser could not start Sightline's decoder (a Web Worker).".to_string()
-            })?,
-            false,
-        ),
-    };
+    let decoding = Decoding::start(state, load)?;
     let data = Array::new();
     let transfer = Array::new();
     for (_, bytes) in &files {
@@ -184,124 +177,297 @@ pub async fn decode(
         transfer.push(&bytes.buffer());
     }
     let names = files.iter().map(|(name, _)| name.clone()).collect();
-    let message = envelope(protocol::to_text(&ToWorker::Decode { names }), &data);
-
-    let inbox: Rc<RefCell<Inbox>> = Rc::default();
-    let start = {
-        let (worker, message, transfer, inbox) = (
-            worker.clone(),
-            message.clone(),
-            transfer.clone(),
-            inbox.clone(),
-        );
-        move || {
-            if worker
-                .post_message_with_transfer(&message, &transfer)
-                .is_err()
-            {
-                Inbox::deliver(&inbox, |i| {
-                    i.end = Some(Err("the decoder could not be started".into()));
-                });
-            }
-        }
-    };
-    let on_message = {
-        let (inbox, start) = (inbox.clone(), start.clone());
-        Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
-            let data = e.unchecked_into::<MessageEvent>().data();
-            match head(&data) {
-                Ok(FromWorker::Ready) => start(),
-                // Its warm-up ended just as the files were sent.
-                Ok(FromWorker::Warm) => {}
-                Ok(FromWorker::Progress { done, total, spans }) => {
-                    state.progress.set(Some(Progress::new(
-                        format!("Decoding ({spans} spans so far)"),
-                        done,
-                        Some(total),
-                    )));
-                }
-                Ok(FromWorker::Parts) => Inbox::take_parts(&inbox, &data),
-                Ok(FromWorker::Session) => {
-                    mark("sightline:answer");
-                    Inbox::take_parts(&inbox, &data);
-                }
-                Ok(FromWorker::Done { costs }) => {
-                    Inbox::take_parts(&inbox, &data);
-                    Inbox::deliver(&inbox, |i| i.end = Some(Ok(costs)));
-                }
-                Ok(FromWorker::Failed { message }) | Err(message) => {
-                    Inbox::deliver(&inbox, |i| i.end = Some(Err(message)));
-                }
-            }
-        })
-    };
-    let on_error = {
-        let inbox = inbox.clone();
-        Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
-            let text = e
-                .dyn_ref::<web_sys::ErrorEvent>()
-                .map(web_sys::ErrorEvent::message)
-                .filter(|m| !m.is_empty())
-                .unwrap_or_else(|| "the decoder stopped (out of memory?)".into());
-            Inbox::deliver(&inbox, |i| i.end = Some(Err(text)));
-        })
-    };
-    // Cancel ends the decode with its message ("Cancelled.").
-    let on_cancel = {
-        let inbox = inbox.clone();
-        Closure::<dyn FnMut(JsValue)>::new(move |why: JsValue| {
-            let text = why.as_string().unwrap_or_else(|| "Cancelled.".into());
-            Inbox::deliver(&inbox, |i| {
-                i.parts.clear();
-                i.end = Some(Err(text));
-            });
-        })
-    };
-    worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-    worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-    state.decoder.set_value(Some((
-        load,
-        worker.clone(),
-        on_cancel
-            .as_ref()
-            .unchecked_ref::<js_sys::Function>()
-            .clone(),
-    )));
-    if already_ready {
-        start();
-    }
+    decoding.send(&ToWorker::Decode { names }, &data, &transfer);
     state
         .progress
         .set(Some(Progress::new("Decoding".into(), 0, None)));
+    decoding.answer().await
+}
 
-    let result = read_answer(&inbox).await;
-    // The worker's memory (about twice the files) is returned when it ends. Ended here, it was
-    // unmapped while the page opened the trace, and stalls landed in whatever the page ran then
-    // (unmapping hundreds of megabytes holds the process's memory map, which the page's own
-    // page faults wait for). Ended once the trace is on screen, nothing waits for it.
-    worker.set_onmessage(None);
-    worker.set_onerror(None);
-    set_timeout(move || worker.terminate(), WORKER_END_DELAY);
-    // The next load gets a warm worker too, started once this one's trace is on screen (unless
-    // another load began meanwhile: that one starts it when it ends).
-    set_timeout(
-        move || {
-            if state.load.get_value() == load {
-                prepare();
-            }
-        },
-        SPARE_DELAY,
-    );
-    state.decoder.update_value(|d| {
-        if d.as_ref().is_some_and(|(l, ..)| *l == load) {
-            *d = None;
+/// Messages for a worker (with the buffers they transfer) held until it is ready; `None` once
+/// it is.
+type Held = Rc<RefCell<Option<Vec<(Object, Array)>>>>;
+
+/// The answer as the page has read it: the snapshot, what the worker and the page spent.
+type Answer = Result<(Loaded, Costs, Reading), String>;
+
+/// A decode in a worker of its own. Files go to it whole ([`decode`]) or as they arrive
+/// ([`Decoding::open`], [`Decoding::chunk`], [`Decoding::close`], then [`Decoding::finish`]);
+/// the page reads the worker's pieces as they come from the start.
+pub struct Decoding {
+    state: AppState,
+    load: u64,
+    worker: Worker,
+    /// Messages (and the buffers they transfer) held until the worker is ready; `None` once
+    /// they were sent.
+    held: Held,
+    answer: Rc<RefCell<(Option<Answer>, Option<js_sys::Function>)>>,
+    /// Spans the worker has decoded so far.
+    spans: Rc<Cell<u64>>,
+    /// While files still arrive, the download's progress is shown, not the worker's.
+    arriving: Rc<Cell<bool>>,
+    /// Files opened so far.
+    opened: Cell<usize>,
+    /// The answer was taken (or the decode abandoned): the worker is ended on a timer.
+    released: bool,
+    _handlers: [Handler; 3],
+}
+
+impl Drop for Decoding {
+    /// A decode dropped before its answer (its load was superseded) ends its worker: no
+    /// message may reach the handlers dropped with it.
+    fn drop(&mut self) {
+        self.worker.set_onmessage(None);
+        self.worker.set_onerror(None);
+        if !self.released {
+            self.worker.terminate();
+            let load = self.load;
+            let _ = self.state.decoder.try_update_value(|d| {
+                if d.as_ref().is_some_and(|(l, ..)| *l == load) {
+                    *d = None;
+                }
+            });
         }
-    });
-    drop((on_message, on_error, on_cancel));
-    let (loaded, costs, reading) = result?;
-    mark("sightline:decoded");
-    publish_stats(&costs, &reading);
-    Ok(loaded)
+    }
+}
+
+impl Decoding {
+    /// Takes the spare worker (or starts one) and begins reading its answer.
+    pub fn start(state: AppState, load: u64) -> Result<Decoding, String> {
+        let (worker, already_ready) = match SPARE.take() {
+            Some(spare) => (spare.worker, spare.ready.get()),
+            None => (
+                Worker::new(WORKER_URL).map_err(|_| {
+                    "This browser could not start Sightline's decoder (a Web Worker).".to_string()
+                })?,
+                false,
+            ),
+        };
+        let inbox: Rc<RefCell<Inbox>> = Rc::default();
+        let held: Held = Rc::new(RefCell::new((!already_ready).then(Vec::new)));
+        let spans = Rc::new(Cell::new(0u64));
+        let arriving = Rc::new(Cell::new(false));
+        let on_message = {
+            let (inbox, held, worker) = (inbox.clone(), held.clone(), worker.clone());
+            let (spans, arriving) = (spans.clone(), arriving.clone());
+            Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
+                let data = e.unchecked_into::<MessageEvent>().data();
+                match head(&data) {
+                    Ok(FromWorker::Ready) => {
+                        for (message, transfer) in held.borrow_mut().take().unwrap_or_default() {
+                            if worker
+                                .post_message_with_transfer(&message, &transfer)
+                                .is_err()
+                            {
+                                Inbox::deliver(&inbox, |i| {
+                                    i.end = Some(Err("the decoder could not be started".into()));
+                                });
+                            }
+                        }
+                    }
+                    // Its warm-up ended just as the files were sent.
+                    Ok(FromWorker::Warm) => {}
+                    Ok(FromWorker::Progress {
+                        done,
+                        total,
+                        spans: so_far,
+                    }) => {
+                        spans.set(so_far);
+                        if arriving.get() {
+                            // The download's progress, with the spans decoded so far.
+                            state.progress.update(|p| {
+                                if let Some(p) = p {
+                                    p.spans = Some(so_far);
+                                }
+                            });
+                        } else {
+                            state.progress.set(Some(Progress::new(
+                                format!("Decoding ({so_far} spans so far)"),
+                                done,
+                                Some(total),
+                            )));
+                        }
+                    }
+                    Ok(FromWorker::Parts) => Inbox::take_parts(&inbox, &data),
+                    Ok(FromWorker::Session) => {
+                        mark("sightline:answer");
+                        Inbox::take_parts(&inbox, &data);
+                    }
+                    Ok(FromWorker::Done { costs }) => {
+                        Inbox::take_parts(&inbox, &data);
+                        Inbox::deliver(&inbox, |i| i.end = Some(Ok(costs)));
+                    }
+                    Ok(FromWorker::Failed { message }) | Err(message) => {
+                        Inbox::deliver(&inbox, |i| i.end = Some(Err(message)));
+                    }
+                }
+            })
+        };
+        let on_error = {
+            let inbox = inbox.clone();
+            Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
+                let text = e
+                    .dyn_ref::<web_sys::ErrorEvent>()
+                    .map(web_sys::ErrorEvent::message)
+                    .filter(|m| !m.is_empty())
+                    .unwrap_or_else(|| "the decoder stopped (out of memory?)".into());
+                Inbox::deliver(&inbox, |i| i.end = Some(Err(text)));
+            })
+        };
+        // Cancel ends the decode with its message ("Cancelled.").
+        let on_cancel = {
+            let inbox = inbox.clone();
+            Closure::<dyn FnMut(JsValue)>::new(move |why: JsValue| {
+                let text = why.as_string().unwrap_or_else(|| "Cancelled.".into());
+                Inbox::deliver(&inbox, |i| {
+                    i.parts.clear();
+                    i.end = Some(Err(text));
+                });
+            })
+        };
+        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        state.decoder.set_value(Some((
+            load,
+            worker.clone(),
+            on_cancel
+                .as_ref()
+                .unchecked_ref::<js_sys::Function>()
+                .clone(),
+        )));
+        // The answer is read as it comes, from now on.
+        let answer: Rc<RefCell<(Option<Answer>, Option<js_sys::Function>)>> = Rc::default();
+        {
+            let answer = answer.clone();
+            leptos::task::spawn_local(async move {
+                let read = read_answer(&inbox).await;
+                let wake = {
+                    let mut answer = answer.borrow_mut();
+                    answer.0 = Some(read);
+                    answer.1.take()
+                };
+                if let Some(wake) = wake {
+                    let _ = wake.call0(&JsValue::NULL);
+                }
+            });
+        }
+        Ok(Decoding {
+            state,
+            load,
+            worker,
+            held,
+            answer,
+            spans,
+            arriving,
+            opened: Cell::new(0),
+            released: false,
+            _handlers: [on_message, on_error, on_cancel],
+        })
+    }
+
+    /// Sends a message, or holds it until the worker is ready.
+    fn send(&self, message: &ToWorker, data: &Array, transfer: &Array) {
+        let message = envelope(protocol::to_text(message), data);
+        if let Some(held) = self.held.borrow_mut().as_mut() {
+            held.push((message, transfer.clone()));
+            return;
+        }
+        let _ = self.worker.post_message_with_transfer(&message, transfer);
+    }
+
+    /// A file whose bytes follow as they arrive (`size` when known).
+    pub fn open(&self, name: &str, size: Option<u64>) {
+        if self.opened.get() == 0 {
+            // The benchmark times a load from its bytes: here, from the first of them.
+            mark("sightline:bytes");
+        }
+        self.arriving.set(true);
+        self.opened.set(self.opened.get() + 1);
+        let message = ToWorker::Open {
+            name: name.to_string(),
+            size,
+        };
+        self.send(&message, &Array::new(), &Array::new());
+    }
+
+    /// The open file's next bytes (their buffer is transferred to the worker).
+    pub fn chunk(&self, bytes: &Uint8Array) {
+        let data = Array::of1(bytes);
+        let transfer = Array::of1(&bytes.buffer());
+        self.send(&ToWorker::Chunk, &data, &transfer);
+    }
+
+    /// The open file ended (early, with `error`: what came is kept, with a warning).
+    pub fn close(&self, error: Option<String>) {
+        self.send(&ToWorker::Close { error }, &Array::new(), &Array::new());
+    }
+
+    /// Spans the worker has decoded so far.
+    pub fn spans(&self) -> u64 {
+        self.spans.get()
+    }
+
+    /// No more files: the session, once the worker has answered.
+    pub async fn finish(self) -> Result<Loaded, String> {
+        mark("sightline:last-byte");
+        self.arriving.set(false);
+        self.send(&ToWorker::Finish, &Array::new(), &Array::new());
+        self.state.progress.set(Some(Progress::new(
+            format!("Decoding ({} spans so far)", self.spans.get()),
+            0,
+            None,
+        )));
+        self.answer().await
+    }
+
+    /// Ends a decode that was given no file, quietly.
+    pub fn abandon(self) {
+        self.worker.terminate();
+        self.release();
+    }
+
+    /// Waits for the answer read so far to end, then lets the worker go.
+    async fn answer(self) -> Result<Loaded, String> {
+        let result = loop {
+            if let Some(result) = self.answer.borrow_mut().0.take() {
+                break result;
+            }
+            let answer = self.answer.clone();
+            let wait = Promise::new(&mut |resolve, _| answer.borrow_mut().1 = Some(resolve));
+            let _ = JsFuture::from(wait).await;
+        };
+        // The worker's memory (about twice the files) is returned when it ends. Ended here, it
+        // was unmapped while the page opened the trace, and stalls landed in whatever the page
+        // ran then (unmapping hundreds of megabytes holds the process's memory map, which the
+        // page's own page faults wait for). Ended once the trace is on screen, nothing waits.
+        let worker = self.worker.clone();
+        set_timeout(move || worker.terminate(), WORKER_END_DELAY);
+        self.release();
+        let (loaded, costs, reading) = result?;
+        mark("sightline:decoded");
+        publish_stats(&costs, &reading);
+        Ok(loaded)
+    }
+
+    /// Forgets the worker's handlers and starts the next load's worker once this one's trace is
+    /// on screen (unless another load began meanwhile: that one starts it when it ends).
+    fn release(mut self) {
+        self.released = true;
+        let (state, load) = (self.state, self.load);
+        set_timeout(
+            move || {
+                if state.load.get_value() == load {
+                    prepare();
+                }
+            },
+            SPARE_DELAY,
+        );
+        state.decoder.update_value(|d| {
+            if d.as_ref().is_some_and(|(l, ..)| *l == load) {
+                *d = None;
+            }
+        });
+    }
 }
 
 /// What reading the answer cost the page: the model's size and its slowest piece (ms, and the

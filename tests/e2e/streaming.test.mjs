@@ -1,0 +1,133 @@
+// Decoding while the bytes arrive: a #src= download still going shows the spans decoded so far,
+// Cancel stops the fetch, and a download that breaks off keeps the spans in what came.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { serve, launch, withPage, FIXTURES } from './harness.mjs';
+
+let site;
+let browser;
+let lines; // the sample as JSON Lines, each copy with trace ids of its own
+let spansPerCopy;
+const COPIES = 60;
+before(async () => {
+  const sample = JSON.parse(await readFile(join(FIXTURES, 'order-e2e.json'), 'utf8'));
+  spansPerCopy = sample.resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans)).length;
+  const text = JSON.stringify(sample);
+  const ids = [...new Set(text.match(/"traceId":"[0-9a-f]{32}"/g))];
+  lines = Buffer.from(
+    Array.from({ length: COPIES }, (_, i) => {
+      let line = text;
+      for (const id of ids) line = line.replaceAll(id, `${id.slice(0, -9)}${i.toString(16).padStart(8, '0')}"`);
+      return line + '\n';
+    }).join(''),
+  );
+  site = await serve();
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  await site?.close();
+});
+
+/**
+ * A CORS server that sends the first `share` of `body` at once, then holds the rest until
+ * `release()`, or drops the connection at `breakOff()`. `aborted` resolves if the client goes
+ * away before the end.
+ */
+async function partway(body, share) {
+  let release;
+  const held = new Promise((ok) => { release = ok; });
+  let gone;
+  const aborted = new Promise((ok) => { gone = ok; });
+  let asked;
+  const requested = new Promise((ok) => { asked = ok; });
+  let response;
+  const cut = Math.floor(body.length * share);
+  const server = createServer(async (req, res) => {
+    response = res;
+    asked();
+    res.on('close', () => { if (!res.writableFinished) gone(); });
+    res.writeHead(200, {
+      'content-type': 'application/x-ndjson',
+      'content-length': body.length,
+      'access-control-allow-origin': '*',
+    });
+    res.write(body.subarray(0, cut));
+    await held;
+    if (!res.destroyed) res.end(body.subarray(cut));
+  });
+  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  return {
+    url: `http://127.0.0.1:${server.address().port}/nightly.jsonl`,
+    requested,
+    aborted,
+    release,
+    breakOff: () => response.socket.destroy(),
+    close: async () => {
+      release();
+      server.closeAllConnections();
+      await new Promise((ok) => server.close(ok));
+    },
+  };
+}
+
+/** The spans the page says it has decoded so far, once they are at least `least`. */
+async function decodedSoFar(page, least) {
+  const status = page.getByRole('status').filter({ hasText: /\d+ spans so far/ });
+  await page.waitForFunction((least) => {
+    const m = [...document.querySelectorAll('[role=status]')]
+      .map((e) => e.textContent.match(/(\d+) spans so far/))
+      .find(Boolean);
+    return m && Number(m[1]) >= least;
+  }, least);
+  return Number((await status.textContent()).match(/(\d+) spans so far/)[1]);
+}
+
+test('a #src= still downloading shows the spans decoded so far, and Cancel stops the fetch', async () => {
+  const server = await partway(lines, 0.5);
+  try {
+    await withPage(browser, 'streamed fetch', async (page) => {
+      await page.goto(`${site.url}#src=${encodeURIComponent(server.url)}`);
+      await server.requested;
+      // Half the file has come and the rest is held: its spans are decoded already.
+      const shown = await decodedSoFar(page, spansPerCopy * 20);
+      assert.ok(shown < spansPerCopy * COPIES, `${shown} spans: not the whole file`);
+      await page.getByRole('button', { name: 'Cancel' }).click();
+      await page.getByRole('alert').filter({ hasText: `Cancelled loading ${server.url}.` }).waitFor();
+      // The browser closed the connection: the download itself stopped.
+      await Promise.race([
+        server.aborted,
+        new Promise((_, no) => setTimeout(() => no(new Error('the fetch was not aborted')), 5000)),
+      ]);
+      assert.equal(await page.getByRole('progressbar', { name: 'Loading progress' }).count(), 0);
+      await page.getByText('No trace loaded').waitFor({ timeout: 1000 });
+    });
+  } finally {
+    await server.close();
+  }
+});
+
+test('a download that breaks off part way keeps the spans in what came, and says so', async () => {
+  const server = await partway(lines, 0.5);
+  try {
+    await withPage(browser, 'broken download', async (page) => {
+      await page.goto(`${site.url}#src=${encodeURIComponent(server.url)}`);
+      await decodedSoFar(page, spansPerCopy * 20);
+      server.breakOff();
+      const status = page.getByRole('status').filter({ hasText: /Loaded \d+ spans/ });
+      await status.waitFor();
+      const loaded = Number((await status.textContent()).match(/Loaded (\d+) spans/)[1]);
+      assert.ok(loaded >= spansPerCopy * 20 && loaded < spansPerCopy * COPIES, `${loaded} spans kept`);
+      await page.getByRole('alert').filter({ hasText: `The download of ${server.url} broke off after` }).waitFor();
+      // The decoder says where the file stopped, among what was skipped.
+      await page.getByText('Show what was skipped or repaired').click();
+      await page.getByText(/the file stopped arriving here \(the download broke off\)/).waitFor();
+      // (The browser logs the broken transfer, ERR_CONTENT_LENGTH_MISMATCH, as an error.)
+    }, { allowConsoleErrors: true });
+  } finally {
+    await server.close();
+  }
+});
