@@ -310,10 +310,11 @@ mod worker {
                 load.open = Some(StreamDecoder::new(&name, size));
             }
             ToWorker::Chunk => {
-                let chunk: Uint8Array = buffers
-                    .get(0)
-                    .dyn_into()
-                    .map_err(|_| "a chunk without bytes".to_string())?;
+                let chunks: Vec<Uint8Array> = buffers
+                    .iter()
+                    .map(|b| b.dyn_into())
+                    .collect::<Result<_, _>>()
+                    .map_err(|_| "a chunk that is not bytes".to_string())?;
                 let decoder = load.open.as_mut().ok_or("a chunk with no file open")?;
                 if load.full {
                     return Ok(());
@@ -331,7 +332,13 @@ mod worker {
                     });
                     return Ok(());
                 }
-                let bytes = chunk.to_vec();
+                // The pieces the page gathered, as one (each push looks at what it completes).
+                let mut bytes = Vec::with_capacity(chunks.iter().map(|c| c.length() as usize).sum());
+                for chunk in &chunks {
+                    let at = bytes.len();
+                    bytes.resize(at + chunk.length() as usize, 0);
+                    chunk.copy_to(&mut bytes[at..]);
+                }
                 let (done, sender) = (load.done, &mut load.sender);
                 sender.total = load.total.max((done + decoder.received()) as f64);
                 decoder.push(&mut load.session, &bytes, &mut |at, session| {

@@ -184,6 +184,45 @@ pub async fn decode(
     decoding.answer().await
 }
 
+/// The bytes gathered into one `Chunk` message before it is sent.
+const CHUNK_BYTES: u32 = 1 << 20;
+
+/// How long gathered bytes wait for more before they are sent anyway.
+const CHUNK_WAIT_MS: u64 = 30;
+
+/// Pieces of a file gathered for the next `Chunk` message.
+#[derive(Default)]
+struct Pending {
+    data: Vec<Uint8Array>,
+    transfer: Vec<JsValue>,
+    bytes: u32,
+    timer: Option<TimeoutHandle>,
+}
+
+/// Sends the gathered pieces as one `Chunk` message (or holds it until the worker is ready).
+fn flush(pending: &RefCell<Pending>, worker: &Worker, held: &Held) {
+    let Pending {
+        data,
+        transfer,
+        timer,
+        ..
+    } = std::mem::take(&mut *pending.borrow_mut());
+    if let Some(timer) = timer {
+        timer.clear();
+    }
+    if data.is_empty() {
+        return;
+    }
+    let data: Array = data.into_iter().collect();
+    let transfer: Array = transfer.into_iter().collect();
+    let message = envelope(protocol::to_text(&ToWorker::Chunk), &data);
+    if let Some(held) = held.borrow_mut().as_mut() {
+        held.push((message, transfer));
+        return;
+    }
+    let _ = worker.post_message_with_transfer(&message, &transfer);
+}
+
 /// Messages for a worker (with the buffers they transfer) held until it is ready; `None` once
 /// it is.
 type Held = Rc<RefCell<Option<Vec<(Object, Array)>>>>;
@@ -208,6 +247,8 @@ pub struct Decoding {
     arriving: Rc<Cell<bool>>,
     /// Files opened so far.
     opened: Cell<usize>,
+    /// Pieces of the open file not sent yet.
+    pending: Rc<RefCell<Pending>>,
     /// The answer was taken (or the decode abandoned): the worker is ended on a timer.
     released: bool,
     _handlers: [Handler; 3],
@@ -360,6 +401,7 @@ impl Decoding {
             spans,
             arriving,
             opened: Cell::new(0),
+            pending: Rc::default(),
             released: false,
             _handlers: [on_message, on_error, on_cancel],
         })
@@ -390,15 +432,39 @@ impl Decoding {
         self.send(&message, &Array::new(), &Array::new());
     }
 
-    /// The open file's next bytes (their buffer is transferred to the worker).
+    /// The open file's next bytes (their buffer is transferred to the worker). Pieces are
+    /// gathered into messages of about [`CHUNK_BYTES`], or sent after [`CHUNK_WAIT_MS`] if no
+    /// more come: a message per network read (64 KB) cost the page and the worker a task each.
     pub fn chunk(&self, bytes: &Uint8Array) {
-        let data = Array::of1(bytes);
-        let transfer = Array::of1(&bytes.buffer());
-        self.send(&ToWorker::Chunk, &data, &transfer);
+        let full = {
+            let mut pending = self.pending.borrow_mut();
+            pending.bytes += bytes.length();
+            pending.data.push(bytes.clone());
+            pending.transfer.push(bytes.buffer().into());
+            pending.bytes >= CHUNK_BYTES
+        };
+        if full {
+            self.flush();
+        } else if self.pending.borrow().timer.is_none() {
+            let (pending, worker, held) =
+                (self.pending.clone(), self.worker.clone(), self.held.clone());
+            let timer = set_timeout_with_handle(
+                move || flush(&pending, &worker, &held),
+                std::time::Duration::from_millis(CHUNK_WAIT_MS),
+            )
+            .ok();
+            self.pending.borrow_mut().timer = timer;
+        }
+    }
+
+    /// Sends the gathered pieces now.
+    fn flush(&self) {
+        flush(&self.pending, &self.worker, &self.held);
     }
 
     /// The open file ended (early, with `error`: what came is kept, with a warning).
     pub fn close(&self, error: Option<String>) {
+        self.flush();
         self.send(&ToWorker::Close { error }, &Array::new(), &Array::new());
     }
 
