@@ -186,18 +186,20 @@ fn one_byte_at_a_time_on_documents_of_every_kind() {
     }
 }
 
+/// A JSON Lines line: an OTLP document of one span, `i` its id.
+fn one_span_line(i: u32) -> String {
+    format!(
+        r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{{"traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":"{i:016x}","name":"span {i}","startTimeUnixNano":"1","endTimeUnixNano":"2"}}]}}]}}]}}"#
+    ) + "\n"
+}
+
 #[test]
 fn json_lines_are_held_one_document_at_a_time_and_spans_come_as_lines_arrive() {
-    let doc = |i: u32| {
-        format!(
-            r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{{"traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":"{i:016x}","name":"span {i}","startTimeUnixNano":"1","endTimeUnixNano":"2"}}]}}]}}]}}"#
-        ) + "\n"
-    };
     let mut session = Session::default();
     let mut decoder = StreamDecoder::new("big.jsonl", None);
     let mut total = 0;
     for i in 1..=3000u32 {
-        let line = doc(i);
+        let line = one_span_line(i);
         total += line.len();
         decoder.push(&mut session, line.as_bytes(), &mut |_, _| {});
         // Past the first bytes (looked at to know the format), each line is read as it
@@ -234,33 +236,34 @@ fn the_fingerprint_is_the_whole_files_when_the_size_is_known() {
 fn a_packed_file_over_the_limit_keeps_its_beginning_and_says_so() {
     use std::io::Write;
     let text = std::fs::read(common::fixture("order-e2e.json")).unwrap();
-    // JSON Lines of the sample, several times, gzipped: read whole, so the limit applies.
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    for _ in 0..20 {
-        let line: serde_json::Value = serde_json::from_slice(&text).unwrap();
-        gz.write_all(line.to_string().as_bytes()).unwrap();
-        gz.write_all(b"\n").unwrap();
+    // A zip of the sample 20 times (zip is read whole, so the limit applies).
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for i in 0..20 {
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        zip.start_file(format!("run-{i}/traces.json"), options)
+            .unwrap();
+        zip.write_all(&text).unwrap();
     }
-    let bytes = gz.finish().unwrap();
+    let bytes = zip.finish().unwrap().into_inner();
     let limit = bytes.len() as u64 / 2;
     let mut session = Session::default();
     let mut decoder =
-        StreamDecoder::new("big.jsonl.gz", Some(bytes.len() as u64)).with_whole_limit(limit);
+        StreamDecoder::new("runs.zip", Some(bytes.len() as u64)).with_whole_limit(limit);
     for chunk in bytes.chunks(1000) {
         decoder.push(&mut session, chunk, &mut |_, _| {});
     }
     let summary = decoder.finish(&mut session, &mut |_, _| {});
-    assert!(summary.spans > 0, "the beginning is read");
     let last = session.warnings.last().unwrap();
     assert_eq!(last.location, format!("byte {limit}"));
     assert!(
-        last.reason.contains("gzip files are read whole"),
+        last.reason.contains("zip files are read whole"),
         "{}",
         last.reason
     );
     let mut whole = Session::default();
-    let all = decode_file(&mut whole, "big.jsonl.gz", &bytes);
-    // The copies repeat the same spans: the lines read count as spans or duplicates.
+    let all = decode_file(&mut whole, "runs.zip", &bytes);
+    // The copies repeat the same spans: the entries read count as spans or duplicates.
     let (read, in_all) = (
         summary.spans + session.duplicates,
         all.spans + whole.duplicates,
@@ -292,4 +295,86 @@ fn one_large_document_is_read_a_resource_at_a_time_as_it_arrives() {
     let mut whole = Session::default();
     let expected = decode_file(&mut whole, "one.json", bytes);
     assert_eq!(summary, expected);
+}
+
+/// `text` gzipped in `members` members (as `cat a.gz b.gz` makes them).
+fn gzip(text: &[u8], members: usize) -> Vec<u8> {
+    use std::io::Write;
+    let mut out = Vec::new();
+    for part in text.chunks(text.len().div_ceil(members.max(1)).max(1)) {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(part).expect("gzip in memory");
+        out.extend(gz.finish().expect("gzip in memory"));
+    }
+    out
+}
+
+#[test]
+fn gzip_decompressed_as_it_arrives_reads_as_whole_damaged_or_not() {
+    let sample = std::fs::read(common::fixture("order-e2e.json")).unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&sample).unwrap();
+    let jsonl: String = (0..30).map(|_| doc.to_string() + "\n").collect();
+    let one = gzip(jsonl.as_bytes(), 1);
+    let three = gzip(jsonl.as_bytes(), 3);
+    let mut damaged = one.clone();
+    let middle = damaged.len() / 2;
+    damaged[middle] ^= 0x55;
+    damaged[middle + 1] ^= 0xAA;
+    let cut = one[..one.len() * 2 / 3].to_vec();
+    let mut bad_trailer = one.clone();
+    let n = bad_trailer.len();
+    bad_trailer[n - 6] ^= 1;
+    let not_json = gzip(
+        b"FAILED tests/test_api.py::test_order - assert 500 == 200\n",
+        1,
+    );
+    let tar_gz = std::fs::read(
+        std::fs::read_dir(common::repo_root().join("tests/fixtures/edge"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| p.to_string_lossy().ends_with(".tar.gz"))
+            .unwrap(),
+    )
+    .unwrap();
+    let mut rng = Rng(7);
+    for (name, bytes) in [
+        ("one member", one),
+        ("three members", three),
+        ("damaged", damaged),
+        ("cut off", cut),
+        ("bad checksum", bad_trailer),
+        ("a log, gzipped", not_json),
+        ("tar.gz", tar_gz),
+    ] {
+        for max in [1usize, 100, 5_000, 40_000, 200_000] {
+            let mut cuts = Vec::new();
+            let mut at = 0;
+            while at < bytes.len() {
+                at += 1 + rng.below(max);
+                cuts.push(at);
+            }
+            let run = std::panic::catch_unwind(|| stream_agrees(&bytes, &cuts));
+            assert!(run.is_ok(), "{name}: chunks of up to {max} bytes");
+        }
+    }
+}
+
+#[test]
+fn gzipped_json_lines_are_read_as_they_arrive() {
+    let text: String = (1..=20_000).map(one_span_line).collect();
+    let bytes = gzip(text.as_bytes(), 1);
+    let mut session = Session::default();
+    let mut decoder = StreamDecoder::new("big.jsonl.gz", Some(bytes.len() as u64));
+    let half = bytes.len() / 2;
+    decoder.push(&mut session, &bytes[..half], &mut |_, _| {});
+    assert!(
+        session.spans.len() > 5_000,
+        "{} spans from half",
+        session.spans.len()
+    );
+    decoder.push(&mut session, &bytes[half..], &mut |_, _| {});
+    let summary = decoder.finish(&mut session, &mut |_, _| {});
+    assert_eq!(summary.spans, 20_000);
+    assert_eq!(summary.format, "gzip: OTLP/JSON");
 }

@@ -119,6 +119,27 @@ pub fn decode_file_with_progress(
     let warnings_before = session.warnings.len();
     session.files.push(name.to_string());
     let format = container::decode_any(session, name, bytes, 0, progress);
+    close_file(
+        session,
+        name,
+        format,
+        bytes,
+        (spans_before, warnings_before),
+        fingerprint(bytes),
+    )
+}
+
+/// What a file added once it was read: its summary, and for a file where nothing was a trace,
+/// the one warning that says so (`head` is the file's beginning, at least its first 160 bytes).
+pub(super) fn close_file(
+    session: &mut Session,
+    name: &str,
+    format: Option<String>,
+    head: &[u8],
+    (spans_before, warnings_before): (usize, usize),
+    fingerprint: String,
+) -> FileSummary {
+    let bytes = head;
     let spans = session.spans.len() - spans_before;
     if format.is_none() {
         if let Some(kind) = container::packing(bytes) {
@@ -152,7 +173,7 @@ pub fn decode_file_with_progress(
         }
     }
     FileSummary {
-        fingerprint: fingerprint(bytes),
+        fingerprint,
         name: name.to_string(),
         not_a_trace: format.is_none(),
         format: format.unwrap_or_else(|| "unknown".into()),

@@ -9,10 +9,11 @@
 //! Jaeger and Zipkin arrays, what is not JSON) is kept as it arrives and read whole at the end.
 
 use super::container::streams_as_json;
+use super::container::{gunzipped, gzip_warning, MAX_EXPANDED, READ_PIECE};
 use super::ingest::{Checkpoint, Ingest, Saved};
 use super::json_bytes::string_end;
 use super::otlp::{Documents, LineCounter, Resume, TextOrigin};
-use super::{FileSummary, Fingerprinter};
+use super::{close_file, FileSummary, Fingerprinter};
 use crate::model::{Session, Warning};
 
 /// Bytes looked at before the format is decided: a tar header's 512 (an array of documents shows
@@ -41,6 +42,10 @@ pub struct StreamDecoder {
     state: State,
     /// [`MAX_WHOLE`], or less in tests.
     whole_limit: u64,
+    /// The file's first bytes (what a summary of a file holding no trace quotes).
+    head: Vec<u8>,
+    /// The session's spans and warnings before this file.
+    before: (usize, usize),
 }
 
 enum State {
@@ -50,6 +55,8 @@ enum State {
     Whole(Vec<u8>),
     /// JSON documents read one at a time.
     Json(Box<JsonStream>),
+    /// gzip data decompressed as it arrives, its content read as above.
+    Gzip(Box<Gunzip>),
 }
 
 /// What reading the JSON documents of a file knows between two chunks.
@@ -78,7 +85,6 @@ struct JsonStream {
     next_from: usize,
     /// The document at `scan.start`, read as it arrives.
     partial: Partial,
-    spans_before: usize,
     warnings_before: usize,
 }
 
@@ -160,6 +166,8 @@ impl StreamDecoder {
             received: 0,
             state: State::Head(Vec::new()),
             whole_limit: MAX_WHOLE,
+            head: Vec::new(),
+            before: (0, 0),
         }
     }
 
@@ -209,6 +217,10 @@ impl StreamDecoder {
                 json.append(chunk);
                 json.pump(session, &self.name, false, progress);
             }
+            State::Gzip(gunzip) => {
+                gunzip.decoder.get_mut().add(chunk);
+                gunzip.pump(session, &self.name, false, progress);
+            }
         }
     }
 
@@ -245,10 +257,30 @@ impl StreamDecoder {
                 }
                 summary
             }
-            State::Json(json) => json.finish(session, &self.name, progress),
+            State::Json(json) => {
+                let format = json.finish(session, &self.name, progress);
+                self.close(session, format.map(str::to_string))
+            }
+            State::Gzip(gunzip) => {
+                let format = gunzip.finish(session, &self.name, progress);
+                self.close(session, format)
+            }
         };
         summary.fingerprint = fingerprint;
         summary
+    }
+
+    /// The summary of a file read as it arrived, whose content had the format `format`.
+    fn close(&mut self, session: &mut Session, format: Option<String>) -> FileSummary {
+        let head = std::mem::take(&mut self.head);
+        close_file(
+            session,
+            &self.name,
+            format,
+            &head,
+            self.before,
+            String::new(),
+        )
     }
 
     /// Chooses how to read the file from its first bytes.
@@ -258,20 +290,46 @@ impl StreamDecoder {
         head: Vec<u8>,
         progress: &mut dyn FnMut(usize, &Session),
     ) {
+        self.head = head[..head.len().min(HEAD)].to_vec();
+        let before = (session.spans.len(), session.warnings.len());
+        self.before = before;
+        if super::container::packing(&head) == Some("gzip") {
+            // As decode_file begins; the rest as decode_any reads gzip, as the bytes come.
+            session.files.push(self.name.clone());
+            let mut gunzip = Box::new(Gunzip {
+                decoder: flate2::read::MultiGzDecoder::new(Pipe::default()),
+                piece: vec![0; READ_PIECE],
+                out: 0,
+                stopped: None,
+                inner: Inner::Head(Vec::new()),
+                before,
+            });
+            gunzip.decoder.get_mut().buf = head;
+            gunzip.pump(session, &self.name, false, progress);
+            self.state = State::Gzip(gunzip);
+            return;
+        }
         let Some(in_array) = streams_as_json(&head) else {
             self.state = State::Whole(head);
             return;
         };
         // As decode_file and decode_any begin.
-        let spans_before = session.spans.len();
-        let warnings_before = session.warnings.len();
         session.files.push(self.name.clone());
         session.note_origin(&self.name);
         // Unknown: 0, and the estimate of the spans to come is what was read.
         let file_len = self
             .size
             .map_or(0, |s| usize::try_from(s).unwrap_or(usize::MAX));
-        let mut json = Box::new(JsonStream {
+        let mut json = JsonStream::new(in_array, file_len, before);
+        json.append(&head);
+        json.pump(session, &self.name, false, progress);
+        self.state = State::Json(json);
+    }
+}
+
+impl JsonStream {
+    fn new(in_array: bool, file_len: usize, before: (usize, usize)) -> Box<JsonStream> {
+        Box::new(JsonStream {
             saved: Saved::default(),
             documents: Documents::new(in_array, file_len),
             text: String::new(),
@@ -285,16 +343,10 @@ impl StreamDecoder {
             scan: Extent::new(usize::MAX),
             next_from: 0,
             partial: Partial::Idle,
-            spans_before,
-            warnings_before,
-        });
-        json.append(&head);
-        json.pump(session, &self.name, false, progress);
-        self.state = State::Json(json);
+            warnings_before: before.1,
+        })
     }
-}
 
-impl JsonStream {
     /// Adds a chunk's text to the window: bad UTF-8 becomes U+FFFD as `String::from_utf8_lossy`
     /// makes it of the whole file, and a sequence cut by the chunk's end waits for the next.
     fn append(&mut self, chunk: &[u8]) {
@@ -571,12 +623,13 @@ impl JsonStream {
         self.partial = Partial::Reading(reading);
     }
 
+    /// Reads the rest; the format of what was read.
     fn finish(
         mut self,
         session: &mut Session,
         name: &str,
         progress: &mut dyn FnMut(usize, &Session),
-    ) -> FileSummary {
+    ) -> Option<&'static str> {
         if !self.carry.is_empty() {
             if self.bom {
                 // Fewer than three bytes, all of a byte-order mark's beginning: text of their own.
@@ -603,21 +656,7 @@ impl JsonStream {
                 },
             );
         }
-        if format.is_none() && session.warnings.len() == self.warnings_before {
-            session.warnings.push(Warning {
-                source: name.to_string(),
-                location: String::new(),
-                reason: "not a trace file: no OTLP, Jaeger or Zipkin data found".into(),
-            });
-        }
-        FileSummary {
-            fingerprint: String::new(),
-            name: name.to_string(),
-            not_a_trace: format.is_none(),
-            format: format.unwrap_or("unknown").to_string(),
-            spans: session.spans.len() - self.spans_before,
-            warnings: session.warnings.len() - self.warnings_before,
-        }
+        format
     }
 }
 
@@ -754,5 +793,148 @@ fn list_opening(text: &[u8], start: usize) -> Opening {
         None => Opening::NotYet,
         Some(b'[') => Opening::Open(bracket + 1),
         Some(_) => Opening::Other,
+    }
+}
+
+/// gzip bytes as they arrive, for the decompressor: it is handed them in pieces of the size it
+/// asks for (its buffer's), as a whole file would hand them, and told to wait (`WouldBlock`)
+/// until that many have come or the file has ended. So it meets the data, and any damage, in
+/// the very steps of a whole read.
+#[derive(Default)]
+struct Pipe {
+    buf: Vec<u8>,
+    at: usize,
+    finished: bool,
+}
+
+impl Pipe {
+    fn add(&mut self, chunk: &[u8]) {
+        if self.at > DROP_AFTER && self.at * 2 > self.buf.len() {
+            self.buf.drain(..self.at);
+            self.at = 0;
+        }
+        self.buf.extend_from_slice(chunk);
+    }
+}
+
+impl std::io::Read for Pipe {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let available = self.buf.len() - self.at;
+        if available < out.len() && !self.finished {
+            return Err(std::io::ErrorKind::WouldBlock.into());
+        }
+        let n = available.min(out.len());
+        out[..n].copy_from_slice(&self.buf[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+/// A gzip file decompressed as it arrives.
+struct Gunzip {
+    decoder: flate2::read::MultiGzDecoder<Pipe>,
+    /// The decompressed piece being read (of [`READ_PIECE`] bytes, as a whole read's).
+    piece: Vec<u8>,
+    /// Bytes decompressed so far.
+    out: usize,
+    /// Why decompressing stopped early (damage, or too large), said as a whole read says it.
+    stopped: Option<Warning>,
+    inner: Inner,
+    before: (usize, usize),
+}
+
+/// What the decompressed bytes are read as.
+enum Inner {
+    /// Their first bytes, until it is known.
+    Head(Vec<u8>),
+    /// JSON documents, read as they come.
+    Json(Box<JsonStream>),
+    /// Anything else, read whole at the end.
+    Whole(Vec<u8>),
+}
+
+impl Gunzip {
+    /// Decompresses what has come (all of it when `last`) and reads it.
+    fn pump(
+        &mut self,
+        session: &mut Session,
+        name: &str,
+        last: bool,
+        progress: &mut dyn FnMut(usize, &Session),
+    ) {
+        if last {
+            self.decoder.get_mut().finished = true;
+        }
+        while self.stopped.is_none() {
+            match std::io::Read::read(&mut self.decoder, &mut self.piece) {
+                Ok(0) => break,
+                Ok(n) => {
+                    self.out += n;
+                    let piece = std::mem::take(&mut self.piece);
+                    self.feed(session, name, &piece[..n], progress);
+                    self.piece = piece;
+                    if self.out as u64 > MAX_EXPANDED {
+                        self.stopped = Some(gzip_warning(name, self.out, None));
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                Err(e) => self.stopped = Some(gzip_warning(name, self.out, Some(&e))),
+            }
+        }
+    }
+
+    fn feed(
+        &mut self,
+        session: &mut Session,
+        name: &str,
+        bytes: &[u8],
+        progress: &mut dyn FnMut(usize, &Session),
+    ) {
+        match &mut self.inner {
+            Inner::Head(head) => {
+                head.extend_from_slice(bytes);
+                if head.len() < HEAD {
+                    return;
+                }
+                let head = std::mem::take(head);
+                match streams_as_json(&head) {
+                    Some(in_array) => {
+                        // As decode_any begins on the decompressed bytes.
+                        session.note_origin(name);
+                        let mut json = JsonStream::new(in_array, 0, self.before);
+                        json.append(&head);
+                        json.pump(session, name, false, progress);
+                        self.inner = Inner::Json(json);
+                    }
+                    None => self.inner = Inner::Whole(head),
+                }
+            }
+            Inner::Json(json) => {
+                json.append(bytes);
+                json.pump(session, name, false, progress);
+            }
+            Inner::Whole(all) => all.extend_from_slice(bytes),
+        }
+    }
+
+    /// Reads the rest; the format of what was read ("gzip: OTLP/JSON").
+    fn finish(
+        mut self,
+        session: &mut Session,
+        name: &str,
+        progress: &mut dyn FnMut(usize, &Session),
+    ) -> Option<String> {
+        self.pump(session, name, true, progress);
+        let format = match self.inner {
+            Inner::Head(bytes) | Inner::Whole(bytes) => gunzipped(session, name, &bytes, progress),
+            Inner::Json(json) => json
+                .finish(session, name, progress)
+                .map(|f| format!("gzip: {f}")),
+        };
+        // A whole read says so before it reads what came.
+        if let Some(warning) = self.stopped {
+            session.warnings.insert(self.before.1, warning);
+        }
+        format
     }
 }

@@ -34,7 +34,7 @@ fn warn(session: &mut Session, source: &str, location: String, reason: String) {
 /// Reads everything a reader yields, keeping what came before an error (reported at its offset).
 fn read_partial(session: &mut Session, source: &str, what: &str, mut reader: impl Read) -> Vec<u8> {
     let mut out = Vec::new();
-    let mut chunk = vec![0u8; 1 << 16];
+    let mut chunk = vec![0u8; READ_PIECE];
     loop {
         match reader.read(&mut chunk) {
             Ok(0) => break,
@@ -349,3 +349,38 @@ pub(super) fn streams_as_json(head: &[u8]) -> Option<bool> {
         _ => None,
     }
 }
+
+/// The rest of [`decode_any`] for gzip, given the decompressed bytes (read as they arrived, see
+/// `decode::stream`): `None` when they are no trace.
+pub(super) fn gunzipped(
+    session: &mut Session,
+    source: &str,
+    inner: &[u8],
+    progress: &mut dyn FnMut(usize, &Session),
+) -> Option<String> {
+    if not_a_trace_inside(session, source, "gzip", inner) {
+        return None;
+    }
+    decode_any(session, source, inner, 0, progress).map(|f| format!("gzip: {f}"))
+}
+
+/// The warning for gzip data that expands beyond [`MAX_EXPANDED`] or is damaged, `at` bytes of
+/// it decompressed: as [`read_partial`] words it.
+pub(super) fn gzip_warning(source: &str, at: usize, error: Option<&std::io::Error>) -> Warning {
+    let what = "gzip data";
+    Warning {
+        source: source.to_string(),
+        location: format!("byte {at} of the decompressed data"),
+        reason: match error {
+            Some(e) => format!("{what} is damaged ({e}); what came before was read"),
+            None => format!(
+                "{what} expands beyond {} GiB: the rest is not read",
+                MAX_EXPANDED >> 30
+            ),
+        },
+    }
+}
+
+/// The size of the pieces [`read_partial`] reads decompressed data in: a decoder fed as bytes
+/// arrive reads in the same pieces, so that it meets damage exactly where a whole read does.
+pub(super) const READ_PIECE: usize = 1 << 16;
