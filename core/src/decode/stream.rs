@@ -11,7 +11,6 @@
 use super::container::streams_as_json;
 use super::container::{gunzipped, gzip_warning, MAX_EXPANDED, READ_PIECE};
 use super::ingest::{Checkpoint, Ingest, Saved};
-use super::json_bytes::string_end;
 use super::otlp::{Documents, LineCounter, Resume, TextOrigin};
 use super::{close_file, FileSummary, Fingerprinter};
 use crate::model::{Session, Warning};
@@ -25,8 +24,11 @@ const HEAD: usize = 512;
 /// its size, and a tab's decoder has 4 GiB in all.
 pub const MAX_WHOLE: u64 = 1 << 30;
 
-/// A document this long that is still arriving is given room for the rest of the file.
+/// A document this long that is still arriving is given room for more at once.
 const LARGE_DOCUMENT: usize = 8 << 20;
+
+/// The most room given at once to a large document for the rest of its file.
+const WHOLE_DOCUMENT_ROOM: usize = 1 << 30;
 
 /// Text already read is dropped from the window once it is this long (or half the window).
 const DROP_AFTER: usize = 1 << 20;
@@ -99,6 +101,42 @@ struct Extent {
     end: Option<usize>,
 }
 
+/// One past the closing quote of the string whose text starts at `from`, as
+/// [`super::json_bytes::string_end`] finds it, eight bytes at a time (that one searches with
+/// `memchr2`, whose vector code wasm32 lacks: the walk of a document arriving took longer than
+/// reading it).
+fn quote_end(text: &[u8], mut from: usize) -> Option<usize> {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let zero = |w: u64| w.wrapping_sub(LO) & !w & HI;
+    loop {
+        let mut i = from;
+        let at = loop {
+            if i + 8 > text.len() {
+                break i + text
+                    .get(i..)?
+                    .iter()
+                    .position(|&b| b == b'"' || b == b'\\')?;
+            }
+            let mut word = [0u8; 8];
+            word.copy_from_slice(&text[i..i + 8]);
+            let w = u64::from_le_bytes(word);
+            let hits = zero(w ^ (LO * u64::from(b'"'))) | zero(w ^ (LO * u64::from(b'\\')));
+            if hits != 0 {
+                break i + (hits.trailing_zeros() / 8) as usize;
+            }
+            i += 8;
+        };
+        if text[at] == b'"' {
+            return Some(at + 1);
+        }
+        from = at + 2;
+        if from > text.len() {
+            return None;
+        }
+    }
+}
+
 impl Extent {
     fn new(start: usize) -> Extent {
         Extent {
@@ -116,7 +154,7 @@ impl Extent {
         let mut i = self.at;
         while i < text.len() {
             if self.in_string {
-                match string_end(text, i) {
+                match quote_end(text, i) {
                     Some(end) => {
                         self.in_string = false;
                         i = end;
@@ -398,12 +436,19 @@ impl JsonStream {
             && self.cursor == 0
             && self.text.len() >= LARGE_DOCUMENT
         {
-            // One large document fills the window: room for the rest of the file at once, not
-            // doubling step by step (which at its peak holds the text three times over).
+            // One large document fills the window. In a file of up to 1 GiB it is most likely
+            // the whole file: room for the rest of it at once (doubling at its peak held the
+            // text three times over). In a larger file (JSON Lines of big lines), doubling,
+            // but never past the rest of the file.
             let rest = self
                 .file_len
                 .saturating_sub(self.origin.byte + self.text.len());
-            self.text.reserve_exact(rest.max(text.len()));
+            let room = if rest <= WHOLE_DOCUMENT_ROOM {
+                rest
+            } else {
+                rest.min(self.text.len().saturating_mul(2))
+            };
+            self.text.reserve_exact(room.max(text.len()));
         }
         self.text.push_str(text);
     }
