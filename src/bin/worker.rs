@@ -333,7 +333,8 @@ mod worker {
                     return Ok(());
                 }
                 // The pieces the page gathered, as one (each push looks at what it completes).
-                let mut bytes = Vec::with_capacity(chunks.iter().map(|c| c.length() as usize).sum());
+                let mut bytes =
+                    Vec::with_capacity(chunks.iter().map(|c| c.length() as usize).sum());
                 for chunk in &chunks {
                     let at = bytes.len();
                     bytes.resize(at + chunk.length() as usize, 0);

@@ -150,7 +150,7 @@ async fn stream_files(state: AppState, load: u64, files: Vec<web_sys::File>) {
         decoding.open(&file.name(), Some(file.size() as u64));
         let mut at = 0.0;
         let mut error = None;
-        while at < file.size() {
+        while at < file.size() && !decoding.ended() {
             if !current(state, load) {
                 return;
             }
@@ -329,6 +329,9 @@ fn content_length(response: &web_sys::Response) -> Option<u64> {
         .and_then(|v| v.parse::<u64>().ok())
 }
 
+/// The least time between two progress updates while a body arrives.
+const PROGRESS_EVERY_MS: f64 = 50.0;
+
 /// Reads a body's chunks as they arrive, calling `chunk` with each and showing progress under
 /// `label` (with the spans `spans()` says were decoded so far). `Err` says why it stopped.
 async fn read_body(
@@ -337,10 +340,11 @@ async fn read_body(
     body: web_sys::ReadableStream,
     (label, total): (&str, Option<u64>),
     spans: &dyn Fn() -> Option<u64>,
-    chunk: &mut dyn FnMut(Uint8Array),
+    chunk: &mut dyn FnMut(Uint8Array) -> bool,
 ) -> Result<u64, String> {
     let reader: web_sys::ReadableStreamDefaultReader = body.get_reader().unchecked_into();
     let mut received = 0u64;
+    let mut shown = f64::NEG_INFINITY;
     loop {
         let next = JsFuture::from(reader.read()).await.map_err(|e| {
             let name = error_name(&e);
@@ -363,8 +367,19 @@ async fn read_body(
         if let Ok(value) = Reflect::get(&next, &"value".into()) {
             let value = Uint8Array::new(&value);
             received += u64::from(value.length());
-            chunk(value);
+            if !chunk(value) {
+                // Nobody wants the rest (the decoder ended): stop the download.
+                let _ = reader.cancel();
+                return Ok(received);
+            }
         }
+        // A few times a second: a render per network read (64 KB) took the main thread from
+        // reading the body and the decoder's answer.
+        let now = worker_client::now();
+        if now - shown < PROGRESS_EVERY_MS {
+            continue;
+        }
+        shown = now;
         // A compressed transfer can outgrow its content-length: then the total is unknown.
         let total = total.filter(|t| *t >= received);
         let mut progress = Progress::new(label.to_string(), received, total);
@@ -389,7 +404,8 @@ async fn fetch_with_progress(
     // page's wasm memory.
     let mut chunks: Vec<Uint8Array> = Vec::new();
     let received = read_body(state, url, body, (&label, total), &|| None, &mut |c| {
-        chunks.push(c)
+        chunks.push(c);
+        true
     })
     .await?;
     let length = u32::try_from(received)
@@ -436,6 +452,7 @@ async fn fetch_into(
                 &mut |c| {
                     received.set(received.get() + u64::from(c.length()));
                     decoding.chunk(&own_buffer(c));
+                    !decoding.ended()
                 },
             )
             .await

@@ -468,6 +468,12 @@ impl Decoding {
         self.send(&ToWorker::Close { error }, &Array::new(), &Array::new());
     }
 
+    /// Whether the decode has ended already (the worker failed, or was cancelled): no more
+    /// bytes need be read for it.
+    pub fn ended(&self) -> bool {
+        self.answer.borrow().0.is_some()
+    }
+
     /// Spans the worker has decoded so far.
     pub fn spans(&self) -> u64 {
         self.spans.get()
@@ -545,7 +551,8 @@ struct Reading {
     slowest_kind: u8,
 }
 
-fn now() -> f64 {
+/// The page's clock, in milliseconds.
+pub fn now() -> f64 {
     web_sys::window()
         .and_then(|w| w.performance())
         .map_or(0.0, |p| p.now())
