@@ -3,7 +3,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { readFile } from 'node:fs/promises';
+import { readFile, mkdtemp, rm } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { tmpdir } from 'node:os';
 import { createServer } from 'node:http';
 import { serve, launch, withPage, FIXTURES } from './harness.mjs';
 
@@ -11,19 +14,22 @@ let site;
 let browser;
 let lines; // the sample as JSON Lines, each copy with trace ids of its own
 let spansPerCopy;
+let sampleText;
+let sampleIds;
 const COPIES = 60;
+
+/** The sample's `i`th copy as one JSON Lines line, its trace ids made its own. */
+function copy(i) {
+  let line = sampleText;
+  for (const id of sampleIds) line = line.replaceAll(id, `${id.slice(0, -9)}${i.toString(16).padStart(8, '0')}"`);
+  return line + '\n';
+}
 before(async () => {
   const sample = JSON.parse(await readFile(join(FIXTURES, 'order-e2e.json'), 'utf8'));
   spansPerCopy = sample.resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans)).length;
-  const text = JSON.stringify(sample);
-  const ids = [...new Set(text.match(/"traceId":"[0-9a-f]{32}"/g))];
-  lines = Buffer.from(
-    Array.from({ length: COPIES }, (_, i) => {
-      let line = text;
-      for (const id of ids) line = line.replaceAll(id, `${id.slice(0, -9)}${i.toString(16).padStart(8, '0')}"`);
-      return line + '\n';
-    }).join(''),
-  );
+  sampleText = JSON.stringify(sample);
+  sampleIds = [...new Set(sampleText.match(/"traceId":"[0-9a-f]{32}"/g))];
+  lines = Buffer.from(Array.from({ length: COPIES }, (_, i) => copy(i)).join(''));
   site = await serve();
   browser = await launch();
 });
@@ -129,5 +135,38 @@ test('a download that breaks off part way keeps the spans in what came, and says
     }, { allowConsoleErrors: true });
   } finally {
     await server.close();
+  }
+});
+
+test('a JSON Lines file larger than 1.2 GB opens from the file picker', { timeout: 600_000 }, async () => {
+  // Generated here, into a temporary folder: the sample with trace ids of its own on each line.
+  const dir = await mkdtemp(join(tmpdir(), 'sightline-large-'));
+  const path = join(dir, 'nightly.jsonl');
+  try {
+    const file = createWriteStream(path);
+    let size = 0;
+    let count = 0;
+    while (size < 1.25e9) {
+      const line = copy(count++);
+      size += Buffer.byteLength(line);
+      if (!file.write(line)) await once(file, 'drain');
+    }
+    file.end();
+    await once(file, 'finish');
+    await withPage(browser, 'large file', async (page) => {
+      await page.goto(site.url);
+      await page.getByRole('status').filter({ hasText: 'Loaded' }).waitFor();
+      await page.getByRole('button', { name: 'Open trace files' }).setInputFiles(path);
+      // It is read in slices, decoded as they come: the spans so far show while it is read.
+      await decodedSoFar(page, spansPerCopy);
+      await page
+        .getByRole('status')
+        .filter({ hasText: `Loaded ${spansPerCopy * count} spans · ${count * sampleIds.length} traces` })
+        .waitFor({ timeout: 300_000 });
+      await page.getByRole('treegrid').waitFor();
+      assert.equal(await page.getByRole('alert').count(), 0, 'nothing was refused or skipped');
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 });
