@@ -11,6 +11,7 @@
 use super::container::streams_as_json;
 use super::container::{gunzipped, gzip_warning, MAX_EXPANDED, READ_PIECE};
 use super::ingest::{Checkpoint, Ingest, Saved};
+use super::json_bytes::Extent;
 use super::otlp::{Documents, LineCounter, Resume, TextOrigin};
 use super::{close_file, FileSummary, Fingerprinter};
 use crate::model::{Session, Warning};
@@ -88,109 +89,6 @@ struct JsonStream {
     /// The document at `scan.start`, read as it arrives.
     partial: Partial,
     warnings_before: usize,
-}
-
-/// The walk to the bracket that closes a document, kept between chunks.
-#[derive(Default)]
-struct Extent {
-    start: usize,
-    at: usize,
-    depth: usize,
-    in_string: bool,
-    /// Where the document ends (one past its closing bracket), once found.
-    end: Option<usize>,
-}
-
-/// One past the closing quote of the string whose text starts at `from`, as
-/// [`super::json_bytes::string_end`] finds it, eight bytes at a time (that one searches with
-/// `memchr2`, whose vector code wasm32 lacks: the walk of a document arriving took longer than
-/// reading it).
-fn quote_end(text: &[u8], mut from: usize) -> Option<usize> {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
-    let zero = |w: u64| w.wrapping_sub(LO) & !w & HI;
-    loop {
-        let mut i = from;
-        let at = loop {
-            if i + 8 > text.len() {
-                break i + text
-                    .get(i..)?
-                    .iter()
-                    .position(|&b| b == b'"' || b == b'\\')?;
-            }
-            let mut word = [0u8; 8];
-            word.copy_from_slice(&text[i..i + 8]);
-            let w = u64::from_le_bytes(word);
-            let hits = zero(w ^ (LO * u64::from(b'"'))) | zero(w ^ (LO * u64::from(b'\\')));
-            if hits != 0 {
-                break i + (hits.trailing_zeros() / 8) as usize;
-            }
-            i += 8;
-        };
-        if text[at] == b'"' {
-            return Some(at + 1);
-        }
-        from = at + 2;
-        if from > text.len() {
-            return None;
-        }
-    }
-}
-
-impl Extent {
-    fn new(start: usize) -> Extent {
-        Extent {
-            start,
-            at: start,
-            ..Extent::default()
-        }
-    }
-
-    /// Walks `text` on from where the last walk stopped; the end once the document closes.
-    fn walk(&mut self, text: &[u8]) -> Option<usize> {
-        if self.end.is_some() {
-            return self.end;
-        }
-        let mut i = self.at;
-        while i < text.len() {
-            if self.in_string {
-                match quote_end(text, i) {
-                    Some(end) => {
-                        self.in_string = false;
-                        i = end;
-                        continue;
-                    }
-                    None => {
-                        // Stop before a backslash that ends the text (its escape is unknown).
-                        let back = text[i..].iter().rev().take_while(|&&b| b == b'\\').count();
-                        self.at = text.len() - back % 2;
-                        return None;
-                    }
-                }
-            }
-            match text[i] {
-                b'"' => self.in_string = true,
-                b'{' | b'[' => self.depth += 1,
-                b'}' | b']' => {
-                    self.depth = self.depth.saturating_sub(1);
-                    if self.depth == 0 {
-                        self.end = Some(i + 1);
-                        return self.end;
-                    }
-                }
-                _ => {}
-            }
-            i += 1;
-        }
-        self.at = text.len();
-        None
-    }
-
-    fn shift(&mut self, by: usize) {
-        self.start -= by;
-        self.at -= by;
-        self.end = self.end.map(|e| e - by);
-    }
 }
 
 impl StreamDecoder {

@@ -16,14 +16,7 @@ pub(super) struct Scanner<'t> {
     pub(super) buffers: Buffers,
 }
 
-const LO: u64 = 0x0101_0101_0101_0101;
-const HI: u64 = 0x8080_8080_8080_8080;
-
-/// Bits set at the bytes of `w` that are zero (exact for the lowest such byte).
-#[inline]
-pub(super) fn zero_bytes(w: u64) -> u64 {
-    w.wrapping_sub(LO) & !w & HI
-}
+use crate::decode::json_bytes::{zero_bytes, HI, LO};
 
 /// Bytes that end the plain run of a JSON string: a quote, a backslash or a control character.
 #[inline]
