@@ -139,10 +139,9 @@ pub(super) fn close_file(
     (spans_before, warnings_before): (usize, usize),
     fingerprint: String,
 ) -> FileSummary {
-    let bytes = head;
     let spans = session.spans.len() - spans_before;
     if format.is_none() {
-        if let Some(kind) = container::packing(bytes) {
+        if let Some(kind) = container::packing(head) {
             // A gzip, zstd or zip that held no trace: its own warnings say what was inside.
             if session.warnings.len() == warnings_before {
                 session.warnings.push(Warning {
@@ -153,7 +152,7 @@ pub(super) fn close_file(
                     ),
                 });
             }
-        } else if let Some(start) = not_json(bytes) {
+        } else if let Some(start) = not_json(head) {
             // Not JSON at all (a log, a page, a binary): one line saying so, not a "not valid
             // JSON" for each line the reader tried (none of them held a trace).
             session.warnings.truncate(warnings_before);

@@ -4,15 +4,17 @@
 //!
 //! JSON documents (an OTLP export, several of them concatenated or one per line, Jaeger
 //! objects, an array of OTLP documents) are read one at a time as soon as a document and the
-//! start of the next one have arrived; the text read is then dropped, so a JSON Lines file of
-//! any size is held one document at a time. Everything else (gzip, zstd, zip, tar, UTF-16,
-//! Jaeger and Zipkin arrays, what is not JSON) is kept as it arrives and read whole at the end.
+//! start of the next one have arrived (one large document a resourceSpans element at a time);
+//! the text read is then dropped, so a JSON Lines file of any size is held one document at a
+//! time. gzip is decompressed as it arrives and its content read the same way. Everything else
+//! (zstd, zip, tar, UTF-16, Jaeger and Zipkin arrays, what is not JSON) is kept as it arrives and
+//! read whole at the end.
 
 use super::container::streams_as_json;
-use super::container::{gunzipped, gzip_warning, MAX_EXPANDED, READ_PIECE};
+use super::container::{decompress_warning, gunzipped, GZIP_DATA, MAX_EXPANDED, READ_PIECE};
 use super::ingest::{Checkpoint, Ingest, Saved};
 use super::json_bytes::Extent;
-use super::otlp::{Documents, LineCounter, Resume, TextOrigin};
+use super::otlp::{next_document_start, Documents, LineCounter, Resume, TextOrigin};
 use super::{close_file, FileSummary, Fingerprinter};
 use crate::model::{Session, Warning};
 
@@ -238,7 +240,7 @@ impl StreamDecoder {
                 out: 0,
                 stopped: None,
                 inner: Inner::Head(Vec::new()),
-                before,
+                warnings_before: before.1,
             });
             gunzip.decoder.get_mut().buf = head;
             gunzip.pump(session, &self.name, false, progress);
@@ -256,7 +258,7 @@ impl StreamDecoder {
         let file_len = self
             .size
             .map_or(0, |s| usize::try_from(s).unwrap_or(usize::MAX));
-        let mut json = JsonStream::new(in_array, file_len, before);
+        let mut json = JsonStream::new(in_array, file_len, before.1);
         json.append(&head);
         json.pump(session, &self.name, false, progress);
         self.state = State::Json(json);
@@ -264,7 +266,7 @@ impl StreamDecoder {
 }
 
 impl JsonStream {
-    fn new(in_array: bool, file_len: usize, before: (usize, usize)) -> Box<JsonStream> {
+    fn new(in_array: bool, file_len: usize, warnings_before: usize) -> Box<JsonStream> {
         Box::new(JsonStream {
             saved: Saved::default(),
             documents: Documents::new(in_array, file_len),
@@ -279,7 +281,7 @@ impl JsonStream {
             scan: Extent::new(usize::MAX),
             next_from: 0,
             partial: Partial::Idle,
-            warnings_before: before.1,
+            warnings_before,
         })
     }
 
@@ -385,24 +387,16 @@ impl JsonStream {
         if matches!(text[start], b'{' | b'[') && self.scan.walk(text).is_none() {
             return false;
         }
-        // Where `next_document_start` would stop: a line opening with a bracket, after `start`.
-        let mut i = self.next_from.max(start + 1);
-        loop {
-            let Some(nl) = memchr::memchr(b'\n', &text[i - 1..]) else {
-                self.next_from = text.len().max(start + 1);
-                return false;
-            };
-            let candidate = i + nl;
-            if candidate >= text.len() {
-                self.next_from = candidate;
-                return false;
-            }
-            if matches!(text[candidate], b'{' | b'[') {
-                self.next_from = candidate;
-                return true;
-            }
-            i = candidate + 1;
+        // Where a whole read would resume after it, were it damaged (a line opening with a
+        // bracket): searched on from where the last search stopped.
+        let next = next_document_start(text, self.next_from.max(start + 1) - 1);
+        if next < text.len() {
+            self.next_from = next;
+            return true;
         }
+        // A newline that ends the text is looked at again with the next chunk.
+        self.next_from = text.len().max(start + 1);
+        false
     }
 
     /// Reads every document the window holds whole (all of them when `last`).
@@ -495,7 +489,7 @@ impl JsonStream {
             _ => match list_opening(text, start) {
                 Opening::Open(pos) => Box::new(Reading {
                     start,
-                    line: self.documents.line_of(text, start),
+                    line: self.documents.position(text, start).0,
                     checkpoint: ingest.checkpoint(),
                     pos,
                     ri: 0,
@@ -691,52 +685,43 @@ enum Opening {
 /// Whether the document at `start` opens `{"resourceSpans": [` (or `resource_spans`, `batches`),
 /// white space allowed as JSON allows it, the key without escapes.
 fn list_opening(text: &[u8], start: usize) -> Opening {
-    let ws = |mut i: usize| {
-        while text
-            .get(i)
-            .is_some_and(|b| matches!(b, b' ' | b'\n' | b'\r' | b'\t'))
-        {
-            i += 1;
-        }
-        i
-    };
-    if text.get(start) != Some(&b'{') {
-        return Opening::Other;
-    }
-    let quote = ws(start + 1);
-    match text.get(quote) {
-        None => return Opening::NotYet,
-        Some(b'"') => {}
-        Some(_) => return Opening::Other,
-    }
-    let Some(close) = memchr::memchr2(b'"', b'\\', &text[quote + 1..]).map(|i| quote + 1 + i)
-    else {
-        return if text.len() - quote > 32 {
-            Opening::Other
-        } else {
-            Opening::NotYet
+    let opening = || -> Result<usize, Opening> {
+        // The first byte after white space from `i`, which must be `want`: the index after it.
+        let expect = |i: usize, want: u8| {
+            let at = i + text
+                .get(i..)
+                .unwrap_or_default()
+                .iter()
+                .take_while(|b| matches!(b, b' ' | b'\n' | b'\r' | b'\t'))
+                .count();
+            match text.get(at) {
+                None => Err(Opening::NotYet),
+                Some(&b) if b == want => Ok(at + 1),
+                Some(_) => Err(Opening::Other),
+            }
         };
-    };
-    if text[close] != b'"'
-        || !matches!(
-            &text[quote + 1..close],
+        if text.get(start) != Some(&b'{') {
+            return Err(Opening::Other);
+        }
+        let key = expect(start + 1, b'"')?;
+        let Some(close) = memchr::memchr2(b'"', b'\\', &text[key..]).map(|i| key + i) else {
+            return Err(if text.len() - key >= 32 {
+                Opening::Other
+            } else {
+                Opening::NotYet
+            });
+        };
+        let known = matches!(
+            &text[key..close],
             b"resourceSpans" | b"resource_spans" | b"batches"
-        )
-    {
-        return Opening::Other;
-    }
-    let colon = ws(close + 1);
-    match text.get(colon) {
-        None => return Opening::NotYet,
-        Some(b':') => {}
-        Some(_) => return Opening::Other,
-    }
-    let bracket = ws(colon + 1);
-    match text.get(bracket) {
-        None => Opening::NotYet,
-        Some(b'[') => Opening::Open(bracket + 1),
-        Some(_) => Opening::Other,
-    }
+        );
+        if text[close] != b'"' || !known {
+            return Err(Opening::Other);
+        }
+        let colon = expect(close + 1, b':')?;
+        expect(colon, b'[')
+    };
+    opening().map_or_else(|why| why, Opening::Open)
 }
 
 /// gzip bytes as they arrive, for the decompressor: it is handed them in pieces of the size it
@@ -783,7 +768,8 @@ struct Gunzip {
     /// Why decompressing stopped early (damage, or too large), said as a whole read says it.
     stopped: Option<Warning>,
     inner: Inner,
-    before: (usize, usize),
+    /// The session's warnings before this file.
+    warnings_before: usize,
 }
 
 /// What the decompressed bytes are read as.
@@ -817,11 +803,13 @@ impl Gunzip {
                     self.feed(session, name, &piece[..n], progress);
                     self.piece = piece;
                     if self.out as u64 > MAX_EXPANDED {
-                        self.stopped = Some(gzip_warning(name, self.out, None));
+                        self.stopped = Some(decompress_warning(name, GZIP_DATA, self.out, None));
                     }
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
-                Err(e) => self.stopped = Some(gzip_warning(name, self.out, Some(&e))),
+                Err(e) => {
+                    self.stopped = Some(decompress_warning(name, GZIP_DATA, self.out, Some(&e)));
+                }
             }
         }
     }
@@ -844,7 +832,7 @@ impl Gunzip {
                     Some(in_array) => {
                         // As decode_any begins on the decompressed bytes.
                         session.note_origin(name);
-                        let mut json = JsonStream::new(in_array, 0, self.before);
+                        let mut json = JsonStream::new(in_array, 0, self.warnings_before);
                         json.append(&head);
                         json.pump(session, name, false, progress);
                         self.inner = Inner::Json(json);
@@ -876,7 +864,7 @@ impl Gunzip {
         };
         // A whole read says so before it reads what came.
         if let Some(warning) = self.stopped {
-            session.warnings.insert(self.before.1, warning);
+            session.warnings.insert(self.warnings_before, warning);
         }
         format
     }

@@ -41,25 +41,14 @@ fn read_partial(session: &mut Session, source: &str, what: &str, mut reader: imp
             Ok(n) => {
                 out.extend_from_slice(&chunk[..n]);
                 if out.len() as u64 > MAX_EXPANDED {
-                    warn(
-                        session,
-                        source,
-                        format!("byte {} of the decompressed data", out.len()),
-                        format!(
-                            "{what} expands beyond {} GiB: the rest is not read",
-                            MAX_EXPANDED >> 30
-                        ),
-                    );
+                    let warning = decompress_warning(source, what, out.len(), None);
+                    session.warnings.push(warning);
                     break;
                 }
             }
             Err(e) => {
-                warn(
-                    session,
-                    source,
-                    format!("byte {} of the decompressed data", out.len()),
-                    format!("{what} is damaged ({e}); what came before was read"),
-                );
+                let warning = decompress_warning(source, what, out.len(), Some(&e));
+                session.warnings.push(warning);
                 break;
             }
         }
@@ -79,7 +68,7 @@ pub(super) fn decode_any(
         let inner = read_partial(
             session,
             source,
-            "gzip data",
+            GZIP_DATA,
             flate2::read::MultiGzDecoder::new(bytes),
         );
         if not_a_trace_inside(session, source, "gzip", &inner) {
@@ -364,10 +353,17 @@ pub(super) fn gunzipped(
     decode_any(session, source, inner, 0, progress).map(|f| format!("gzip: {f}"))
 }
 
-/// The warning for gzip data that expands beyond [`MAX_EXPANDED`] or is damaged, `at` bytes of
-/// it decompressed: as [`read_partial`] words it.
-pub(super) fn gzip_warning(source: &str, at: usize, error: Option<&std::io::Error>) -> Warning {
-    let what = "gzip data";
+/// What gzip's warnings call its content.
+pub(super) const GZIP_DATA: &str = "gzip data";
+
+/// Why decompressing `what` ("gzip data") stopped after `at` bytes: it expands beyond
+/// [`MAX_EXPANDED`] (no `error`), or it is damaged.
+pub(super) fn decompress_warning(
+    source: &str,
+    what: &str,
+    at: usize,
+    error: Option<&std::io::Error>,
+) -> Warning {
     Warning {
         source: source.to_string(),
         location: format!("byte {at} of the decompressed data"),

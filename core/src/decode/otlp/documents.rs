@@ -3,13 +3,16 @@
 
 /// Where reading resumes after a document that is not valid JSON: the next line that opens a
 /// document in its first column (JSON Lines, concatenated pretty-printed documents), else the end.
-pub(super) fn next_document_start(text: &[u8], start: usize) -> usize {
-    let mut i = start + 1;
-    while i < text.len() {
-        if text[i - 1] == b'\n' && matches!(text[i], b'{' | b'[') {
-            return i;
+pub(in crate::decode) fn next_document_start(text: &[u8], start: usize) -> usize {
+    // A candidate follows a newline at `start` or after (so it is past `start`).
+    let mut from = start;
+    while let Some(nl) = memchr::memchr(b'\n', text.get(from..).unwrap_or_default()) {
+        let candidate = from + nl + 1;
+        match text.get(candidate) {
+            Some(b'{' | b'[') => return candidate,
+            Some(_) => from = candidate,
+            None => break,
         }
-        i += 1;
     }
     text.len()
 }
@@ -24,8 +27,6 @@ pub(in crate::decode) struct LineCounter {
     line: usize,
     /// Where the line holding `offset` starts.
     line_start: usize,
-    /// Whether that line is the window's first (its start lies before the window).
-    first_line: bool,
 }
 
 /// Where a window of text starts in its file: the byte offset, and the line and column
@@ -63,7 +64,6 @@ impl LineCounter {
                 offset: 0,
                 line: self.origin.line,
                 line_start: 0,
-                first_line: true,
             };
         }
         let upto = offset.min(text.len());
@@ -71,10 +71,10 @@ impl LineCounter {
         if let Some(last) = memchr::memrchr(b'\n', seen) {
             self.line += memchr::memchr_iter(b'\n', seen).count();
             self.line_start = self.offset + last + 1;
-            self.first_line = false;
         }
         self.offset = upto;
-        let before = if self.first_line {
+        // On the window's first line, the part of that line before the window counts too.
+        let before = if self.line == self.origin.line {
             self.origin.column - 1
         } else {
             0

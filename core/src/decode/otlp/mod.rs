@@ -20,7 +20,7 @@ use super::{jaeger, line_col, strip_bom};
 use crate::model::{
     Event, Link, Scope, Session, Span, SpanId, SpanKind, Status, StatusCode, TraceId,
 };
-pub(in crate::decode) use documents::{LineCounter, TextOrigin};
+pub(in crate::decode) use documents::{next_document_start, LineCounter, TextOrigin};
 
 mod documents;
 mod fast;
@@ -164,11 +164,6 @@ impl Documents {
         self.read_from(ingest, text_str, start, None, progress)
     }
 
-    /// The line (in the file) of `start`, a document's first byte.
-    pub(in crate::decode) fn line_of(&mut self, text: &[u8], start: usize) -> usize {
-        self.lines.position(text, start).0
-    }
-
     /// Reads the `ri`th resourceSpans element, at `pos`, of the document starting on line
     /// `line`, whose text has arrived only in part: the fast path's reading of that element, or
     /// `None` when it gives up (the caller then goes back to `resume`'s checkpoint and reads the
@@ -183,15 +178,7 @@ impl Documents {
         if !fast_path_enabled() {
             return None;
         }
-        let mut reader = Reader {
-            ingest,
-            line,
-            base: text_str.as_ptr() as usize,
-            len: text_str.len(),
-            file_len: self.file_len,
-            progress,
-            next_report: REPORT_EVERY,
-        };
+        let mut reader = Reader::new(ingest, text_str, line, self.file_len, progress);
         fast::resource_spans_at(&mut reader, text_str, (pos, ri), &mut self.buffers).ok()
     }
 
@@ -214,15 +201,7 @@ impl Documents {
             return start + len;
         }
         let checkpoint = resume.map_or_else(|| ingest.checkpoint(), |r| r.checkpoint);
-        let mut reader = Reader {
-            ingest: &mut *ingest,
-            line,
-            base: text.as_ptr() as usize,
-            len: text.len(),
-            file_len: self.file_len,
-            progress: &mut *progress,
-            next_report: REPORT_EVERY,
-        };
+        let mut reader = Reader::new(&mut *ingest, text_str, line, self.file_len, &mut *progress);
         // The fast path first; when it gives up, forget what it added and read the document
         // with the typed reader.
         let fast = if fast_path_enabled() {
@@ -260,13 +239,13 @@ impl Documents {
                     // Not OTLP, nor Jaeger as the typed structs read it: perhaps Jaeger with
                     // parts they reject. Read it again as a tree.
                     match serde_json::from_slice::<Json>(&text[start..end]) {
-                            Ok(json) if jaeger::decode_object(ingest, &json, line) => {}
-                            _ => ingest.warn(
-                                format!("line {line}"),
-                                "JSON document without resourceSpans, Jaeger data or spans: not a trace, skipped"
-                                    .into(),
-                            ),
-                        }
+                        Ok(json) if jaeger::decode_object(ingest, &json, line) => {}
+                        _ => ingest.warn(
+                            format!("line {line}"),
+                            "JSON document without resourceSpans, Jaeger data or spans: not a trace, skipped"
+                                .into(),
+                        ),
+                    }
                 }
                 end
             }
@@ -319,11 +298,11 @@ impl Documents {
                             // Nothing whole in it: one line for the document.
                             ingest.rollback(checkpoint);
                             ingest.warn(
-                                    format!("line {line}"),
-                                    format!(
-                                        "not valid JSON ({why} at line {eline}, column {ecol}); skipped to the next document"
-                                    ),
-                                );
+                                format!("line {line}"),
+                                format!(
+                                    "not valid JSON ({why} at line {eline}, column {ecol}); skipped to the next document"
+                                ),
+                            );
                         }
                         next
                     }

@@ -34,7 +34,27 @@ pub(super) struct Reader<'r, 's> {
     pub(super) next_report: usize,
 }
 
-impl Reader<'_, '_> {
+impl<'r, 's> Reader<'r, 's> {
+    /// A reader of `text` (the whole file, or a window of a file of `file_len` bytes) for the
+    /// document starting on `line`.
+    pub(super) fn new(
+        ingest: &'r mut Ingest<'s>,
+        text: &str,
+        line: usize,
+        file_len: usize,
+        progress: &'r mut dyn FnMut(usize, &Session),
+    ) -> Reader<'r, 's> {
+        Reader {
+            ingest,
+            line,
+            base: text.as_ptr() as usize,
+            len: text.len(),
+            file_len,
+            progress,
+            next_report: REPORT_EVERY,
+        }
+    }
+
     pub(super) fn span(&mut self, raw: RawSpan<'_>, resource: u32, scope: u32, place: &Place) {
         let at = match &raw.name.0 {
             Some(Cow::Borrowed(name)) => Some((name.as_ptr() as usize).wrapping_sub(self.base)),

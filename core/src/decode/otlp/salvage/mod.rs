@@ -145,6 +145,8 @@ pub(super) fn document<'i>(
         },
     };
     let stop = walk.run(start);
+    // Where the text stopped, in the file (the text may be a window of it).
+    walk.out.cut_at = walk.out.cut_at.map(|at| origin.byte + at);
     (walk.out, stop)
 }
 

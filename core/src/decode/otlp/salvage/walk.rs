@@ -205,7 +205,7 @@ impl<'t> Walk<'t, '_, '_> {
                                         continue;
                                     }
                                     None => {
-                                        self.out.cut_at = Some(self.ingest.origin.byte + i);
+                                        self.out.cut_at = Some(i);
                                         i = self.end;
                                         break;
                                     }
@@ -287,7 +287,7 @@ impl<'t> Walk<'t, '_, '_> {
             }
         }
         if !stack.is_empty() && self.out.cut_at.is_none() {
-            self.out.cut_at = Some(self.ingest.origin.byte + self.end);
+            self.out.cut_at = Some(self.end);
         }
         while !self.pending.is_empty() {
             self.flush();
@@ -316,7 +316,7 @@ impl<'t> Walk<'t, '_, '_> {
                     None => match extent {
                         Some(e) => (e, Next::At(e)),
                         None => {
-                            self.out.cut_at = Some(self.ingest.origin.byte + i);
+                            self.out.cut_at = Some(i);
                             return Next::At(self.end);
                         }
                     },
