@@ -142,19 +142,28 @@ mod worker {
             }
         }
 
-        /// Sends a progress message now.
-        fn tell(&mut self, scope: &DedicatedWorkerGlobalScope, done: u64, session: &Session) {
+        /// A progress message: `done` bytes read, `spans` decoded.
+        fn message(&self, done: u64, spans: u64) -> FromWorker {
+            FromWorker::Progress {
+                done,
+                total: self.total.max(done as f64) as u64,
+                spans,
+            }
+        }
+
+        /// Drops the progress message due shortly, if any.
+        fn cancel_trailing(&mut self, scope: &DedicatedWorkerGlobalScope) {
             if let Some(timer) = self.trailing.take() {
                 scope.clear_timeout_with_handle(timer);
             }
+        }
+
+        /// Sends a progress message now.
+        fn tell(&mut self, scope: &DedicatedWorkerGlobalScope, done: u64, session: &Session) {
+            self.cancel_trailing(scope);
             self.last_progress = js_sys::Date::now();
             self.spans_told = session.spans.len() as u64;
-            let progress = FromWorker::Progress {
-                done,
-                total: self.total.max(done as f64) as u64,
-                spans: self.spans_told,
-            };
-            post(scope, &progress, None);
+            post(scope, &self.message(done, self.spans_told), None);
         }
 
         /// Makes sure the spans decoded are told soon, should no more bytes come for a while
@@ -164,14 +173,8 @@ mod worker {
             if spans == self.spans_told {
                 return;
             }
-            if let Some(timer) = self.trailing.take() {
-                scope.clear_timeout_with_handle(timer);
-            }
-            let progress = FromWorker::Progress {
-                done,
-                total: self.total.max(done as f64) as u64,
-                spans,
-            };
+            self.cancel_trailing(scope);
+            let progress = self.message(done, spans);
             let to = scope.clone();
             let later = Closure::once_into_js(move || post(&to, &progress, None));
             self.trailing = scope
@@ -190,9 +193,7 @@ mod worker {
             files: Vec<sightline_core::FileSummary>,
             (received, started): (f64, f64),
         ) {
-            if let Some(timer) = self.trailing.take() {
-                scope.clear_timeout_with_handle(timer);
-            }
+            self.cancel_trailing(scope);
             let per_part = self.per_part;
             let streamer = self.streamer;
             let parts = timed(&mut self.encode_ms, || streamer.finish(&session, per_part));

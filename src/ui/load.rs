@@ -54,31 +54,31 @@ async fn finish(
     if contents.is_empty() {
         // No decoder ran, so none started the next load's: start it here.
         worker_client::prepare();
-        show(state, load, Err(String::new()), failures);
+        show(state, load, None, failures);
     } else {
         let result = worker_client::decode(state, load, contents).await;
-        show(state, load, result, failures);
+        show(state, load, Some(result), failures);
     }
 }
 
-/// Shows a decoded session (an `Err` adds its message to `failures`, unless empty) and what
-/// could not be read; a superseded load stops here without a word.
+/// Shows what a decoder answered, if one ran (its `Err` joins `failures`), and what could not be
+/// read; a superseded load stops here without a word.
 fn show(
     state: AppState,
     load: u64,
-    result: Result<super::state::Loaded, String>,
+    decoded: Option<Result<super::state::Loaded, String>>,
     mut failures: Vec<String>,
 ) {
     if !current(state, load) {
         return;
     }
-    match result {
-        Ok(loaded) => {
+    match decoded {
+        Some(Ok(loaded)) => {
             state.show(loaded);
             request_animation_frame(|| worker_client::mark("sightline:painted"));
         }
-        Err(e) if !e.is_empty() => failures.push(e),
-        Err(_) => {}
+        Some(Err(e)) => failures.push(e),
+        None => {}
     }
     state.progress.set(None);
     state
@@ -184,7 +184,7 @@ async fn stream_files(state: AppState, load: u64, files: Vec<web_sys::File>) {
         done += file.size();
     }
     let result = decoding.finish().await;
-    show(state, load, result, failures);
+    show(state, load, Some(result), failures);
 }
 
 /// Shows a trace that came inside a link (`data=`): gzipped OTLP/JSON, decoded like a file.
@@ -522,7 +522,7 @@ pub fn open_sources(state: AppState, urls: Vec<String>) {
             return;
         }
         let result = decoding.finish().await;
-        show(state, load, result, failures);
+        show(state, load, Some(result), failures);
     });
 }
 

@@ -215,12 +215,17 @@ fn flush(pending: &RefCell<Pending>, worker: &Worker, held: &Held) {
     }
     let data: Array = data.into_iter().collect();
     let transfer: Array = transfer.into_iter().collect();
-    let message = envelope(protocol::to_text(&ToWorker::Chunk), &data);
+    send(worker, held, &ToWorker::Chunk, &data, &transfer);
+}
+
+/// Sends a message with its buffers, or holds it until the worker is ready.
+fn send(worker: &Worker, held: &Held, message: &ToWorker, data: &Array, transfer: &Array) {
+    let message = envelope(protocol::to_text(message), data);
     if let Some(held) = held.borrow_mut().as_mut() {
-        held.push((message, transfer));
+        held.push((message, transfer.clone()));
         return;
     }
-    let _ = worker.post_message_with_transfer(&message, &transfer);
+    let _ = worker.post_message_with_transfer(&message, transfer);
 }
 
 /// Messages for a worker (with the buffers they transfer) held until it is ready; `None` once
@@ -245,8 +250,8 @@ pub struct Decoding {
     spans: Rc<Cell<u64>>,
     /// While files still arrive, the download's progress is shown, not the worker's.
     arriving: Rc<Cell<bool>>,
-    /// Files opened so far.
-    opened: Cell<usize>,
+    /// A file was opened (the first marks the start of the bytes, for the benchmark).
+    opened: Cell<bool>,
     /// Pieces of the open file not sent yet.
     pending: Rc<RefCell<Pending>>,
     /// The answer was taken (or the decode abandoned): the worker is ended on a timer.
@@ -400,7 +405,7 @@ impl Decoding {
             answer,
             spans,
             arriving,
-            opened: Cell::new(0),
+            opened: Cell::new(false),
             pending: Rc::default(),
             released: false,
             _handlers: [on_message, on_error, on_cancel],
@@ -409,22 +414,16 @@ impl Decoding {
 
     /// Sends a message, or holds it until the worker is ready.
     fn send(&self, message: &ToWorker, data: &Array, transfer: &Array) {
-        let message = envelope(protocol::to_text(message), data);
-        if let Some(held) = self.held.borrow_mut().as_mut() {
-            held.push((message, transfer.clone()));
-            return;
-        }
-        let _ = self.worker.post_message_with_transfer(&message, transfer);
+        send(&self.worker, &self.held, message, data, transfer);
     }
 
     /// A file whose bytes follow as they arrive (`size` when known).
     pub fn open(&self, name: &str, size: Option<u64>) {
-        if self.opened.get() == 0 {
+        if !self.opened.replace(true) {
             // The benchmark times a load from its bytes: here, from the first of them.
             mark("sightline:bytes");
         }
         self.arriving.set(true);
-        self.opened.set(self.opened.get() + 1);
         let message = ToWorker::Open {
             name: name.to_string(),
             size,
