@@ -7,28 +7,13 @@
 //! `cargo run --release -p sightline-core --example runs_timing -- FILE...` (scripts/bench
 //! generates the files: `runs50`, `runs200` and `runs2` profiles of core/examples/generate.rs).
 
-use std::time::{Duration, Instant};
-
 use sightline_core::insight::runs::compare::Comparison;
 use sightline_core::insight::runs::CiRuns;
 use sightline_core::{decode_file, Forest, Session};
 
-/// The best of `n` timings of `f` (the least disturbed by the rest of the machine).
-fn best<T>(n: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
-    let mut best = Duration::MAX;
-    let mut out = None;
-    for _ in 0..n {
-        let t = Instant::now();
-        let v = f();
-        best = best.min(t.elapsed());
-        out = Some(v);
-    }
-    (best, out.expect("n > 0"))
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
+#[path = "common/best.rs"]
+mod best;
+use best::{best, ms};
 
 fn main() {
     let files: Vec<String> = std::env::args().skip(1).collect();

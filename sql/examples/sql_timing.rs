@@ -5,8 +5,6 @@
 //! `cargo run --release -p sightline-sql --example sql_timing -- FILE...` (scripts/bench
 //! generates the files).
 
-use std::time::{Duration, Instant};
-
 use sightline_core::Loaded;
 use sightline_sql::{records, Engine};
 
@@ -16,22 +14,9 @@ const GROUP_BY: &str =
     avg(duration) AS mean, max(duration) AS longest FROM records GROUP BY service_name, span_name \
     ORDER BY total DESC";
 
-/// The best of `n` timings of `f` (the least disturbed by the rest of the machine).
-fn best<T>(n: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
-    let mut best = Duration::MAX;
-    let mut out = None;
-    for _ in 0..n {
-        let t = Instant::now();
-        let v = f();
-        best = best.min(t.elapsed());
-        out = Some(v);
-    }
-    (best, out.expect("n > 0"))
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
+#[path = "../../core/examples/common/best.rs"]
+mod best;
+use best::{best, ms};
 
 fn main() {
     let files: Vec<String> = std::env::args().skip(1).collect();
