@@ -7,7 +7,7 @@ import { createReadStream, createWriteStream, existsSync, statSync } from 'node:
 import { readFile, rename } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { once } from 'node:events';
-import { serve, launch, spareDecoderWarm } from '../e2e/harness.mjs';
+import { serve, launch, pageWithFile } from '../e2e/harness.mjs';
 
 const [rich, million] = process.argv.slice(2);
 if (!rich) {
@@ -41,14 +41,11 @@ console.log('|---|---|---|---|---|---|---|---|');
 try {
   for (const file of [large, million].filter(Boolean)) {
     const size = statSync(file).size;
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    await page.goto(site.url);
-    await page.getByRole('status').filter({ hasText: 'Loaded' }).waitFor({ timeout: 60_000 });
-    await spareDecoderWarm(page);
-    await page.evaluate(() => performance.clearMarks());
-    const t0 = Date.now();
-    await page.getByRole('button', { name: 'Open trace files' }).setInputFiles(file);
-    await page.waitForFunction(() => performance.getEntriesByName('sightline:painted').length > 0, null, { timeout: 1_800_000, polling: 250 });
+    let t0;
+    const page = await pageWithFile(browser, site.url, file, {
+      beforeOpen: () => { t0 = Date.now(); },
+      timeout: 1_800_000,
+    });
     const painted = (Date.now() - t0) / 1000;
     const status = await page.getByRole('status').first().textContent();
     const spans = status.match(/Loaded ([\d,]+) spans/)?.[1] ?? '?';

@@ -5,7 +5,7 @@
 // as the worker measured it, and the page's longest main-thread task meanwhile.
 // Usage: node tests/bench/sql.mjs FILE...   (SIGHTLINE_DIST=dir serves another build)
 import { basename } from 'node:path';
-import { serve, launch, spareDecoderWarm, watchLongTasks, longestTask } from '../e2e/harness.mjs';
+import { serve, launch, pageWithFile, watchLongTasks, longestTask } from '../e2e/harness.mjs';
 
 const files = process.argv.slice(2);
 if (!files.length) {
@@ -21,13 +21,7 @@ const browser = await launch();
 const rows = [];
 try {
   for (const file of files) {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    await page.goto(site.url);
-    await page.getByRole('status').filter({ hasText: 'Loaded' }).waitFor({ timeout: 60_000 });
-    await spareDecoderWarm(page);
-    await page.evaluate(() => performance.clearMarks());
-    await page.getByRole('button', { name: 'Open trace files' }).setInputFiles(file);
-    await page.waitForFunction(() => performance.getEntriesByName('sightline:painted').length > 0, null, { timeout: 600_000, polling: 100 });
+    const page = await pageWithFile(browser, site.url, file);
     const load = await page.evaluate(() => {
       const t = (n) => performance.getEntriesByName(n)[0]?.startTime;
       return t('sightline:painted') - t('sightline:bytes');

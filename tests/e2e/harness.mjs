@@ -83,6 +83,23 @@ export function spareDecoderWarm(page) {
   ).catch(() => console.error('(the spare decoder never said it was warm)'));
 }
 
+/**
+ * A fresh page of `siteUrl` (the sample loaded, its spare decoder warm) that opens `file` with
+ * the file picker and has painted it (for the benchmarks). `beforeOpen(page)` runs just before
+ * the file is chosen; `sightline:*` marks are those of this load only.
+ */
+export async function pageWithFile(browser, siteUrl, file, { beforeOpen, timeout = 600_000 } = {}) {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  await page.goto(siteUrl);
+  await page.getByRole('status').filter({ hasText: 'Loaded' }).waitFor({ timeout: 60_000 });
+  await spareDecoderWarm(page);
+  await page.evaluate(() => performance.clearMarks());
+  await beforeOpen?.(page);
+  await page.getByRole('button', { name: 'Open trace files' }).setInputFiles(file);
+  await page.waitForFunction(() => performance.getEntriesByName('sightline:painted').length > 0, null, { timeout, polling: 100 });
+  return page;
+}
+
 /** Starts recording the page's long main-thread tasks afresh (for the benchmarks). */
 export function watchLongTasks(page) {
   return page.evaluate(() => {
