@@ -4,6 +4,7 @@
 
 pub mod context;
 pub mod permalink;
+pub mod preview;
 
 use serde::{Deserialize, Serialize};
 

@@ -7,6 +7,8 @@
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use crate::session::preview::Glimpse;
+
 /// What the page tells the worker.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -39,6 +41,9 @@ pub enum FromWorker {
     Progress { done: u64, total: u64, spans: u64 },
     /// Strings and spans decoded so far: pieces of the wire form in the message's buffers.
     Parts,
+    /// While files arrive: a preview of the traces decoded so far, a whole snapshot of its own
+    /// ([`crate::Loaded::to_parts`] in the buffers; [`crate::session::preview`]).
+    Preview { glimpse: Glimpse },
     /// The rest of the session, once decoded (pieces in the buffers).
     Session,
     /// The trees' pieces (in the buffers): the answer is complete.
@@ -106,6 +111,14 @@ mod tests {
                 spans: 3,
             },
             FromWorker::Parts,
+            FromWorker::Preview {
+                glimpse: Glimpse {
+                    traces: 7,
+                    shown: 3,
+                    spans: 90_000,
+                    shown_spans: 1_200,
+                },
+            },
             FromWorker::Session,
             FromWorker::Done {
                 costs: Costs {
