@@ -1,12 +1,14 @@
 //! Times decoding a file as its bytes arrive (64 KiB at a time, read from disk, never held
 //! whole) against decoding it whole, natively, in the same run; and the peak memory of each,
-//! against the file's size.
+//! against the file's size. Then what one preview of the whole session costs (the most a
+//! preview made while the file arrives costs), against the whole decode.
 //!
 //! `cargo run --release -p sightline-core --example stream_timing -- FILE...`
 
 use std::io::Read;
 use std::time::{Duration, Instant};
 
+use sightline_core::session::preview::{preview, PREVIEW_SPANS};
 use sightline_core::{decode_file, Session, StreamDecoder};
 
 #[path = "common/counting.rs"]
@@ -33,15 +35,17 @@ fn main() {
     }
     println!("| file | MB | spans | whole: decode (baseline) | peak | as it arrives: decode | ratio | peak | peak / file |");
     println!("|---|---|---|---|---|---|---|---|---|");
+    let mut previews = Vec::new();
     for path in files {
         let size = std::fs::metadata(&path).expect("metadata").len() as usize;
         // Whole: the file read into memory, then decoded (as the page's worker does today).
-        let (whole_ms, whole_peak, spans) = measured(|| {
+        let (whole_ms, whole_peak, session) = measured(|| {
             let bytes = std::fs::read(&path).expect("read");
             let mut session = Session::default();
             decode_file(&mut session, &path, &bytes);
-            session.spans.len()
+            session
         });
+        let spans = session.spans.len();
         let (stream_ms, stream_peak, streamed) = measured(|| {
             let mut file = std::fs::File::open(&path).expect("open");
             let mut session = Session::default();
@@ -72,5 +76,22 @@ fn main() {
             mb(stream_peak),
             stream_peak as f64 / size as f64
         );
+        let (preview_ms, _, (_, glimpse)) = measured(|| preview(&session, &[], PREVIEW_SPANS));
+        previews.push(format!(
+            "| {name} | {spans} | {} of {} | {} | {:.0} ms | {:.2}x |",
+            glimpse.shown,
+            glimpse.traces,
+            glimpse.shown_spans,
+            preview_ms.as_secs_f64() * 1e3,
+            preview_ms.as_secs_f64() / whole_ms.as_secs_f64()
+        ));
+    }
+    println!();
+    println!(
+        "| file | spans | traces in the preview | its spans | one preview | of the whole decode |"
+    );
+    println!("|---|---|---|---|---|---|");
+    for row in previews {
+        println!("{row}");
     }
 }

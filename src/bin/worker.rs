@@ -23,6 +23,7 @@ mod worker {
     use std::rc::Rc;
 
     use js_sys::{Array, Object, Reflect, Uint8Array};
+    use sightline_core::session::preview::{preview, Cadence, Due, PREVIEW_SPANS};
     use sightline_core::wire::buffers::Prepared;
     use sightline_core::wire::protocol::{self, Costs, FromWorker, ToWorker};
     use sightline_core::{
@@ -274,10 +275,26 @@ mod worker {
         done: u64,
         /// The sizes announced, summed (files of unknown size count what came).
         total: f64,
+        /// Every file opened announced its size.
+        sizes_known: bool,
+        /// When to send the page a preview of the traces decoded so far.
+        cadence: Cadence,
+        /// A timer that looks again whether a preview is due, should no bytes come meanwhile.
+        preview_timer: Option<i32>,
         sender: Sender,
         started: f64,
         /// The decoder's memory filled up: the rest of every file is not read.
         full: bool,
+    }
+
+    /// The streamed load in progress, shared with the timer that makes its previews.
+    type Shared = Rc<RefCell<Option<Streaming>>>;
+
+    impl Streaming {
+        /// Bytes received of every file so far.
+        fn received(&self) -> u64 {
+            self.done + self.open.as_ref().map_or(0, StreamDecoder::received)
+        }
     }
 
     /// The memory a streamed load may fill before reading stops (wasm32 has 4 GiB; the trees
@@ -287,7 +304,7 @@ mod worker {
     /// Takes one message of a streamed load; `Finish` answers and ends it.
     fn stream(
         scope: &DedicatedWorkerGlobalScope,
-        state: &RefCell<Option<Streaming>>,
+        state: &Shared,
         message: ToWorker,
         buffers: &Array,
     ) -> Result<(), String> {
@@ -298,6 +315,9 @@ mod worker {
             open: None,
             done: 0,
             total: 0.0,
+            sizes_known: true,
+            cadence: Cadence::new(js_sys::Date::now()),
+            preview_timer: None,
             sender: Sender::new(0.0),
             started: js_sys::Date::now(),
             full: false,
@@ -308,6 +328,7 @@ mod worker {
                     return Err(format!("{name} was opened while another file was open"));
                 }
                 load.total += size.unwrap_or(0) as f64;
+                load.sizes_known &= size.is_some();
                 load.open = Some(StreamDecoder::new(&name, size));
             }
             ToWorker::Chunk => {
@@ -348,6 +369,7 @@ mod worker {
                 });
                 let received = done + decoder.received();
                 sender.catch_up(scope, received, &load.session);
+                send_preview(scope, load, state);
             }
             ToWorker::Close { error } => {
                 let decoder = load.open.take().ok_or("no file is open to close")?;
@@ -375,6 +397,9 @@ mod worker {
             }
             ToWorker::Finish => {
                 let mut load = slot.take().ok_or("nothing to finish")?;
+                if let Some(timer) = load.preview_timer.take() {
+                    scope.clear_timeout_with_handle(timer);
+                }
                 if load.open.is_some() {
                     return Err("finished while a file was open".into());
                 }
@@ -388,6 +413,47 @@ mod worker {
             }
         }
         Ok(())
+    }
+
+    /// Sends the page a preview of the traces decoded so far when one is due ([`Cadence`]), or
+    /// looks again when it will be, should no more bytes come by then.
+    fn send_preview(scope: &DedicatedWorkerGlobalScope, load: &mut Streaming, state: &Shared) {
+        let started = js_sys::Date::now();
+        let spans = load.session.spans.len();
+        let total = load.sizes_known.then_some(load.total as u64);
+        match load.cadence.due(started, spans, load.received(), total) {
+            Due::No => {}
+            Due::At(at) => {
+                if load.preview_timer.is_some() {
+                    return;
+                }
+                let (to, shared) = (scope.clone(), state.clone());
+                let later = Closure::once_into_js(move || {
+                    if let Some(load) = shared.borrow_mut().as_mut() {
+                        load.preview_timer = None;
+                        send_preview(&to, load, &shared);
+                    }
+                });
+                load.preview_timer = scope
+                    .set_timeout_with_callback_and_timeout_and_arguments_0(
+                        later.unchecked_ref(),
+                        (at - started).ceil().max(1.0) as i32,
+                    )
+                    .ok();
+            }
+            Due::Now => {
+                let (snapshot, glimpse) = preview(&load.session, &load.files, PREVIEW_SPANS);
+                // A preview with no trace (one trace larger than a preview holds) would only
+                // hide what the page shows: the progress says what was read.
+                if glimpse.shown > 0 {
+                    let parts = snapshot.to_parts(part_size(snapshot.session.spans.len()));
+                    drop(snapshot);
+                    post(scope, &FromWorker::Preview { glimpse }, Some(to_js(parts)));
+                }
+                let now = js_sys::Date::now();
+                load.cadence.made(now, now - started, spans);
+            }
+        }
     }
 
     /// Runs `f`, adding the milliseconds it took to `total`.
@@ -474,7 +540,7 @@ mod worker {
         )));
         let warm_text = text.clone();
         let prepared = RefCell::new(Prepared::default());
-        let streaming: RefCell<Option<Streaming>> = RefCell::new(None);
+        let streaming: Shared = Rc::default();
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
             stop_warming.set(0);
             warm_text.borrow_mut().take();

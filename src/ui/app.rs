@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use super::details::SpanDetails;
 use super::failures::FailingTests;
-use super::header::Header;
+use super::header::{Header, PreviewNote};
 use sightline_core::view::url_state::HashState;
 use wasm_bindgen::JsCast;
 
@@ -143,6 +143,7 @@ pub fn App() -> impl IntoView {
     view! {
         <div class="app">
             <Header/>
+            <PreviewNote/>
             <Problems/>
             <main
                 class="layout"

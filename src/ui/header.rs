@@ -109,6 +109,18 @@ pub fn Header() -> impl IntoView {
     }
 }
 
+/// While a load still arrives, the view is a preview of what was decoded so far: this says so,
+/// and how much of it is shown; it stays, reworded, if the load stopped short.
+#[component]
+pub fn PreviewNote() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    move || {
+        state.preview.get().map(|(glimpse, arriving)| {
+            view! { <p class="preview-note" role="status">{glimpse.text(arriving)}</p> }
+        })
+    }
+}
+
 /// Copies the page address (which follows the view) and confirms it in a toast.
 #[component]
 fn CopyLinkButton() -> impl IntoView {

@@ -31,6 +31,9 @@ async fn read_file(file: &web_sys::File) -> Result<Uint8Array, String> {
 /// files the user opened last are the ones shown, whichever load would have finished last.
 fn begin(state: AppState) -> u64 {
     stop(state, "Replaced by a newer load.");
+    // A preview still on screen belongs to the load stopped: it stays until the new one shows,
+    // but nothing carries over from it.
+    state.preview.set(None);
     state.load.update_value(|n| *n += 1);
     state.load.get_value()
 }
@@ -79,6 +82,17 @@ fn show(
         }
         Some(Err(e)) => failures.push(e),
         None => {}
+    }
+    // A load that stopped short leaves its last preview on screen, said to be one.
+    if state
+        .preview
+        .with_untracked(|p| p.is_some_and(|(_, arriving)| arriving))
+    {
+        state.preview.update(|p| {
+            if let Some((_, arriving)) = p {
+                *arriving = false;
+            }
+        });
     }
     state.progress.set(None);
     state

@@ -4,6 +4,8 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use leptos::prelude::*;
+use sightline_core::session::permalink::{describe, locate, View};
+use sightline_core::session::preview::Glimpse;
 use sightline_core::trace::open_at::open_on_failure;
 use sightline_core::view::pane_widths::PaneWidths;
 use sightline_core::view::rows::{collapse_subtree, expand_subtree, visible_ancestor};
@@ -91,6 +93,13 @@ pub type Place = (usize, Option<u32>, Option<Window>);
 #[derive(Clone, Copy)]
 pub struct AppState {
     pub data: RwSignal<Option<Arc<Loaded>>>,
+    /// While files still arrive, `data` is a preview of what was decoded so far
+    /// ([`sightline_core::session::preview`]): what it shows of the whole, and whether the
+    /// files still arrive (false once the load stopped short, the preview then kept).
+    pub preview: RwSignal<Option<(Glimpse, bool)>>,
+    /// Where the last data shown opened (trace, span, zoom, folds), to tell whether the user
+    /// moved since: a preview replaced by the next keeps the place the user chose.
+    pub opened_at: StoredValue<Option<HashState>>,
     /// Bumped on every load, so rows of different loads never share a key.
     pub generation: RwSignal<u64>,
     /// Index into the forest's traces.
@@ -171,6 +180,8 @@ impl AppState {
     pub fn new() -> AppState {
         AppState {
             data: RwSignal::new(None),
+            preview: RwSignal::new(None),
+            opened_at: StoredValue::new(None),
             generation: RwSignal::new(0),
             trace: RwSignal::new(0),
             selected: RwSignal::new(None),
@@ -203,15 +214,37 @@ impl AppState {
     /// Replaces the view with a newly loaded session, on its first trace (with the traces it
     /// links to, when there are any).
     /// With failing tests, it opens on the first failing test's cause (of the newest run, when
-    /// there are several), as the failure list and the command-line report name it.
+    /// there are several), as the failure list and the command-line report name it. A preview
+    /// the user moved about in hands its place on (the same trace and span, by id).
     pub fn show(&self, loaded: Loaded) {
+        self.replace(loaded, None);
+    }
+
+    /// Shows a preview of a load still arriving ([`AppState::show`] otherwise).
+    pub fn show_preview(&self, loaded: Loaded, glimpse: Glimpse) {
+        self.replace(loaded, Some(glimpse));
+    }
+
+    fn replace(&self, loaded: Loaded, glimpse: Option<Glimpse>) {
         let first = loaded.forest.first_view();
         let cause = first_cause(&loaded);
+        let previewed = self.preview.get_untracked().is_some();
+        // Where the user went in the preview, if they moved from where it opened.
+        let kept = previewed
+            .then(|| self.place())
+            .flatten()
+            .filter(|here| Some(here) != self.opened_at.get_value().as_ref());
+        let panel = self.panel.get_untracked();
         self.data.set(Some(Arc::new(loaded)));
+        self.preview.set(glimpse.map(|g| (g, true)));
         self.generation.update(|g| *g += 1);
-        self.panel.set(None);
         self.group.set(None);
         self.compare.set(None);
+        // A panel open over a preview stays open; its comparison (by index) does not carry over.
+        let keep_panel = previewed && !matches!(panel, Some(Panel::Compare) | Some(Panel::Sql));
+        if !keep_panel {
+            self.panel.set(None);
+        }
         // Results of the previous load's table no longer apply.
         self.sql_run.set(SqlRun::Idle);
         self.sql_query.set(None);
@@ -223,6 +256,48 @@ impl AppState {
             }
             None => self.select_trace(first),
         }
+        if let Some(place) = &kept {
+            self.go_back_to(place);
+        }
+        self.opened_at.set_value(self.place());
+    }
+
+    /// The view as an address (its trace and span by id), to find it again in other data.
+    fn place(&self) -> Option<HashState> {
+        let view = View {
+            trace: self.trace.get_untracked(),
+            selected: self.selected.get_untracked(),
+            zoom: self.zoom.get_untracked(),
+            search: String::new(),
+            folded: self.collapsed.get_untracked(),
+        };
+        self.data.with_untracked(|d| {
+            let mut place = HashState::default();
+            describe(d.as_ref()?, &view, &mut place);
+            Some(place)
+        })
+    }
+
+    /// Shows `place` ([`AppState::place`]) in the data shown, as far as it holds it.
+    fn go_back_to(&self, place: &HashState) {
+        let Some(located) = self
+            .data
+            .with_untracked(|d| d.as_ref().map(|d| locate(d, place)))
+        else {
+            return;
+        };
+        // Only a place found whole: a trace the next preview has no room for is not half-shown.
+        if !located.missing.is_empty() {
+            return;
+        }
+        let v = located.view;
+        self.select_trace(v.trace);
+        if v.selected.is_some() {
+            self.selected.set(v.selected);
+        }
+        self.collapsed.set(v.folded);
+        self.zoom.set(v.zoom);
+        self.reveal.update(|r| *r += 1);
     }
 
     /// Opens the comparison of test `test`'s executions `failing` and `passing`.

@@ -15,6 +15,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{MessageEvent, Worker};
 
+use sightline_core::session::preview::Glimpse;
 use sightline_core::wire::protocol::{self, Costs, FromWorker, ToWorker};
 use sightline_core::Assembler;
 
@@ -119,6 +120,8 @@ pub fn expect(sizes: &[u64]) {
 #[derive(Default)]
 struct Inbox {
     parts: VecDeque<Uint8Array>,
+    /// The latest preview not read yet (an older one unread is dropped for it).
+    preview: Option<(Glimpse, Vec<Uint8Array>)>,
     /// What the decode cost (`Ok`, with the worker's last message), or why it ended (`Err`: a
     /// failure, "Cancelled.").
     end: Option<Result<Costs, String>>,
@@ -138,10 +141,15 @@ impl Inbox {
         }
     }
 
-    fn take_parts(inbox: &RefCell<Inbox>, data: &JsValue) {
-        let parts = Reflect::get(data, &"data".into())
+    /// The buffers of a message, if it has them.
+    fn buffers(data: &JsValue) -> Option<Array> {
+        Reflect::get(data, &"data".into())
             .ok()
-            .and_then(|m| m.dyn_into::<Array>().ok());
+            .and_then(|m| m.dyn_into::<Array>().ok())
+    }
+
+    fn take_parts(inbox: &RefCell<Inbox>, data: &JsValue) {
+        let parts = Inbox::buffers(data);
         Inbox::deliver(inbox, |inbox| match parts {
             Some(parts) => inbox
                 .parts
@@ -153,6 +161,7 @@ impl Inbox {
 
 enum Next {
     Part(Uint8Array),
+    Preview(Glimpse, Vec<Uint8Array>),
     End(Result<Costs, String>),
     Wait,
 }
@@ -335,6 +344,12 @@ impl Decoding {
                         }
                     }
                     Ok(FromWorker::Parts) => Inbox::take_parts(&inbox, &data),
+                    Ok(FromWorker::Preview { glimpse }) => {
+                        let parts: Vec<Uint8Array> = Inbox::buffers(&data)
+                            .map(|a| a.iter().filter_map(|p| p.dyn_into().ok()).collect())
+                            .unwrap_or_default();
+                        Inbox::deliver(&inbox, |i| i.preview = Some((glimpse, parts)));
+                    }
                     Ok(FromWorker::Session) => {
                         mark("sightline:answer");
                         Inbox::take_parts(&inbox, &data);
@@ -386,7 +401,7 @@ impl Decoding {
         {
             let answer = answer.clone();
             leptos::task::spawn_local(async move {
-                let read = read_answer(&inbox).await;
+                let read = read_answer(&inbox, state, load).await;
                 let wake = {
                     let mut answer = answer.borrow_mut();
                     answer.0 = Some(read);
@@ -558,16 +573,28 @@ pub fn now() -> f64 {
 }
 
 /// Reads the worker's pieces as they come, letting the browser paint and handle input between
-/// them, until its last message. Returns the snapshot, what the worker and the page spent.
-async fn read_answer(inbox: &Rc<RefCell<Inbox>>) -> Result<(Loaded, Costs, Reading), String> {
+/// them, until its last message, and shows the previews it sends meanwhile (load `load`'s).
+/// Returns the snapshot, what the worker and the page spent.
+async fn read_answer(
+    inbox: &Rc<RefCell<Inbox>>,
+    state: AppState,
+    load: u64,
+) -> Result<(Loaded, Costs, Reading), String> {
     let mut assembler = Assembler::new();
     let mut reading = Reading::default();
     loop {
+        // The answer's pieces first, then its end; a preview only while neither waits.
         let next = {
             let mut inbox = inbox.borrow_mut();
             match inbox.parts.pop_front() {
                 Some(part) => Next::Part(part),
-                None => inbox.end.take().map_or(Next::Wait, Next::End),
+                None => match inbox.end.take() {
+                    Some(end) => Next::End(end),
+                    None => match inbox.preview.take() {
+                        Some((glimpse, parts)) => Next::Preview(glimpse, parts),
+                        None => Next::Wait,
+                    },
+                },
             }
         };
         match next {
@@ -583,6 +610,15 @@ async fn read_answer(inbox: &Rc<RefCell<Inbox>>) -> Result<(Loaded, Costs, Readi
                 }
                 yield_to_browser().await;
             }
+            Next::Preview(glimpse, parts) => {
+                // A preview that cannot be read is skipped: the answer itself is what counts.
+                if let Ok(preview) = read_preview(inbox, parts).await {
+                    if state.load.get_value() == load {
+                        state.show_preview(preview, glimpse);
+                        mark("sightline:preview");
+                    }
+                }
+            }
             Next::End(Ok(costs)) => return Ok((assembler.finish()?, costs, reading)),
             Next::End(Err(e)) => return Err(e),
             Next::Wait => {
@@ -592,6 +628,20 @@ async fn read_answer(inbox: &Rc<RefCell<Inbox>>) -> Result<(Loaded, Costs, Readi
             }
         }
     }
+}
+
+/// Reads a preview's pieces, yielding to the browser between them; gives up (`Err`) when the
+/// answer ends meanwhile, which then replaces it.
+async fn read_preview(inbox: &RefCell<Inbox>, parts: Vec<Uint8Array>) -> Result<Loaded, String> {
+    let mut assembler = Assembler::new();
+    for part in parts {
+        if inbox.borrow().end.is_some() {
+            return Err("the answer came".into());
+        }
+        assembler.add(&part.to_vec())?;
+        yield_to_browser().await;
+    }
+    assembler.finish()
 }
 
 /// Leaves the last load's numbers on `window.sightlineStats` for the benchmark (scripts/bench):

@@ -1,5 +1,6 @@
-// Decoding while the bytes arrive: a #src= download still going shows the spans decoded so far,
-// Cancel stops the fetch, and a download that breaks off keeps the spans in what came.
+// Decoding while the bytes arrive: a #src= download still going shows the spans decoded so far
+// and a preview of the traces read, Cancel stops the fetch, and a download that breaks off
+// keeps the spans in what came.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -92,50 +93,96 @@ async function decodedSoFar(page, least) {
   return Number((await status.textContent()).match(/(\d+) spans so far/)[1]);
 }
 
-test('a #src= still downloading shows the spans decoded so far, and Cancel stops the fetch', async () => {
+/** Opens the page on a `#src=` of the JSON Lines, half of it sent and the rest held ([partway]). */
+async function halfSent(name, body, options) {
   const server = await partway(lines, 0.5);
   try {
-    await withPage(browser, 'streamed fetch', async (page) => {
+    await withPage(browser, name, async (page) => {
       await page.goto(`${site.url}#src=${encodeURIComponent(server.url)}`);
       await server.requested;
-      // Half the file has come and the rest is held: its spans are decoded already.
-      const shown = await decodedSoFar(page, spansPerCopy * 20);
-      assert.ok(shown < spansPerCopy * COPIES, `${shown} spans: not the whole file`);
-      await page.getByRole('button', { name: 'Cancel' }).click();
-      await page.getByRole('alert').filter({ hasText: `Cancelled loading ${server.url}.` }).waitFor();
-      // The browser closed the connection: the download itself stopped.
-      await Promise.race([
-        server.aborted,
-        new Promise((_, no) => setTimeout(() => no(new Error('the fetch was not aborted')), 5000)),
-      ]);
-      assert.equal(await page.getByRole('progressbar', { name: 'Loading progress' }).count(), 0);
-      await page.getByText('No trace loaded').waitFor({ timeout: 1000 });
-    });
+      await body(page, server);
+    }, options);
   } finally {
     await server.close();
   }
+}
+
+/** The preview's note, once it says the traces read so far; gives their count. */
+async function previewed(page) {
+  const note = page.getByRole('status').filter({ hasText: 'Preview while loading' });
+  await note.waitFor();
+  return Number((await note.textContent()).match(/([\d,]+) traces read so far/)[1].replaceAll(',', ''));
+}
+
+test('a #src= still downloading shows a preview: its traces, failures and waterfalls, then the whole', async () => {
+  await halfSent('preview while downloading', async (page, server) => {
+    // Half the file has come and the rest is held: the spans read are counted, then shown.
+    const shown = await decodedSoFar(page, spansPerCopy * 20);
+    assert.ok(shown < spansPerCopy * COPIES, `${shown} spans: not the whole file`);
+    const traces = await previewed(page);
+    const perCopy = sampleIds.length;
+    assert.ok(traces >= perCopy * 20 && traces < perCopy * COPIES, `${traces} traces so far`);
+    // The failures fill in, and the preview opened on the first failing test's cause.
+    const failures = page.getByRole('region', { name: 'Failures' });
+    await failures.getByRole('heading', { name: /failing test/ }).waitFor();
+    const selected = page.getByRole('treegrid').locator('[role=row][aria-selected=true]');
+    assert.match(await selected.getByRole('gridcell').first().textContent(), /^reserve TEAPOT-XL/);
+    // Another trace of the list opens in the waterfall while the download goes on, and a span
+    // of it is chosen.
+    const list = page.getByRole('listbox', { name: 'Traces' });
+    await list.getByRole('option').nth(1).click();
+    await list.getByRole('option').nth(1).and(page.locator('[aria-selected=true]')).waitFor();
+    const pick = page.getByRole('treegrid').getByRole('row').filter({ hasText: /^test_orders\.py::test_create_order/ });
+    await pick.click();
+    await selected.filter({ hasText: /^test_orders\.py::test_create_order/ }).waitFor();
+    // The details' trace id (its only definition of 32 hex digits).
+    const traceId = async () => (await page.getByRole('definition').filter({ hasText: /^[0-9a-f]{32}\b/ }).textContent()).slice(0, 32);
+    const chosen = await traceId();
+    assert.equal(await page.getByRole('progressbar', { name: 'Loading progress' }).count(), 1);
+    // The rest comes: everything is shown, and the span the user chose stays open.
+    server.release();
+    const status = page.getByRole('status').filter({ hasText: /^Loaded \d+ spans/ });
+    await status.waitFor();
+    const loaded = Number((await status.textContent()).match(/Loaded (\d+) spans/)[1]);
+    assert.equal(loaded, spansPerCopy * COPIES);
+    assert.equal(await page.getByRole('status').filter({ hasText: 'Preview while loading' }).count(), 0);
+    await selected.filter({ hasText: /^test_orders\.py::test_create_order/ }).waitFor({ timeout: 2000 });
+    assert.equal(await traceId(), chosen);
+  });
+});
+
+test('Cancel stops the fetch and keeps the preview shown, said to be one', async () => {
+  await halfSent('streamed fetch', async (page, server) => {
+    const traces = await previewed(page);
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.getByRole('alert').filter({ hasText: `Cancelled loading ${server.url}.` }).waitFor();
+    // The browser closed the connection: the download itself stopped.
+    await Promise.race([
+      server.aborted,
+      new Promise((_, no) => setTimeout(() => no(new Error('the fetch was not aborted')), 5000)),
+    ]);
+    assert.equal(await page.getByRole('progressbar', { name: 'Loading progress' }).count(), 0);
+    const note = page.getByRole('status').filter({ hasText: 'Loading stopped before the end' });
+    await note.waitFor({ timeout: 1000 });
+    assert.match(await note.textContent(), new RegExp(`a preview of ${traces.toLocaleString('en-US')} traces read so far`));
+    assert.ok(await page.getByRole('listbox', { name: 'Traces' }).getByRole('option').count() > 0);
+  });
 });
 
 test('a download that breaks off part way keeps the spans in what came, and says so', async () => {
-  const server = await partway(lines, 0.5);
-  try {
-    await withPage(browser, 'broken download', async (page) => {
-      await page.goto(`${site.url}#src=${encodeURIComponent(server.url)}`);
-      await decodedSoFar(page, spansPerCopy * 20);
-      server.breakOff();
-      const status = page.getByRole('status').filter({ hasText: /Loaded \d+ spans/ });
-      await status.waitFor();
-      const loaded = Number((await status.textContent()).match(/Loaded (\d+) spans/)[1]);
-      assert.ok(loaded >= spansPerCopy * 20 && loaded < spansPerCopy * COPIES, `${loaded} spans kept`);
-      await page.getByRole('alert').filter({ hasText: `The download of ${server.url} broke off after` }).waitFor();
-      // The decoder says where the file stopped, among what was skipped.
-      await page.getByText('Show what was skipped or repaired').click();
-      await page.getByText(/the file stopped arriving here \(the download broke off\)/).waitFor();
-      // (The browser logs the broken transfer, ERR_CONTENT_LENGTH_MISMATCH, as an error.)
-    }, { allowConsoleErrors: true });
-  } finally {
-    await server.close();
-  }
+  await halfSent('broken download', async (page, server) => {
+    await decodedSoFar(page, spansPerCopy * 20);
+    server.breakOff();
+    const status = page.getByRole('status').filter({ hasText: /Loaded \d+ spans/ });
+    await status.waitFor();
+    const loaded = Number((await status.textContent()).match(/Loaded (\d+) spans/)[1]);
+    assert.ok(loaded >= spansPerCopy * 20 && loaded < spansPerCopy * COPIES, `${loaded} spans kept`);
+    await page.getByRole('alert').filter({ hasText: `The download of ${server.url} broke off after` }).waitFor();
+    // The decoder says where the file stopped, among what was skipped.
+    await page.getByText('Show what was skipped or repaired').click();
+    await page.getByText(/the file stopped arriving here \(the download broke off\)/).waitFor();
+    // (The browser logs the broken transfer, ERR_CONTENT_LENGTH_MISMATCH, as an error.)
+  }, { allowConsoleErrors: true });
 });
 
 test('a JSON Lines file larger than 1.2 GB opens from the file picker', { timeout: 600_000 }, async () => {
