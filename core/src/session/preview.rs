@@ -234,9 +234,10 @@ impl Copier<'_> {
 }
 
 /// When a preview is worth making while files arrive: not before [`Cadence::FIRST_MS`] into
-/// the load, then at most once per [`Cadence::GAP_MS`] and never taking more than a tenth of the
-/// decoder's time; only when spans came since the last, and not when the rest of the files is
-/// expected within [`Cadence::SOON_MS`] (the whole is shown then anyway).
+/// the load, then at most once per [`Cadence::GAP_MS`] and never taking more than a twentieth
+/// of the decoder's time; only when spans came since the last, and not when the rest of the
+/// files is expected within [`Cadence::SOON_MS`] (the whole is shown then anyway). A load over
+/// in a few seconds gets none: on two cores, the page reading a preview slows the decoder too.
 #[derive(Clone, Debug)]
 pub struct Cadence {
     started: f64,
@@ -255,9 +256,11 @@ pub enum Due {
 }
 
 impl Cadence {
-    pub const FIRST_MS: f64 = 1_000.0;
+    pub const FIRST_MS: f64 = 2_000.0;
     pub const GAP_MS: f64 = 2_000.0;
-    pub const SOON_MS: f64 = 1_500.0;
+    pub const SOON_MS: f64 = 2_000.0;
+    /// The gap after a preview, in multiples of what it cost.
+    pub const COST_TIMES: f64 = 20.0;
 
     /// A load that began at `now` (ms).
     pub fn new(now: f64) -> Cadence {
@@ -293,7 +296,7 @@ impl Cadence {
     /// A preview of `spans` spans was made, ending at `now`, and took `cost` ms.
     pub fn made(&mut self, now: f64, cost: f64, spans: usize) {
         self.spans = spans;
-        self.next = now + Cadence::GAP_MS.max(cost * 10.0);
+        self.next = now + Cadence::GAP_MS.max(cost * Cadence::COST_TIMES);
     }
 }
 
@@ -410,18 +413,18 @@ mod tests {
     #[test]
     fn previews_wait_their_turn_and_stay_away_from_the_end() {
         let mut cadence = Cadence::new(0.0);
-        // Too early (ask again at 1 s), then due.
-        assert_eq!(cadence.due(500.0, 10, 100, None), Due::At(1_000.0));
-        assert_eq!(cadence.due(1_000.0, 10, 100, None), Due::Now);
+        // Too early (ask again at 2 s), then due.
+        assert_eq!(cadence.due(500.0, 10, 100, None), Due::At(2_000.0));
+        assert_eq!(cadence.due(2_000.0, 10, 100, None), Due::Now);
         // Nothing new since the last: not due.
-        cadence.made(1_100.0, 100.0, 10);
-        assert_eq!(cadence.due(5_000.0, 10, 200, None), Due::No);
-        // A gap after each, and ten times what the last cost when that is longer.
-        assert_eq!(cadence.due(3_000.0, 20, 200, None), Due::At(3_100.0));
-        assert_eq!(cadence.due(3_100.0, 20, 200, None), Due::Now);
-        cadence.made(3_600.0, 500.0, 20);
-        assert_eq!(cadence.due(8_500.0, 30, 300, None), Due::At(8_600.0));
-        assert_eq!(cadence.due(8_600.0, 30, 300, None), Due::Now);
+        cadence.made(2_100.0, 50.0, 10);
+        assert_eq!(cadence.due(9_000.0, 10, 200, None), Due::No);
+        // A gap after each, and twenty times what the last cost when that is longer.
+        assert_eq!(cadence.due(4_000.0, 20, 200, None), Due::At(4_100.0));
+        assert_eq!(cadence.due(4_100.0, 20, 200, None), Due::Now);
+        cadence.made(4_600.0, 500.0, 20);
+        assert_eq!(cadence.due(14_500.0, 30, 300, None), Due::At(14_600.0));
+        assert_eq!(cadence.due(14_600.0, 30, 300, None), Due::Now);
         // 1 MB of 10 MB in 10 s: 90 s left, due. 9.9 MB of 10 MB: 0.1 s left, so not now,
         // but again once the rest is overdue. All of it: not due.
         let cadence = Cadence::new(0.0);
