@@ -309,6 +309,20 @@ fn gzip(text: &[u8], members: usize) -> Vec<u8> {
     out
 }
 
+/// `bytes` decoded in chunks of random sizes up to each of `maxes` agrees with a whole decode.
+fn agrees_in_random_chunks(name: &str, bytes: &[u8], maxes: &[usize], rng: &mut Rng) {
+    for &max in maxes {
+        let mut cuts = Vec::new();
+        let mut at = 0;
+        while at < bytes.len() {
+            at += 1 + rng.below(max);
+            cuts.push(at);
+        }
+        let run = std::panic::catch_unwind(|| stream_agrees(bytes, &cuts));
+        assert!(run.is_ok(), "{name}: chunks of up to {max} bytes");
+    }
+}
+
 #[test]
 fn gzip_decompressed_as_it_arrives_reads_as_whole_damaged_or_not() {
     let sample = std::fs::read(common::fixture("order-e2e.json")).unwrap();
@@ -347,16 +361,7 @@ fn gzip_decompressed_as_it_arrives_reads_as_whole_damaged_or_not() {
         ("a log, gzipped", not_json),
         ("tar.gz", tar_gz),
     ] {
-        for max in [1usize, 100, 5_000, 40_000, 200_000] {
-            let mut cuts = Vec::new();
-            let mut at = 0;
-            while at < bytes.len() {
-                at += 1 + rng.below(max);
-                cuts.push(at);
-            }
-            let run = std::panic::catch_unwind(|| stream_agrees(&bytes, &cuts));
-            assert!(run.is_ok(), "{name}: chunks of up to {max} bytes");
-        }
+        agrees_in_random_chunks(name, &bytes, &[1, 100, 5_000, 40_000, 200_000], &mut rng);
     }
 }
 
@@ -377,4 +382,100 @@ fn gzipped_json_lines_are_read_as_they_arrive() {
     let summary = decoder.finish(&mut session, &mut |_, _| {});
     assert_eq!(summary.spans, 20_000);
     assert_eq!(summary.format, "gzip: OTLP/JSON");
+}
+
+/// A tar entry (ustar header, `kind` its type flag) with `data`, padded to whole blocks.
+fn tar_entry(out: &mut Vec<u8>, name: &str, data: &[u8], kind: u8) {
+    let mut header = [0u8; 512];
+    let n = name.len().min(100);
+    header[..n].copy_from_slice(&name.as_bytes()[..n]);
+    header[124..136].copy_from_slice(format!("{:011o}\0", data.len()).as_bytes());
+    header[156] = kind;
+    header[257..265].copy_from_slice(b"ustar\x0000");
+    out.extend_from_slice(&header);
+    out.extend_from_slice(data);
+    out.resize(out.len().div_ceil(512) * 512, 0);
+}
+
+/// A tar of the sample `copies` times (each in a run folder), a log that is no trace, a GNU
+/// long name and a pax path, and a gzipped entry (copies + 2 trace files); then the
+/// end-of-archive blocks.
+fn tar_of_runs(copies: usize) -> Vec<u8> {
+    let sample = std::fs::read(common::fixture("order-e2e.json")).expect("sample");
+    let mut out = Vec::new();
+    for i in 0..copies {
+        tar_entry(&mut out, &format!("run-{i}/traces.json"), &sample, b'0');
+        if i == 1 {
+            tar_entry(
+                &mut out,
+                "run-1/pytest.log",
+                b"FAILED test_x - assert 500 == 200\n",
+                b'0',
+            );
+            let long = format!("run-1/{}/traces.json", "deep".repeat(40));
+            tar_entry(&mut out, "././@LongLink", long.as_bytes(), b'L');
+            tar_entry(&mut out, "ignored", &sample, b'0');
+            tar_entry(&mut out, "pax", b"30 path=run-1/pax/traces.json\n", b'x');
+            tar_entry(&mut out, "ignored too", &gzip(&sample, 1), b'0');
+        }
+    }
+    out.extend_from_slice(&[0u8; 1024]);
+    out
+}
+
+#[test]
+fn tar_archives_are_read_an_entry_at_a_time_as_whole_damaged_or_not() {
+    let tar = tar_of_runs(6);
+    // Damage: cut inside an entry, a size that is not a number, a size far past the end
+    // (GNU's base-256 form), and no end-of-archive blocks.
+    let cut = tar[..tar.len() * 2 / 3].to_vec();
+    let mut bad_size = tar.clone();
+    bad_size[512 * 12 + 124..512 * 12 + 130].copy_from_slice(b"zz9zz9");
+    let mut huge = tar.clone();
+    let sample = std::fs::read(common::fixture("order-e2e.json")).expect("sample");
+    let second = 512 + sample.len().div_ceil(512) * 512;
+    huge[second + 124] = 0x80;
+    huge[second + 125..second + 136].fill(0xff);
+    let unended = tar[..tar.len() - 1024].to_vec();
+    let mut rng = Rng(11);
+    for (name, bytes) in [
+        ("tar", tar.clone()),
+        ("tar.gz", gzip(&tar, 1)),
+        ("cut off", cut.clone()),
+        ("cut off, gzipped", gzip(&cut, 1)),
+        ("a size that is no number", bad_size),
+        ("a size past the end", huge),
+        ("no end blocks", unended),
+    ] {
+        agrees_in_random_chunks(name, &bytes, &[1, 700, 5_000, 40_000], &mut rng);
+    }
+    // The entries are read as they come: half the archive gives about half the runs' spans,
+    // plain or gzipped, and the whole gives what a whole read gives.
+    let tar = tar_of_runs(40);
+    for (name, bytes) in [("runs.tar", tar.clone()), ("runs.tar.gz", gzip(&tar, 1))] {
+        let mut session = Session::default();
+        let mut decoder = StreamDecoder::new(name, Some(bytes.len() as u64));
+        let half = bytes.len() / 2;
+        for chunk in bytes[..half].chunks(64 * 1024) {
+            decoder.push(&mut session, chunk, &mut |_, _| {});
+        }
+        let mut whole = Session::default();
+        let expected = decode_file(&mut whole, name, &bytes);
+        let (so_far, all) = (
+            session.spans.len() + session.duplicates,
+            expected.spans + whole.duplicates,
+        );
+        assert!(
+            so_far * 3 > all && so_far * 3 < all * 2,
+            "{name}: {so_far} of {all} spans from half"
+        );
+        decoder.push(&mut session, &bytes[half..], &mut |_, _| {});
+        let summary = decoder.finish(&mut session, &mut |_, _| {});
+        assert_eq!(summary, expected, "{name}");
+        assert!(
+            summary.format.contains("tar (42 trace files)"),
+            "{}",
+            summary.format
+        );
+    }
 }

@@ -10,8 +10,8 @@
 //! (zstd, zip, tar, UTF-16, Jaeger and Zipkin arrays, what is not JSON) is kept as it arrives and
 //! read whole at the end.
 
-use super::container::streams_as_json;
 use super::container::{decompress_warning, gunzipped, GZIP_DATA, MAX_EXPANDED, READ_PIECE};
+use super::container::{streams_as_json, TarReader};
 use super::ingest::{Checkpoint, Ingest, Saved};
 use super::json_bytes::Extent;
 use super::otlp::{next_document_start, Documents, LineCounter, Resume, TextOrigin};
@@ -62,6 +62,8 @@ enum State {
     Json(Box<JsonStream>),
     /// gzip data decompressed as it arrives, its content read as above.
     Gzip(Box<Gunzip>),
+    /// A tar archive read an entry at a time.
+    Tar(Box<TarStream>),
 }
 
 /// What reading the JSON documents of a file knows between two chunks.
@@ -159,6 +161,7 @@ impl StreamDecoder {
                 gunzip.decoder.get_mut().add(chunk);
                 gunzip.pump(session, &self.name, false, progress);
             }
+            State::Tar(tar) => tar.feed(session, &self.name, chunk, progress),
         }
     }
 
@@ -203,6 +206,10 @@ impl StreamDecoder {
                 let format = gunzip.finish(session, &self.name, progress);
                 self.close(session, format)
             }
+            State::Tar(tar) => {
+                let format = tar.finish(session, &self.name, progress);
+                self.close(session, format)
+            }
         };
         summary.fingerprint = fingerprint;
         summary
@@ -245,6 +252,14 @@ impl StreamDecoder {
             gunzip.decoder.get_mut().buf = head;
             gunzip.pump(session, &self.name, false, progress);
             self.state = State::Gzip(gunzip);
+            return;
+        }
+        if super::container::packing(&head) == Some("tar") {
+            // As decode_file begins; then as decode_any reads tar, entry by entry.
+            session.files.push(self.name.clone());
+            let mut tar = TarStream::new();
+            tar.feed(session, &self.name, &head, progress);
+            self.state = State::Tar(tar);
             return;
         }
         let Some(in_array) = streams_as_json(&head) else {
@@ -778,6 +793,8 @@ enum Inner {
     Head(Vec<u8>),
     /// JSON documents, read as they come.
     Json(Box<JsonStream>),
+    /// A tar archive, read an entry at a time.
+    Tar(Box<TarStream>),
     /// Anything else, read whole at the end.
     Whole(Vec<u8>),
 }
@@ -828,6 +845,13 @@ impl Gunzip {
                     return;
                 }
                 let head = std::mem::take(head);
+                if super::container::packing(&head) == Some("tar") {
+                    // As gunzipped and decode_any read a tar, entry by entry.
+                    let mut tar = TarStream::new();
+                    tar.feed(session, name, &head, progress);
+                    self.inner = Inner::Tar(tar);
+                    return;
+                }
                 match streams_as_json(&head) {
                     Some(in_array) => {
                         // As decode_any begins on the decompressed bytes.
@@ -844,6 +868,7 @@ impl Gunzip {
                 json.append(bytes);
                 json.pump(session, name, false, progress);
             }
+            Inner::Tar(tar) => tar.feed(session, name, bytes, progress),
             Inner::Whole(all) => all.extend_from_slice(bytes),
         }
     }
@@ -861,11 +886,70 @@ impl Gunzip {
             Inner::Json(json) => json
                 .finish(session, name, progress)
                 .map(|f| format!("gzip: {f}")),
+            Inner::Tar(tar) => tar
+                .finish(session, name, progress)
+                .map(|f| format!("gzip: {f}")),
         };
         // A whole read says so before it reads what came.
         if let Some(warning) = self.stopped {
             session.warnings.insert(self.warnings_before, warning);
         }
         format
+    }
+}
+
+/// A tar archive as it arrives: each entry is read once all of it has come
+/// ([`TarReader`]), and the bytes read are dropped.
+struct TarStream {
+    reader: TarReader,
+    /// The archive's bytes from `base` on.
+    window: Vec<u8>,
+    base: usize,
+}
+
+impl TarStream {
+    fn new() -> Box<TarStream> {
+        Box::new(TarStream {
+            reader: TarReader::default(),
+            window: Vec::new(),
+            base: 0,
+        })
+    }
+
+    fn feed(
+        &mut self,
+        session: &mut Session,
+        name: &str,
+        bytes: &[u8],
+        progress: &mut dyn FnMut(usize, &Session),
+    ) {
+        self.window.extend_from_slice(bytes);
+        let needed = self
+            .reader
+            .read(session, name, (&self.window, self.base), None, 0, progress);
+        let read = needed - self.base;
+        if read >= DROP_AFTER || read * 2 >= self.window.len() {
+            self.window.drain(..read);
+            self.base = needed;
+        }
+    }
+
+    /// Reads the rest, as a whole read does; the archive's format, if it held traces.
+    fn finish(
+        mut self,
+        session: &mut Session,
+        name: &str,
+        progress: &mut dyn FnMut(usize, &Session),
+    ) -> Option<String> {
+        let len = self.base + self.window.len();
+        self.reader.read(
+            session,
+            name,
+            (&self.window, self.base),
+            Some(len),
+            0,
+            progress,
+        );
+        self.reader.end(session, name)
     }
 }

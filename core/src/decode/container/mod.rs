@@ -8,6 +8,7 @@ mod zip;
 
 use std::io::{Cursor, Read};
 
+pub(super) use tar::TarReader;
 use tar::{is_tar, tar};
 use zip::zip;
 

@@ -45,65 +45,120 @@ pub(super) fn tar(
     if too_deep(session, source, depth) {
         return None;
     }
-    let mut found = 0;
-    let mut skipped = Vec::new();
-    let mut long_name: Option<String> = None;
-    let mut at = 0;
-    while at + 512 <= bytes.len() {
-        let header = &bytes[at..at + 512];
-        if header.iter().all(|&b| b == 0) {
-            break; // the end-of-archive blocks
-        }
-        let Some(size) = tar_number(&header[124..136]).and_then(|n| usize::try_from(n).ok()) else {
-            warn(
-                session,
-                source,
-                format!("byte {at}"),
-                "unreadable tar header: the rest of the archive is not read".into(),
-            );
-            break;
-        };
-        let data = at + 512;
-        let end = data.saturating_add(size);
-        let content = &bytes[data..end.min(bytes.len())];
-        let kind = header[156];
-        let name = long_name.take().unwrap_or_else(|| {
-            let prefix = tar_text(&header[345..500]);
-            let base = tar_text(&header[..100]);
-            if prefix.is_empty() || &header[257..263] != b"ustar\0" {
-                base
-            } else {
-                format!("{prefix}/{base}")
+    let mut reader = TarReader::default();
+    reader.read(
+        session,
+        source,
+        (bytes, 0),
+        Some(bytes.len()),
+        depth,
+        progress,
+    );
+    reader.end(session, source)
+}
+
+/// Reads a tar archive's entries in order, from its bytes all at once ([`tar`]) or as they
+/// arrive: each entry is read once all of it has come, so an archive of any size is held an
+/// entry at a time, and read exactly as a whole read reads it.
+#[derive(Default)]
+pub(in crate::decode) struct TarReader {
+    /// Where the next header starts, in the archive.
+    at: usize,
+    long_name: Option<String>,
+    found: usize,
+    skipped: Vec<String>,
+    /// The end-of-archive blocks, or an unreadable header, came: nothing more is read.
+    ended: bool,
+}
+
+impl TarReader {
+    /// Reads the entries that `window` (the archive's bytes from `base` on) holds whole; with
+    /// `len`, the archive's length once all of it has come, reads the rest as a whole read does
+    /// (an entry cut off included). Returns the place before which no byte is needed any more.
+    pub(in crate::decode) fn read(
+        &mut self,
+        session: &mut Session,
+        source: &str,
+        (window, base): (&[u8], usize),
+        len: Option<usize>,
+        depth: u8,
+        progress: &mut dyn FnMut(usize, &Session),
+    ) -> usize {
+        let came = base + window.len();
+        let limit = len.unwrap_or(came).min(came);
+        let bytes = |from: usize, to: usize| &window[from - base..to - base];
+        while !self.ended && self.at + 512 <= limit {
+            let at = self.at;
+            let header = bytes(at, at + 512);
+            if header.iter().all(|&b| b == 0) {
+                self.ended = true; // the end-of-archive blocks
+                break;
             }
-        });
-        match kind {
-            b'L' => long_name = Some(tar_text(content)),
-            b'x' => {
-                // pax records: "LEN key=value\n"; only the path matters here.
-                long_name = String::from_utf8_lossy(content)
-                    .lines()
-                    .find_map(|r| r.split_once(" path=").map(|(_, p)| p.to_string()));
-            }
-            b'0' | 0 | b'7' => {
-                let entry = format!("{source}/{name}");
-                warn_if_cut(session, &entry, end, bytes.len());
-                if decode_entry(
+            let Some(size) = tar_number(&header[124..136]).and_then(|n| usize::try_from(n).ok())
+            else {
+                warn(
                     session,
-                    &entry,
-                    content,
-                    (depth, (at, end.min(bytes.len()))),
-                    progress,
-                ) {
-                    found += 1;
-                } else {
-                    skipped.push(entry);
-                }
+                    source,
+                    format!("byte {at}"),
+                    "unreadable tar header: the rest of the archive is not read".into(),
+                );
+                self.ended = true;
+                break;
+            };
+            let data = at + 512;
+            let end = data.saturating_add(size);
+            if len.is_none() && end > came {
+                break; // the rest of the entry has not come yet
             }
-            _ => {} // folders, links, devices
+            let kind = header[156];
+            let name = self.long_name.take().unwrap_or_else(|| {
+                let prefix = tar_text(&header[345..500]);
+                let base = tar_text(&header[..100]);
+                if prefix.is_empty() || &header[257..263] != b"ustar\0" {
+                    base
+                } else {
+                    format!("{prefix}/{base}")
+                }
+            });
+            let content = bytes(data, end.min(limit));
+            match kind {
+                b'L' => self.long_name = Some(tar_text(content)),
+                b'x' => {
+                    // pax records: "LEN key=value\n"; only the path matters here.
+                    self.long_name = String::from_utf8_lossy(content)
+                        .lines()
+                        .find_map(|r| r.split_once(" path=").map(|(_, p)| p.to_string()));
+                }
+                b'0' | 0 | b'7' => {
+                    let entry = format!("{source}/{name}");
+                    warn_if_cut(session, &entry, end, limit);
+                    if decode_entry(
+                        session,
+                        &entry,
+                        content,
+                        (depth, (at, end.min(limit))),
+                        progress,
+                    ) {
+                        self.found += 1;
+                    } else {
+                        self.skipped.push(entry);
+                    }
+                }
+                _ => {} // folders, links, devices
+            }
+            // Data is padded to whole 512-byte blocks.
+            self.at = data.saturating_add(size.div_ceil(512) * 512);
         }
-        // Data is padded to whole 512-byte blocks.
-        at = data.saturating_add(size.div_ceil(512) * 512);
+        if self.ended {
+            came
+        } else {
+            self.at.min(came)
+        }
     }
-    note_skipped(session, source, &skipped);
-    (found > 0).then(|| format!("tar ({found} trace files)"))
+
+    /// Says which entries were no trace; the archive's format, if any entry was a trace.
+    pub(in crate::decode) fn end(self, session: &mut Session, source: &str) -> Option<String> {
+        note_skipped(session, source, &self.skipped);
+        (self.found > 0).then(|| format!("tar ({} trace files)", self.found))
+    }
 }
