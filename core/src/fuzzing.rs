@@ -259,6 +259,26 @@ pub fn stream_agrees(data: &[u8], cuts: &[usize]) {
     );
 }
 
+/// The cuts the `stream` fuzz target makes in `data`: chunk sizes from one byte up, picked by a
+/// hash of the input, so a crash it finds repeats here.
+pub fn stream_cuts(data: &[u8]) -> Vec<usize> {
+    let mut h = 0x9E37_79B9_7F4A_7C15u64 ^ data.len() as u64;
+    for &b in data.iter().take(64) {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01B3);
+    }
+    let max = 1usize << (h % 12);
+    let mut cuts = Vec::new();
+    let mut at = 0;
+    while at < data.len() {
+        h ^= h << 13;
+        h ^= h >> 7;
+        h ^= h << 17;
+        at += 1 + (h as usize) % max;
+        cuts.push(at);
+    }
+    cuts
+}
+
 /// Decodes `data` with [`decode::StreamDecoder`], cut at `cuts`.
 pub fn decode_in_chunks(
     session: &mut Session,

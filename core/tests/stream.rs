@@ -7,7 +7,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use sightline_core::fuzzing::{decode_in_chunks, stream_agrees};
+use sightline_core::fuzzing::{decode_in_chunks, stream_agrees, stream_cuts};
 use sightline_core::{decode_file, Session, StreamDecoder};
 
 fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -477,5 +477,21 @@ fn tar_archives_are_read_an_entry_at_a_time_as_whole_damaged_or_not() {
             "{}",
             summary.format
         );
+    }
+}
+
+#[test]
+fn inputs_the_fuzzer_broke_decode_in_its_chunks_as_whole() {
+    // Each crash of the `stream` target, in the chunks the target cut it into.
+    let mut paths = Vec::new();
+    files_under(
+        &common::repo_root().join("tests/fixtures/fuzz/stream"),
+        &mut paths,
+    );
+    assert!(!paths.is_empty());
+    for path in paths {
+        let bytes = std::fs::read(&path).expect("fixture");
+        let run = std::panic::catch_unwind(|| stream_agrees(&bytes, &stream_cuts(&bytes)));
+        assert!(run.is_ok(), "{}", path.display());
     }
 }

@@ -6,19 +6,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let mut h = 0x9E37_79B9_7F4A_7C15u64 ^ data.len() as u64;
-    for &b in data.iter().take(64) {
-        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01B3);
-    }
-    let max = 1usize << (h % 12);
-    let mut cuts = Vec::new();
-    let mut at = 0;
-    while at < data.len() {
-        h ^= h << 13;
-        h ^= h >> 7;
-        h ^= h << 17;
-        at += 1 + (h as usize) % max;
-        cuts.push(at);
-    }
-    sightline_core::fuzzing::stream_agrees(data, &cuts);
+    sightline_core::fuzzing::stream_agrees(data, &sightline_core::fuzzing::stream_cuts(data));
 });

@@ -420,10 +420,18 @@ fn error_position(
         // serde_json puts an error at a newline at column 0 of the next line: point at the
         // newline itself, the end of the line where the problem is. That line is the
         // document's own line `err.line() - 1`: walk to it from the document's first line.
-        let mut at = start + 1 - base_col.max(1);
+        // `text` may begin inside that line (a file read as it arrives drops what was read):
+        // then the walk starts where `text` does, `before` bytes into the line.
+        let (mut at, mut before) = match (start + 1).checked_sub(base_col.max(1)) {
+            Some(line_start) => (line_start, 0),
+            None => (0, base_col.max(1) - 1 - start),
+        };
         for _ in 0..err.line().saturating_sub(2) {
             match text[at..].iter().position(|&b| b == b'\n') {
-                Some(i) => at += i + 1,
+                Some(i) => {
+                    at += i + 1;
+                    before = 0;
+                }
                 None => break,
             }
         }
@@ -431,7 +439,7 @@ fn error_position(
             .iter()
             .position(|&b| b == b'\n')
             .unwrap_or(text.len() - at);
-        return (line - 1, width + 1);
+        return (line - 1, before + width + 1);
     }
     (line, col)
 }
