@@ -229,10 +229,11 @@ impl AppState {
         let first = loaded.forest.first_view();
         let cause = first_cause(&loaded);
         let previewed = self.preview.get_untracked().is_some();
-        // Where the user went in the preview, if they moved from where it opened.
-        let kept = previewed
-            .then(|| self.place())
-            .flatten()
+        // Where the view was, and whether the user moved it from where the preview opened (or
+        // was carried there from an earlier preview): that place is kept.
+        let before = previewed.then(|| self.place()).flatten();
+        let kept = before
+            .clone()
             .filter(|here| Some(here) != self.opened_at.get_value().as_ref());
         let panel = self.panel.get_untracked();
         self.data.set(Some(Arc::new(loaded)));
@@ -252,14 +253,18 @@ impl AppState {
             Some((trace, node)) => {
                 self.select_trace(trace);
                 self.selected.set(Some(node));
-                self.reveal.update(|r| *r += 1);
             }
             None => self.select_trace(first),
         }
+        self.opened_at.set_value(self.place());
         if let Some(place) = &kept {
             self.go_back_to(place);
         }
-        self.opened_at.set_value(self.place());
+        // The waterfall scrolls to the selection, unless the view stayed where it was (a
+        // preview replaced by the next, the user scrolling it meanwhile).
+        if before.is_none() || self.place() != before {
+            self.reveal.update(|r| *r += 1);
+        }
     }
 
     /// The view as an address (its trace and span by id), to find it again in other data.
@@ -274,6 +279,8 @@ impl AppState {
         self.data.with_untracked(|d| {
             let mut place = HashState::default();
             describe(d.as_ref()?, &view, &mut place);
+            // The same view in another load's data: the files read so far do not count.
+            place.files.clear();
             Some(place)
         })
     }
@@ -297,7 +304,6 @@ impl AppState {
         }
         self.collapsed.set(v.folded);
         self.zoom.set(v.zoom);
-        self.reveal.update(|r| *r += 1);
     }
 
     /// Opens the comparison of test `test`'s executions `failing` and `passing`.

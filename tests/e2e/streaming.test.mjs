@@ -41,8 +41,8 @@ after(async () => {
 
 /**
  * A CORS server that sends the first `share` of `body` at once, then holds the rest until
- * `release()`, or drops the connection at `breakOff()`. `aborted` resolves if the client goes
- * away before the end.
+ * `release()` (or sends more of it at `sendUpTo(share)`), or drops the connection at
+ * `breakOff()`. `aborted` resolves if the client goes away before the end.
  */
 async function partway(body, share) {
   let release;
@@ -53,6 +53,7 @@ async function partway(body, share) {
   const requested = new Promise((ok) => { asked = ok; });
   let response;
   const cut = Math.floor(body.length * share);
+  let sent = 0;
   const server = createServer(async (req, res) => {
     response = res;
     asked();
@@ -63,8 +64,9 @@ async function partway(body, share) {
       'access-control-allow-origin': '*',
     });
     res.write(body.subarray(0, cut));
+    sent = cut;
     await held;
-    if (!res.destroyed) res.end(body.subarray(cut));
+    if (!res.destroyed) res.end(body.subarray(sent));
   });
   await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
   return {
@@ -72,6 +74,11 @@ async function partway(body, share) {
     requested,
     aborted,
     release,
+    sendUpTo: (more) => {
+      const to = Math.floor(body.length * more);
+      response.write(body.subarray(sent, to));
+      sent = to;
+    },
     breakOff: () => response.socket.destroy(),
     close: async () => {
       release();
@@ -139,6 +146,14 @@ test('a #src= still downloading shows a preview: its traces, failures and waterf
     const traceId = async () => (await page.getByRole('definition').filter({ hasText: /^[0-9a-f]{32}\b/ }).textContent()).slice(0, 32);
     const chosen = await traceId();
     assert.equal(await page.getByRole('progressbar', { name: 'Loading progress' }).count(), 1);
+    // More comes: the next preview shows more traces, and the span the user chose stays open.
+    server.sendUpTo(0.75);
+    await page.getByRole('status').filter({ hasText: 'Preview while loading' })
+      .filter({ hasNotText: new RegExp(`\\b${traces.toLocaleString('en-US')} traces read`) })
+      .waitFor({ timeout: 15_000 });
+    assert.ok(await previewed(page) > traces);
+    await selected.filter({ hasText: /^test_orders\.py::test_create_order/ }).waitFor({ timeout: 2000 });
+    assert.equal(await traceId(), chosen);
     // The rest comes: everything is shown, and the span the user chose stays open.
     server.release();
     const status = page.getByRole('status').filter({ hasText: /^Loaded \d+ spans/ });
