@@ -1,6 +1,7 @@
 // Opens a file larger than a tab could hold whole: the 100k-span benchmark trace written 25 times
 // as JSON Lines with trace ids of their own (about 2.5 GB, generated into target/bench once), and
-// the 1M-span file. Prints the time to the painted waterfall, the scroll frames after it, and the
+// the 1M-span file. Prints the time to the painted waterfall (and to the first preview shown
+// while it is read, with the number of previews), the scroll frames after it, and the
 // decoder worker's and the page's wasm memory against the file's size.
 // Usage: node tests/bench/large.mjs RICH_100K_FILE ONE_MILLION_FILE
 import { createReadStream, createWriteStream, existsSync, statSync } from 'node:fs';
@@ -36,8 +37,8 @@ async function generate(out) {
 const large = await generate(join(dirname(rich), `trace-${COPIES}x-${basename(rich, '.json')}.jsonl`));
 const site = await serve(process.env.SIGHTLINE_DIST || undefined);
 const browser = await launch();
-console.log('| file | GB | spans | painted after choosing the file, s | scroll frame p95, ms | worker memory | page memory | worker / file |');
-console.log('|---|---|---|---|---|---|---|---|');
+console.log('| file | GB | spans | painted after choosing the file, s | first preview, s | previews | scroll frame p95, ms | worker memory | page memory | worker / file |');
+console.log('|---|---|---|---|---|---|---|---|---|---|');
 try {
   for (const file of [large, million].filter(Boolean)) {
     const size = statSync(file).size;
@@ -70,8 +71,15 @@ try {
     const sorted = [...frames].sort((a, b) => a - b);
     const p95 = sorted[Math.floor(sorted.length * 0.95)];
     const stats = await page.evaluate(() => window.sightlineStats || {});
+    // Previews shown while the file was read: the first, from the first bytes handed on.
+    const previews = await page.evaluate(() => {
+      const shown = performance.getEntriesByName('sightline:preview');
+      const bytes = performance.getEntriesByName('sightline:bytes')[0];
+      return { count: shown.length, first: shown.length && bytes ? (shown[0].startTime - bytes.startTime) / 1000 : null };
+    });
     const gb = (b) => `${(b / 1e9).toFixed(2)} GB`;
-    console.log(`| ${basename(file)} | ${(size / 1e9).toFixed(2)} | ${spans} | ${painted.toFixed(1)} | ${p95.toFixed(1)} | ${gb(stats.workerMemoryBytes)} | ${gb(stats.pageMemoryBytes)} | ${(stats.workerMemoryBytes / size).toFixed(2)}x |`);
+    const first = previews.first === null ? 'none' : previews.first.toFixed(1);
+    console.log(`| ${basename(file)} | ${(size / 1e9).toFixed(2)} | ${spans} | ${painted.toFixed(1)} | ${first} | ${previews.count} | ${p95.toFixed(1)} | ${gb(stats.workerMemoryBytes)} | ${gb(stats.pageMemoryBytes)} | ${(stats.workerMemoryBytes / size).toFixed(2)}x |`);
     await page.close();
   }
 } finally {

@@ -219,8 +219,11 @@ test('a JSON Lines file larger than 1.2 GB opens from the file picker', { timeou
       await page.goto(site.url);
       await page.getByRole('status').filter({ hasText: 'Loaded' }).waitFor();
       await page.getByRole('button', { name: 'Open trace files' }).setInputFiles(path);
-      // It is read in slices, decoded as they come: the spans so far show while it is read.
+      // It is read in slices, decoded as they come: the spans so far show while it is read,
+      // then a preview of the traces read so far.
       await decodedSoFar(page, spansPerCopy);
+      const soFar = await previewed(page);
+      assert.ok(soFar > 0 && soFar < count * sampleIds.length, `${soFar} traces in the preview`);
       await page
         .getByRole('status')
         .filter({ hasText: `Loaded ${spansPerCopy * count} spans · ${count * sampleIds.length} traces` })
