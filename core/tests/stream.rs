@@ -8,7 +8,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use sightline_core::fuzzing::{decode_in_chunks, stream_agrees, stream_cuts};
-use sightline_core::{decode_file, Session, StreamDecoder};
+use sightline_core::{decode_file, FileSummary, Session, StreamDecoder};
 
 fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
     let mut entries: Vec<_> = std::fs::read_dir(dir)
@@ -234,22 +234,18 @@ fn the_fingerprint_is_the_whole_files_when_the_size_is_known() {
 
 #[test]
 fn a_packed_file_over_the_limit_keeps_its_beginning_and_says_so() {
-    use std::io::Write;
-    let text = std::fs::read(common::fixture("order-e2e.json")).unwrap();
-    // A zip of the sample 20 times (zip is read whole, so the limit applies).
-    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    for i in 0..20 {
-        let options = zip::write::SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Stored);
-        zip.start_file(format!("run-{i}/traces.json"), options)
-            .unwrap();
-        zip.write_all(&text).unwrap();
-    }
-    let bytes = zip.finish().unwrap().into_inner();
+    let sample = std::fs::read(common::fixture("order-e2e.json")).unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&sample).unwrap();
+    let jsonl: String = (0..20).map(|_| doc.to_string() + "\n").collect();
+    // zstd is read whole, so the limit applies.
+    let bytes = ruzstd::encoding::compress_to_vec(
+        jsonl.as_bytes(),
+        ruzstd::encoding::CompressionLevel::Fastest,
+    );
     let limit = bytes.len() as u64 / 2;
     let mut session = Session::default();
     let mut decoder =
-        StreamDecoder::new("runs.zip", Some(bytes.len() as u64)).with_whole_limit(limit);
+        StreamDecoder::new("runs.jsonl.zst", Some(bytes.len() as u64)).with_whole_limit(limit);
     for chunk in bytes.chunks(1000) {
         decoder.push(&mut session, chunk, &mut |_, _| {});
     }
@@ -257,12 +253,12 @@ fn a_packed_file_over_the_limit_keeps_its_beginning_and_says_so() {
     let last = session.warnings.last().unwrap();
     assert_eq!(last.location, format!("byte {limit}"));
     assert!(
-        last.reason.contains("zip files are read whole"),
+        last.reason.contains("zstd files are read whole"),
         "{}",
         last.reason
     );
     let mut whole = Session::default();
-    let all = decode_file(&mut whole, "runs.zip", &bytes);
+    let all = decode_file(&mut whole, "runs.jsonl.zst", &bytes);
     // The copies repeat the same spans: the entries read count as spans or duplicates.
     let (read, in_all) = (
         summary.spans + session.duplicates,
@@ -453,31 +449,39 @@ fn tar_archives_are_read_an_entry_at_a_time_as_whole_damaged_or_not() {
     // plain or gzipped, and the whole gives what a whole read gives.
     let tar = tar_of_runs(40);
     for (name, bytes) in [("runs.tar", tar.clone()), ("runs.tar.gz", gzip(&tar, 1))] {
-        let mut session = Session::default();
-        let mut decoder = StreamDecoder::new(name, Some(bytes.len() as u64));
-        let half = bytes.len() / 2;
-        for chunk in bytes[..half].chunks(64 * 1024) {
-            decoder.push(&mut session, chunk, &mut |_, _| {});
-        }
-        let mut whole = Session::default();
-        let expected = decode_file(&mut whole, name, &bytes);
-        let (so_far, all) = (
-            session.spans.len() + session.duplicates,
-            expected.spans + whole.duplicates,
-        );
-        assert!(
-            so_far * 3 > all && so_far * 3 < all * 2,
-            "{name}: {so_far} of {all} spans from half"
-        );
-        decoder.push(&mut session, &bytes[half..], &mut |_, _| {});
-        let summary = decoder.finish(&mut session, &mut |_, _| {});
-        assert_eq!(summary, expected, "{name}");
-        assert!(
-            summary.format.contains("tar (42 trace files)"),
-            "{}",
-            summary.format
-        );
+        half_then_whole(name, &bytes, "tar (42 trace files)");
     }
+}
+
+/// Half of an archive of runs, pushed, gives between a third and two thirds of the spans of the
+/// whole (its entries are read as they come); the rest gives what a whole read gives, its
+/// format naming `format`.
+fn half_then_whole(name: &str, bytes: &[u8], format: &str) {
+    let mut session = Session::default();
+    let mut decoder = StreamDecoder::new(name, Some(bytes.len() as u64));
+    let half = bytes.len() / 2;
+    for chunk in bytes[..half].chunks(64 * 1024) {
+        decoder.push(&mut session, chunk, &mut |_, _| {});
+    }
+    let mut whole = Session::default();
+    let expected = decode_file(&mut whole, name, bytes);
+    let (so_far, all) = (
+        session.spans.len() + session.duplicates,
+        expected.spans + whole.duplicates,
+    );
+    assert!(
+        so_far * 3 > all && so_far * 3 < all * 2,
+        "{name}: {so_far} of {all} spans from half"
+    );
+    decoder.push(&mut session, &bytes[half..], &mut |_, _| {});
+    let summary = decoder.finish(&mut session, &mut |_, _| {});
+    assert_eq!(summary, expected, "{name}");
+    assert_eq!(
+        serde_json::to_string(&session).ok(),
+        serde_json::to_string(&whole).ok(),
+        "{name}"
+    );
+    assert!(summary.format.contains(format), "{}", summary.format);
 }
 
 #[test]
@@ -494,4 +498,153 @@ fn inputs_the_fuzzer_broke_decode_in_its_chunks_as_whole() {
         let run = std::panic::catch_unwind(|| stream_agrees(&bytes, &stream_cuts(&bytes)));
         assert!(run.is_ok(), "{}", path.display());
     }
+}
+
+/// Writes the sample `copies` times (each in a run folder) into `zip`, with a folder, a log
+/// that is no trace and a zip inside the zip (copies + 1 trace files), each entry `method`.
+fn fill_zip<W: std::io::Write + std::io::Seek>(
+    zip: &mut zip::ZipWriter<W>,
+    copies: usize,
+    method: zip::CompressionMethod,
+) {
+    use std::io::Write;
+    let sample = std::fs::read(common::fixture("order-e2e.json")).expect("sample");
+    let options = zip::write::SimpleFileOptions::default().compression_method(method);
+    for i in 0..copies {
+        zip.start_file(format!("run-{i}/traces.json"), options)
+            .expect("zip written");
+        zip.write_all(&sample).expect("zip written");
+        if i == 1 {
+            zip.add_directory("run-1/logs/", options)
+                .expect("zip written");
+            zip.start_file("run-1/logs/pytest.log", options)
+                .expect("zip written");
+            zip.write_all(b"FAILED test_x - assert 500 == 200\n")
+                .expect("zip written");
+            let mut inner = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+            inner
+                .start_file("inner/traces.json", options)
+                .expect("zip written");
+            inner.write_all(&sample).expect("zip written");
+            let inner = inner.finish().expect("zip written").into_inner();
+            zip.start_file("run-1/nested.zip", options)
+                .expect("zip written");
+            zip.write_all(&inner).expect("zip written");
+        }
+    }
+}
+
+/// A zip archive as [`fill_zip`] makes it, from a writer that can seek back (sizes in each
+/// entry's header) or, `streamed`, one that cannot (sizes in a data descriptor after the data,
+/// as the writer behind GitHub's artifacts does).
+fn zip_of_runs(copies: usize, method: zip::CompressionMethod, streamed: bool) -> Vec<u8> {
+    if streamed {
+        let mut zip = zip::ZipWriter::new_stream(Vec::new());
+        fill_zip(&mut zip, copies, method);
+        zip.finish().expect("zip written").into_inner()
+    } else {
+        let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        fill_zip(&mut zip, copies, method);
+        zip.finish().expect("zip written").into_inner()
+    }
+}
+
+/// Decodes `bytes` as they arrive in chunks of `chunk` bytes, keeping at most `limit` of a
+/// file read whole; the session and the summary.
+fn stream_with_limit(name: &str, bytes: &[u8], chunk: usize, limit: u64) -> (Session, FileSummary) {
+    let mut session = Session::default();
+    let mut decoder = StreamDecoder::new(name, Some(bytes.len() as u64)).with_whole_limit(limit);
+    for piece in bytes.chunks(chunk) {
+        decoder.push(&mut session, piece, &mut |_, _| {});
+    }
+    let summary = decoder.finish(&mut session, &mut |_, _| {});
+    (session, summary)
+}
+
+#[test]
+fn zip_archives_are_read_an_entry_at_a_time_as_whole_damaged_or_not() {
+    use zip::CompressionMethod::{Deflated, Stored};
+    let deflated = zip_of_runs(5, Deflated, false);
+    let descriptors = zip_of_runs(5, Deflated, true);
+    // The first entry's data, and the central directory, in the deflated archive.
+    let data = 30 + "run-0/traces.json".len();
+    let directory =
+        memchr::memmem::rfind(&deflated, b"PK\x01\x02").expect("a central directory header");
+    let first_in_directory =
+        memchr::memmem::find(&deflated, b"PK\x01\x02").expect("a central directory header");
+    let mut damaged = deflated.clone();
+    damaged[data + 40] ^= 0x55;
+    let mut renamed = deflated.clone();
+    // A name in the directory that its entry's own header does not give.
+    renamed[first_in_directory + 46] = b'R';
+    let mut no_directory = deflated.clone();
+    no_directory[directory] = b'X';
+    let mut rng = Rng(12);
+    for (name, bytes) in [
+        ("deflated", deflated.clone()),
+        ("stored", zip_of_runs(5, Stored, false)),
+        ("data descriptors", descriptors.clone()),
+        ("stored with data descriptors", zip_of_runs(5, Stored, true)),
+        ("cut off", deflated[..deflated.len() * 2 / 3].to_vec()),
+        (
+            "cut off, data descriptors",
+            descriptors[..descriptors.len() / 2].to_vec(),
+        ),
+        ("an entry damaged", damaged.clone()),
+        ("a name the directory changes", renamed),
+        ("a damaged directory", no_directory),
+        ("zipped in gzip", gzip(&deflated, 1)),
+    ] {
+        agrees_in_random_chunks(name, &bytes, &[1, 700, 5_000, 40_000], &mut rng);
+    }
+
+    // The entries are read as they come: half the archive gives about half the runs' spans,
+    // and the whole gives what a whole read gives.
+    for (name, bytes) in [
+        ("runs.zip", zip_of_runs(40, Deflated, false)),
+        ("artifact.zip", zip_of_runs(40, Deflated, true)),
+    ] {
+        half_then_whole(name, &bytes, "zip (41 trace files)");
+    }
+}
+
+#[test]
+fn a_zip_too_large_to_keep_is_checked_against_its_directory_all_the_same() {
+    use zip::CompressionMethod::Deflated;
+    for streamed in [false, true] {
+        let bytes = zip_of_runs(8, Deflated, streamed);
+        let limit = bytes.len() as u64 / 4;
+        let mut whole = Session::default();
+        let expected = decode_file(&mut whole, "runs.zip", &bytes);
+        for chunk in [1_000, 64 * 1024] {
+            let (session, summary) = stream_with_limit("runs.zip", &bytes, chunk, limit);
+            assert_eq!(summary, expected);
+            assert_eq!(
+                serde_json::to_string(&session).unwrap(),
+                serde_json::to_string(&whole).unwrap(),
+            );
+        }
+    }
+    // Damaged past the limit: what was read before the damage stays, and a warning says the
+    // archive could not be read again.
+    let mut bytes = zip_of_runs(8, Deflated, false);
+    let third = memchr::memmem::find_iter(&bytes, b"PK\x03\x04")
+        .nth(6)
+        .unwrap();
+    bytes[third + 80] ^= 0x55;
+    let (session, summary) = stream_with_limit("runs.zip", &bytes, 4096, bytes.len() as u64 / 4);
+    let mut whole = Session::default();
+    let all = decode_file(&mut whole, "runs.zip", &bytes);
+    assert!(summary.spans > 0 && summary.spans < all.spans + whole.duplicates);
+    let warning = session
+        .warnings
+        .iter()
+        .find(|w| w.reason.contains("too large to read again"))
+        .expect("a warning that the archive could not be read again");
+    assert_eq!(warning.source, "runs.zip");
+    assert!(
+        warning.location.starts_with("byte "),
+        "{}",
+        warning.location
+    );
 }

@@ -221,18 +221,7 @@ impl<'a> Ingest<'a> {
     /// can be read again another way without counting its spans twice. (Interned strings,
     /// resources and scopes stay: they are shared and harmless.)
     pub fn rollback(&mut self, checkpoint: Checkpoint) {
-        if self.session.spans.len() > checkpoint.spans {
-            self.session.rollbacks.push(checkpoint.spans);
-        }
-        // Newest first: each span's entry is found while the spans it is compared with remain.
-        while self.session.spans.len() > checkpoint.spans {
-            let s = &self.session.spans[self.session.spans.len() - 1];
-            let (trace, span) = (s.trace_id, s.span_id);
-            self.session
-                .span_index
-                .remove(&self.session.spans, trace, span);
-            self.session.spans.pop();
-        }
+        self.session.remove_spans_from(checkpoint.spans);
         self.session.warnings.truncate(checkpoint.warnings);
         self.session.duplicates = checkpoint.duplicates;
     }

@@ -6,12 +6,13 @@
 //! objects, an array of OTLP documents) are read one at a time as soon as a document and the
 //! start of the next one have arrived (one large document a resourceSpans element at a time);
 //! the text read is then dropped, so a JSON Lines file of any size is held one document at a
-//! time. gzip is decompressed as it arrives and its content read the same way. Everything else
-//! (zstd, zip, tar, UTF-16, Jaeger and Zipkin arrays, what is not JSON) is kept as it arrives and
-//! read whole at the end.
+//! time. gzip is decompressed as it arrives and its content read the same way. tar and zip
+//! archives are read an entry at a time (a zip checked against its directory at the end, see
+//! [`ZipStream`]). Everything else (zstd, UTF-16, Jaeger and Zipkin arrays, what is not JSON) is
+//! kept as it arrives and read whole at the end.
 
 use super::container::{decompress_warning, gunzipped, GZIP_DATA, MAX_EXPANDED, READ_PIECE};
-use super::container::{streams_as_json, TarReader};
+use super::container::{streams_as_json, TarReader, ZipStream};
 use super::ingest::{Checkpoint, Ingest, Saved};
 use super::json_bytes::Extent;
 use super::otlp::{next_document_start, Documents, LineCounter, Resume, TextOrigin};
@@ -64,6 +65,8 @@ enum State {
     Gzip(Box<Gunzip>),
     /// A tar archive read an entry at a time.
     Tar(Box<TarStream>),
+    /// A zip archive read an entry at a time, checked against its directory at the end.
+    Zip(Box<ZipStream>),
 }
 
 /// What reading the JSON documents of a file knows between two chunks.
@@ -162,6 +165,7 @@ impl StreamDecoder {
                 gunzip.pump(session, &self.name, false, progress);
             }
             State::Tar(tar) => tar.feed(session, &self.name, chunk, progress),
+            State::Zip(zip) => zip.feed(session, &self.name, chunk, progress),
         }
     }
 
@@ -208,6 +212,10 @@ impl StreamDecoder {
             }
             State::Tar(tar) => {
                 let format = tar.finish(session, &self.name, progress);
+                self.close(session, format)
+            }
+            State::Zip(zip) => {
+                let format = zip.finish(session, &self.name, progress);
                 self.close(session, format)
             }
         };
@@ -260,6 +268,14 @@ impl StreamDecoder {
             let mut tar = TarStream::new();
             tar.feed(session, &self.name, &head, progress);
             self.state = State::Tar(tar);
+            return;
+        }
+        if super::container::packing(&head) == Some("zip") {
+            // As decode_file begins; then entry by entry, checked against the directory.
+            session.files.push(self.name.clone());
+            let mut zip = Box::new(ZipStream::new(session, self.size, self.whole_limit));
+            zip.feed(session, &self.name, &head, progress);
+            self.state = State::Zip(zip);
             return;
         }
         let Some(in_array) = streams_as_json(&head) else {

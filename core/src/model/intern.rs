@@ -138,6 +138,27 @@ impl Interner {
         sym
     }
 
+    /// Forgets every string interned after the first `len` (the empty string always stays), as
+    /// if they had never been: a read taken back and done again another way interns them in the
+    /// order that way meets them.
+    pub fn truncate(&mut self, len: usize) {
+        while self.places.len() > len.max(1) {
+            let sym = Sym(u32::try_from(self.places.len() - 1).unwrap_or(u32::MAX));
+            let h = self.hashes.pop().unwrap_or_default();
+            if self.repeated.last() == Some(&sym.0) {
+                self.repeated.pop();
+            } else if let Ok(entry) = self.index.find_entry(spread(h), |&(s, _)| s == sym) {
+                entry.remove();
+            }
+            if let Some([block, start, _]) = self.places.pop() {
+                self.blocks.truncate(block as usize + 1);
+                if let Some(text) = self.blocks.get_mut(block as usize) {
+                    text.truncate(start as usize);
+                }
+            }
+        }
+    }
+
     /// The handle of `s` if it was interned, without storing it.
     pub fn lookup(&self, s: &str) -> Option<Sym> {
         self.find(hash(s), s)
@@ -322,6 +343,30 @@ impl<'de> Deserialize<'de> for Interner {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn truncating_forgets_the_strings_after_as_if_never_interned() {
+        let mut i = Interner::default();
+        let kept = i.intern("service.name");
+        // Enough text for several blocks, so whole blocks are dropped too.
+        let many: Vec<String> = (0..3000).map(|n| format!("{n:0>100}")).collect();
+        for s in &many {
+            i.intern(s);
+        }
+        let len = i.len();
+        i.truncate(2);
+        assert_eq!(i.len(), 2);
+        assert_eq!(i.lookup("service.name"), Some(kept));
+        assert!(many.iter().all(|s| i.lookup(s).is_none()));
+        // Interned again, they get the very handles they had.
+        let again: Vec<Sym> = many.iter().map(|s| i.intern(s)).collect();
+        assert_eq!(i.len(), len);
+        assert!(again.iter().zip(&many).all(|(&sym, s)| i.get(sym) == s));
+        assert_eq!(again[0].index(), 2);
+        i.truncate(0);
+        assert_eq!(i.len(), 1, "the empty string stays");
+        assert_eq!(i.intern(""), Sym::EMPTY);
+    }
 
     #[test]
     fn interns_once_and_reads_back() {

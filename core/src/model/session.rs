@@ -54,6 +54,19 @@ pub struct Session {
     pub expected_spans: usize,
 }
 
+/// A session's size in each of its parts ([`Session::mark`]).
+#[derive(Clone, Debug)]
+pub struct Mark {
+    strings: usize,
+    resources: usize,
+    scopes: usize,
+    spans: usize,
+    warnings: usize,
+    files: usize,
+    origins: usize,
+    duplicates: usize,
+}
+
 /// The file or archive entry (`runs.zip/run-3/traces.json`) that spans from `first_span` on,
 /// up to the next origin's, came from.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -183,6 +196,48 @@ impl Session {
             }
         }
         self.spans.push(span);
+    }
+
+    /// What the session holds now, to go back to with [`Session::rollback`].
+    pub fn mark(&self) -> Mark {
+        Mark {
+            strings: self.strings.len(),
+            resources: self.resources.len(),
+            scopes: self.scopes.len(),
+            spans: self.spans.len(),
+            warnings: self.warnings.len(),
+            files: self.files.len(),
+            origins: self.origins.len(),
+            duplicates: self.duplicates,
+        }
+    }
+
+    /// Takes the session back to `mark`, every part of it: what was read since is forgotten
+    /// as if never read, so reading it again another way gives what that way alone gives.
+    pub fn rollback(&mut self, mark: &Mark) {
+        self.remove_spans_from(mark.spans);
+        self.strings.truncate(mark.strings);
+        self.resources.truncate(mark.resources);
+        self.scopes.truncate(mark.scopes);
+        self.warnings.truncate(mark.warnings);
+        self.files.truncate(mark.files);
+        self.origins.truncate(mark.origins);
+        self.duplicates = mark.duplicates;
+    }
+
+    /// Removes the spans from `len` on, from the list and the index, and notes the cut in
+    /// [`Session::rollbacks`].
+    pub fn remove_spans_from(&mut self, len: usize) {
+        if self.spans.len() > len {
+            self.rollbacks.push(len);
+        }
+        // Newest first: each span's entry is found while the spans it is compared with remain.
+        while self.spans.len() > len {
+            let s = &self.spans[self.spans.len() - 1];
+            let (trace, span) = (s.trace_id, s.span_id);
+            self.span_index.remove(&self.spans, trace, span);
+            self.spans.pop();
+        }
     }
 
     /// Notes that the spans pushed from now on come from `source` (a file, or an entry of an

@@ -5,12 +5,14 @@
 
 mod tar;
 mod zip;
+mod zip_stream;
 
 use std::io::{Cursor, Read};
 
 pub(super) use tar::TarReader;
 use tar::{is_tar, tar};
 use zip::zip;
+pub(super) use zip_stream::ZipStream;
 
 use crate::model::{Session, Warning};
 
