@@ -9,6 +9,7 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:http';
+import { execFileSync } from 'node:child_process';
 import { serve, launch, withPage, FIXTURES } from './harness.mjs';
 
 let site;
@@ -44,7 +45,7 @@ after(async () => {
  * `release()` (or sends more of it at `sendUpTo(share)`), or drops the connection at
  * `breakOff()`. `aborted` resolves if the client goes away before the end.
  */
-async function partway(body, share) {
+async function partway(body, share, name = 'nightly.jsonl') {
   let release;
   const held = new Promise((ok) => { release = ok; });
   let gone;
@@ -70,7 +71,7 @@ async function partway(body, share) {
   });
   await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
   return {
-    url: `http://127.0.0.1:${server.address().port}/nightly.jsonl`,
+    url: `http://127.0.0.1:${server.address().port}/${name}`,
     requested,
     aborted,
     release,
@@ -164,6 +165,44 @@ test('a #src= still downloading shows a preview: its traces, failures and waterf
     await selected.filter({ hasText: /^test_orders\.py::test_create_order/ }).waitFor({ timeout: 2000 });
     assert.equal(await traceId(), chosen);
   });
+});
+
+/**
+ * Each line of stdin as an entry `run-N/traces.json` of a deflated zip written to stdout, by
+ * Python's zipfile: on a pipe it cannot seek back, so each entry's sizes follow its data in a
+ * data descriptor, as in the artifacts GitHub Actions serves.
+ */
+const ZIP_LINES = `import sys, zipfile
+with zipfile.ZipFile(sys.stdout.buffer, "w", zipfile.ZIP_DEFLATED) as z:
+    for i, line in enumerate(sys.stdin.buffer.read().splitlines()):
+        z.writestr(f"run-{i}/traces.json", line)`;
+
+test('a zip artifact still downloading shows the runs read so far, then the whole', async () => {
+  const zip = execFileSync('python3', ['-c', ZIP_LINES], { input: lines, maxBuffer: 1 << 26 });
+  const server = await partway(zip, 0.5, 'artifact.zip');
+  try {
+    await withPage(browser, 'zip while downloading', async (page) => {
+      await page.goto(`${site.url}#src=${encodeURIComponent(server.url)}`);
+      await server.requested;
+      // Half the archive has come: its entries are read and shown before the rest arrives.
+      const shown = await decodedSoFar(page, spansPerCopy * 15);
+      assert.ok(shown < spansPerCopy * COPIES, `${shown} spans: not the whole archive`);
+      const traces = await previewed(page);
+      const perCopy = sampleIds.length;
+      assert.ok(traces >= perCopy * 15 && traces < perCopy * COPIES, `${traces} traces so far`);
+      await page.getByRole('region', { name: 'Failures' }).getByRole('heading', { name: /failing test/ }).waitFor();
+      // The rest comes: the directory agrees with the entries read, and every run is shown.
+      server.release();
+      const status = page.getByRole('status').filter({ hasText: /^Loaded \d+ spans/ });
+      await status.waitFor();
+      const loaded = Number((await status.textContent()).match(/Loaded (\d+) spans/)[1]);
+      assert.equal(loaded, spansPerCopy * COPIES);
+      assert.equal(await page.getByRole('status').filter({ hasText: 'Preview while loading' }).count(), 0);
+      assert.equal(await page.getByRole('alert').count(), 0, 'nothing was refused or skipped');
+    });
+  } finally {
+    await server.close();
+  }
 });
 
 test('Cancel stops the fetch and keeps the preview shown, said to be one', async () => {
