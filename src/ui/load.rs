@@ -84,15 +84,8 @@ fn show(
         None => {}
     }
     // A load that stopped short leaves its last preview on screen, said to be one.
-    if state
-        .preview
-        .with_untracked(|p| p.is_some_and(|(_, arriving)| arriving))
-    {
-        state.preview.update(|p| {
-            if let Some((_, arriving)) = p {
-                *arriving = false;
-            }
-        });
+    if let Some((glimpse, true)) = state.preview.get_untracked() {
+        state.preview.set(Some((glimpse, false)));
     }
     state.progress.set(None);
     state

@@ -265,9 +265,7 @@ impl StreamDecoder {
         if super::container::packing(&head) == Some("tar") {
             // As decode_file begins; then as decode_any reads tar, entry by entry.
             session.files.push(self.name.clone());
-            let mut tar = TarStream::new();
-            tar.feed(session, &self.name, &head, progress);
-            self.state = State::Tar(tar);
+            self.state = State::Tar(TarStream::start(session, &self.name, &head, progress));
             return;
         }
         if super::container::packing(&head) == Some("zip") {
@@ -863,9 +861,7 @@ impl Gunzip {
                 let head = std::mem::take(head);
                 if super::container::packing(&head) == Some("tar") {
                     // As gunzipped and decode_any read a tar, entry by entry.
-                    let mut tar = TarStream::new();
-                    tar.feed(session, name, &head, progress);
-                    self.inner = Inner::Tar(tar);
+                    self.inner = Inner::Tar(TarStream::start(session, name, &head, progress));
                     return;
                 }
                 match streams_as_json(&head) {
@@ -924,12 +920,20 @@ struct TarStream {
 }
 
 impl TarStream {
-    fn new() -> Box<TarStream> {
-        Box::new(TarStream {
+    /// A tar archive that begins with `head`.
+    fn start(
+        session: &mut Session,
+        name: &str,
+        head: &[u8],
+        progress: &mut dyn FnMut(usize, &Session),
+    ) -> Box<TarStream> {
+        let mut tar = Box::new(TarStream {
             reader: TarReader::default(),
             window: Vec::new(),
             base: 0,
-        })
+        });
+        tar.feed(session, name, head, progress);
+        tar
     }
 
     fn feed(
