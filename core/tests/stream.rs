@@ -237,11 +237,17 @@ fn a_packed_file_over_the_limit_keeps_its_beginning_and_says_so() {
     let sample = std::fs::read(common::fixture("order-e2e.json")).unwrap();
     let doc: serde_json::Value = serde_json::from_slice(&sample).unwrap();
     let jsonl: String = (0..20).map(|_| doc.to_string() + "\n").collect();
-    // zstd is read whole, so the limit applies.
-    let bytes = ruzstd::encoding::compress_to_vec(
-        jsonl.as_bytes(),
-        ruzstd::encoding::CompressionLevel::Fastest,
-    );
+    // The Collector's zstd frames, each a line with its length before it, are read whole, so
+    // the limit applies.
+    let mut bytes = Vec::new();
+    for line in jsonl.lines() {
+        let frame = ruzstd::encoding::compress_to_vec(
+            line.as_bytes(),
+            ruzstd::encoding::CompressionLevel::Fastest,
+        );
+        bytes.extend_from_slice(&u32::try_from(frame.len()).expect("short").to_be_bytes());
+        bytes.extend_from_slice(&frame);
+    }
     let limit = bytes.len() as u64 / 2;
     let mut session = Session::default();
     let mut decoder =
@@ -253,7 +259,7 @@ fn a_packed_file_over_the_limit_keeps_its_beginning_and_says_so() {
     let last = session.warnings.last().unwrap();
     assert_eq!(last.location, format!("byte {limit}"));
     assert!(
-        last.reason.contains("zstd files are read whole"),
+        last.reason.contains("zstd frames with length prefixes"),
         "{}",
         last.reason
     );
@@ -646,5 +652,67 @@ fn a_zip_too_large_to_keep_is_checked_against_its_directory_all_the_same() {
         warning.location.starts_with("byte "),
         "{}",
         warning.location
+    );
+}
+
+fn zstd(bytes: &[u8]) -> Vec<u8> {
+    ruzstd::encoding::compress_to_vec(bytes, ruzstd::encoding::CompressionLevel::Fastest)
+}
+
+#[test]
+fn zstd_decompressed_as_it_arrives_reads_as_whole_damaged_or_not() {
+    let sample = std::fs::read(common::fixture("order-e2e.json")).expect("sample");
+    let doc: serde_json::Value = serde_json::from_slice(&sample).expect("json");
+    let jsonl: String = (0..30).map(|_| doc.to_string() + "\n").collect();
+    let one = zstd(jsonl.as_bytes());
+    let mut three = Vec::new();
+    for part in jsonl.as_bytes().chunks(jsonl.len() / 3 + 1) {
+        three.extend_from_slice(&zstd(part));
+    }
+    let mut damaged = one.clone();
+    let middle = damaged.len() / 2;
+    damaged[middle] ^= 0x55;
+    damaged[middle + 1] ^= 0xAA;
+    let mut trailing = one.clone();
+    trailing.extend_from_slice(b"not a frame at all");
+    let mut rng = Rng(13);
+    for (name, bytes) in [
+        ("one frame", one.clone()),
+        ("three frames", three),
+        ("damaged", damaged.clone()),
+        ("cut off", one[..one.len() * 2 / 3].to_vec()),
+        ("cut in its last bytes", one[..one.len() - 2].to_vec()),
+        ("bytes after the frame", trailing),
+        ("a tar", zstd(&tar_of_runs(4))),
+        ("a log", zstd(b"FAILED test_x - assert 500 == 200\n")),
+    ] {
+        agrees_in_random_chunks(name, &bytes, &[1, 700, 5_000, 40_000], &mut rng);
+    }
+    // Read as it comes: half the file gives part of the spans, the whole the whole read's.
+    let lines: String = (0..200).map(|_| doc.to_string() + "\n").collect();
+    half_then_whole("runs.jsonl.zst", &zstd(lines.as_bytes()), "zstd: OTLP/JSON");
+    // Too large to keep for a second read, and cut off: what came is read, and a warning says
+    // where it stopped.
+    let cut = &one[..one.len() * 2 / 3];
+    let (session, summary) = stream_with_limit("runs.jsonl.zst", cut, 1_000, cut.len() as u64 / 4);
+    assert!(summary.spans > 0, "{summary:?}");
+    let warning = session
+        .warnings
+        .iter()
+        .find(|w| w.reason.contains("too large to read again"))
+        .expect("a warning that the file could not be read again");
+    assert!(
+        warning.location.starts_with("byte "),
+        "{}",
+        warning.location
+    );
+    // Clean and too large to keep: the same as a whole read.
+    let mut whole = Session::default();
+    let expected = decode_file(&mut whole, "runs.jsonl.zst", &one);
+    let (session, summary) = stream_with_limit("runs.jsonl.zst", &one, 1_000, one.len() as u64 / 4);
+    assert_eq!(summary, expected);
+    assert_eq!(
+        serde_json::to_string(&session).ok(),
+        serde_json::to_string(&whole).ok()
     );
 }

@@ -3,12 +3,14 @@
 //! framing with a 4-byte big-endian length before each frame), and zip archives such as CI
 //! artifacts, whose entries may themselves be any supported format, in folders.
 
+mod retry;
 mod tar;
 mod zip;
 mod zip_stream;
 
 use std::io::{Cursor, Read};
 
+pub(super) use retry::Retry;
 pub(super) use tar::TarReader;
 use tar::{is_tar, tar};
 use zip::zip;
@@ -22,7 +24,7 @@ pub(super) const MAX_EXPANDED: u64 = 2 << 30;
 const MAX_DEPTH: u8 = 4;
 
 const GZIP: &[u8] = &[0x1f, 0x8b];
-const ZSTD: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
+pub(super) const ZSTD: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
 const ZIP: &[u8] = b"PK\x03\x04";
 const ZIP_EMPTY: &[u8] = b"PK\x05\x06";
 
@@ -198,7 +200,7 @@ fn zstd_frames(session: &mut Session, source: &str, bytes: &[u8]) -> Vec<u8> {
         let offset = bytes.len() - input.len();
         match ruzstd::decoding::StreamingDecoder::new(&mut input) {
             Ok(decoder) => {
-                let frame = read_partial(session, source, "zstd data", decoder);
+                let frame = read_partial(session, source, ZSTD_DATA, decoder);
                 out.extend_from_slice(&frame);
             }
             Err(e) => {
@@ -342,22 +344,24 @@ pub(super) fn streams_as_json(head: &[u8]) -> Option<bool> {
     }
 }
 
-/// The rest of [`decode_any`] for gzip, given the decompressed bytes (read as they arrived, see
-/// `decode::stream`): `None` when they are no trace.
-pub(super) fn gunzipped(
+/// The rest of [`decode_any`] for gzip or zstd (`packing`), given the decompressed bytes (read as
+/// they arrived, see `decode::stream`): `None` when they are no trace.
+pub(super) fn unpacked(
     session: &mut Session,
     source: &str,
+    packing: &str,
     inner: &[u8],
     progress: &mut dyn FnMut(usize, &Session),
 ) -> Option<String> {
-    if not_a_trace_inside(session, source, "gzip", inner) {
+    if not_a_trace_inside(session, source, packing, inner) {
         return None;
     }
-    decode_any(session, source, inner, 0, progress).map(|f| format!("gzip: {f}"))
+    decode_any(session, source, inner, 0, progress).map(|f| format!("{packing}: {f}"))
 }
 
-/// What gzip's warnings call its content.
+/// What gzip's and zstd's warnings call their content.
 pub(super) const GZIP_DATA: &str = "gzip data";
+pub(super) const ZSTD_DATA: &str = "zstd data";
 
 /// Why decompressing `what` ("gzip data") stopped after `at` bytes: it expands beyond
 /// [`MAX_EXPANDED`] (no `error`), or it is damaged.

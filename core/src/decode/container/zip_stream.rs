@@ -10,9 +10,9 @@
 //! the limit of a file read whole. An archive longer than that cannot be read again: what was
 //! read as it came stays, and a warning says why it may not be all.
 
+use super::retry::Retry;
 use super::zip::{u16_at, u32_at, zip};
 use super::*;
-use crate::model::Mark;
 
 const LOCAL: &[u8] = b"PK\x03\x04";
 /// What may follow the last entry: the central directory, the end record, zip64's end record.
@@ -31,12 +31,8 @@ pub(in crate::decode) struct ZipStream {
     window: Vec<u8>,
     /// Where the window starts in the archive.
     at: usize,
-    /// Every byte of the archive while it is no longer than `limit`: what it is read from
-    /// again when the stream cannot be trusted.
-    kept: Option<Vec<u8>>,
-    limit: usize,
-    /// Bytes received.
-    received: usize,
+    /// Its bytes, kept to read it again whole when the stream cannot be trusted.
+    retry: Retry,
     /// Each entry's local header, by its place: with `tail`, what the directory check reads
     /// once `kept` is gone.
     headers: Vec<(usize, Vec<u8>)>,
@@ -45,8 +41,6 @@ pub(in crate::decode) struct ZipStream {
     /// The last bytes received (at least [`RECENT`] once `kept` is gone), where the directory's
     /// end record is looked for.
     recent: Vec<u8>,
-    /// The session before the archive's entries.
-    mark: Mark,
     entry: Option<Box<Entry>>,
     read: Vec<Read>,
     found: usize,
@@ -88,18 +82,13 @@ struct Read {
 impl ZipStream {
     /// A stream for an archive of `size` bytes if known, keeping up to `limit` of them.
     pub(in crate::decode) fn new(session: &Session, size: Option<u64>, limit: u64) -> ZipStream {
-        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-        let fits = size.is_none_or(|s| s <= limit as u64);
         ZipStream {
             window: Vec::new(),
             at: 0,
-            kept: fits.then(Vec::new),
-            limit,
-            received: 0,
+            retry: Retry::new(session, size, limit),
             headers: Vec::new(),
             tail: None,
             recent: Vec::new(),
-            mark: session.mark(),
             entry: None,
             read: Vec::new(),
             found: 0,
@@ -116,15 +105,10 @@ impl ZipStream {
         bytes: &[u8],
         progress: &mut dyn FnMut(usize, &Session),
     ) {
-        self.received += bytes.len();
-        if let Some(kept) = &mut self.kept {
-            if self.received <= self.limit {
-                kept.extend_from_slice(bytes);
-            } else if let Some(kept) = self.kept.take() {
-                self.recent = kept[kept.len().saturating_sub(RECENT)..].to_vec();
-            }
+        if let Some(kept) = self.retry.add(bytes) {
+            self.recent = kept[kept.len().saturating_sub(RECENT)..].to_vec();
         }
-        if self.kept.is_none() {
+        if self.retry.bytes().is_none() {
             self.recent.extend_from_slice(bytes);
             if self.recent.len() > 2 * RECENT {
                 self.recent.drain(..self.recent.len() - RECENT);
@@ -285,14 +269,12 @@ impl ZipStream {
             Some(off) => Err(off),
             None => self.check(),
         };
-        match (verdict, self.kept.take()) {
-            (Ok(()), _) => {}
-            (Err(_), Some(bytes)) => {
+        if let Err((at, reason)) = verdict {
+            if let Some(bytes) = self.retry.again(session) {
                 // Read again as a whole read reads it, from nothing read.
-                session.rollback(&self.mark);
                 return zip(session, source, &bytes, 0, progress);
             }
-            (Err((at, reason)), None) => warn(
+            warn(
                 session,
                 source,
                 format!("byte {at}"),
@@ -300,7 +282,7 @@ impl ZipStream {
                     "the archive was read entry by entry as it arrived, and could not be checked against its directory ({reason}); {} entries before this byte were read, and it is too large to read again whole",
                     self.read.len()
                 ),
-            ),
+            );
         }
         note_skipped(session, source, &self.skipped);
         (self.found > 0).then(|| format!("zip ({} trace files)", self.found))
@@ -308,16 +290,17 @@ impl ZipStream {
 
     /// Whether the archive's directory lists exactly the entries read, as they were read.
     fn check(&self) -> Result<(), (usize, String)> {
-        let at = self.tail.unwrap_or(self.received);
+        let received = self.retry.received();
+        let at = self.tail.unwrap_or(received);
         let fail = |reason: String| Err((at, reason));
-        let result = match &self.kept {
-            Some(bytes) => compare(Cursor::new(&bytes[..]), &self.read),
+        let result = match self.retry.bytes() {
+            Some(bytes) => compare(Cursor::new(bytes), &self.read),
             None => {
                 let mut parts: Vec<(usize, &[u8])> =
                     self.headers.iter().map(|(at, h)| (*at, &h[..])).collect();
                 parts.push((at, &self.window));
-                parts.push((self.received - self.recent.len(), &self.recent));
-                compare(Sparse::new(parts, self.received), &self.read)
+                parts.push((received - self.recent.len(), &self.recent));
+                compare(Sparse::new(parts, received), &self.read)
             }
         };
         result.or_else(fail)
