@@ -110,11 +110,15 @@ impl JsonStream {
             // One large document fills the window. In a file of up to 1 GiB it is most likely
             // the whole file: room for the rest of it at once (doubling at its peak held the
             // text three times over). In a larger file (JSON Lines of big lines), doubling,
-            // but never past the rest of the file.
+            // but never past the rest of the file. When the rest is not known (decompressed
+            // content, a body without a length, or one served compressed, whose text outruns
+            // its length), doubling: growing by a chunk at a time copies the text each time.
             let rest = self
                 .file_len
                 .saturating_sub(self.origin.byte + self.text.len());
-            let room = if rest <= WHOLE_DOCUMENT_ROOM {
+            let room = if rest == 0 {
+                self.text.len()
+            } else if rest <= WHOLE_DOCUMENT_ROOM {
                 rest
             } else {
                 rest.min(self.text.len().saturating_mul(2))
@@ -493,4 +497,44 @@ fn list_opening(text: &[u8], start: usize) -> Opening {
         expect(colon, b'[')
     };
     opening().map_or_else(|why| why, Opening::Open)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// How many times the window's room changes while one large document arrives in 64 KiB
+    /// pieces, for a file of `file_len` bytes (0: not known).
+    fn regrowths(document: &[u8], file_len: usize) -> usize {
+        let mut json = JsonStream::new(false, file_len, 0);
+        let mut session = Session::default();
+        let (mut growths, mut room) = (0, 0);
+        for piece in document.chunks(64 << 10) {
+            json.append(piece);
+            json.pump(&mut session, "big.json", false, &mut |_, _| {});
+            if json.text.capacity() != room {
+                growths += 1;
+                room = json.text.capacity();
+            }
+        }
+        growths
+    }
+
+    #[test]
+    fn a_large_document_of_unknown_length_gets_room_by_doubling() {
+        // One 40 MB document, still open: held whole until it closes.
+        let mut document =
+            br#"{"resourceSpans":[{"resource":{},"scopeSpans":[{"spans":[{"name":""#.to_vec();
+        document.resize(40 << 20, b'x');
+        // Unknown (decompressed content), or outrun by the text (a body served compressed).
+        for file_len in [0, 1 << 20] {
+            let growths = regrowths(&document, file_len);
+            assert!(
+                growths <= 16,
+                "{growths} regrowths for a length of {file_len}"
+            );
+        }
+        // Known: room for the rest at once.
+        assert!(regrowths(&document, document.len()) <= 12);
+    }
 }
