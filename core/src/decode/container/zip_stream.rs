@@ -42,7 +42,7 @@ pub(in crate::decode) struct ZipStream {
     /// end record is looked for.
     recent: Vec<u8>,
     entry: Option<Box<Entry>>,
-    read: Vec<Read>,
+    read: Vec<Streamed>,
     found: usize,
     skipped: Vec<String>,
     /// Why the stream stopped reading entries, and where.
@@ -68,7 +68,7 @@ struct Entry {
 }
 
 /// An entry read as it came, to check against the directory.
-struct Read {
+struct Streamed {
     header: usize,
     data: usize,
     name: String,
@@ -180,81 +180,7 @@ impl ZipStream {
         self.window.drain(..used);
         self.at += used;
     }
-}
 
-/// What the bytes `w` at `at`, where an entry's header is due, begin; `last` when the file has
-/// ended.
-fn header(w: &[u8], at: usize, last: bool) -> Step {
-    if w.is_empty() && last {
-        return Step::Off("the archive ends without its directory".into());
-    }
-    if w.len() < 4 {
-        return if last {
-            Step::Off(cut())
-        } else {
-            Step::Wait(0)
-        };
-    }
-    if ENDS.iter().any(|e| w.starts_with(e)) {
-        return Step::Tail;
-    }
-    if !w.starts_with(LOCAL) {
-        return Step::Off("no entry header where one was due".into());
-    }
-    if w.len() < 30 {
-        return if last {
-            Step::Off(cut())
-        } else {
-            Step::Wait(0)
-        };
-    }
-    let flags = u16_at(w, 6);
-    let method = u16_at(w, 8) as u16;
-    let compressed = u32_at(w, 18);
-    let name_len = u16_at(w, 26);
-    let len = 30 + name_len + u16_at(w, 28);
-    if w.len() < len {
-        return if last {
-            Step::Off(cut())
-        } else {
-            Step::Wait(0)
-        };
-    }
-    let raw = &w[30..30 + name_len];
-    // As the directory will name it: ASCII, or UTF-8 said to be so; else it is read whole.
-    let name = match std::str::from_utf8(raw) {
-        Ok(n) if raw.is_ascii() || flags & 0x800 != 0 => n.to_string(),
-        _ => return Step::Off("an entry's name is not plain UTF-8".into()),
-    };
-    let sized = (flags & 8 == 0 && compressed != u32::MAX).then_some(compressed as usize);
-    if flags & 1 != 0 {
-        return Step::Off(format!("{name} is encrypted"));
-    }
-    match method {
-        8 => {}
-        0 if sized.is_some() => {}
-        0 => return Step::Off(format!("{name} is stored without its size")),
-        m => return Step::Off(format!("{name} is compressed with method {m}")),
-    }
-    Step::Header(
-        len,
-        Box::new(Entry {
-            header: at,
-            data: at + len,
-            dir: matches!(raw.last(), Some(b'/' | b'\\')),
-            name,
-            method,
-            sized,
-            inflate: flate2::Decompress::new(false),
-            content: Vec::new(),
-            crc: flate2::Crc::new(),
-            taken: 0,
-            ended: false,
-        }),
-    )
-}
-
-impl ZipStream {
     /// Reads the rest; the archive's format, if it held traces.
     pub(in crate::decode) fn finish(
         mut self,
@@ -307,6 +233,66 @@ impl ZipStream {
     }
 }
 
+/// What the bytes `w` at `at`, where an entry's header is due, begin; `last` when the file has
+/// ended.
+fn header(w: &[u8], at: usize, last: bool) -> Step {
+    if w.is_empty() && last {
+        return Step::Off("the archive ends without its directory".into());
+    }
+    if w.len() < 4 {
+        return more_needed(last);
+    }
+    if ENDS.iter().any(|e| w.starts_with(e)) {
+        return Step::Tail;
+    }
+    if !w.starts_with(LOCAL) {
+        return Step::Off("no entry header where one was due".into());
+    }
+    if w.len() < 30 {
+        return more_needed(last);
+    }
+    let flags = u16_at(w, 6);
+    let method = u16_at(w, 8) as u16;
+    let compressed = u32_at(w, 18);
+    let name_len = u16_at(w, 26);
+    let len = 30 + name_len + u16_at(w, 28);
+    if w.len() < len {
+        return more_needed(last);
+    }
+    let raw = &w[30..30 + name_len];
+    // As the directory will name it: ASCII, or UTF-8 said to be so; else it is read whole.
+    let name = match std::str::from_utf8(raw) {
+        Ok(n) if raw.is_ascii() || flags & 0x800 != 0 => n.to_string(),
+        _ => return Step::Off("an entry's name is not plain UTF-8".into()),
+    };
+    let sized = (flags & 8 == 0 && compressed != u32::MAX).then_some(compressed as usize);
+    if flags & 1 != 0 {
+        return Step::Off(format!("{name} is encrypted"));
+    }
+    match method {
+        8 => {}
+        0 if sized.is_some() => {}
+        0 => return Step::Off(format!("{name} is stored without its size")),
+        m => return Step::Off(format!("{name} is compressed with method {m}")),
+    }
+    Step::Header(
+        len,
+        Box::new(Entry {
+            header: at,
+            data: at + len,
+            dir: matches!(raw.last(), Some(b'/' | b'\\')),
+            name,
+            method,
+            sized,
+            inflate: flate2::Decompress::new(false),
+            content: Vec::new(),
+            crc: flate2::Crc::new(),
+            taken: 0,
+            ended: false,
+        }),
+    )
+}
+
 /// What the bytes at an entry's header or in its data come to.
 enum Step {
     /// More bytes are needed; this many of the window were used.
@@ -321,8 +307,13 @@ enum Step {
     Off(String),
 }
 
-fn cut() -> String {
-    "the archive ends inside an entry's header".into()
+/// A header not whole yet: more bytes are needed, unless the file has ended inside it.
+fn more_needed(last: bool) -> Step {
+    if last {
+        Step::Off("the archive ends inside an entry's header".into())
+    } else {
+        Step::Wait(0)
+    }
 }
 
 impl Entry {
@@ -411,8 +402,8 @@ impl Entry {
         }
     }
 
-    fn finish(&mut self) -> Read {
-        Read {
+    fn finish(&mut self) -> Streamed {
+        Streamed {
             header: self.header,
             data: self.data,
             name: self.name.clone(),
@@ -430,7 +421,7 @@ fn cut_inside(name: &str) -> String {
 }
 
 /// Whether the directory of the archive `reader` reads lists `read`, in order.
-fn compare<R: std::io::Read + std::io::Seek>(reader: R, read: &[Read]) -> Result<(), String> {
+fn compare<R: std::io::Read + std::io::Seek>(reader: R, read: &[Streamed]) -> Result<(), String> {
     let mut archive =
         ::zip::ZipArchive::new(reader).map_err(|e| format!("its directory is unreadable ({e})"))?;
     if archive.len() != read.len() {
