@@ -115,6 +115,13 @@ async function halfSent(name, body, options) {
   }
 }
 
+/** The spans the page says it loaded, once a status matching `said` shows. */
+async function loadedSpans(page, said = /^Loaded \d+ spans/) {
+  const status = page.getByRole('status').filter({ hasText: said });
+  await status.waitFor();
+  return Number((await status.textContent()).match(/Loaded (\d+) spans/)[1]);
+}
+
 /** The preview's note, once it says the traces read so far; gives their count. */
 async function previewed(page) {
   const note = page.getByRole('status').filter({ hasText: 'Preview while loading' });
@@ -157,9 +164,7 @@ test('a #src= still downloading shows a preview: its traces, failures and waterf
     assert.equal(await traceId(), chosen);
     // The rest comes: everything is shown, and the span the user chose stays open.
     server.release();
-    const status = page.getByRole('status').filter({ hasText: /^Loaded \d+ spans/ });
-    await status.waitFor();
-    const loaded = Number((await status.textContent()).match(/Loaded (\d+) spans/)[1]);
+    const loaded = await loadedSpans(page);
     assert.equal(loaded, spansPerCopy * COPIES);
     assert.equal(await page.getByRole('status').filter({ hasText: 'Preview while loading' }).count(), 0);
     await selected.filter({ hasText: /^test_orders\.py::test_create_order/ }).waitFor({ timeout: 2000 });
@@ -193,9 +198,7 @@ test('a zip artifact still downloading shows the runs read so far, then the whol
       await page.getByRole('region', { name: 'Failures' }).getByRole('heading', { name: /failing test/ }).waitFor();
       // The rest comes: the directory agrees with the entries read, and every run is shown.
       server.release();
-      const status = page.getByRole('status').filter({ hasText: /^Loaded \d+ spans/ });
-      await status.waitFor();
-      const loaded = Number((await status.textContent()).match(/Loaded (\d+) spans/)[1]);
+      const loaded = await loadedSpans(page);
       assert.equal(loaded, spansPerCopy * COPIES);
       assert.equal(await page.getByRole('status').filter({ hasText: 'Preview while loading' }).count(), 0);
       assert.equal(await page.getByRole('alert').count(), 0, 'nothing was refused or skipped');
@@ -227,9 +230,7 @@ test('a download that breaks off part way keeps the spans in what came, and says
   await halfSent('broken download', async (page, server) => {
     await decodedSoFar(page, spansPerCopy * 20);
     server.breakOff();
-    const status = page.getByRole('status').filter({ hasText: /Loaded \d+ spans/ });
-    await status.waitFor();
-    const loaded = Number((await status.textContent()).match(/Loaded (\d+) spans/)[1]);
+    const loaded = await loadedSpans(page, /Loaded \d+ spans/);
     assert.ok(loaded >= spansPerCopy * 20 && loaded < spansPerCopy * COPIES, `${loaded} spans kept`);
     await page.getByRole('alert').filter({ hasText: `The download of ${server.url} broke off after` }).waitFor();
     // The decoder says where the file stopped, among what was skipped.
